@@ -1,0 +1,135 @@
+import type { FileFacts, FunctionFacts } from '../c/types.js';
+
+export type Severity = 'error' | 'warning' | 'note';
+export type Confidence = 'high' | 'medium' | 'low';
+
+export const SEVERITY_RANK: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
+
+/** An upstream commit that fixed the same bug: 12-char SHA and exact subject, from shared/precedents.md. */
+export interface Precedent {
+  commit: string;
+  subject: string;
+}
+
+/** A function somewhere in the tree, as the index knows it. */
+export interface FunctionRef {
+  name: string;
+  file: string;
+  line: number;
+  isStatic: boolean;
+  section: FunctionFacts['section'];
+}
+
+export interface CallerRef {
+  caller: string;
+  file: string;
+  line: number;
+  /** The caller may return the callee's result. */
+  propagates: boolean;
+  masks: string[];
+}
+
+/** Cross-file questions a rule may ask. The patch's post-image is overlaid on the tree's index. */
+export interface IndexQuery {
+  functionsNamed(name: string): FunctionRef[];
+  callersOf(name: string): CallerRef[];
+  /** module_init targets (and helper-macro-generated ones) across the tree. */
+  initFunctions(): { fn: string; file: string; line: number; macro: string }[];
+  /**
+   * Whether `fn`'s return value reaches a module_init return: the shortest caller chain
+   * (e.g. ['dm_register_target', 'dm_mirror_init']) ending in a module_init target, or null.
+   * A caller that masks `code` stops the flow.
+   */
+  pathToModuleInit(fn: string, file: string, code?: string): { chain: FunctionRef[] } | null;
+  moduleNotifiers(): { callback: string; file: string; line: number }[];
+  /** Facts of a file (overlaid post-image when the patch touches it), when the index has it. */
+  fileFacts(path: string): FileFacts | undefined;
+}
+
+/** What a rule sees: one image (pre or post) of one C file. */
+export interface RuleContext {
+  path: string;
+  image: 'pre' | 'post';
+  source: string;
+  facts: FileFacts;
+  index: IndexQuery;
+}
+
+/** A rule's raw result, before the engine decides whether the patch introduced it. */
+export interface RawFinding {
+  /**
+   * Stable identity across pre and post images: never a line number. The engine prefixes
+   * rule id and function; the rule supplies "what" (callee, resource, call site text).
+   */
+  key: string;
+  line: number;
+  function?: string;
+  message: string;
+  evidence: string[];
+  /** Lines (in this image) whose change should be taken as causing the finding. */
+  causes?: number[];
+  severity?: Severity;
+}
+
+export interface RuleMeta {
+  id: string;
+  severity: Severity;
+  confidence: Confidence;
+  title: string;
+  rationale: string;
+  /** Non-empty, or `noPrecedent` explains why there is none. */
+  precedents: Precedent[];
+  noPrecedent?: string;
+  /** Reference documents to cite, by path in the kernel tree. */
+  references?: string[];
+}
+
+export interface Rule extends RuleMeta {
+  check(ctx: RuleContext): RawFinding[];
+}
+
+export type FindingFilter = 'added' | 'diff_context' | 'file' | 'nofilter';
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  confidence: Confidence;
+  file: string;
+  /** Post-image line (pre-image for findings on deleted files). */
+  line: number;
+  function?: string;
+  message: string;
+  evidence: string[];
+  precedents: Precedent[];
+  /** Stable across line moves: hash of rule, file, function and key. */
+  fingerprint: string;
+  key: string;
+  /** 1-based index of the patch in the series that introduced it; 0 for scan mode. */
+  patch: number;
+  /** `added`: on or caused by an added line; `context`: in a touched function; `outside`: elsewhere. */
+  where: 'added' | 'context' | 'outside';
+  /** Commit SHA of the patch, when known (GitHub PR commits, format-patch `From <sha>`). */
+  commit?: string;
+}
+
+export interface SkippedFile {
+  file: string;
+  reason: string;
+  patch?: number;
+}
+
+/** How the pre-image of a file was obtained, per patch and file: stated in every report. */
+export interface ImageNote {
+  patch: number;
+  file: string;
+  mode: 'git-blob' | 'tree-file' | 'provided' | 'hunk-only' | 'new-file' | 'series';
+  detail?: string;
+}
+
+export interface ReviewResult {
+  findings: Finding[];
+  skipped: SkippedFile[];
+  images: ImageNote[];
+  /** Plain statements for the report: "patch does not apply to the tree (already applied?)". */
+  notes: string[];
+}
