@@ -1,0 +1,49 @@
+// One SQLite file holds all state that must survive a crash (index cache, lore cursors, reviews,
+// outbox, GitHub deliveries, feedback). Each module owns its tables and declares them as named
+// migrations; a migration runs once, inside a transaction, so a crash mid-migration leaves the
+// file as it was.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export type DB = Database.Database;
+
+export interface Migration {
+  /** Unique, stable name: `<module>/<n>-<what>`, e.g. `index/1-files`. */
+  name: string;
+  sql: string;
+}
+
+export function cacheDir(): string {
+  return process.env.MODREVIEW_CACHE ?? join(homedir(), '.cache', 'modreview');
+}
+
+export function defaultStorePath(): string {
+  return process.env.MODREVIEW_DB ?? join(cacheDir(), 'modreview.sqlite');
+}
+
+export function openStore(path: string = defaultStorePath()): DB {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL is durable across process crashes in WAL mode (only an OS crash may lose the tail).
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.exec('CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  return db;
+}
+
+/** Apply the migrations not yet applied, each in its own transaction. Idempotent. */
+export function migrate(db: DB, migrations: readonly Migration[]): void {
+  const applied = db.prepare('SELECT 1 FROM migrations WHERE name = ?');
+  const record = db.prepare("INSERT INTO migrations (name, applied_at) VALUES (?, datetime('now'))");
+  for (const m of migrations) {
+    if (applied.get(m.name)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.name);
+    })();
+  }
+}
