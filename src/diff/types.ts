@@ -11,6 +11,8 @@ export interface HunkLine {
   oldLine?: number;
   /** Line in the post-image (context and add lines). */
   newLine?: number;
+  /** Followed by `\ No newline at end of file`: this is the last line and has no newline. */
+  noNewline?: boolean;
 }
 
 export interface Hunk {
