@@ -1,0 +1,663 @@
+// Per-file facts from kernel C: functions with a small statement IR, calls, returned errnos and
+// propagated callee results, module_init/module_exit entries, struct initialisers, references.
+// Output is plain JSON (see types.ts); no tree-sitter node escapes this module.
+import type {
+  Assign,
+  CallSite,
+  FieldInit,
+  FileFacts,
+  FunctionFacts,
+  GlobalRef,
+  ModuleEntry,
+  Propagation,
+  Section,
+  Stmt,
+  StructInit,
+  SwitchCase,
+} from './types.js';
+import { blankCommentsAndStrings, gitBlobId, lineIndex, squash } from './lex.js';
+import { parseKernelC, type SyntaxNode } from './parse.js';
+
+/** Bumped whenever the facts' shape or meaning changes: cached facts of older versions are re-extracted. */
+export const FACTS_VERSION = 1;
+
+const line = (n: SyntaxNode): number => n.startPosition.row + 1;
+
+// ---------------------------------------------------------------- module entries (lexical)
+
+/** Initcall-family macros: in a modular build every one of them becomes module_init(). */
+const INIT_MACROS = /^(module_init|late_initcall(?:_sync)?|device_initcall(?:_sync)?|subsys_initcall(?:_sync)?|fs_initcall(?:_sync)?|rootfs_initcall|arch_initcall(?:_sync)?|core_initcall(?:_sync)?|postcore_initcall(?:_sync)?|module_subsys_initcall)$/;
+const EXIT_MACROS = /^(module_exit)$/;
+/**
+ * `module_platform_driver(drv)` and friends expand to `drv_init()` calling the register
+ * function and `drv_exit()` calling the unregister function (include/linux/device/driver.h).
+ */
+const DRIVER_MACRO = /^(module_[a-z0-9_]+_driver|module_driver)$/;
+const NOT_DRIVER_MACROS = new Set(['module_param_driver']);
+
+function moduleEntriesOf(code: string, lineOf: (o: number) => number): { entries: ModuleEntry[]; modular: boolean } {
+  const entries: ModuleEntry[] = [];
+  const re = /^[ \t]*([a-z_0-9]+)[ \t]*\([ \t]*([A-Za-z_][A-Za-z_0-9]*)/gm;
+  let modular = /\bMODULE_(LICENSE|AUTHOR|DESCRIPTION)\s*\(/.test(code);
+  for (let m = re.exec(code); m; m = re.exec(code)) {
+    const macro = m[1]!;
+    const arg = m[2]!;
+    const ln = lineOf(m.index);
+    if (INIT_MACROS.test(macro)) {
+      entries.push({ kind: 'init', fn: arg, line: ln, macro });
+      if (macro === 'module_init') modular = true;
+    } else if (EXIT_MACROS.test(macro)) {
+      entries.push({ kind: 'exit', fn: arg, line: ln, macro });
+      modular = true;
+    } else if (DRIVER_MACRO.test(macro) && !NOT_DRIVER_MACROS.has(macro)) {
+      entries.push({ kind: 'init', fn: `${arg}_init`, line: ln, macro, driver: arg });
+      entries.push({ kind: 'exit', fn: `${arg}_exit`, line: ln, macro, driver: arg });
+      modular = true;
+    }
+  }
+  return { entries, modular };
+}
+
+function exportedNames(code: string): Set<string> {
+  const out = new Set<string>();
+  const re = /\bEXPORT_SYMBOL(?:_GPL|_NS|_NS_GPL|_GPL_FOR_MODULES)?\s*\(\s*([A-Za-z_]\w*)/g;
+  for (let m = re.exec(code); m; m = re.exec(code)) out.add(m[1]!);
+  return out;
+}
+
+const FILE_MACRO = /^[ \t]*(?:static[ \t]+)?(?:const[ \t]+)?(DEFINE_[A-Z0-9_]+|DECLARE_[A-Z0-9_]+|[A-Z0-9_]*_ATTRIBUTE[A-Z0-9_]*|SIMPLE_DEV_PM_OPS|[A-Z_]+_PM_OPS|MODULE_ALIAS[A-Z_]*|MODULE_SOFTDEP)[ \t]*\(([^;{]*?)\)[ \t]*;?/gm;
+
+function fileMacrosOf(code: string, original: string, lineOf: (o: number) => number): FileFacts['fileMacros'] {
+  const out: FileFacts['fileMacros'] = [];
+  for (let m = FILE_MACRO.exec(code); m; m = FILE_MACRO.exec(code)) {
+    // Arguments are read from the original text: string arguments (MODULE_ALIAS("fs-foo")) matter.
+    const argStart = m.index + m[0].indexOf('(', m[1]!.length) + 1;
+    const argText = original.slice(argStart, argStart + m[2]!.length);
+    out.push({ name: m[1]!, args: splitTopLevel(argText).map(squash), line: lineOf(m.index) });
+  }
+  return out;
+}
+
+/** Split on commas not nested in (), [], {}. */
+export function splitTopLevel(text: string, sep = ','): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (c === sep && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  const last = text.slice(start);
+  if (last.trim() !== '' || parts.length) parts.push(last);
+  return parts.map((p) => p.trim()).filter((p) => p !== '');
+}
+
+// ---------------------------------------------------------------- sections
+
+function sectionOf(header: string): Section {
+  if (/\b__init\b|\b__initcall\b/.test(header)) return 'init';
+  if (/\b__exit\b/.test(header)) return 'exit';
+  if (/\b__initdata\b|\b__initdata_or_module\b/.test(header)) return 'initdata';
+  if (/\b__initconst\b/.test(header)) return 'initconst';
+  if (/\b__exitdata\b/.test(header)) return 'exitdata';
+  return null;
+}
+
+// ---------------------------------------------------------------- calls and assignments
+
+function calleeName(fn: SyntaxNode | null): string | undefined {
+  if (!fn) return undefined;
+  if (fn.type === 'identifier') return fn.text;
+  if (fn.type === 'parenthesized_expression' && fn.namedChildren.length === 1) return calleeName(fn.namedChildren[0]!);
+  if (fn.type === 'field_expression' || fn.type === 'pointer_expression') return squash(fn.text);
+  return undefined;
+}
+
+/** Walk up through casts and parentheses: `x = (int)f()` still lands f's result in x. */
+function assignmentTarget(call: SyntaxNode): string | undefined {
+  let cur: SyntaxNode = call;
+  let p = cur.parent;
+  while (p && (p.type === 'parenthesized_expression' || p.type === 'cast_expression')) {
+    cur = p;
+    p = p.parent;
+  }
+  if (!p) return undefined;
+  if (p.type === 'assignment_expression' && p.childForFieldName('right')?.id === cur.id) {
+    return squash(p.childForFieldName('left')?.text ?? '');
+  }
+  if (p.type === 'init_declarator' && p.childForFieldName('value')?.id === cur.id) {
+    return declaratorName(p.childForFieldName('declarator'));
+  }
+  return undefined;
+}
+
+function callsIn(node: SyntaxNode | null): CallSite[] {
+  if (!node) return [];
+  const nodes = node.type === 'call_expression' ? [node, ...node.descendantsOfType('call_expression')] : node.descendantsOfType('call_expression');
+  const out: CallSite[] = [];
+  for (const c of nodes) {
+    const callee = calleeName(c.childForFieldName('function'));
+    if (!callee) continue;
+    const argList = c.childForFieldName('arguments');
+    const args = argList ? argList.namedChildren.filter((a) => a.type !== 'comment').map((a) => squash(a.text)) : [];
+    const site: CallSite = { callee, args, line: line(c) };
+    const target = assignmentTarget(c);
+    if (target) site.assignedTo = target;
+    out.push(site);
+  }
+  return out;
+}
+
+function assignsIn(node: SyntaxNode): Assign[] {
+  const out: Assign[] = [];
+  const list = node.type === 'assignment_expression' ? [node] : [];
+  list.push(...node.descendantsOfType('assignment_expression'));
+  for (const a of list) {
+    const lhs = a.childForFieldName('left');
+    const rhs = a.childForFieldName('right');
+    const op = a.childForFieldName('operator')?.text ?? '=';
+    if (lhs && rhs) out.push({ lhs: squash(lhs.text), rhs: squash(rhs.text), op });
+  }
+  for (const d of node.type === 'init_declarator' ? [node] : node.descendantsOfType('init_declarator')) {
+    const name = declaratorName(d.childForFieldName('declarator'));
+    const value = d.childForFieldName('value');
+    if (name && value && value.type !== 'initializer_list') out.push({ lhs: name, rhs: squash(value.text), op: '=' });
+  }
+  return out;
+}
+
+function declaratorName(d: SyntaxNode | null): string | undefined {
+  let cur = d;
+  for (let i = 0; cur && i < 8; i++) {
+    if (cur.type === 'identifier' || cur.type === 'field_identifier' || cur.type === 'type_identifier') return cur.text;
+    cur = cur.childForFieldName('declarator') ?? cur.namedChildren.find((c) => c.type.endsWith('declarator') || c.type === 'identifier') ?? null;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- statement IR
+
+function condText(n: SyntaxNode | null): string {
+  if (!n) return '';
+  const t = squash(n.text);
+  return n.type === 'parenthesized_expression' ? t.replace(/^\(\s*/, '').replace(/\s*\)$/, '') : t;
+}
+
+/** `list_for_each_entry(pos, head, member) {` parses as a call missing its `;` followed by a block. */
+function isIteratorMacro(n: SyntaxNode): boolean {
+  if (n.type !== 'expression_statement') return false;
+  const last = n.lastChild;
+  const missingSemi = !last || last.type !== ';' || last.isMissing || last.text === '';
+  const expr = n.firstNamedChild;
+  return missingSemi && !!expr && expr.type === 'call_expression';
+}
+
+function stmtsOf(nodes: SyntaxNode[]): Stmt[] {
+  const out: Stmt[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    if (isIteratorMacro(n) && nodes[i + 1]) {
+      const body = nodes[i + 1]!;
+      out.push({ k: 'loop', line: line(n), cond: squash(n.text), condCalls: callsIn(n), body: toStmts(body) });
+      i++;
+      continue;
+    }
+    out.push(...toStmts(n));
+  }
+  return out;
+}
+
+function childStatements(n: SyntaxNode): SyntaxNode[] {
+  return n.namedChildren.filter((c) => c.type !== 'comment');
+}
+
+function toStmts(n: SyntaxNode | null): Stmt[] {
+  if (!n) return [];
+  const ln = line(n);
+  switch (n.type) {
+    case 'compound_statement':
+      return [{ k: 'block', line: ln, body: stmtsOf(childStatements(n)) }];
+    case 'declaration':
+      return [{ k: 'decl', line: ln, text: squash(n.text), calls: callsIn(n), assigns: assignsIn(n) }];
+    case 'expression_statement':
+      return [{ k: 'expr', line: ln, text: squash(n.text), calls: callsIn(n), assigns: assignsIn(n) }];
+    case 'if_statement': {
+      const cond = n.childForFieldName('condition');
+      const alt = n.childForFieldName('alternative');
+      const elseNode = alt?.type === 'else_clause' ? alt.namedChildren.find((c) => c.type !== 'comment') ?? null : alt;
+      const s: Stmt = { k: 'if', line: ln, cond: condText(cond), condCalls: callsIn(cond), then: toStmts(n.childForFieldName('consequence')) };
+      if (elseNode) s.else = toStmts(elseNode);
+      return [s];
+    }
+    case 'for_statement': {
+      const parts = ['initializer', 'condition', 'update'].map((f) => n.childForFieldName(f)).filter((x): x is SyntaxNode => !!x);
+      const condCalls = parts.flatMap((p) => callsIn(p));
+      return [{ k: 'loop', line: ln, cond: parts.map((p) => squash(p.text)).join('; '), condCalls, body: toStmts(n.childForFieldName('body')) }];
+    }
+    case 'while_statement':
+    case 'do_statement': {
+      const cond = n.childForFieldName('condition');
+      return [{ k: 'loop', line: ln, cond: condText(cond), condCalls: callsIn(cond), body: toStmts(n.childForFieldName('body')) }];
+    }
+    case 'return_statement': {
+      const e = n.namedChildren.find((c) => c.type !== 'comment') ?? null;
+      return [{ k: 'return', line: ln, expr: e ? squash(e.text) : null, calls: callsIn(e) }];
+    }
+    case 'goto_statement':
+      return [{ k: 'goto', line: ln, label: n.childForFieldName('label')?.text ?? squash(n.text).replace(/^goto\s+|;$/g, '') }];
+    case 'labeled_statement': {
+      const label = n.childForFieldName('label')?.text ?? n.firstNamedChild?.text ?? '';
+      const rest = childStatements(n).filter((c) => c.type !== 'statement_identifier');
+      return [{ k: 'label', line: ln, name: label }, ...stmtsOf(rest)];
+    }
+    case 'switch_statement': {
+      const body = n.childForFieldName('body');
+      const cases: SwitchCase[] = [];
+      for (const c of body ? childStatements(body) : []) {
+        if (c.type !== 'case_statement') continue;
+        const value = c.childForFieldName('value');
+        const stmts = childStatements(c).filter((x) => x.id !== value?.id);
+        cases.push({ line: line(c), labels: value ? [squash(value.text)] : [], body: stmtsOf(stmts) });
+      }
+      return [{ k: 'switch', line: ln, cond: condText(n.childForFieldName('condition')), cases }];
+    }
+    case 'break_statement':
+      return [{ k: 'break', line: ln }];
+    case 'continue_statement':
+      return [{ k: 'continue', line: ln }];
+    case 'preproc_if':
+    case 'preproc_ifdef':
+    case 'preproc_elif':
+    case 'preproc_elifdef': {
+      // Conditionally compiled code is one branch or the other, never both: model it as an if.
+      const alt = n.childForFieldName('alternative');
+      const skip = new Set([n.childForFieldName('condition')?.id, n.childForFieldName('name')?.id, alt?.id]);
+      const inner = childStatements(n).filter((c) => !skip.has(c.id) && c.type !== 'preproc_arg');
+      const header = squash(n.text.split('\n')[0] ?? '');
+      const s: Stmt = { k: 'if', line: ln, cond: header, condCalls: [], then: stmtsOf(inner) };
+      if (alt) s.else = toStmts(alt);
+      return [s];
+    }
+    case 'preproc_else':
+      return stmtsOf(childStatements(n));
+    case 'preproc_call':
+    case 'preproc_def':
+    case 'preproc_function_def':
+    case 'preproc_include':
+    case ';':
+      return [];
+    default: {
+      // ERROR nodes and anything unexpected: keep the calls and assignments they contain.
+      const calls = callsIn(n);
+      const assigns = assignsIn(n);
+      if (!calls.length && !assigns.length && !/\breturn\b/.test(n.text)) return [];
+      return [{ k: 'expr', line: ln, text: squash(n.text), calls, assigns }];
+    }
+  }
+}
+
+// ---------------------------------------------------------------- returns: errnos and propagation
+
+/** Value wrappers whose result is (a form of) their argument. */
+const PASS_THROUGH = new Set(['PTR_ERR', 'ERR_PTR', 'ERR_CAST', 'PTR_ERR_OR_ZERO', 'unlikely', 'likely', 'READ_ONCE']);
+/** Calls whose result is not an error code of their arguments' making. */
+const NOT_VALUE = new Set(['IS_ERR', 'IS_ERR_OR_NULL', 'WARN_ON', 'WARN_ON_ONCE', 'sizeof', 'BIT', 'min', 'max', 'min_t', 'max_t']);
+
+interface Origins {
+  errnos: { code: string; line: number }[];
+  callees: { callee: string; line: number; via?: string }[];
+}
+
+function stripParens(e: string): string {
+  let t = e.trim();
+  for (;;) {
+    const cast = /^\(\s*(?:const\s+)?(?:unsigned\s+|signed\s+)?(?:struct\s+)?[A-Za-z_]\w*\s*\**\s*\)\s*(?=[-(\w])/.exec(t);
+    if (cast && !/^\(\s*-?E[A-Z0-9]+\s*\)/.test(t)) {
+      t = t.slice(cast[0].length).trim();
+      continue;
+    }
+    if (t.startsWith('(') && matchingParen(t, 0) === t.length - 1) {
+      t = t.slice(1, -1).trim();
+      continue;
+    }
+    return t;
+  }
+}
+
+function matchingParen(t: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < t.length; i++) {
+    if (t[i] === '(') depth++;
+    else if (t[i] === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** Split `c ? a : b` at top level; null when not a conditional. */
+function splitTernary(t: string): [string, string, string] | null {
+  let depth = 0;
+  let q = -1;
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i];
+    if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+    else if (depth === 0 && c === '?' && q < 0) q = i;
+    else if (depth === 0 && c === ':' && q >= 0) {
+      // `x ?: y` (GNU): the condition is the value.
+      const cond = t.slice(0, q);
+      const a = t.slice(q + 1, i).trim() || cond;
+      return [cond, a, t.slice(i + 1)];
+    }
+  }
+  return null;
+}
+
+function valueOrigins(
+  expr: string,
+  ln: number,
+  assigns: Map<string, { rhs: string; line: number }[]>,
+  seen: Set<string>,
+  out: Origins,
+  via?: string,
+): void {
+  const t = stripParens(expr);
+  if (!t) return;
+  const tern = splitTernary(t);
+  if (tern) {
+    valueOrigins(tern[1], ln, assigns, seen, out, via);
+    valueOrigins(tern[2], ln, assigns, seen, out, via);
+    return;
+  }
+  const neg = /^-\s*(E[A-Z][A-Z0-9]*)$/.exec(t);
+  if (neg) {
+    out.errnos.push({ code: neg[1]!, line: ln });
+    return;
+  }
+  const call = /^([A-Za-z_]\w*)\s*\(/.exec(t);
+  if (call && matchingParen(t, call[0].length - 1) === t.length - 1) {
+    const name = call[1]!;
+    if (PASS_THROUGH.has(name)) {
+      const inner = t.slice(call[0].length, -1);
+      valueOrigins(splitTopLevel(inner)[0] ?? '', ln, assigns, seen, out, via);
+    } else if (!NOT_VALUE.has(name)) {
+      const site: Origins['callees'][number] = { callee: name, line: ln };
+      if (via) site.via = via;
+      out.callees.push(site);
+    }
+    return;
+  }
+  if (/^[A-Za-z_]\w*$/.test(t) && !/^[A-Z][A-Z0-9_]*$/.test(t)) {
+    if (seen.has(t)) return;
+    seen.add(t);
+    for (const a of assigns.get(t) ?? []) valueOrigins(a.rhs, a.line, assigns, seen, out, via ?? t);
+  }
+}
+
+function collectAssigns(body: Stmt[], into = new Map<string, { rhs: string; line: number }[]>()): Map<string, { rhs: string; line: number }[]> {
+  const visit = (s: Stmt) => {
+    if ((s.k === 'expr' || s.k === 'decl') && s.assigns) {
+      for (const a of s.assigns) {
+        if (a.op !== '=') continue;
+        const list = into.get(a.lhs) ?? [];
+        list.push({ rhs: a.rhs, line: s.line });
+        into.set(a.lhs, list);
+      }
+    }
+    forEachChild(s, visit);
+  };
+  body.forEach(visit);
+  return into;
+}
+
+export function forEachChild(s: Stmt, fn: (c: Stmt) => void): void {
+  switch (s.k) {
+    case 'if':
+      s.then.forEach(fn);
+      s.else?.forEach(fn);
+      break;
+    case 'loop':
+    case 'block':
+      s.body.forEach(fn);
+      break;
+    case 'switch':
+      for (const c of s.cases) c.body.forEach(fn);
+      break;
+    default:
+      break;
+  }
+}
+
+/** Every statement of a body, depth first, in source order. */
+export function flatten(body: Stmt[]): Stmt[] {
+  const out: Stmt[] = [];
+  const visit = (s: Stmt) => {
+    out.push(s);
+    forEachChild(s, visit);
+  };
+  body.forEach(visit);
+  return out;
+}
+
+/** Error codes a variable is compared with (`ret == -EEXIST`, `err != -EEXIST`): the function handles them. */
+function comparedCodes(body: Stmt[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const add = (v: string, code: string) => {
+    const set = out.get(v) ?? new Set<string>();
+    set.add(code);
+    out.set(v, set);
+  };
+  const scan = (text: string) => {
+    for (const m of text.matchAll(/([A-Za-z_][\w.>-]*)\s*[!=]=\s*-\s*(E[A-Z0-9]+)/g)) add(m[1]!, m[2]!);
+    for (const m of text.matchAll(/-\s*(E[A-Z0-9]+)\s*[!=]=\s*([A-Za-z_][\w.>-]*)/g)) add(m[2]!, m[1]!);
+  };
+  for (const s of flatten(body)) {
+    if (s.k === 'if' || s.k === 'loop' || s.k === 'switch') scan(s.cond);
+    if (s.k === 'switch') for (const c of s.cases) for (const l of c.labels) if (/^-\s*E[A-Z0-9]+$/.test(l)) add(s.cond, l.replace(/^-\s*/, ''));
+    if (s.k === 'expr' || s.k === 'decl' || s.k === 'return') scan(s.k === 'return' ? s.expr ?? '' : s.text);
+  }
+  return out;
+}
+
+function returnFacts(body: Stmt[]): { returnsErrno: FunctionFacts['returnsErrno']; propagates: Propagation[] } {
+  const assigns = collectAssigns(body);
+  const compared = comparedCodes(body);
+  const errnos = new Map<string, { code: string; line: number }>();
+  const props = new Map<string, Propagation>();
+  for (const s of flatten(body)) {
+    if (s.k !== 'return' || !s.expr) continue;
+    const o: Origins = { errnos: [], callees: [] };
+    valueOrigins(s.expr, s.line, assigns, new Set(), o);
+    for (const e of o.errnos) errnos.set(`${e.code}:${e.line}`, e);
+    for (const c of o.callees) {
+      const masks = [...(c.via ? compared.get(c.via) ?? [] : [])].sort();
+      const key = `${c.callee}:${c.line}`;
+      if (!props.has(key)) props.set(key, { callee: c.callee, line: c.line, masks });
+    }
+  }
+  return { returnsErrno: [...errnos.values()], propagates: [...props.values()] };
+}
+
+// ---------------------------------------------------------------- functions
+
+function functionName(def: SyntaxNode): string | undefined {
+  let d = def.childForFieldName('declarator');
+  for (let i = 0; d && i < 8; i++) {
+    if (d.type === 'function_declarator') return declaratorName(d.childForFieldName('declarator'));
+    d = d.childForFieldName('declarator');
+  }
+  return undefined;
+}
+
+function paramsOf(def: SyntaxNode): string[] {
+  const fd = def.descendantsOfType('function_declarator')[0];
+  const list = fd?.childForFieldName('parameters');
+  if (!list) return [];
+  return list.namedChildren
+    .filter((p) => p.type === 'parameter_declaration')
+    .map((p) => declaratorName(p.childForFieldName('declarator')))
+    .filter((x): x is string => !!x);
+}
+
+const KEYWORDS = new Set(['if', 'else', 'return', 'sizeof', 'NULL', 'true', 'false', 'struct', 'int', 'void', 'unsigned', 'long', 'char', 'const', 'static']);
+
+function functionFacts(def: SyntaxNode, original: string, exported: Set<string>): FunctionFacts | undefined {
+  const name = functionName(def);
+  const bodyNode = def.childForFieldName('body');
+  if (!name || !bodyNode) return undefined;
+  const header = original.slice(def.startIndex, bodyNode.startIndex);
+  const specifiers = def.namedChildren.filter((c) => c.type === 'storage_class_specifier').map((c) => c.text);
+  const body = stmtsOf(childStatements(bodyNode));
+  const calls = callsIn(bodyNode);
+  const callNames = new Set(calls.map((c) => c.callee));
+  const refs = new Set<string>();
+  for (const id of bodyNode.descendantsOfType('identifier')) {
+    const t = id.text;
+    if (callNames.has(t) && id.parent?.type === 'call_expression') continue;
+    if (!KEYWORDS.has(t) && !/^[A-Z0-9_]+$/.test(t)) refs.add(t);
+  }
+  const { returnsErrno, propagates } = returnFacts(body);
+  return {
+    name,
+    startLine: line(def),
+    endLine: def.endPosition.row + 1,
+    isStatic: specifiers.includes('static') || /\bstatic\b/.test(header),
+    isInline: specifiers.includes('inline') || /\b(inline|__always_inline)\b/.test(header),
+    section: sectionOf(header),
+    exported: exported.has(name),
+    params: paramsOf(def),
+    hasError: def.hasError,
+    calls,
+    body,
+    returnsErrno,
+    propagates,
+    refs: [...refs],
+    comments: bodyNode.descendantsOfType('comment').map((c) => ({ line: line(c), text: c.text })),
+  };
+}
+
+// ---------------------------------------------------------------- struct initialisers and references
+
+function flattenInitializer(list: SyntaxNode, prefix: string, out: FieldInit[]): void {
+  for (const item of list.namedChildren) {
+    if (item.type !== 'initializer_pair') continue;
+    const designators = item.namedChildren.filter((c) => c.type === 'field_designator' || c.type === 'subscript_designator');
+    const value = item.childForFieldName('value') ?? item.namedChildren[item.namedChildren.length - 1];
+    if (!value || !designators.length) continue;
+    const field = prefix + designators.map((d) => squash(d.text).replace(/^\./, '')).join('.');
+    if (value.type === 'initializer_list') flattenInitializer(value, `${field}.`, out);
+    else out.push({ field, value: squash(value.text), line: line(item) });
+  }
+}
+
+const IDENT = /\b[A-Za-z_]\w*\b/g;
+
+function structInitsOf(decl: SyntaxNode, original: string): { inits: StructInit[]; refs: GlobalRef[]; sectionObjs: FileFacts['sectionObjects'] } {
+  const inits: StructInit[] = [];
+  const refs: GlobalRef[] = [];
+  const sectionObjs: FileFacts['sectionObjects'] = [];
+  const typeNode = decl.childForFieldName('type');
+  const typeName = typeNode?.type === 'struct_specifier' ? typeNode.childForFieldName('name')?.text : undefined;
+  const isStatic = decl.namedChildren.some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
+  const section = sectionOf(original.slice(decl.startIndex, decl.endIndex).split('=')[0] ?? '');
+  for (const d of decl.namedChildren) {
+    if (d.type !== 'init_declarator') {
+      if (section && d.type.endsWith('declarator')) {
+        const nm = declaratorName(d);
+        if (nm) sectionObjs.push({ name: nm, section, line: line(d) });
+      }
+      continue;
+    }
+    const name = declaratorName(d.childForFieldName('declarator'));
+    const value = d.childForFieldName('value');
+    if (!name || !value) continue;
+    if (section) sectionObjs.push({ name, section, line: line(d) });
+    const lists: { list: SyntaxNode; name: string }[] = [];
+    if (value.type === 'initializer_list') {
+      const hasPairs = value.namedChildren.some((c) => c.type === 'initializer_pair');
+      if (hasPairs) lists.push({ list: value, name });
+      else value.namedChildren.forEach((c, i) => c.type === 'initializer_list' && lists.push({ list: c, name: `${name}[${i}]` }));
+    }
+    for (const { list, name: objName } of lists) {
+      const fields: FieldInit[] = [];
+      flattenInitializer(list, '', fields);
+      if (typeName) inits.push({ type: typeName, name: objName, line: line(d), isStatic, section, fields });
+      for (const f of fields) {
+        for (const m of f.value.matchAll(IDENT)) {
+          const id = m[0];
+          if (KEYWORDS.has(id) || /^[A-Z0-9_]+$/.test(id)) continue;
+          const ref: GlobalRef = { name: id, line: f.line, inObject: objName, field: f.field };
+          if (typeName) ref.inType = typeName;
+          refs.push(ref);
+        }
+      }
+    }
+    if (value.type !== 'initializer_list') {
+      for (const m of squash(value.text).matchAll(IDENT)) {
+        if (!KEYWORDS.has(m[0]) && !/^[A-Z0-9_]+$/.test(m[0])) refs.push({ name: m[0], line: line(d), inObject: name });
+      }
+    }
+  }
+  return { inits, refs, sectionObjs };
+}
+
+// ---------------------------------------------------------------- the file
+
+/** Top-level constructs, looking through preprocessor conditionals and `extern "C"`-like wrappers. */
+function topLevel(root: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  const visit = (n: SyntaxNode) => {
+    for (const c of n.namedChildren) {
+      if (c.type.startsWith('preproc_if') || c.type === 'preproc_else' || c.type === 'preproc_elif' || c.type === 'linkage_specification' || c.type === 'declaration_list') visit(c);
+      else out.push(c);
+    }
+  };
+  visit(root);
+  return out;
+}
+
+export function extractFacts(path: string, source: string): FileFacts {
+  const parsed = parseKernelC(source);
+  const code = blankCommentsAndStrings(source);
+  const lineOf = lineIndex(source);
+  const exported = exportedNames(code);
+  const { entries, modular } = moduleEntriesOf(code, lineOf);
+  const functions: FunctionFacts[] = [];
+  const structInits: StructInit[] = [];
+  const globalRefs: GlobalRef[] = [];
+  const sectionObjects: FileFacts['sectionObjects'] = [];
+  const root = parsed.tree.rootNode;
+  for (const n of topLevel(root)) {
+    if (n.type === 'function_definition') {
+      const f = functionFacts(n, source, exported);
+      if (f) functions.push(f);
+    } else if (n.type === 'declaration') {
+      const r = structInitsOf(n, source);
+      structInits.push(...r.inits);
+      globalRefs.push(...r.refs);
+      sectionObjects.push(...r.sectionObjs);
+    } else if (n.type === 'ERROR') {
+      // A construct tree-sitter could not close may still hold whole functions.
+      for (const def of n.descendantsOfType('function_definition')) {
+        const f = functionFacts(def, source, exported);
+        if (f) functions.push({ ...f, hasError: true });
+      }
+    }
+  }
+  return {
+    path,
+    hash: gitBlobId(source),
+    functions,
+    moduleEntries: entries,
+    structInits,
+    globalRefs,
+    sectionObjects,
+    fileMacros: fileMacrosOf(code, source, lineOf),
+    errorNodes: root.descendantsOfType('ERROR').length,
+    modular,
+  };
+}

@@ -1,0 +1,71 @@
+// Lexical helpers over C text. Macro-level facts (module_init(x), EXPORT_SYMBOL(x),
+// DEFINE_SHOW_ATTRIBUTE(x)) are read lexically because they sit at file scope where a grammar
+// without the preprocessor may attach them to the wrong construct.
+import { createHash } from 'node:crypto';
+
+/** git's blob id of a text: `git hash-object`, the id `index` lines in patches name. */
+export function gitBlobId(text: string): string {
+  const body = Buffer.from(text, 'utf8');
+  return createHash('sha1').update(`blob ${body.length}\0`).update(body).digest('hex');
+}
+
+/**
+ * Overwrite comments and string/char literal contents with spaces (newlines kept), so regexes
+ * over code never match inside them. Same length as the input.
+ */
+export function blankCommentsAndStrings(src: string): string {
+  const out = src.split('');
+  let i = 0;
+  const n = src.length;
+  const blank = (from: number, to: number) => {
+    for (let k = from; k < to && k < n; k++) if (out[k] !== '\n') out[k] = ' ';
+  };
+  while (i < n) {
+    const c = src[i];
+    if (c === '/' && src[i + 1] === '*') {
+      const end = src.indexOf('*/', i + 2);
+      const stop = end < 0 ? n : end + 2;
+      blank(i, stop);
+      i = stop;
+    } else if (c === '/' && src[i + 1] === '/') {
+      let end = src.indexOf('\n', i);
+      if (end < 0) end = n;
+      blank(i, end);
+      i = end;
+    } else if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < n && src[j] !== c && src[j] !== '\n') j += src[j] === '\\' ? 2 : 1;
+      blank(i + 1, j);
+      i = j + 1;
+    } else {
+      i++;
+    }
+  }
+  return out.join('');
+}
+
+/** 1-based line number of each offset, via a precomputed table of line starts. */
+export function lineIndex(src: string): (offset: number) => number {
+  const starts = [0];
+  for (let i = 0; i < src.length; i++) if (src.charCodeAt(i) === 10) starts.push(i + 1);
+  return (offset: number) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+}
+
+/** Collapse runs of whitespace: texts of arguments and expressions compare stably. */
+export function squash(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** `&foo_driver`, `( & foo )`, `foo` → `foo`: the identity of a resource argument. */
+export function resourceIdentity(arg: string): string {
+  return squash(arg).replace(/^\(+|\)+$/g, '').replace(/^&\s*/, '').replace(/\s+/g, '');
+}
