@@ -1,0 +1,235 @@
+// One mail → one Patch. mailparser does the MIME work (headers, transfer encodings, charsets,
+// attachments); this module finds the parts kernel tooling cares about: the commit message, the
+// diff, and the b4/format-patch trailers. Nothing in a mail is ever executed.
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { parseUnifiedDiff } from '../diff/parse.js';
+import type { FileDiff } from '../diff/types.js';
+import { parseSubject } from './subject.js';
+import type { Patch, Person } from './types.js';
+
+/** A read message plus what only series assembly needs. */
+export interface MailMessage {
+  patch: Patch;
+  /** Message has at least one diff file (a patch rather than a cover letter or discussion). */
+  hasDiff: boolean;
+  baseCommit?: string;
+  changeId?: string;
+  /** Dates for picking the newest copy of a resent patch. */
+  time?: number;
+  /** Position in the input, for a stable order. */
+  order: number;
+  /** Why the message looks cut short, if it does (only meaningful for the last one in an mbox). */
+  truncated?: string;
+}
+
+/** `From <sha> Mon Sep 17 00:00:00 2001`: git format-patch's magic mbox line. */
+const FORMAT_PATCH_FROM = /^From ([0-9a-f]{40}) Mon Sep 17 00:00:00 2001\s*$/;
+
+const DIFF_START = /^diff --git /;
+
+/** Index of the first line of the diff in `lines`, or -1. */
+export function findDiffStart(lines: string[]): number {
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (DIFF_START.test(l)) return i;
+    if (l.startsWith('--- ') && lines[i + 1]?.startsWith('+++ ') && lines[i + 2]?.startsWith('@@ ')) return i;
+  }
+  return -1;
+}
+
+/**
+ * The diff part of a body: from the first `diff --git`/`--- a/` line to the mail signature. A
+ * `-- ` line counts as the signature only when the line after it cannot be diff text (the
+ * signature carries git's version or a name); otherwise it may be a removed "- " line.
+ */
+export function extractDiff(body: string): string | undefined {
+  const lines = body.split('\n');
+  const start = findDiffStart(lines);
+  if (start < 0) return undefined;
+  let end = lines.length;
+  for (let i = lines.length - 1; i > start; i--) {
+    if (/^--[ \t]*$/.test(lines[i]!.replace(/\u00a0/g, ' ')) && lines[i]!.startsWith('--')) {
+      const next = lines[i + 1];
+      if (next === undefined || !/^[ +\-@\\]/.test(next)) {
+        end = i;
+        break;
+      }
+    }
+  }
+  return lines.slice(start, end).join('\n') + '\n';
+}
+
+/** The commit message: everything before format-patch's `---` separator (or before the diff). */
+export function extractCommitMessage(body: string): string {
+  const lines = body.split('\n');
+  const diffAt = findDiffStart(lines);
+  let end = diffAt >= 0 ? diffAt : lines.length;
+  for (let i = 0; i < end; i++) {
+    if (/^---\s*$/.test(lines[i]!)) {
+      end = i;
+      break;
+    }
+  }
+  if (diffAt < 0) {
+    // A cover letter or discussion: stop at the signature.
+    const sig = lines.findIndex((l, i) => i < end && /^-- ?\s*$/.test(l) && l.startsWith('--'));
+    if (sig >= 0) end = sig;
+  }
+  return lines.slice(0, end).join('\n').replace(/\s+$/, '');
+}
+
+export function findTrailer(text: string, name: 'base-commit' | 'change-id'): string | undefined {
+  const re = name === 'base-commit' ? /^base-commit:[ \t]*([0-9a-f]{7,40})[ \t]*$/im : /^change-id:[ \t]*(\S+)[ \t]*$/im;
+  return re.exec(text)?.[1];
+}
+
+function stripBrackets(id: string): string {
+  return id.trim().replace(/^<+/, '').replace(/>+$/, '').trim();
+}
+
+function idList(v: string | string[] | undefined): string[] {
+  if (!v) return [];
+  const all = (Array.isArray(v) ? v : [v]).join(' ');
+  const ids = all.match(/<[^<>\s]+>/g);
+  return (ids ?? all.split(/\s+/)).map(stripBrackets).filter((s) => s.length > 0);
+}
+
+function people(v: AddressObject | AddressObject[] | undefined): Person[] {
+  if (!v) return [];
+  const out: Person[] = [];
+  const visit = (list: { address?: string; name: string; group?: unknown[] }[]): void => {
+    for (const a of list) {
+      if (Array.isArray(a.group)) visit(a.group as typeof list);
+      else if (a.address || a.name) out.push(a.name ? { name: a.name, address: a.address ?? '' } : { address: a.address ?? '' });
+    }
+  };
+  for (const o of Array.isArray(v) ? v : [v]) visit(o.value);
+  return out;
+}
+
+/** Attachments that can carry a patch: git send-email --attach, or mail clients' "text/x-patch". */
+function isPatchAttachment(a: ParsedMail['attachments'][number]): boolean {
+  const type = (a.contentType ?? '').toLowerCase();
+  const name = (a.filename ?? '').toLowerCase();
+  if (/^text\/(x-patch|x-diff|x-diff-|plain|patch|diff)/.test(type)) return true;
+  if (/^application\/(x-patch|x-diff|octet-stream)/.test(type) && /\.(patch|diff)$/.test(name)) return true;
+  return false;
+}
+
+/** Decode bytes as UTF-8 or, when that fails, Latin-1 (which never fails), saying so. */
+export function decodeText(buf: Buffer, problems: string[], what: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    problems.push(`${what} is not valid UTF-8; read as Latin-1`);
+    return buf.toString('latin1');
+  }
+}
+
+/** Split raw header text from body without MIME knowledge (fallback when mailparser fails). */
+function naiveSplit(text: string): { headers: Map<string, string>; body: string } {
+  const headers = new Map<string, string>();
+  const idx = text.search(/\r?\n\r?\n/);
+  const head = idx >= 0 ? text.slice(0, idx) : text;
+  const body = idx >= 0 ? text.slice(idx).replace(/^\r?\n\r?\n/, '') : '';
+  let last = '';
+  for (const line of head.split(/\r?\n/)) {
+    if (/^[ \t]/.test(line) && last) headers.set(last, `${headers.get(last)} ${line.trim()}`);
+    else {
+      const m = /^([!-9;-~]+):\s*(.*)$/.exec(line);
+      if (m) {
+        last = m[1]!.toLowerCase();
+        headers.set(last, m[2]!);
+      }
+    }
+  }
+  return { headers, body };
+}
+
+/**
+ * Read one message (raw bytes, without an mbox `From ` line; pass that line as `fromLine`).
+ * Never throws: what cannot be read goes to `patch.problems`.
+ */
+export async function readMail(raw: Buffer, opts: { fromLine?: string; order?: number } = {}): Promise<MailMessage> {
+  const problems: string[] = [];
+  let parsed: ParsedMail | undefined;
+  try {
+    parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+  } catch (e) {
+    problems.push(`MIME structure unreadable (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); read as plain text`);
+  }
+
+  const commit = opts.fromLine ? FORMAT_PATCH_FROM.exec(opts.fromLine)?.[1] : undefined;
+  const latin = raw.toString('latin1');
+  const headerEnd = latin.search(/\r?\n\r?\n/);
+  let truncated: string | undefined;
+  if (headerEnd < 0) truncated = 'the message ends inside its headers';
+
+  let body: string;
+  let rawSubject: string;
+  const extraTexts: string[] = [];
+  let patch: Omit<Patch, 'files' | 'problems' | 'commitMessage' | 'subject' | 'tags' | 'rawSubject'>;
+  if (parsed) {
+    body = parsed.text ?? '';
+    if (!parsed.text && parsed.html) problems.push('HTML-only message: no text part to read');
+    rawSubject = parsed.subject ?? '';
+    for (const a of parsed.attachments ?? []) {
+      if (!isPatchAttachment(a)) continue;
+      extraTexts.push(decodeText(a.content, problems, `attachment ${a.filename ?? a.contentType}`));
+    }
+    const author = people(parsed.from)[0];
+    patch = {
+      references: idList(parsed.references),
+      to: people(parsed.to),
+      cc: people(parsed.cc),
+    };
+    if (parsed.messageId) patch.messageId = stripBrackets(parsed.messageId);
+    if (author) patch.author = author;
+    if (parsed.date && !Number.isNaN(parsed.date.getTime())) patch.date = parsed.date.toISOString();
+    if (parsed.inReplyTo) {
+      const irt = idList(parsed.inReplyTo)[0];
+      if (irt) patch.inReplyTo = irt;
+    }
+  } else {
+    const { headers, body: b } = naiveSplit(decodeText(raw, problems, 'message'));
+    body = b;
+    rawSubject = headers.get('subject') ?? '';
+    patch = { references: idList(headers.get('references')), to: [], cc: [] };
+    const mid = headers.get('message-id');
+    if (mid) patch.messageId = stripBrackets(mid);
+    const from = headers.get('from');
+    if (from) patch.author = { address: from.trim() };
+  }
+  if (body.includes('\uFFFD')) problems.push('the text contains bytes that could not be decoded in its declared charset');
+  body = body.replace(/\r\n/g, '\n');
+
+  // The diff may sit in the body, in patch attachments, or in both (body = message, attachment = diff).
+  const files: FileDiff[] = [];
+  const diffTexts = [body, ...extraTexts].map(extractDiff).filter((d): d is string => d !== undefined);
+  for (const d of diffTexts) files.push(...parseUnifiedDiff(d));
+  for (const f of files) problems.push(...f.problems);
+  if (files.some((f) => f.problems.some((p) => p.includes('truncated:')))) truncated ??= 'the message ends inside a hunk';
+
+  const commitMessage = extractCommitMessage(body || (extraTexts[0] ?? ''));
+  const allText = [body, ...extraTexts].join('\n');
+  const tags = parseSubject(rawSubject);
+  const p: Patch = {
+    ...patch,
+    rawSubject,
+    subject: tags.subject,
+    tags,
+    commitMessage,
+    files,
+    problems,
+  };
+  if (commit) p.commit = commit;
+
+  const msg: MailMessage = { patch: p, hasDiff: files.length > 0, order: opts.order ?? 0 };
+  const base = findTrailer(allText, 'base-commit');
+  const change = findTrailer(allText, 'change-id');
+  if (base) msg.baseCommit = base;
+  if (change) msg.changeId = change;
+  if (parsed?.date && !Number.isNaN(parsed.date.getTime())) msg.time = parsed.date.getTime();
+  if (truncated) msg.truncated = truncated;
+  return msg;
+}
