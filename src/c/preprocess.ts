@@ -282,6 +282,7 @@ const ANNOT = new Set([
   '__irq_entry', '__softirq_entry', '__head', '__initrodata', '__devinit', '__devexit', '__devinitdata',
   '__devinitconst', '__cpuinit', '__cpuinitdata', '__init_memblock', '__initdata_memblock',
   '__lsm_ro_after_init', '__tracepoint_string', '__bpf_kfunc', '__noinstr_section',
+  '__net_init', '__net_exit', '__net_initdata', '__net_exitdata',
   // sparse address spaces and checks
   '__user', '__kernel', '__iomem', '__rcu', '__percpu', '__force', '__nocast', '__safe', '__private',
   '__bitwise', '__data_racy',
@@ -331,6 +332,10 @@ const KEYWORDS = new Set([
   '__thread', '_Atomic', 'constexpr', 'nullptr', '__volatile__', '__builtin_offsetof', 'va_arg',
 ]);
 
+const GENERIC_ANNOT = /^__[a-z][a-z_]*$/;
+/** `__wsum`, `__sum`, kernel typedefs without digits or `_t`: never treat as annotations. */
+const TYPEISH = /_t$|^__(wsum|sum|kernel|le|be|u|s|poll|bitwise|restrict|int|builtin|attribute|typeof|func|FUNCTION|PRETTY|inline|signed|extension|label|auto_type|volatile|asm|alignof|const|real|imag|thread|seg_gs|seg_fs|percpu_seg|iomem_t|must_be|has|is)(_|$)/;
+
 const STORAGE = new Set(['static', 'extern', 'const', 'inline', '__inline', '__inline__', 'volatile']);
 
 const PRIM = new Set(['signed', 'unsigned', 'int', 'char', 'short', 'long', 'void', 'float', 'double', '_Bool', 'bool']);
@@ -338,7 +343,7 @@ const QUAL = new Set(['const', 'volatile', 'restrict', '__restrict', '_Atomic'])
 const TAG = new Set(['struct', 'union', 'enum']);
 
 /** Macro names that iterate (or scope) over the statement that follows them. */
-const ITER_RE = /for_each|foreach|^scoped_(?:cond_)?guard$|^while_each|_for_each|^rbtree_postorder|^list_for|^hlist_for|^plist_for|^llist_for|_each_entry|^idr_for|^xa_for|^radix_tree_for|^bio_for|^rq_for|^css_for|^cpufreq_for|^nla_for|^nlmsg_for|^mt_for|^mas_for|^hash_for|^fwnode_for|^device_for|^of_for|^pci_for|^scsi_for|^shost_for|^sk_for|^netdev_for|^udp_portaddr_for|^skb_queue_walk|^skb_walk|^dlist_for|^snd_array_for|^virtio_device_for|^ata_for|^klp_for|^btf_for|^bpf_for|^do_each_pid|^while_each_pid/;
+const ITER_RE = /for_each|^scoped_|foreach|^scoped_(?:cond_)?guard$|^while_each|_for_each|^rbtree_postorder|^list_for|^hlist_for|^plist_for|^llist_for|_each_entry|^idr_for|^xa_for|^radix_tree_for|^bio_for|^rq_for|^css_for|^cpufreq_for|^nla_for|^nlmsg_for|^mt_for|^mas_for|^hash_for|^fwnode_for|^device_for|^of_for|^pci_for|^scsi_for|^shost_for|^sk_for|^netdev_for|^udp_portaddr_for|^skb_queue_walk|^skb_walk|^dlist_for|^snd_array_for|^virtio_device_for|^ata_for|^klp_for|^btf_for|^bpf_for|^do_each_pid|^while_each_pid/;
 
 // ---------------------------------------------------------------------------------------------
 // Context: brace kinds and matching parens
@@ -447,6 +452,32 @@ function blankAnnotations(src: string, toks: Tok[], out: Out): void {
       out.blank(t.s, t.e);
       t.dead = true;
       continue;
+    }
+    if (GENERIC_ANNOT.test(name) && !TYPEISH.test(name)) {
+      // `static int __net_init foo(`, `struct pernet_operations __net_initdata ops = {`: a
+      // lower-case `__word` between a type and a declarator. A type followed by another type
+      // or by an expression operand is not C, so in this position the word can only be an
+      // annotation macro. Typedefs (`__be32`, `__poll_t`, digits or `_t`) are excluded.
+      const pv = toks[i - 1];
+      const nx = toks[i + 1];
+      if (
+        pv &&
+        nx &&
+        nx.k === K.Ident &&
+        !KEYWORDS.has(nx.t) &&
+        !STORAGE.has(pv.t) &&
+        ((pv.k === K.Ident && (PRIM.has(pv.t) || !KEYWORDS.has(pv.t))) || pv.t === '*')
+      ) {
+        out.blank(t.s, t.e);
+        t.dead = true;
+        continue;
+      }
+      if (pv && nx && STORAGE.has(pv.t) && nx.k === K.Ident && (PRIM.has(nx.t) || nx.t === 'void' || STORAGE.has(nx.t))) {
+        // `static __net_init int foo(`
+        out.blank(t.s, t.e);
+        t.dead = true;
+        continue;
+      }
     }
     if (ANNOT_ARGS.has(name)) {
       const nx = toks[i + 1];
@@ -747,6 +778,94 @@ function typeArg(toks: Tok[], a: number, b: number, out: Out): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 4b. Macros pasted into string literals
+//
+// `printk(KERN_ERR PFX "failed\n")`, `pr_info(DRV_NAME ": %s\n", ...)`,
+// `"%." __stringify(LEN) "s"`: the macros expand to string literals and the compiler
+// concatenates them. To tree-sitter `KERN_ERR PFX "..."` is three adjacent operands. In a run of
+// adjacent operands made of string literals, identifiers and `NAME(...)` invocations that
+// contains at least one string literal, every identifier/invocation is blanked, leaving the
+// concatenated string literals (which stay untouched). Adjacent operands are never valid C
+// otherwise, so no expression loses anything else; the call whose argument this is keeps its
+// name and its other arguments.
+
+function blankStringMacros(ctx: Ctx, out: Out): void {
+  const { toks, match, kind } = ctx;
+  const n = toks.length;
+  const member = (i: number): number => {
+    // returns index of the last token of the member starting at i, or -1
+    const t = toks[i];
+    if (!t) return -1;
+    if (t.k === K.Str) return i;
+    if (t.k !== K.Ident || KEYWORDS.has(t.t)) return -1;
+    const nx = toks[i + 1];
+    if (nx && nx.t === '(' && match[i + 1]! > i) return match[i + 1]!;
+    return i;
+  };
+  for (let i = 0; i < n; i++) {
+    if (kind[i] === BK.Other) continue;
+    const first = member(i);
+    if (first < 0) continue;
+    // collect the run
+    const members: [number, number][] = [[i, first]];
+    let j = first + 1;
+    for (;;) {
+      const m = member(j);
+      if (m < 0) break;
+      members.push([j, m]);
+      j = m + 1;
+    }
+    if (members.length < 2) {
+      i = first;
+      continue;
+    }
+    const hasStr = members.some(([a]) => toks[a]!.k === K.Str);
+    const pv = toks[i - 1];
+    // `char *s = FOO "x"`: the run must start an operand (after an operator, '(' ',' '=' ...),
+    // not continue a declaration (`struct foo bar` is two identifiers too).
+    const opener = !pv || (pv.k === K.Punct && pv.t !== ')' && pv.t !== ']' && pv.t !== '}' && pv.t !== ';' && pv.t !== '{') || pv.t === 'return';
+    if (hasStr && opener && members.every(([a]) => toks[a]!.k === K.Str || /^[A-Z_][A-Z0-9_]*$|^__stringify$|^__[a-z_]+$/.test(toks[a]!.t))) {
+      for (const [a, b] of members) if (toks[a]!.k !== K.Str) out.blank(toks[a]!.s, toks[b]!.e);
+    }
+    i = j - 1;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4c. offsetof with a member path
+//
+// tree-sitter-c's `offsetof` rule takes a single field name; the kernel writes
+// `offsetof(struct r1bio, bios[n])` and `offsetof(struct a, b.c)`. For those (only) the keyword
+// is upper-cased to `OFFSETOF`, an ordinary call whose arguments then parse as expressions
+// (the type argument is handled by rule 4). Same length, same letters.
+
+function rewriteOffsetof(ctx: Ctx, out: Out): void {
+  const { toks, match } = ctx;
+  for (let i = 0; i + 1 < toks.length; i++) {
+    const t = toks[i]!;
+    if (t.t !== 'offsetof' || toks[i + 1]!.t !== '(') continue;
+    const close = match[i + 1]!;
+    if (close < 0) continue;
+    let comma = -1;
+    for (let j = i + 2; j < close; j++) {
+      if (toks[j]!.t === '(' && match[j]! > j) {
+        j = match[j]!;
+        continue;
+      }
+      if (toks[j]!.t === ',') {
+        comma = j;
+        break;
+      }
+    }
+    if (comma < 0) continue;
+    if (close === comma + 2 && toks[comma + 1]!.k === K.Ident) continue; // plain field: native
+    out.write(t.s, 'OFFSETOF');
+    (t as Tok & { inv?: boolean }).inv = true;
+    t.t = 'OFFSETOF';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // 5. GNU case ranges
 //
 // `case A ... B:` → `case A  -  B:` (the `...` becomes ` - `): a valid constant expression with
@@ -771,17 +890,41 @@ function rewriteCaseRanges(ctx: Ctx, out: Out): void {
 // ---------------------------------------------------------------------------------------------
 // 6. Conditionals splitting a construct
 //
-// tree-sitter-c parses `#if`/`#else` as alternatives of whole items or statements. When an
-// arm opens a brace or parenthesis that another arm closes or opens again (two alternative
-// function headers, `if (a) {` / `if (b) {`), each arm is unbalanced and the parse breaks. For
-// such a group only, the `#else`/`#elif` arms are blanked, leaving the first arm: what the
-// compiler sees for one configuration. Balanced groups (the common case) are left alone.
+// tree-sitter-c parses `#if`/`#else` as alternatives of whole items or statements. When an arm
+// is not a sequence of complete items (it opens a brace another arm closes, continues an `if`
+// with `else`, or holds part of an expression, argument or initializer list), the parse breaks
+// around it. For such groups only, the group is linearised to one configuration: the first arm
+// is kept and the directive lines and the other arms are blanked (comments in them are kept).
+// For `#if 0` the first arm is the one dropped. Groups whose arms are all self-contained (the
+// common `#ifdef CONFIG_PM` functions, alternative statements) are left for tree-sitter, which
+// keeps every arm.
 
 function splitConditionals(src: string, toks: Tok[], dirs: Directive[], out: Out): void {
   interface Group {
     arms: { dir: number; from: number }[]; // directive index, first token index
   }
   const stack: Group[] = [];
+  const selfContained = (from: number, to: number): boolean => {
+    let depth = 0;
+    let first: Tok | undefined;
+    let last: Tok | undefined;
+    for (let k = from; k < to; k++) {
+      const u = toks[k]!;
+      if (u.dead) continue;
+      first ??= u;
+      last = u;
+      const t = u.t;
+      if (u.k !== K.Punct) continue;
+      if (t === '{' || t === '(' || t === '[') depth++;
+      else if (t === '}' || t === ')' || t === ']') {
+        if (--depth < 0) return false;
+      }
+    }
+    if (depth !== 0) return false;
+    if (!first || !last) return true;
+    if (first.t === 'else' || (first.k === K.Punct && first.t !== '{' && first.t !== '*' && first.t !== '(' && first.t !== '}')) return false;
+    return last.t === ';' || last.t === '}';
+  };
   for (let d = 0; d < dirs.length; d++) {
     const dir = dirs[d]!;
     const name = dir.name;
@@ -792,27 +935,28 @@ function splitConditionals(src: string, toks: Tok[], dirs: Directive[], out: Out
       if (g) g.arms.push({ dir: d, from: dir.nextTok });
     } else if (name === 'endif') {
       const g = stack.pop();
-      if (!g || g.arms.length < 2) continue;
-      // balance of each arm
-      const deltas: number[] = [];
+      if (!g) continue;
+      const ranges = g.arms.map((a, i) => [a.from, i + 1 < g.arms.length ? g.arms[i + 1]!.from : dir.nextTok] as const);
+      const ifZero = /^#\s*if\s+0\s*($|\/[*/])/.test(src.slice(dirs[g.arms[0]!.dir]!.s, dirs[g.arms[0]!.dir]!.e));
+      if (!ifZero && ranges.every(([a, b]) => selfContained(a, b))) continue;
+      if (ifZero && ranges.every(([a, b]) => selfContained(a, b))) continue;
+      const keep = ifZero ? 1 : 0;
       for (let a = 0; a < g.arms.length; a++) {
-        const from = g.arms[a]!.from;
-        const to = a + 1 < g.arms.length ? g.arms[a + 1]!.from : dir.nextTok;
-        let delta = 0;
-        for (let k = from; k < to; k++) {
-          const t = toks[k]!.t;
-          if (t === '{' || t === '(') delta++;
-          else if (t === '}' || t === ')') delta--;
+        const arm = g.arms[a]!;
+        const armDir = dirs[arm.dir]!;
+        blankRange(src, armDir.s, armDir.e, out);
+        if (a === keep) continue;
+        const [from, to] = ranges[a]!;
+        if (to > from) {
+          const end = a + 1 < g.arms.length ? dirs[g.arms[a + 1]!.dir]!.s : dir.s;
+          blankRange(src, armDir.e, end, out);
+          for (let k = from; k < to; k++) toks[k]!.dead = true;
         }
-        deltas.push(delta);
       }
-      if (deltas.every((x) => x === 0)) continue;
-      // blank arms 2..n (directive lines included, so no dangling #else) and their tokens
-      const first = g.arms[1]!;
-      const start = dirs[first.dir]!.s;
-      const end = dir.s; // keep the #endif line
-      blankRange(src, start, end, out);
-      for (let k = first.from; k < dir.nextTok; k++) toks[k]!.dead = true;
+      blankRange(src, dir.s, dir.e, out);
+      // the token after the group now follows plain code: it no longer sits after a directive
+      const after = toks[dir.nextTok];
+      if (after) after.pp = false;
     }
   }
 }
@@ -875,7 +1019,9 @@ export function preprocessKernelSource(src: string): string {
   const ctx = analyse(live);
   rewriteIterators(ctx, out);
   rewriteFileScope(ctx, out);
+  rewriteOffsetof(ctx, out);
   rewriteTypeArgs(ctx, out);
+  blankStringMacros(ctx, out);
   rewriteCaseRanges(ctx, out);
   return out.result();
 }
