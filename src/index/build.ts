@@ -175,9 +175,17 @@ class Pool {
 
   private spawn(): void {
     const url = new URL(IS_TS ? './worker.ts' : './worker.js', here);
-    // Under vitest/tsx the worker is TypeScript: load tsx in it. (V8 flags such as --expose-gc
-    // are refused in a worker's execArgv; the worker enables gc itself, see worker.ts.)
-    const w = new Worker(url, { workerData: this.data, execArgv: IS_TS ? ['--import', 'tsx'] : [] });
+    // Under vitest/tsx the worker is TypeScript and needs tsx in its thread. On Node 20
+    // `execArgv: ['--import', 'tsx']` does not apply to a worker's entry module (it fails with
+    // ERR_UNKNOWN_FILE_EXTENSION), so a tiny eval'd bootstrap registers tsx's ESM hooks in the
+    // thread, then imports the worker. (V8 flags such as --expose-gc are refused in a worker's
+    // execArgv too; the worker enables gc itself, see worker.ts.)
+    const w = IS_TS
+      ? new Worker(
+          `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`,
+          { eval: true, workerData: this.data },
+        )
+      : new Worker(url, { workerData: this.data });
     const slot = { w, inflight: new Map<number, WorkerTask>(), ready: Promise.resolve() };
     let resolveReady!: () => void;
     let rejectReady!: (e: Error) => void;
@@ -353,6 +361,7 @@ export async function buildIndex(tree: string, opts: BuildOptions): Promise<Inde
     if (pending.length >= batchSize || pendingRows >= 200_000) flush();
   };
 
+  const filteredNow = new Set<string>();
   const handle = (file: WalkedFile, r: WorkerResult, phase: 'scan' | 'closure') => {
     const base = { path: file.rel, size: file.size, mtime: file.mtime };
     switch (r.kind) {
@@ -366,13 +375,14 @@ export async function buildIndex(tree: string, opts: BuildOptions): Promise<Inde
         push({ kind: 'seen', ...base, hash: r.hash, defs: '', problem: r.problem }, 1);
         break;
       case 'seen':
-        stats.filtered++;
+        filteredNow.add(file.rel);
         push({ kind: 'seen', ...base, hash: r.hash, defs: r.defs }, 1);
         break;
       case 'indexed': {
         if (r.reused) stats.reused++;
         else stats.parsed++;
         if (phase === 'closure' || r.reason === 'closure') stats.closure++;
+        filteredNow.delete(file.rel);
         // Structured clone turns a Buffer into a plain Uint8Array.
         const u8 = r.z as Uint8Array;
         const z = Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
@@ -435,6 +445,7 @@ export async function buildIndex(tree: string, opts: BuildOptions): Promise<Inde
       await pool?.close();
     }
   }
+  stats.filtered = filteredNow.size;
   stats.seconds = (performance.now() - t0) / 1000;
   return stats;
 }

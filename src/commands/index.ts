@@ -1,0 +1,82 @@
+// `modreview index --tree DIR [--db FILE] [--workers N] [--path P]...`: build or refresh the tree
+// index (SQLite cache) the cross-file rules query. A progress bar on a TTY, quiet otherwise;
+// always one summary line.
+import { statSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import cliProgress from 'cli-progress';
+import type { CommandRegistrar } from '../cli.js';
+import { UsageError } from '../errors.js';
+import { buildIndex, type IndexProgress, type IndexStats } from '../index/build.js';
+import { defaultStorePath, openStore } from '../store/db.js';
+
+export function summaryLine(s: IndexStats): string {
+  return (
+    `indexed ${s.tree}: ${s.seen} files seen, ${s.parsed} parsed` +
+    (s.reused ? `, ${s.reused} reused` : '') +
+    (s.closure ? ` (${s.closure} by closure)` : '') +
+    `, ${s.unchanged} skipped unchanged, ${s.filtered} filtered out` +
+    (s.removed ? `, ${s.removed} removed` : '') +
+    `, ${s.problems.length} problems, ${s.seconds.toFixed(1)} s`
+  );
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers: expected a positive integer, got "${v}"`);
+  return n;
+}
+
+export const register: CommandRegistrar = (program: Command) => {
+  program
+    .command('index')
+    .description('build or refresh the kernel tree index (parses only what changed)')
+    .requiredOption('--tree <dir>', 'kernel source tree')
+    .option('--db <file>', 'SQLite store', defaultStorePath())
+    .addOption(new Option('--workers <n>', 'parse workers (default: one per core)').argParser(positiveInt))
+    .option('--path <path...>', 'index only these files or directories of the tree')
+    .option('--verbose', 'list files that could not be indexed')
+    .action(async (o: { tree: string; db: string; workers?: number; path?: string[]; verbose?: boolean }) => {
+      try {
+        if (!statSync(o.tree).isDirectory()) throw new Error();
+      } catch {
+        throw new UsageError(`--tree: not a directory: ${o.tree}`);
+      }
+      const db = openStore(o.db);
+      const tty = process.stderr.isTTY === true;
+      const bar = tty
+        ? new cliProgress.SingleBar(
+            {
+              format: ' {phase} [{bar}] {value}/{total} files | {rate} files/s | ETA {eta_formatted}',
+              hideCursor: true,
+              clearOnComplete: true,
+              stream: process.stderr,
+            },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
+      let started = 0;
+      let phaseKey = '';
+      const onProgress = (p: IndexProgress) => {
+        if (!bar) return;
+        const key = `${p.phase}${p.round ?? ''}`;
+        if (key !== phaseKey) {
+          if (phaseKey) bar.stop();
+          phaseKey = key;
+          started = performance.now();
+          bar.start(p.total, p.done, { phase: p.phase === 'scan' ? 'scan   ' : `closure${p.round ?? ''}`, rate: '0' });
+          return;
+        }
+        const secs = (performance.now() - started) / 1000;
+        bar.update(p.done, { rate: secs > 0 ? (p.done / secs).toFixed(0) : '0' });
+      };
+      try {
+        const stats = await buildIndex(o.tree, { db, workers: o.workers, paths: o.path, onProgress });
+        bar?.stop();
+        process.stdout.write(`${summaryLine(stats)}\n`);
+        if (o.verbose) for (const p of stats.problems) process.stdout.write(`  ${p.path}: ${p.problem}\n`);
+      } finally {
+        bar?.stop();
+        db.close();
+      }
+    });
+};
