@@ -18,11 +18,12 @@ export function parseSubject(raw: string): SubjectInfo {
   }
 
   // A leading list tag such as `[dm-devel]` in front of the real `[PATCH ...]` group is dropped
-  // (b4: a bracket group without patch/resend/rfc, followed by one with it).
+  // (b4: a bracket group followed by one with patch/resend/rfc). Unlike b4's regex, a group that
+  // itself says RFC/PATCH/RESEND is kept, so `[RFC][PATCH 1/2]` stays an RFC.
   for (;;) {
-    const next = s.replace(/^\s*\[[^\]]*\]\s*(\[[^\]]*(?:patch|resend|rfc).*)$/i, '$1');
-    if (next === s) break;
-    s = next;
+    const m = /^\s*\[([^\]]*)\]\s*(\[[^\]]*(?:patch|resend|rfc).*)$/i.exec(s);
+    if (!m || /patch|resend|rfc/i.test(m[1]!)) break;
+    s = m[2]!;
   }
   // Brackets inside brackets are flattened: `[PATCH [net-next] 1/2]` → `[PATCH net-next 1/2]`.
   for (;;) {
