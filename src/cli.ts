@@ -10,6 +10,7 @@ async function registrars(): Promise<CommandRegistrar[]> {
   const mods = await Promise.all([
     import('./commands/review.js'),
     import('./commands/index.js'),
+    import('./commands/github.js'),
   ]);
   return mods.map((m) => m.register);
 }

@@ -1,0 +1,214 @@
+// `modreview github`: run the GitHub App (probot 14) as an HTTP server receiving webhooks.
+// Reads probot's usual environment: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET,
+// PORT, HOST, LOG_LEVEL, GHE_HOST / GHE_PROTOCOL (GitHub Enterprise), WEBHOOK_PATH; plus
+// MODREVIEW_TREE (a local kernel tree whose index gives tree-wide facts) and MODREVIEW_DB.
+// Missing or malformed credentials: one line on stderr and exit status 2, never a stack trace.
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Command } from 'commander';
+import { pino, type Logger } from 'pino';
+import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
+import type { CommandRegistrar } from '../cli.js';
+import type { ReviewFn } from '../engine/api.js';
+import type { IndexQuery } from '../engine/types.js';
+import { UsageError } from '../errors.js';
+import { createApp, type ModreviewApp } from '../github/app.js';
+import { defaultStorePath } from '../store/db.js';
+import { GithubStore } from '../store/github.js';
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+type Level = (typeof LEVELS)[number];
+
+export interface ServerConfig {
+  appId: number;
+  privateKey: string;
+  secret: string;
+  port: number;
+  host: string;
+  logLevel: Level;
+  /** https://api.github.com, or https://GHE_HOST/api/v3. */
+  baseUrl: string;
+  webhookPath: string;
+  tree?: string;
+  db: string;
+}
+
+/** The PEM text of the private key, or a UsageError naming the variable and what is wrong. */
+function readPrivateKey(env: NodeJS.ProcessEnv): string {
+  let pem: string;
+  let from: string;
+  if (env.PRIVATE_KEY) {
+    from = 'PRIVATE_KEY';
+    pem = env.PRIVATE_KEY.trim();
+    if (!pem.includes('-----BEGIN') && /^[A-Za-z0-9+/=\s]+$/.test(pem)) pem = Buffer.from(pem, 'base64').toString('utf8');
+    pem = pem.replace(/\\n/g, '\n');
+  } else if (env.PRIVATE_KEY_PATH) {
+    from = `PRIVATE_KEY_PATH (${env.PRIVATE_KEY_PATH})`;
+    try {
+      pem = readFileSync(env.PRIVATE_KEY_PATH, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(`PRIVATE_KEY_PATH: cannot read ${env.PRIVATE_KEY_PATH}${code ? ` (${code})` : ''}`);
+    }
+  } else {
+    throw new UsageError('missing private key: set PRIVATE_KEY (PEM text or base64) or PRIVATE_KEY_PATH (the .pem file downloaded from the GitHub App settings)');
+  }
+  if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(pem)) {
+    throw new UsageError(`${from}: not a PEM private key (expected "-----BEGIN RSA PRIVATE KEY-----" as in the .pem file GitHub gives)`);
+  }
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== 'rsa') throw new Error(`a ${key.asymmetricKeyType} key; GitHub App keys are RSA`);
+  } catch (e) {
+    throw new UsageError(`${from}: malformed private key (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`);
+  }
+  return pem;
+}
+
+/** Validate the environment; every problem is one clear UsageError line. */
+export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const appIdText = env.APP_ID?.trim();
+  if (!appIdText) throw new UsageError('missing APP_ID: set it to the numeric App ID shown on the GitHub App settings page');
+  if (!/^[1-9]\d*$/.test(appIdText)) throw new UsageError(`APP_ID: expected the numeric App ID, got "${appIdText}"`);
+  const privateKey = readPrivateKey(env);
+  const secret = env.WEBHOOK_SECRET;
+  if (!secret) throw new UsageError('missing WEBHOOK_SECRET: set it to the webhook secret of the GitHub App (webhooks are verified with it)');
+  const portText = env.PORT?.trim() || '3000';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`PORT: expected a port number (0-65535), got "${portText}"`);
+  const logLevel = (env.LOG_LEVEL?.trim() || 'info') as Level;
+  if (!LEVELS.includes(logLevel)) throw new UsageError(`LOG_LEVEL: expected one of ${LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  let baseUrl = 'https://api.github.com';
+  if (env.GHE_HOST) {
+    const proto = (env.GHE_PROTOCOL || 'https').toLowerCase();
+    if (proto !== 'https' && proto !== 'http') throw new UsageError(`GHE_PROTOCOL: expected https or http, got "${env.GHE_PROTOCOL}"`);
+    if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(env.GHE_HOST)) throw new UsageError(`GHE_HOST: expected a host name (optionally :port), got "${env.GHE_HOST}"`);
+    baseUrl = `${proto}://${env.GHE_HOST}/api/v3`;
+  }
+  const cfg: ServerConfig = {
+    appId: Number(appIdText),
+    privateKey,
+    secret,
+    port,
+    host: env.HOST?.trim() || 'localhost',
+    logLevel,
+    baseUrl,
+    webhookPath: env.WEBHOOK_PATH || '/api/github/webhooks',
+    db: env.MODREVIEW_DB || defaultStorePath(),
+  };
+  if (env.MODREVIEW_TREE) {
+    try {
+      if (!statSync(env.MODREVIEW_TREE).isDirectory()) throw new Error();
+    } catch {
+      throw new UsageError(`MODREVIEW_TREE: not a directory: ${env.MODREVIEW_TREE}`);
+    }
+    cfg.tree = env.MODREVIEW_TREE;
+  }
+  return cfg;
+}
+
+export interface StartOptions {
+  /** The review function (default: the engine's reviewSubmission). */
+  review?: ReviewFn;
+  store?: GithubStore;
+  log?: Logger;
+  /** Octokit class (tests turn retry and throttling off). */
+  Octokit?: typeof ProbotOctokit;
+  index?: IndexQuery | (() => Promise<IndexQuery | undefined>);
+}
+
+export interface RunningServer {
+  server: HttpServer;
+  port: number;
+  host: string;
+  app: ModreviewApp;
+  store: GithubStore;
+  /** Stop accepting webhooks, let running reviews finish, close the store. */
+  close(): Promise<void>;
+}
+
+async function defaultReview(): Promise<ReviewFn> {
+  const mod = (await import('../engine/review.js')) as { reviewSubmission: ReviewFn };
+  return mod.reviewSubmission;
+}
+
+/** The tree index of MODREVIEW_TREE, built by `modreview index --tree`, opened on first use. */
+function treeIndex(cfg: ServerConfig, log: Logger): (() => Promise<IndexQuery | undefined>) | undefined {
+  if (!cfg.tree) return undefined;
+  const tree = cfg.tree;
+  return async () => {
+    const [{ TreeIndex }, { extractFacts }, { openStore }] = await Promise.all([import('../index/query.js'), import('../c/facts.js'), import('../store/db.js')]);
+    const idx = new TreeIndex(openStore(cfg.db), realpathSync(tree), { extract: extractFacts });
+    log.info(`using the index of ${tree} for tree-wide facts`);
+    return idx;
+  };
+}
+
+export async function startGithubServer(cfg: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
+  const log = opts.log ?? pino({ name: 'modreview', level: cfg.logLevel });
+  const store = opts.store ?? GithubStore.open(cfg.db);
+  const review = opts.review ?? (await defaultReview());
+  const app = createApp({ review, store, index: opts.index ?? treeIndex(cfg, log) });
+  const probot = new Probot({
+    appId: cfg.appId,
+    privateKey: cfg.privateKey,
+    secret: cfg.secret,
+    baseUrl: cfg.baseUrl,
+    log,
+    Octokit: opts.Octokit ?? ProbotOctokit,
+  });
+  const middleware = await createNodeMiddleware(app, { probot, webhooksPath: cfg.webhookPath });
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/ping' || req.url === '/healthz')) {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('PONG');
+      return;
+    }
+    void middleware(req, res, () => {
+      if (!res.headersSent) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new UsageError(`PORT: ${cfg.port} is already in use on ${cfg.host}`) : e),
+    );
+    server.listen(cfg.port, cfg.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  log.info(`modreview GitHub App ${cfg.appId} listening on http://${cfg.host}:${addr.port}${cfg.webhookPath} (GitHub API ${cfg.baseUrl})`);
+  let closed = false;
+  return {
+    server,
+    port: addr.port,
+    host: cfg.host,
+    app,
+    store,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.queue.idle();
+      if (!opts.store) store.close();
+    },
+  };
+}
+
+export const register: CommandRegistrar = (program: Command) => {
+  program
+    .command('github')
+    .description('run as a GitHub App: review pull requests with inline comments and a check run (env: APP_ID, PRIVATE_KEY[_PATH], WEBHOOK_SECRET, PORT, HOST, GHE_HOST)')
+    .action(async () => {
+      const cfg = readServerConfig(process.env);
+      const running = await startGithubServer(cfg);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void running.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+};
