@@ -1,0 +1,366 @@
+// The lore responder: inboxes → messages → series → review → replies in the outbox → delivery.
+// Each step is its own transaction, so a crash anywhere repeats at most the step it was in:
+//   - a message and the cursor past its commit are stored together;
+//   - a reviewed series, its findings and its replies (pending) are stored together;
+//   - delivery is recorded per attempt (see outbox.ts).
+import { createHash } from 'node:crypto';
+import { assembleSeries } from '../ingest/series.js';
+import { readMail, type MailMessage } from '../ingest/mail.js';
+import type { Patch, Person, Submission } from '../ingest/types.js';
+import type { ReviewFn, ReviewOptions } from '../engine/api.js';
+import type { Finding, ReviewResult } from '../engine/types.js';
+import { mailable, renderReply, toRaw, type MailFinding } from '../report/email.js';
+import type { DB } from '../store/db.js';
+import { migrateLore } from '../store/lore.js';
+import { migrateOutbox } from '../store/outbox.js';
+import { isMuted, recordFeedback } from './feedback.js';
+import { InboxMirror, setCursor, splitMbox, type InboxConfig, type WalkOptions } from './inbox.js';
+import { silentLog, type Log } from './log.js';
+import { deliverDue, type DeliverOptions, type DeliverReport, type Transport } from './outbox.js';
+import { postCheck, type CheckState } from './patchwork.js';
+import { ignoredSender, Policy, recipients } from './policy.js';
+import {
+  cancelOlderReplies,
+  decide,
+  ingestDeletion,
+  ingestMessage,
+  markGroup,
+  pendingGroups,
+  type Group,
+  type IngestResult,
+  type Origin,
+} from './series.js';
+
+export interface ResponderOptions {
+  bot: Person;
+  /** Base URL of the rule documentation. */
+  docsUrl?: string;
+  /** How long to wait for the missing parts of a series (default 60 min). */
+  waitMinutes?: number;
+  /** Larger messages are skipped (default 20 MB). */
+  maxMessageBytes?: number;
+  walk?: WalkOptions;
+  cacheDir: string;
+  botVersion?: string;
+}
+
+export interface ResponderDeps {
+  db: DB;
+  policy: Policy;
+  review: ReviewFn;
+  /** Options for one submission (image provider at its base-commit, index, rule selection). */
+  reviewOptions?: (sub: Submission) => ReviewOptions | Promise<ReviewOptions>;
+  log?: Log;
+  now?: () => number;
+}
+
+export interface SyncReport {
+  messages: number;
+  skipped: number;
+  duplicates: number;
+  deleted: number;
+  feedback: number;
+  reviewed: number;
+  dropped: number;
+  waiting: number;
+  queued: number;
+  muted: number;
+  rewritten: string[];
+}
+
+export function emptyReport(): SyncReport {
+  return { messages: 0, skipped: 0, duplicates: 0, deleted: 0, feedback: 0, reviewed: 0, dropped: 0, waiting: 0, queued: 0, muted: 0, rewritten: [] };
+}
+
+/** The Message-ID of our reply: the same reply to the same mail always gets the same id. */
+export function replyMessageId(target: string, fingerprints: string[], botAddress: string): string {
+  const h = createHash('sha1').update(`${target}\0${[...fingerprints].sort().join(',')}`).digest('hex').slice(0, 20);
+  const domain = botAddress.split('@')[1] ?? 'modreview.invalid';
+  return `modreview-${h}@${domain}`;
+}
+
+export class Responder {
+  private readonly log: Log;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly deps: ResponderDeps,
+    private readonly opts: ResponderOptions,
+  ) {
+    this.log = deps.log ?? silentLog;
+    this.now = deps.now ?? Date.now;
+    migrateLore(deps.db);
+    migrateOutbox(deps.db);
+  }
+
+  private get db(): DB {
+    return this.deps.db;
+  }
+
+  private limits() {
+    return {
+      maxMessageBytes: this.opts.maxMessageBytes ?? 20e6,
+      botAddress: this.opts.bot.address,
+      ignored: (list: string, addr: string | undefined) => ignoredSender(this.deps.policy.forList(list), addr),
+    };
+  }
+
+  /** Read one message into the store (and feedback when it answers us). */
+  private async takeMessage(raw: Buffer, origin: Origin, report: SyncReport): Promise<IngestResult> {
+    const r = await ingestMessage(this.db, raw, origin, this.limits(), this.log, this.now());
+    if (r.status === 'skipped') report.skipped++;
+    else if (r.status === 'duplicate') report.duplicates++;
+    else {
+      report.messages++;
+      if (r.mail && (r.kind === 'reply' || r.kind === 'other')) report.feedback += this.feedbackFrom(r.mail, origin.list);
+    }
+    return r;
+  }
+
+  private feedbackFrom(mail: MailMessage, list: string): number {
+    return recordFeedback(this.db, mail, list, this.log, this.now());
+  }
+
+  /** Fetch an inbox and read every new message, advancing the cursor message by message. */
+  async syncInbox(cfg: InboxConfig, report: SyncReport = emptyReport()): Promise<SyncReport> {
+    const mirror = new InboxMirror(cfg, this.opts.cacheDir);
+    const list = cfg.list ?? cfg.name;
+    const epochs = await mirror.update();
+    for (const epoch of epochs) {
+      const { entries, rewritten } = await mirror.pending(this.db, epoch, this.opts.walk);
+      if (rewritten) {
+        report.rewritten.push(`${cfg.name}/${epoch}`);
+        this.log.warn({ inbox: cfg.name, epoch }, 'lore: history rewritten upstream; re-walking a date window, deduplicating by Message-ID');
+      }
+      for (const e of entries) {
+        const origin: Origin = { inbox: cfg.name, list, epoch, commit: e.commit, time: e.time };
+        // The size check comes before reading the blob: a 50 MB message is never loaded.
+        const max = this.opts.maxMessageBytes ?? 20e6;
+        if (e.kind === 'm' && e.size > max) {
+          const reason = `message is ${(e.size / 1e6).toFixed(1)} MB, over the ${(max / 1e6).toFixed(1)} MB limit`;
+          this.db.transaction(() => {
+            this.db.prepare('INSERT INTO lore_skip (inbox, epoch, git_commit, msgid, reason, at) VALUES (?, ?, ?, NULL, ?, ?)').run(cfg.name, epoch, e.commit, reason, this.now());
+            setCursor(this.db, cfg.name, epoch, e.commit, e.time);
+          })();
+          this.log.warn({ inbox: cfg.name, epoch, commit: e.commit, reason }, 'lore: message skipped');
+          report.skipped++;
+          continue;
+        }
+        let raw: Buffer;
+        try {
+          raw = await mirror.read(e);
+        } catch (err) {
+          this.log.error({ inbox: cfg.name, commit: e.commit, error: String(err) }, 'lore: cannot read blob; skipped');
+          setCursor(this.db, cfg.name, epoch, e.commit, e.time);
+          report.skipped++;
+          continue;
+        }
+        // Reading is async (mailparser); the store update and the cursor move are one transaction.
+        this.db.exec('BEGIN IMMEDIATE');
+        try {
+          if (e.kind === 'd') {
+            if (await ingestDeletion(this.db, raw, origin, this.log, this.now())) report.deleted++;
+          } else {
+            await this.takeMessage(raw, origin, report);
+          }
+          setCursor(this.db, cfg.name, epoch, e.commit, e.time);
+          this.db.exec('COMMIT');
+        } catch (err) {
+          this.db.exec('ROLLBACK');
+          throw err;
+        }
+      }
+    }
+    return report;
+  }
+
+  /** One-off input: every message of an mbox (file or stdin) goes through the same pipeline. */
+  async ingestMbox(buf: Buffer, list: string, report: SyncReport = emptyReport()): Promise<SyncReport> {
+    const msgs = splitMbox(buf);
+    const raws = msgs.length > 0 ? msgs : [buf];
+    for (const raw of raws) {
+      await this.takeMessage(raw, { inbox: `mbox:${list}`, list, time: this.now() }, report);
+    }
+    return report;
+  }
+
+  /** Assemble what is pending; review what is ready; queue replies. */
+  async processPending(report: SyncReport = emptyReport()): Promise<SyncReport> {
+    const waitMs = (this.opts.waitMinutes ?? 60) * 60_000;
+    const groups = pendingGroups(this.db);
+    // A newer version, even still incomplete, means older versions' pending replies are moot.
+    for (const g of groups) {
+      if (g.patches.length > 0 || g.cover) {
+        const n = cancelOlderReplies(this.db, g.key, g.version);
+        if (n) this.log.info({ key: g.key, version: g.version, cancelled: n }, 'lore: pending replies to an older version cancelled');
+      }
+    }
+    for (const d of decide(this.db, groups, this.now(), waitMs)) {
+      if (d.action === 'wait') {
+        report.waiting++;
+      } else if (d.action === 'drop') {
+        markGroup(this.db, d.group, d.status, d.reason);
+        this.log.info({ key: d.group.key, version: d.group.version, reason: d.reason }, 'lore: series not reviewed');
+        report.dropped++;
+      } else {
+        await this.reviewGroup(d.group, d.note, report);
+      }
+    }
+    return report;
+  }
+
+  private async reviewGroup(g: Group, note: string | undefined, report: SyncReport): Promise<void> {
+    const ids = [...(g.cover ? [g.cover] : []), ...g.patches].map((m) => m.msgid);
+    const getRaw = this.db.prepare('SELECT raw FROM lore_message WHERE msgid = ?');
+    const mails: MailMessage[] = [];
+    for (const [i, id] of ids.entries()) {
+      const row = getRaw.get(id) as { raw: Buffer | null } | undefined;
+      if (row?.raw) mails.push(await readMail(row.raw, { order: i }));
+    }
+    const sub = assembleSeries(mails, 'lore');
+    let result: ReviewResult;
+    try {
+      result = await this.deps.review(sub, (await this.deps.reviewOptions?.(sub)) ?? {});
+    } catch (err) {
+      const reason = `review failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+      this.log.error({ key: g.key, version: g.version, error: reason }, 'lore: review failed; series skipped');
+      markGroup(this.db, g, 'skipped', reason);
+      report.dropped++;
+      return;
+    }
+    const policy = this.deps.policy.forList(g.list);
+    const notes = note ? [note] : [];
+    const findings: MailFinding[] = mailable(result.findings).map((f) => ({ ...f }));
+    const sinceQ = this.db.prepare(
+      `SELECT MIN(s.version) AS v FROM lore_finding f JOIN lore_series s ON s.id = f.series_id
+       WHERE s.series_key = ? AND s.version < ? AND f.fingerprint = ?`,
+    );
+    for (const f of findings) {
+      const v = (sinceQ.get(g.key, g.version, f.fingerprint) as { v: number | null }).v;
+      if (v !== null) f.since = v;
+    }
+    // Which mail each finding answers: the patch that introduced it; series-wide ones to the cover.
+    const byTarget = new Map<Patch, MailFinding[]>();
+    for (const f of findings) {
+      const target = sub.patches.find((p) => p.tags.index === f.patch) ?? sub.series.cover ?? sub.patches[0];
+      if (!target?.messageId) continue;
+      byTarget.set(target, [...(byTarget.get(target) ?? []), f]);
+    }
+    const now = this.now();
+    const timeOf = this.db.prepare('SELECT time FROM lore_message WHERE msgid = ?');
+    const hourAgo = now - 3600_000;
+    const listCount = this.db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE list = ? AND created_at > ? AND state != 'cancelled'`);
+    const authorCount = this.db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE author = ? AND created_at > ? AND state != 'cancelled'`);
+    const insertOutbox = this.db.prepare(
+      `INSERT OR IGNORE INTO outbox (message_id, list, series_id, in_reply_to, author, envelope_from, recipients, raw, findings, state, not_before, last_error, created_at)
+       VALUES (@id, @list, @series, @irt, @author, @from, @rcpt, @raw, @findings, @state, @notBefore, @error, @now)`,
+    );
+
+    this.db.transaction(() => {
+      const sid = Number(
+        this.db
+          .prepare(
+            `INSERT INTO lore_series (list, series_key, version, subject, cover_msgid, total, arrived, state, notes, reviewed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'reviewed', ?, ?)`,
+          )
+          .run(g.list, g.key, g.version, sub.series.subject, g.cover?.msgid ?? null, g.total, g.patches.length, JSON.stringify([...notes, ...result.notes]), now).lastInsertRowid,
+      );
+      markGroup(this.db, g, 'reviewed', null, sid);
+      for (const p of g.patches) {
+        if (p.diff_hash) this.db.prepare('INSERT OR IGNORE INTO lore_reviewed_patch (diff_hash, msgid, series_id) VALUES (?, ?, ?)').run(p.diff_hash, p.msgid, sid);
+      }
+      const insF = this.db.prepare('INSERT OR IGNORE INTO lore_finding (series_id, fingerprint, rule, file, function, patch_msgid, mailed) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      const mailed = new Set<MailFinding>();
+      cancelOlderReplies(this.db, g.key, g.version);
+
+      for (const [target, all] of byTarget) {
+        const fs = all.filter((f) => {
+          if (isMuted(this.db, g.list, f)) {
+            this.log.info({ rule: f.rule, file: f.file, function: f.function }, 'lore: finding muted by feedback');
+            return false;
+          }
+          return true;
+        });
+        if (fs.length === 0) continue;
+        if (policy.mute) {
+          report.muted++;
+          continue;
+        }
+        const rc = recipients(policy, target, this.opts.bot.address);
+        const envelope = [...rc.to, ...rc.cc].map((p) => p.address);
+        if (envelope.length === 0) {
+          this.log.warn({ target: target.messageId }, 'lore: reply has no recipient under the policy; not queued');
+          continue;
+        }
+        const author = target.author?.address.toLowerCase() ?? null;
+        let limited: string | undefined;
+        if ((listCount.get(g.list, hourAgo) as { n: number }).n >= policy.rate_limit.per_list_per_hour) limited = `rate limit: ${policy.rate_limit.per_list_per_hour} replies per hour on ${g.list}`;
+        else if (author && (authorCount.get(author, hourAgo) as { n: number }).n >= policy.rate_limit.per_author_per_hour) limited = `rate limit: ${policy.rate_limit.per_author_per_hour} replies per hour to ${author}`;
+        const messageId = replyMessageId(target.messageId!, fs.map((f) => f.fingerprint), this.opts.bot.address);
+        const targetNotes = [...notes];
+        const rendered = renderReply({
+          patch: target,
+          findings: fs,
+          notes: targetNotes,
+          bot: this.opts.bot,
+          messageId,
+          date: new Date(now),
+          to: rc.to,
+          cc: rc.cc,
+          docsUrl: this.opts.docsUrl ?? 'https://github.com/modreview/modreview/tree/main/rules',
+          ...(this.opts.botVersion ? { botVersion: this.opts.botVersion } : {}),
+        });
+        const raw = toRaw(rendered, { to: rc.to, cc: rc.cc, from: this.opts.bot });
+        const sentAt = (timeOf.get(target.messageId) as { time: number } | undefined)?.time ?? now;
+        const notBefore = Math.max(now, sentAt + policy.embargo_hours * 3600_000);
+        const r = insertOutbox.run({
+          id: messageId,
+          list: g.list,
+          series: sid,
+          irt: target.messageId,
+          author,
+          from: this.opts.bot.address,
+          rcpt: JSON.stringify(envelope),
+          raw,
+          findings: JSON.stringify(fs.map((f) => ({ rule: f.rule, file: f.file, function: f.function, fingerprint: f.fingerprint }))),
+          state: limited ? 'cancelled' : 'pending',
+          notBefore,
+          error: limited ?? null,
+          now,
+        });
+        if (limited) this.log.warn({ target: target.messageId, reason: limited }, 'lore: reply not sent');
+        else if (r.changes) {
+          report.queued++;
+          for (const f of fs) mailed.add(f);
+        }
+      }
+      for (const f of result.findings.filter((x) => x.where === 'added')) {
+        const target = sub.patches.find((p) => p.tags.index === f.patch);
+        insF.run(sid, f.fingerprint, f.rule, f.file, f.function ?? null, target?.messageId ?? null, [...mailed].some((m) => m.fingerprint === f.fingerprint) ? 1 : 0);
+      }
+    })();
+    report.reviewed++;
+    this.log.info({ key: g.key, version: g.version, patches: g.patches.length, findings: findings.length }, 'lore: series reviewed');
+    if (policy.patchwork) await this.reportPatchwork(policy.patchwork, sub, findings);
+  }
+
+  private async reportPatchwork(cfg: NonNullable<ReturnType<Policy['forList']>['patchwork']>, sub: Submission, findings: Finding[]): Promise<void> {
+    for (const p of sub.patches) {
+      if (!p.messageId) continue;
+      const mine = findings.filter((f) => f.patch === p.tags.index);
+      const state: CheckState = mine.length === 0 ? 'success' : mine.some((f) => f.severity === 'error') ? 'fail' : 'warning';
+      const description =
+        mine.length === 0 ? 'no module-lifecycle problem found' : `${mine.length} finding${mine.length > 1 ? 's' : ''}: ${[...new Set(mine.map((f) => f.rule))].join(', ')}`;
+      try {
+        const r = await postCheck(cfg, p.messageId, { state, description });
+        if (!r) this.log.warn({ msgid: p.messageId }, 'patchwork: patch not found');
+      } catch (err) {
+        this.log.error({ msgid: p.messageId, error: String(err) }, 'patchwork: check not posted');
+      }
+    }
+  }
+
+  async deliver(transport: Transport, opts: DeliverOptions = {}): Promise<DeliverReport> {
+    return deliverDue(this.db, transport, { log: this.log, now: this.now, ...opts });
+  }
+}

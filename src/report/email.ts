@@ -1,0 +1,325 @@
+// The reply a kernel maintainer would accept on a list: plain text, threaded under the patch,
+// one summary line per finding, then the patch quoted only where commented on, each comment under
+// the line it concerns, precedents in kernel style, and a short signature. Pure: no I/O, no clock.
+import { displayPath, type FileDiff, type Hunk, type HunkLine } from '../diff/types.js';
+import type { Patch, Person } from '../ingest/types.js';
+import type { Finding } from '../engine/types.js';
+
+export const WRAP = 72;
+
+export interface MailFinding extends Finding {
+  /** Reported on this earlier version of the series and still present. */
+  since?: number;
+}
+
+export interface ReplyInput {
+  /** The mail answered: the patch N/M carrying the findings, or the cover letter. */
+  patch: Patch;
+  findings: MailFinding[];
+  /** Plain statements for the reader (e.g. "only 2 of 3 patches arrived"). */
+  notes?: string[];
+  bot: Person;
+  messageId: string;
+  date: Date;
+  to: Person[];
+  cc: Person[];
+  /** Base URL of the rule documentation; the rule id is appended. */
+  docsUrl: string;
+  botVersion?: string;
+}
+
+export interface RenderedReply {
+  subject: string;
+  headers: [string, string][];
+  body: string;
+}
+
+/** Which findings may be mailed: only what the patch's own added lines introduced. */
+export function mailable<T extends Finding>(findings: readonly T[]): T[] {
+  return findings.filter((f) => f.where === 'added');
+}
+
+export function replySubject(original: string): string {
+  const s = original.replace(/\s+/g, ' ').trim().replace(/^((re|aw|sv)\s*(\[\d+\])?\s*:\s*)+/i, '');
+  return `Re: ${s}`;
+}
+
+function angle(id: string): string {
+  return `<${id.replace(/^<+|>+$/g, '')}>`;
+}
+
+/** Greedy word wrap of one paragraph; a word longer than the width (a URL) stays whole. */
+export function wrap(text: string, width = WRAP, indent = ''): string[] {
+  const words = text.replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
+  const out: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line && indent.length + line.length + 1 + w.length > width) {
+      out.push(indent + line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) out.push(indent + line);
+  return out;
+}
+
+export function precedentRef(p: { commit: string; subject: string }): string {
+  return `${p.commit.slice(0, 12)} ("${p.subject}")`;
+}
+
+function personText(p: Person): string {
+  return p.name ? `${p.name} <${p.address}>` : p.address;
+}
+
+function summaryLine(f: MailFinding): string {
+  const where = `${f.file}:${f.line}${f.function ? ` ${f.function}()` : ''}`;
+  const since = f.since !== undefined ? ` (still present since v${f.since})` : '';
+  return `  ${f.rule}: ${where}${since}`;
+}
+
+function hunkHeader(h: Hunk): string {
+  const range = (start: number, n: number): string => (n === 1 ? `${start}` : `${start},${n}`);
+  return `@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@${h.section ? ` ${h.section}` : ''}`;
+}
+
+function diffLine(l: HunkLine): string {
+  return (l.kind === 'add' ? '+' : l.kind === 'del' ? '-' : ' ') + l.text;
+}
+
+/** Where a finding anchors: hunk index and line index within it (the comment goes after it). */
+function anchor(file: FileDiff, f: Finding): { hunk: number; line: number } | undefined {
+  let best: { hunk: number; line: number; dist: number } | undefined;
+  file.hunks.forEach((h, hi) => {
+    h.lines.forEach((l, li) => {
+      const n = l.newLine ?? l.oldLine;
+      if (n === undefined) return;
+      if (l.kind !== 'del' && l.newLine === f.line) {
+        if (!best || best.dist > 0) best = { hunk: hi, line: li, dist: 0 };
+        return;
+      }
+      // Otherwise the nearest added line (the change that caused it).
+      if (l.kind === 'add') {
+        const dist = Math.abs((l.newLine ?? 0) - f.line) + 1;
+        if (!best || dist < best.dist) best = { hunk: hi, line: li, dist };
+      }
+    });
+  });
+  return best ? { hunk: best.hunk, line: best.line } : undefined;
+}
+
+function commentBlock(f: MailFinding, docsUrl: string): string[] {
+  const out: string[] = [];
+  if (f.since !== undefined) out.push(...wrap(`This was pointed out on v${f.since} and is still present:`), '');
+  out.push(...wrap(f.message));
+  for (const e of f.evidence) out.push('', ...wrap(e));
+  if (f.precedents.length > 0) {
+    out.push('', f.precedents.length === 1 ? 'The same problem was fixed upstream in:' : 'The same problem was fixed upstream in:');
+    for (const p of f.precedents) {
+      const ref = precedentRef(p);
+      out.push(...(ref.length + 2 <= 78 ? [`  ${ref}`] : wrap(ref, 78, '  ')));
+    }
+  }
+  void docsUrl;
+  return out;
+}
+
+const CONTEXT_BEFORE = 6;
+
+/** The interleaved part: quoted hunks with comments under the lines they concern. */
+function interleaved(patch: Patch, findings: MailFinding[], docsUrl: string): { lines: string[]; unplaced: MailFinding[] } {
+  const lines: string[] = [];
+  const unplaced: MailFinding[] = [];
+  const byFile = new Map<FileDiff, { f: MailFinding; at: { hunk: number; line: number } }[]>();
+  for (const f of findings) {
+    const file = patch.files.find((d) => displayPath(d) === f.file || d.oldPath === f.file);
+    const at = file ? anchor(file, f) : undefined;
+    if (!file || !at) {
+      unplaced.push(f);
+      continue;
+    }
+    byFile.set(file, [...(byFile.get(file) ?? []), { f, at }]);
+  }
+  let first = true;
+  for (const file of patch.files) {
+    const items = byFile.get(file);
+    if (!items) continue;
+    items.sort((a, b) => a.at.hunk - b.at.hunk || a.at.line - b.at.line);
+    if (!first) lines.push('[ ... ]', '');
+    first = false;
+    const a = file.oldPath ? `a/${file.oldPath}` : '/dev/null';
+    const b = file.newPath ? `b/${file.newPath}` : '/dev/null';
+    lines.push(`> diff --git a/${file.oldPath ?? file.newPath} b/${file.newPath ?? file.oldPath}`);
+    lines.push(`> --- ${a}`, `> +++ ${b}`);
+    let curHunk = -1;
+    let nextLine = 0;
+    for (const { f, at } of items) {
+      const h = file.hunks[at.hunk]!;
+      if (at.hunk !== curHunk) {
+        if (curHunk >= 0) lines.push('[ ... ]', '');
+        lines.push(`> ${hunkHeader(h)}`);
+        curHunk = at.hunk;
+        nextLine = 0;
+      }
+      if (at.line >= nextLine) {
+        let from = nextLine;
+        if (at.line - from + 1 > CONTEXT_BEFORE + 1) {
+          from = at.line - CONTEXT_BEFORE;
+          lines.push('[ ... ]');
+        }
+        for (let i = from; i <= at.line; i++) lines.push(`> ${diffLine(h.lines[i]!)}`.replace(/\s+$/, (s) => (s === ' ' ? '' : s)));
+        nextLine = at.line + 1;
+      }
+      lines.push('', ...commentBlock(f, docsUrl), '');
+    }
+  }
+  return { lines, unplaced };
+}
+
+export function renderReply(input: ReplyInput): RenderedReply {
+  const { patch } = input;
+  const findings = mailable(input.findings);
+  const body: string[] = [];
+  const n = findings.length;
+  body.push(...wrap(n === 1 ? 'modreview found one possible problem in this patch:' : `modreview found ${n} possible problems in this patch:`));
+  body.push('');
+  for (const f of findings) body.push(summaryLine(f));
+  body.push('');
+  for (const note of input.notes ?? []) body.push(...wrap(`Note: ${note}`), '');
+
+  const { lines, unplaced } = interleaved(patch, findings, input.docsUrl);
+  if (lines.length > 0) {
+    const who = patch.author ? personText(patch.author) : 'the author';
+    const when = patch.date ? new Date(patch.date).toUTCString().replace('GMT', '+0000') : undefined;
+    let attribution = when ? `On ${when}, ${who} wrote:` : `${who} wrote:`;
+    if (attribution.length > 78 && patch.author?.name) attribution = when ? `On ${when}, ${patch.author.name} wrote:` : `${patch.author.name} wrote:`;
+    body.push(attribution);
+    body.push(...lines);
+  }
+  for (const f of unplaced) {
+    body.push(...wrap(`${f.file}:${f.line}${f.function ? ` (${f.function})` : ''}:`), '');
+    body.push(...commentBlock(f, input.docsUrl), '');
+  }
+  // Nothing after the last comment but the signature.
+  while (body.length > 0 && body[body.length - 1] === '') body.pop();
+
+  const rules = [...new Set(findings.map((f) => f.rule))];
+  const base = input.docsUrl.replace(/\/+$/, '');
+  body.push('', '-- ');
+  body.push(...wrap(`modreview${input.botVersion ? ` ${input.botVersion}` : ''}, an automated reviewer for Linux module-lifecycle conventions.`));
+  for (const r of rules) body.push(`Rule: ${base}/${r}`);
+  body.push(...wrap(`To silence a rule for this code, reply with "#modreview ignore ${rules[0] ?? '<rule-id>'}" (or "#modreview false-positive ${rules[0] ?? '<rule-id>'}" if it is wrong).`));
+
+  const subject = replySubject(patch.rawSubject || patch.subject);
+  const refs = [...patch.references, ...(patch.messageId ? [patch.messageId] : [])].filter((v, i, a) => a.indexOf(v) === i);
+  const headers: [string, string][] = [
+    ['From', personText(input.bot)],
+  ];
+  if (input.to.length > 0) headers.push(['To', input.to.map(personText).join(', ')]);
+  if (input.cc.length > 0) headers.push(['Cc', input.cc.map(personText).join(', ')]);
+  headers.push(['Subject', subject]);
+  headers.push(['Date', rfc2822Date(input.date)]);
+  headers.push(['Message-ID', angle(input.messageId)]);
+  if (patch.messageId) headers.push(['In-Reply-To', angle(patch.messageId)]);
+  if (refs.length > 0) headers.push(['References', refs.map(angle).join(' ')]);
+  headers.push(['Auto-Submitted', 'auto-generated']);
+  headers.push(['X-Mailer', 'modreview']);
+  return { subject, headers, body: body.join('\n') + '\n' };
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+export function rfc2822Date(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+// --- RFC 5322 serialisation (pure) --------------------------------------------------------
+
+function isAscii(s: string): boolean {
+  return /^[\x20-\x7e]*$/.test(s);
+}
+
+/** RFC 2047 encoded-words (base64, UTF-8), split so each word stays within 75 characters. */
+function encodeWord(s: string): string {
+  const words: string[] = [];
+  let chunk = '';
+  for (const ch of s) {
+    if (Buffer.byteLength(chunk + ch, 'utf8') > 42) {
+      words.push(chunk);
+      chunk = '';
+    }
+    chunk += ch;
+  }
+  if (chunk) words.push(chunk);
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join(' ');
+}
+
+function encodePerson(p: Person): string {
+  if (!p.name) return p.address;
+  const name = isAscii(p.name) ? (/[()<>@,;:\\".[\]]/.test(p.name) ? `"${p.name.replace(/(["\\])/g, '\\$1')}"` : p.name) : encodeWord(p.name);
+  return `${name} <${p.address}>`;
+}
+
+/** Fold a header at spaces to keep lines within 78 characters where possible. */
+function fold(name: string, value: string): string {
+  const parts = value.split(' ');
+  const lines: string[] = [];
+  let line = `${name}:`;
+  for (const p of parts) {
+    if (line.length + 1 + p.length > 78 && line.length > name.length + 1) {
+      lines.push(line);
+      line = ` ${p}`;
+    } else line += ` ${p}`;
+  }
+  lines.push(line);
+  return lines.join('\r\n');
+}
+
+/**
+ * Serialise to wire format (CRLF): text/plain; charset=utf-8, 8bit when the body is not ASCII
+ * (lines never re-encoded, so quoted diff lines arrive byte for byte), quoted-printable only when
+ * a line would exceed SMTP's 998-octet limit.
+ */
+export function toRaw(r: RenderedReply, people: { to: Person[]; cc: Person[]; from: Person }): Buffer {
+  const out: string[] = [];
+  for (const [name, value] of r.headers) {
+    if (name === 'From') out.push(fold(name, encodePerson(people.from)));
+    else if (name === 'To') out.push(fold(name, people.to.map(encodePerson).join(', ')));
+    else if (name === 'Cc') out.push(fold(name, people.cc.map(encodePerson).join(', ')));
+    else if (name === 'Subject') out.push(fold(name, isAscii(value) ? value : encodeWord(value)));
+    else out.push(fold(name, value));
+  }
+  out.push('MIME-Version: 1.0');
+  out.push('Content-Type: text/plain; charset=utf-8');
+  const lines = r.body.replace(/\r\n/g, '\n').split('\n');
+  const long = lines.some((l) => Buffer.byteLength(l, 'utf8') > 998);
+  let body: string;
+  if (long) {
+    out.push('Content-Transfer-Encoding: quoted-printable');
+    body = lines.map(qpLine).join('\r\n');
+  } else {
+    out.push(`Content-Transfer-Encoding: ${/^[\x00-\x7f]*$/.test(r.body) ? '7bit' : '8bit'}`);
+    body = lines.join('\r\n');
+  }
+  return Buffer.from(`${out.join('\r\n')}\r\n\r\n${body}`, 'utf8');
+}
+
+function qpLine(line: string): string {
+  const bytes = Buffer.from(line, 'utf8');
+  let out = '';
+  let len = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    const last = i === bytes.length - 1;
+    let enc = (b >= 33 && b <= 126 && b !== 61) || ((b === 32 || b === 9) && !last) ? String.fromCharCode(b) : `=${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    if (len + enc.length > 75) {
+      out += '=\r\n';
+      len = 0;
+    }
+    out += enc;
+    len += enc.length;
+    enc = '';
+  }
+  return out;
+}
