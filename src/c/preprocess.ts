@@ -617,6 +617,21 @@ function rewriteFileScope(ctx: Ctx, out: Out): void {
   const { toks, match, kind } = ctx;
   const n = toks.length;
   for (let i = 0; i < n; i++) {
+    if (kind[i] === BK.Code && toks[i]!.k === K.Ident && STORAGE.has(toks[i]!.t) && stmtStart(ctx, i)) {
+      // a) inside a function: `static DEFINE_RATELIMIT_STATE(rs, HZ, 10);`
+      let j = i;
+      while (j < n && toks[j]!.k === K.Ident && STORAGE.has(toks[j]!.t)) j++;
+      const nm = toks[j];
+      if (nm && nm.k === K.Ident && !KEYWORDS.has(nm.t) && toks[j + 1]?.t === '(') {
+        const close = match[j + 1]!;
+        if (close > 0 && toks[close + 1]?.t === ';') {
+          out.blank(toks[i]!.s, toks[j - 1]!.e);
+          (nm as Tok & { inv?: boolean }).inv = true;
+          i = j;
+        }
+      }
+      continue;
+    }
     if (kind[i] !== BK.File) continue;
     const t = toks[i]!;
     if (t.k !== K.Ident) continue;
@@ -789,6 +804,8 @@ function typeArg(toks: Tok[], a: number, b: number, out: Out): void {
 // otherwise, so no expression loses anything else; the call whose argument this is keeps its
 // name and its other arguments.
 
+const MACRO_NAME = /^[A-Z_][A-Z0-9_]*$|^__stringify$/;
+
 function blankStringMacros(ctx: Ctx, out: Out): void {
   const { toks, match, kind } = ctx;
   const n = toks.length;
@@ -815,19 +832,21 @@ function blankStringMacros(ctx: Ctx, out: Out): void {
       members.push([j, m]);
       j = m + 1;
     }
-    if (members.length < 2) {
-      i = first;
-      continue;
-    }
+    if (members.length < 2) continue;
     const hasStr = members.some(([a]) => toks[a]!.k === K.Str);
     const pv = toks[i - 1];
     // `char *s = FOO "x"`: the run must start an operand (after an operator, '(' ',' '=' ...),
     // not continue a declaration (`struct foo bar` is two identifiers too).
     const opener = !pv || (pv.k === K.Punct && pv.t !== ')' && pv.t !== ']' && pv.t !== '}' && pv.t !== ';' && pv.t !== '{') || pv.t === 'return';
-    if (hasStr && opener && members.every(([a]) => toks[a]!.k === K.Str || /^[A-Z_][A-Z0-9_]*$|^__stringify$|^__[a-z_]+$/.test(toks[a]!.t))) {
+    if (!opener || !members.every(([a]) => toks[a]!.k === K.Str || MACRO_NAME.test(toks[a]!.t))) continue;
+    if (hasStr) {
       for (const [a, b] of members) if (toks[a]!.k !== K.Str) out.blank(toks[a]!.s, toks[b]!.e);
+      i = j - 1;
+    } else if ((kind[i] === BK.Code || kind[i] === BK.Init) && (pv?.t === ',' || pv?.t === '(') && (toks[j]?.t === ',' || toks[j]?.t === ')')) {
+      // `pr_warn(FW_BUG EMCA_BUG, ...)`: string macros only, as a call argument. Keep the last.
+      for (const [a, b] of members.slice(0, -1)) out.blank(toks[a]!.s, toks[b]!.e);
+      i = j - 1;
     }
-    i = j - 1;
   }
 }
 
