@@ -66,7 +66,9 @@ function splitMbox(text: string): RawMessage[] {
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!.replace(/\r$/, '');
     const prevBlank = i === 0 || lines[i - 1]!.replace(/\r$/, '') === '' || cur === undefined;
-    if (prevBlank && (MBOX_FROM.test(l) || FORMAT_PATCH_FROM.test(l))) {
+    // format-patch's magic line is specific enough to split on even without the blank line before it
+    // (hand-concatenated patch files often lack it).
+    if ((prevBlank && MBOX_FROM.test(l)) || FORMAT_PATCH_FROM.test(l)) {
       flush();
       cur = [];
       fromLine = l;

@@ -236,3 +236,17 @@ describe('readMail', () => {
     expect(m.patch.tags).toMatchObject({ index: 2, total: 4 });
   });
 });
+
+describe('readSubmission: concatenated format-patch files', () => {
+  it('splits on the format-patch From line even without a blank line before it', async () => {
+    const a = example('dm-log-eexist.patch').toString('utf8').replace(/\n+$/, '\n');
+    const b = example('dm-log-comment.patch').toString('utf8');
+    const sub = await readSubmission(a + b);
+    expect(sub.source).toBe('mbox');
+    // Two unrelated lone patches: both kept, in input order.
+    expect(sub.patches.map((p) => p.subject)).toEqual([
+      'dm log: return -EEXIST for duplicate log types',
+      'dm log: clarify the mirror magic comment and a module warning',
+    ]);
+  });
+});
