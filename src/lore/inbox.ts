@@ -146,8 +146,8 @@ export class InboxMirror {
 
   private async isAncestor(g: SimpleGit, a: string, b: string): Promise<boolean> {
     try {
-      await g.raw(['merge-base', '--is-ancestor', a, b]);
-      return true;
+      // (simple-git does not report `--is-ancestor`'s silent exit status 1 as an error)
+      return (await g.raw(['merge-base', a, b])).trim() === a;
     } catch {
       return false; // not an ancestor, or the object is gone
     }

@@ -312,7 +312,8 @@ export class Responder {
         });
         const raw = toRaw(rendered, { to: rc.to, cc: rc.cc, from: this.opts.bot });
         const sentAt = (timeOf.get(target.messageId) as { time: number } | undefined)?.time ?? now;
-        const notBefore = Math.max(now, sentAt + policy.embargo_hours * 3600_000);
+        // Embargo counts from when the patch reached the list (never from a future clock skew).
+        const notBefore = Math.max(now, Math.min(sentAt, now) + policy.embargo_hours * 3600_000);
         const r = insertOutbox.run({
           id: messageId,
           list: g.list,

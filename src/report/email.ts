@@ -107,26 +107,25 @@ function anchor(file: FileDiff, f: Finding): { hunk: number; line: number } | un
   return best ? { hunk: best.hunk, line: best.line } : undefined;
 }
 
-function commentBlock(f: MailFinding, docsUrl: string): string[] {
+function commentBlock(f: MailFinding): string[] {
   const out: string[] = [];
   if (f.since !== undefined) out.push(...wrap(`This was pointed out on v${f.since} and is still present:`), '');
   out.push(...wrap(f.message));
   for (const e of f.evidence) out.push('', ...wrap(e));
   if (f.precedents.length > 0) {
-    out.push('', f.precedents.length === 1 ? 'The same problem was fixed upstream in:' : 'The same problem was fixed upstream in:');
+    out.push('', 'The same problem was fixed upstream in:');
     for (const p of f.precedents) {
       const ref = precedentRef(p);
       out.push(...(ref.length + 2 <= 78 ? [`  ${ref}`] : wrap(ref, 78, '  ')));
     }
   }
-  void docsUrl;
   return out;
 }
 
 const CONTEXT_BEFORE = 6;
 
 /** The interleaved part: quoted hunks with comments under the lines they concern. */
-function interleaved(patch: Patch, findings: MailFinding[], docsUrl: string): { lines: string[]; unplaced: MailFinding[] } {
+function interleaved(patch: Patch, findings: MailFinding[]): { lines: string[]; unplaced: MailFinding[] } {
   const lines: string[] = [];
   const unplaced: MailFinding[] = [];
   const byFile = new Map<FileDiff, { f: MailFinding; at: { hunk: number; line: number } }[]>();
@@ -169,7 +168,7 @@ function interleaved(patch: Patch, findings: MailFinding[], docsUrl: string): { 
         for (let i = from; i <= at.line; i++) lines.push(`> ${diffLine(h.lines[i]!)}`.replace(/\s+$/, (s) => (s === ' ' ? '' : s)));
         nextLine = at.line + 1;
       }
-      lines.push('', ...commentBlock(f, docsUrl), '');
+      lines.push('', ...commentBlock(f), '');
     }
   }
   return { lines, unplaced };
@@ -186,7 +185,7 @@ export function renderReply(input: ReplyInput): RenderedReply {
   body.push('');
   for (const note of input.notes ?? []) body.push(...wrap(`Note: ${note}`), '');
 
-  const { lines, unplaced } = interleaved(patch, findings, input.docsUrl);
+  const { lines, unplaced } = interleaved(patch, findings);
   if (lines.length > 0) {
     const who = patch.author ? personText(patch.author) : 'the author';
     const when = patch.date ? new Date(patch.date).toUTCString().replace('GMT', '+0000') : undefined;
@@ -197,7 +196,7 @@ export function renderReply(input: ReplyInput): RenderedReply {
   }
   for (const f of unplaced) {
     body.push(...wrap(`${f.file}:${f.line}${f.function ? ` (${f.function})` : ''}:`), '');
-    body.push(...commentBlock(f, input.docsUrl), '');
+    body.push(...commentBlock(f), '');
   }
   // Nothing after the last comment but the signature.
   while (body.length > 0 && body[body.length - 1] === '') body.pop();
@@ -207,7 +206,9 @@ export function renderReply(input: ReplyInput): RenderedReply {
   body.push('', '-- ');
   body.push(...wrap(`modreview${input.botVersion ? ` ${input.botVersion}` : ''}, an automated reviewer for Linux module-lifecycle conventions.`));
   for (const r of rules) body.push(`Rule: ${base}/${r}`);
-  body.push(...wrap(`To silence a rule for this code, reply with "#modreview ignore ${rules[0] ?? '<rule-id>'}" (or "#modreview false-positive ${rules[0] ?? '<rule-id>'}" if it is wrong).`));
+  // The commands stay whole on their own lines, ready to copy.
+  body.push('To silence a rule for this code, reply with one of:');
+  for (const r of rules) body.push(`  #modreview ignore ${r}`, `  #modreview false-positive ${r}`);
 
   const subject = replySubject(patch.rawSubject || patch.subject);
   const refs = [...patch.references, ...(patch.messageId ? [patch.messageId] : [])].filter((v, i, a) => a.indexOf(v) === i);
