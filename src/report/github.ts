@@ -334,6 +334,8 @@ export interface ReviewPlan {
   inline: Placed[];
   /** Findings written into the review body. */
   inBody: Placed[];
+  /** Findings that fit nowhere in the review (they are in the check run). */
+  omitted: Placed[];
 }
 
 export interface ReviewInput {
@@ -345,19 +347,49 @@ export interface ReviewInput {
   truncated?: readonly string[];
 }
 
-function reviewBody(headSha: string, all: number, inline: number, inBody: readonly Placed[], truncated: readonly string[]): string {
+function compactLine(p: Placed): string {
+  const f = p.finding;
+  const msg = f.message.length > 300 ? `${f.message.slice(0, 300)}…` : f.message;
+  return `- **${f.severity}** \`${f.rule}\` at \`${p.path}${p.line !== null ? `:${p.line}` : ''}\`: ${msg.replace(/\r?\n/g, ' ')} ${fingerprintMarker(f.fingerprint)}`;
+}
+
+/**
+ * The review body. Findings are written in full while they fit, then one line each; what fits in
+ * neither is left out (and stays in the check run): `omitted` lists them.
+ */
+function reviewBody(headSha: string, all: number, inline: number, inBody: readonly Placed[], truncated: readonly string[]): { body: string; omitted: Placed[] } {
   const lines: string[] = [];
   lines.push(`**modreview** found ${plural(all, 'module-lifecycle issue')} in \`${headSha.slice(0, 12)}\`${inline ? ` (${inline} commented inline)` : ''}. The \`modreview\` check run lists every finding.`);
   if (truncated.length) {
     lines.push('', `GitHub truncated the diff of ${plural(truncated.length, 'file')} (${truncated.slice(0, 10).map((t) => `\`${t}\``).join(', ')}${truncated.length > 10 ? ', …' : ''}); ${truncated.length === 1 ? 'it was' : 'they were'} not reviewed.`);
   }
+  const omitted: Placed[] = [];
   if (inBody.length) {
     lines.push('', inline ? '### Not on a line of the diff, or beyond the inline limit' : '### Findings');
-    for (const p of inBody) lines.push('', '---', '', findingMarkdown(p, { where: true }));
+    const budget = BODY_LIMIT - 500;
+    let size = lines.join('\n').length;
+    let compact = false;
+    for (const p of inBody) {
+      let piece = compact ? [compactLine(p)] : ['', '---', '', findingMarkdown(p, { where: true })];
+      let len = piece.join('\n').length + 1;
+      if (!compact && size + len > budget / 2) {
+        // Keep room: the rest one line each.
+        compact = true;
+        lines.push('', '### More findings');
+        size += 20;
+        piece = [compactLine(p)];
+        len = piece[0]!.length + 1;
+      }
+      if (size + len > budget) {
+        omitted.push(p);
+        continue;
+      }
+      lines.push(...piece);
+      size += len;
+    }
+    if (omitted.length) lines.push('', `… and ${plural(omitted.length, 'more finding')}: see the check run.`);
   }
-  let body = lines.join('\n');
-  if (body.length > BODY_LIMIT - 100) body = `${body.slice(0, BODY_LIMIT - 200)}\n\n… (cut: see the check run)`;
-  return body;
+  return { body: lines.join('\n'), omitted };
 }
 
 /**
@@ -382,10 +414,13 @@ export function planReview(input: ReviewInput): ReviewPlan {
   // Comments in file/line order read naturally in the "Files changed" tab.
   inline.sort((a, b) => a.path.localeCompare(b.path) || a.line! - b.line!);
   const comments: ReviewComment[] = inline.map((p) => ({ path: p.path, line: p.line!, side: 'RIGHT', body: findingMarkdown(p) }));
+  const { body, omitted } = reviewBody(input.headSha, input.placed.length, inline.length, inBody, input.truncated ?? []);
+  const left = new Set(omitted);
   return {
-    payload: { commit_id: input.headSha, event: 'COMMENT', body: reviewBody(input.headSha, input.placed.length, inline.length, inBody, input.truncated ?? []), comments },
+    payload: { commit_id: input.headSha, event: 'COMMENT', body, comments },
     inline,
-    inBody,
+    inBody: inBody.filter((p) => !left.has(p)),
+    omitted,
   };
 }
 

@@ -68,6 +68,19 @@ export interface Harness {
   deliver(name: string, payload: unknown, id?: string): Promise<void>;
 }
 
+/**
+ * probot's documented testing Octokit (retry and throttling off). The options object is applied
+ * in function form: probot merges its own `throttle` handlers over object defaults shallowly,
+ * which would switch throttling back on (1 s between write requests).
+ */
+export function testOctokit(): typeof ProbotOctokit {
+  return ProbotOctokit.defaults((o: Record<string, any>) => ({
+    ...o,
+    retry: { enabled: false },
+    throttle: { ...o.throttle, enabled: false },
+  }));
+}
+
 let deliveryN = 0;
 export function deliveryId(): string {
   deliveryN++;
@@ -96,7 +109,7 @@ export async function harness(review: ReviewFn | ((s: Submission) => Finding[]),
     appId: APP_ID,
     privateKey: privateKey(),
     log: logs.logger,
-    Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }),
+    Octokit: testOctokit(),
   });
   await probot.load(app);
   return {
@@ -118,7 +131,7 @@ export async function harness(review: ReviewFn | ((s: Submission) => Finding[]),
 type AnyObj = Record<string, any>;
 
 function example(name: string, action: string): AnyObj {
-  const ev = (examples as { name: string; examples: AnyObj[] }[]).find((e) => e.name === name)!;
+  const ev = (examples as unknown as { name: string; examples: AnyObj[] }[]).find((e) => e.name === name)!;
   const ex = ev.examples.find((x) => x.action === action && x.installation) ?? ev.examples.find((x) => x.action === action)!;
   return structuredClone(ex);
 }
