@@ -77,7 +77,13 @@ function isIdChar(c: number): boolean {
   return isIdStart(c) || (c >= 48 && c <= 57);
 }
 
-const PUNCT3 = new Set(['...', '<<=', '>>=']);
+const PUNCT1: (string | undefined)[] = [];
+for (let c = 33; c < 127; c++) PUNCT1[c] = String.fromCharCode(c);
+const PUNCT2_FIRST = new Uint8Array(128);
+for (const c of '-+<>=!&|*/%^#') PUNCT2_FIRST[c.charCodeAt(0)] = 1;
+function PUNCT2_OK(c: number, d: number): boolean {
+  return PUNCT2.has(String.fromCharCode(c, d));
+}
 const PUNCT2 = new Set([
   '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '*=', '/=', '%=', '+=', '-=',
   '&=', '^=', '|=', '##',
@@ -208,12 +214,14 @@ function lex(src: string): { toks: Tok[]; dirs: Directive[] } {
       nl = pp = false;
       continue;
     }
-    let t = src.slice(i, i + 3);
-    if (!PUNCT3.has(t)) {
-      t = src.slice(i, i + 2);
-      if (!PUNCT2.has(t)) t = src[i]!;
+    let len = 1;
+    const c1 = src.charCodeAt(i + 1);
+    if (c === 46 && c1 === 46 && src.charCodeAt(i + 2) === 46) len = 3;
+    else if (PUNCT2_FIRST[c] === 1 && c1 < 128 && PUNCT2_OK(c, c1)) {
+      len = (c === 60 || c === 62) && c1 === c && src.charCodeAt(i + 2) === 61 ? 3 : 2;
     }
-    i += t.length;
+    const t = len === 1 ? (PUNCT1[c] ?? src[i]!) : src.slice(i, i + len);
+    i += len;
     toks.push({ k: K.Punct, s, e: i, t, nl, pp });
     nl = pp = false;
   }
@@ -240,32 +248,47 @@ function skipQuoted(src: string, i: number): number {
 // ---------------------------------------------------------------------------------------------
 // Edits: a character buffer, written only with ASCII over ASCII, never over '\n'.
 
+const utf16 = new TextDecoder('utf-16le');
+
 class Out {
-  private buf: string[] | null = null;
+  private buf: Uint16Array | null = null;
   constructor(private readonly src: string) {}
-  private b(): string[] {
-    if (!this.buf) this.buf = this.src.split('');
+  private b(): Uint16Array {
+    if (!this.buf) {
+      const src = this.src;
+      const n = src.length;
+      const b = new Uint16Array(n);
+      for (let i = 0; i < n; i++) b[i] = src.charCodeAt(i);
+      this.buf = b;
+    }
     return this.buf;
   }
-  /** Overwrite [s, e) with spaces, keeping newlines (and CRs) where they are. */
+  /** Overwrite [s, e) with spaces, keeping newlines, CRs and any non-ASCII char where they are. */
   blank(s: number, e: number): void {
     const b = this.b();
     for (let i = s; i < e; i++) {
       const c = b[i]!;
-      if (c !== '\n' && c !== '\r' && c.charCodeAt(0) < 128) b[i] = ' ';
+      if (c !== 10 && c !== 13 && c < 128) b[i] = 32;
     }
   }
-  /** Write `text` at s; text must not be longer than the original run and contain no newline. */
+  /** Write ASCII `text` at s over ASCII characters other than newline. */
   write(s: number, text: string): void {
     const b = this.b();
     for (let i = 0; i < text.length; i++) {
       const c = b[s + i]!;
-      if (c === '\n' || c.charCodeAt(0) >= 128) throw new Error('preprocess: write over newline');
-      b[s + i] = text[i]!;
+      if (c === 10 || c === 13 || c >= 128) throw new Error('preprocess: write over newline or non-ASCII');
+      b[s + i] = text.charCodeAt(i);
     }
   }
   result(): string {
-    return this.buf ? this.buf.join('') : this.src;
+    if (!this.buf) return this.src;
+    // lone surrogates cannot survive a UTF-16 round trip: fall back to a slow join for them
+    const r = utf16.decode(this.buf);
+    if (r.length === this.src.length && !r.includes('\uFFFD')) return r;
+    let out = '';
+    const b = this.buf;
+    for (let i = 0; i < b.length; i += 8192) out += String.fromCharCode(...b.subarray(i, i + 8192));
+    return out;
   }
 }
 
@@ -316,7 +339,7 @@ const ANNOT_ARGS = new Set([
   '__alloc_size__', '__realloc_size', '__assume_aligned', '__copy', '__diagnose_as', '__mode',
   '__compiletime_error', '__compiletime_warning', '__pass_object_size', '__pass_dynamic_object_size',
   '__annotated', '__guarded_by', '__pt_guarded_by', '__declspec', '__nocast', '__weak_alias',
-  '__ALIGN_KERNEL', '__diag_ignore_all', '__no_sanitize', '__nonnull', '__access',
+  '__diag_ignore_all', '__no_sanitize', '__nonnull',
   '__exception_irq_entry',
 ]);
 
@@ -453,7 +476,7 @@ function blankAnnotations(src: string, toks: Tok[], out: Out): void {
       t.dead = true;
       continue;
     }
-    if (GENERIC_ANNOT.test(name) && !TYPEISH.test(name)) {
+    if (name.charCodeAt(0) === 95 && name.charCodeAt(1) === 95 && GENERIC_ANNOT.test(name) && !TYPEISH.test(name)) {
       // `static int __net_init foo(`, `struct pernet_operations __net_initdata ops = {`: a
       // lower-case `__word` between a type and a declarator. A type followed by another type
       // or by an expression operand is not C, so in this position the word can only be an
@@ -479,7 +502,7 @@ function blankAnnotations(src: string, toks: Tok[], out: Out): void {
         continue;
       }
     }
-    if (ANNOT_ARGS.has(name)) {
+    if (name.charCodeAt(0) === 95 && ANNOT_ARGS.has(name)) {
       const nx = toks[i + 1];
       if (!nx || nx.t !== '(') {
         if (name === '__attribute__' || name === '__attribute') continue;
@@ -737,10 +760,7 @@ function rewriteTypeArgs(ctx: Ctx, out: Out): void {
 function typeArg(toks: Tok[], a: number, b: number, out: Out): void {
   // grammar: QUAL* ( TAG IDENT | PRIM+ | IDENT ) QUAL* ( '*' QUAL* )*
   let i = a;
-  const qual = (): void => {
-    while (i < b && toks[i]!.k === K.Ident && QUAL.has(toks[i]!.t)) i++;
-  };
-  qual();
+  while (i < b && toks[i]!.k === K.Ident && QUAL.has(toks[i]!.t)) i++;
   let core: 'tag' | 'prim' | 'ident' | null = null;
   const coreStart = i;
   if (i < b && TAG.has(toks[i]!.t) && i + 1 < b && toks[i + 1]!.k === K.Ident) {
@@ -755,7 +775,7 @@ function typeArg(toks: Tok[], a: number, b: number, out: Out): void {
   }
   if (!core) return;
   const coreEnd = i;
-  qual();
+  while (i < b && toks[i]!.k === K.Ident && QUAL.has(toks[i]!.t)) i++;
   let stars = 0;
   while (i < b && (toks[i]!.t === '*' || (toks[i]!.k === K.Ident && QUAL.has(toks[i]!.t)))) {
     if (toks[i]!.t === '*') stars++;
@@ -806,28 +826,32 @@ function typeArg(toks: Tok[], a: number, b: number, out: Out): void {
 
 const MACRO_NAME = /^[A-Z_][A-Z0-9_]*$|^__stringify$/;
 
+function runMember(ctx: Ctx, i: number): number {
+  // index of the last token of the operand starting at i (string, identifier, NAME(...)), or -1
+  const { toks, match } = ctx;
+  const t = toks[i];
+  if (!t) return -1;
+  if (t.k === K.Str) return i;
+  if (t.k !== K.Ident || KEYWORDS.has(t.t)) return -1;
+  const nx = toks[i + 1];
+  if (nx && nx.t === '(' && match[i + 1]! > i) return match[i + 1]!;
+  return i;
+}
+
 function blankStringMacros(ctx: Ctx, out: Out): void {
   const { toks, match, kind } = ctx;
   const n = toks.length;
-  const member = (i: number): number => {
-    // returns index of the last token of the member starting at i, or -1
-    const t = toks[i];
-    if (!t) return -1;
-    if (t.k === K.Str) return i;
-    if (t.k !== K.Ident || KEYWORDS.has(t.t)) return -1;
-    const nx = toks[i + 1];
-    if (nx && nx.t === '(' && match[i + 1]! > i) return match[i + 1]!;
-    return i;
-  };
   for (let i = 0; i < n; i++) {
     if (kind[i] === BK.Other) continue;
-    const first = member(i);
-    if (first < 0) continue;
+    const k0 = toks[i]!.k;
+    if (k0 !== K.Str && k0 !== K.Ident) continue;
+    const first = runMember(ctx, i);
+    if (first < 0 || runMember(ctx, first + 1) < 0) continue;
     // collect the run
     const members: [number, number][] = [[i, first]];
     let j = first + 1;
     for (;;) {
-      const m = member(j);
+      const m = runMember(ctx, j);
       if (m < 0) break;
       members.push([j, m]);
       j = m + 1;
