@@ -11,6 +11,7 @@ async function registrars(): Promise<CommandRegistrar[]> {
     import('./commands/review.js'),
     import('./commands/index.js'),
     import('./commands/github.js'),
+    import('./commands/lore.js'),
   ]);
   return mods.map((m) => m.register);
 }
