@@ -1,0 +1,101 @@
+// Acceptance: `lore sync` with the real engine on the real Linux 6.12 tree, over a real inbox.
+// dm-log-eexist.patch gets one threaded reply (module-init-eexist, with precedents); the benign
+// dm-log-comment.patch and the v2 series get none. Dry-run first (maildir), then SMTP on.
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createResponder, loadConfig, syncOnce, transportFor } from '../../src/commands/lore.js';
+import { memoryLog } from '../../src/lore/log.js';
+import { splitMbox } from '../../src/lore/inbox.js';
+import { kernelTree } from '../helpers/kernel.js';
+import { cleanup, exampleAsMail, scratch, TestInbox } from './helpers.js';
+import { header, startSmtp, type TestSmtp } from './smtp.js';
+
+const CLI = fileURLToPath(new URL('./fixtures/lore-cli.ts', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+
+describe('lore responder end to end (real engine, real tree)', () => {
+  let dir: string;
+  let smtp: TestSmtp;
+  const log = memoryLog();
+
+  function writeConfig(extra: string): string {
+    const path = join(dir, 'lore.yaml');
+    writeFileSync(
+      path,
+      `db: state/modreview.sqlite
+cache_dir: state/cache
+tree: ${kernelTree()}
+bot: { name: modreview, address: modreview@bots.example.org }
+docs_url: https://example.org/modreview/rules
+wait_minutes: 10
+inboxes:
+  - { name: dm-devel, url: inbox, list: dm-devel }
+policy:
+  lists:
+    dm-devel: { mute: false, reply_to_author: true, cc: [dm-devel@lists.linux.dev] }
+outbox: outbox
+${extra}`,
+    );
+    return path;
+  }
+
+  beforeAll(async () => {
+    dir = scratch();
+    smtp = await startSmtp();
+    const inbox = new TestInbox(join(dir, 'inbox'));
+    const list = { to: ['dm-devel@lists.linux.dev'], cc: ['Alasdair Kergon <agk@redhat.com>'] };
+    await inbox.add(exampleAsMail('dm-log-eexist.patch', { msgid: '20250115091200.1-jane@example.org', ...list }));
+    await inbox.add(exampleAsMail('dm-log-comment.patch', { msgid: '20250115114000.1-jane@example.org', ...list }));
+    for (const m of splitMbox(readFileSync(join(EXAMPLES, 'series-v2.mbox')))) await inbox.add(m);
+    await inbox.publish();
+  });
+  afterAll(async () => {
+    await smtp.close();
+    cleanup(dir);
+  });
+
+  it('dry-run: one .eml, replying to the -EEXIST patch only', async () => {
+    const cfg = loadConfig(writeConfig(''));
+    const { responder, db } = await createResponder(cfg, log);
+    const report = await syncOnce(responder, cfg, transportFor(cfg), log);
+    db.close();
+    expect(report.reviewed).toBe(3);
+    const files = readdirSync(join(dir, 'outbox', 'new'));
+    expect(files).toHaveLength(1);
+    const eml = readFileSync(join(dir, 'outbox', 'new', files[0]!), 'utf8');
+    expect(header(eml, 'Subject')).toBe('Re: [PATCH] dm log: return -EEXIST for duplicate log types');
+    expect(header(eml, 'In-Reply-To')).toBe('<20250115091200.1-jane@example.org>');
+    expect(header(eml, 'To')).toBe('Jane Developer <jane@example.org>');
+    expect(header(eml, 'Cc')).toBe('dm-devel@lists.linux.dev');
+    expect(header(eml, 'Auto-Submitted')).toBe('auto-generated');
+    expect(eml).toContain('  module-init-eexist: drivers/md/dm-log.c:124 dm_dirty_log_type_register()');
+    expect(eml).toContain('> +\t\tr = -EEXIST;\r\n\r\n');
+    expect(eml).toContain('  54416fd76770 ("netfilter: conntrack: helper: Replace -EEXIST by -EBUSY")');
+    expect(eml).toContain('  b13ef361d47f ("dm: replace -EEXIST with -EBUSY")');
+    expect(eml).toContain('Rule: https://example.org/modreview/rules/module-init-eexist');
+    expect(eml).not.toContain('spin_unlock'); // the hunk's tail after the comment is cut
+  });
+
+  it('SMTP on: the loopback server receives exactly that reply (through the CLI)', async () => {
+    // A fresh store, same inbox: the replies are produced again and this time sent.
+    const path = writeConfig(`smtp: { host: 127.0.0.1, port: ${smtp.port}, timeout_ms: 5000 }\n`);
+    writeFileSync(path, readFileSync(path, 'utf8').replace('db: state/modreview.sqlite', 'db: state/smtp.sqlite'));
+    const res = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', CLI, 'lore', 'sync', '--config', path, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      p.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      p.on('exit', (code) => resolve({ code, out, err }));
+    });
+    expect(res.err).not.toMatch(/"level":(50|60)/); // warnings only (no tree index built here)
+    expect(res.code).toBe(0);
+    expect(res.out).toMatch(/3 series reviewed, 0 waiting for parts, 1 reply queued; outbox \(SMTP\): 1 sent/);
+    expect(smtp.received).toHaveLength(1);
+    expect(header(smtp.received[0]!.raw, 'In-Reply-To')).toBe('<20250115091200.1-jane@example.org>');
+    expect(smtp.received[0]!.to.sort()).toEqual(['dm-devel@lists.linux.dev', 'jane@example.org']);
+  });
+});
