@@ -526,3 +526,35 @@ describe('permission and availability errors', () => {
     expect(h2.logs.text()).toContain('rate limited by GitHub (429, retry-after 5s)');
   });
 });
+
+describe('large pull requests', () => {
+  it('files GitHub truncated (no patch) are named in the check run and the review; the rest is reviewed; >1 MB pre-images come from the blob API', async () => {
+    const dm = dmLogEexist();
+    const h = await harness(() => [finding({ file: DM_LOG, line: dm.line })]);
+    const rec: Recorded[] = [];
+    const api = github(rec);
+    tokenExchange(api);
+    noConfig(api);
+    api.post(`${repoPath}/check-runs`).reply(201, { id: 9001 });
+    // Two pages of files: the list-files endpoint is paginated with a Link header.
+    const page2 = `${repoPath}/pulls/2/files?per_page=100&page=2`;
+    api.get(filesPath()).reply(200, [fileEntry(DM_LOG, 'modified', dm.patch)], { link: `<https://api.github.com${page2}>; rel="next", <https://api.github.com${page2}>; rel="last"` });
+    api.get(page2).reply(200, [fileEntry('drivers/gpu/drm/amd/include/asic_reg/nbio/nbio_7_4_sh_mask.h', 'modified', undefined, { additions: 40000, changes: 40000 })]);
+    // dm-log.c pretends to be over 1 MB: the contents API answers without content.
+    api.get(basePath(DM_LOG)).reply(200, { type: 'file', encoding: 'none', size: 1_200_000, content: '', path: DM_LOG, sha: '0123456789abcdef0123456789abcdef01234567' });
+    api.get(`${repoPath}/git/blobs/0123456789abcdef0123456789abcdef01234567`).reply(200, { sha: '0123456789abcdef0123456789abcdef01234567', encoding: 'base64', size: dm.before.length, content: Buffer.from(dm.before).toString('base64') });
+    api.get(`${repoPath}/pulls/2`).reply(200, prGet(HEAD1));
+    api.post(`${repoPath}/pulls/2/reviews`).reply(200, { id: 7001 });
+    api.get(`${repoPath}/pulls/2/reviews/7001/comments?per_page=100`).reply(200, []);
+    api.patch(`${repoPath}/check-runs/9001`).reply(200, {});
+    await h.deliver('pull_request', prPayload('opened'));
+
+    expect(h.preImages).toEqual([dm.before]);
+    expect(h.calls[0]!.patches[0]!.files.map((f) => f.newPath)).toEqual([DM_LOG]);
+    const [review] = bodiesOf(rec, 'POST', `${repoPath}/pulls/2/reviews`);
+    expect(review.body).toContain('GitHub truncated the diff of 1 file (`drivers/gpu/drm/amd/include/asic_reg/nbio/nbio_7_4_sh_mask.h`); it was not reviewed.');
+    const [done] = bodiesOf(rec, 'PATCH', `${repoPath}/check-runs/9001`);
+    expect(done.output.summary).toContain("**Not reviewed: 1 file whose diff GitHub truncated** (no `patch` in the API answer); the rest was reviewed:\n- `drivers/gpu/drm/amd/include/asic_reg/nbio/nbio_7_4_sh_mask.h`");
+    expect(h.logs.text()).toContain('GitHub truncated the diff of 1 file(s)');
+  });
+});
