@@ -147,3 +147,17 @@ describe('GitHub report', () => {
     expect(outdatedBody(b, 'd'.repeat(40))).toBe(b);
   });
 });
+
+describe('app.yml', () => {
+  it('is the manifest the issue asks for', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const m = parse(readFileSync(new URL('../../app.yml', import.meta.url), 'utf8'));
+    expect(m.name).toBe('modreview');
+    expect(typeof m.description).toBe('string');
+    expect(m.url).toMatch(/^https:\/\//);
+    expect(m.hook_attributes.url).toMatch(/\/api\/github\/webhooks$/);
+    expect(m.default_events).toEqual(['pull_request', 'check_run', 'check_suite']);
+    expect(m.default_permissions).toEqual({ pull_requests: 'write', checks: 'write', contents: 'read', metadata: 'read' });
+  });
+});
