@@ -13,6 +13,7 @@ import { mailable, renderReply, toRaw, type MailFinding } from '../report/email.
 import type { DB } from '../store/db.js';
 import { migrateLore } from '../store/lore.js';
 import { migrateOutbox } from '../store/outbox.js';
+import { removedLater } from './bisect.js';
 import { isMuted, recordFeedback } from './feedback.js';
 import { InboxMirror, setCursor, splitMbox, type InboxConfig, type WalkOptions } from './inbox.js';
 import { silentLog, type Log } from './log.js';
@@ -219,8 +220,12 @@ export class Responder {
     }
     const sub = assembleSeries(mails, 'lore');
     let result: ReviewResult;
+    let removed = new Map<string, number[]>();
     try {
-      result = await this.deps.review(sub, (await this.deps.reviewOptions?.(sub)) ?? {});
+      const options = (await this.deps.reviewOptions?.(sub)) ?? {};
+      result = await this.deps.review(sub, options);
+      const last = Math.max(...sub.patches.map((p, i) => p.tags.index || i + 1));
+      if (mailable(result.findings).some((f) => f.patch < last)) removed = await removedLater(sub, this.deps.review, options);
     } catch (err) {
       const reason = `review failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
       this.log.error({ key: g.key, version: g.version, error: reason }, 'lore: review failed; series skipped');
@@ -230,7 +235,17 @@ export class Responder {
     }
     const policy = this.deps.policy.forList(g.list);
     const notes = note ? [note] : [];
-    const findings: MailFinding[] = mailable(result.findings).map((f) => ({ ...f }));
+    const seriesNotes: string[] = [];
+    const findings: MailFinding[] = mailable(result.findings)
+      .filter((f) => {
+        const by = (removed.get(f.fingerprint) ?? []).filter((j) => j > f.patch);
+        if (by.length === 0) return true;
+        // Fixed within the series: not a bug of the series; bisection breaks in between.
+        seriesNotes.push(`${f.rule} in ${f.file}${f.function ? ` ${f.function}()` : ''}: introduced by patch ${f.patch}, removed by patch ${Math.min(...by)}; bisection breaks in between`);
+        return false;
+      })
+      .map((f) => ({ ...f }));
+    if (seriesNotes.length) this.log.info({ key: g.key, version: g.version, notes: seriesNotes }, 'lore: findings fixed later in the series, not mailed');
     const sinceQ = this.db.prepare(
       `SELECT MIN(s.version) AS v FROM lore_finding f JOIN lore_series s ON s.id = f.series_id
        WHERE s.series_key = ? AND s.version < ? AND f.fingerprint = ?`,
@@ -263,7 +278,7 @@ export class Responder {
             `INSERT INTO lore_series (list, series_key, version, subject, cover_msgid, total, arrived, state, notes, reviewed_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, 'reviewed', ?, ?)`,
           )
-          .run(g.list, g.key, g.version, sub.series.subject, g.cover?.msgid ?? null, g.total, g.patches.length, JSON.stringify([...notes, ...result.notes]), now).lastInsertRowid,
+          .run(g.list, g.key, g.version, sub.series.subject, g.cover?.msgid ?? null, g.total, g.patches.length, JSON.stringify([...notes, ...seriesNotes, ...result.notes]), now).lastInsertRowid,
       );
       markGroup(this.db, g, 'reviewed', null, sid);
       for (const p of g.patches) {
@@ -335,7 +350,7 @@ export class Responder {
           for (const f of fs) mailed.add(f);
         }
       }
-      for (const f of result.findings.filter((x) => x.where === 'added')) {
+      for (const f of findings) {
         const target = sub.patches.find((p) => p.tags.index === f.patch);
         insF.run(sid, f.fingerprint, f.rule, f.file, f.function ?? null, target?.messageId ?? null, [...mailed].some((m) => m.fingerprint === f.fingerprint) ? 1 : 0);
       }

@@ -98,4 +98,22 @@ ${extra}`,
     expect(header(smtp.received[0]!.raw, 'In-Reply-To')).toBe('<20250115091200.1-jane@example.org>');
     expect(smtp.received[0]!.to.sort()).toEqual(['dm-devel@lists.linux.dev', 'jane@example.org']);
   });
+
+  it('a -EEXIST introduced by 1/2 and reverted by 2/2 is not mailed (real engine)', async () => {
+    const path = writeConfig('');
+    writeFileSync(path, readFileSync(path, 'utf8').replace('db: state/modreview.sqlite', 'db: state/bisect.sqlite').replace('outbox: outbox', 'outbox: outbox-bisect'));
+    const cfg = loadConfig(path);
+    const { responder, db } = await createResponder(cfg, log);
+    const one = exampleAsMail('dm-log-eexist.patch', { msgid: 'b-1@example.org', subject: '[PATCH 1/2] dm log: return -EEXIST for duplicate log types' });
+    const two = exampleAsMail('dm-log-eexist.patch', { msgid: 'b-2@example.org', inReplyTo: 'b-1@example.org', subject: '[PATCH 2/2] dm log: go back to -EBUSY' })
+      .replace('-\t\tr = -EBUSY;\n+\t\tr = -EEXIST;', '-\t\tr = -EEXIST;\n+\t\tr = -EBUSY;');
+    expect(two).toContain('+\t\tr = -EBUSY;');
+    const mbox = `From jane@example.org Wed Jan 15 09:00:00 2025\n${one}\nFrom jane@example.org Wed Jan 15 09:01:00 2025\n${two}`;
+    const report = await syncOnce(responder, cfg, transportFor(cfg), log, { mbox: Buffer.from(mbox), list: 'dm-devel' });
+    const notes = (db.prepare('SELECT notes FROM lore_series').get() as { notes: string }).notes;
+    db.close();
+    expect(report.reviewed).toBe(1);
+    expect(report.queued).toBe(0);
+    expect(notes).toContain('introduced by patch 1, removed by patch 2; bisection breaks in between');
+  });
 });

@@ -177,3 +177,36 @@ describe('policy', () => {
     }
   });
 });
+
+describe('series reviewed as a whole', () => {
+  it('a problem introduced in 1/3 and removed in 3/3 is not mailed; cross-list copies are read once', async () => {
+    const dir = scratch();
+    const db = openStore(join(dir, 's.sqlite'));
+    try {
+      const responder = new Responder(
+        { db, policy: parsePolicy({ lists: { l: { mute: false }, m: { mute: false } } }), review: fakeReview },
+        { bot: { address: 'bot@example.net' }, cacheDir: join(dir, 'c') },
+      );
+      const hunk = (from: string, to: string) =>
+        `Change.\n\n---\ndiff --git a/drivers/f.c b/drivers/f.c\n--- a/drivers/f.c\n+++ b/drivers/f.c\n@@ -10,5 +10,5 @@ int foo_register(struct foo_type *type)\n {\n \tif (find_type(type->name))\n-\t\treturn ${from};\n+\t\treturn ${to};\n \treturn 0;\n }\n`;
+      const parts = [
+        mail({ msgid: 's0@example.org', subject: '[PATCH 0/3] f: churn', body: 'cover\n' }),
+        mail({ msgid: 's1@example.org', subject: '[PATCH 1/3] f: one', inReplyTo: 's0@example.org', body: hunk('-ENOENT', '-EEXIST') }),
+        mail({ msgid: 's2@example.org', subject: '[PATCH 2/3] f: two', inReplyTo: 's0@example.org', body: hunk('-ENOENT', '-ENOENT') .replace('drivers/f.c', 'drivers/g.c').replace('drivers/f.c', 'drivers/g.c').replace('drivers/f.c', 'drivers/g.c') }),
+        mail({ msgid: 's3@example.org', subject: '[PATCH 3/3] f: three', inReplyTo: 's0@example.org', body: hunk('-EEXIST', '-EBUSY') }),
+      ];
+      for (const p of parts) await responder.ingestMbox(Buffer.from(p), 'l');
+      // The same series cross-posted to list m: every copy is a duplicate.
+      const dup = await responder.ingestMbox(Buffer.from(parts[1]!), 'm');
+      expect(dup.duplicates).toBe(1);
+      const r = await responder.processPending();
+      expect(r.reviewed).toBe(1);
+      expect(r.queued).toBe(0);
+      const notes = JSON.parse((db.prepare('SELECT notes FROM lore_series').get() as { notes: string }).notes) as string[];
+      expect(notes).toEqual(['module-init-eexist in drivers/f.c foo_register(): introduced by patch 1, removed by patch 3; bisection breaks in between']);
+    } finally {
+      db.close();
+      cleanup(dir);
+    }
+  });
+});
