@@ -232,6 +232,7 @@ export async function reviewPullRequest(octokit: Octokit, log: Logger, deps: Rev
       truncated: ps.truncated,
       notes: [...ps.submission.problems, ...result.notes],
       skipped: result.skipped,
+      images: result.images,
       resolved: gone.map((r) => ({ rule: r.rule, path: r.path, line: r.line })),
     });
     for (const u of updates) await octokit.rest.checks.update({ owner, repo, check_run_id: run.id, ...u });

@@ -184,6 +184,8 @@ export interface CheckRunReport {
   notes?: readonly string[];
   /** Files skipped with the reason. */
   skipped?: readonly { file: string; reason: string }[];
+  /** How each file's pre-image was obtained (engine ImageNotes). */
+  images?: readonly { patch: number; file: string; mode: string; detail?: string }[];
   /** Findings of an earlier head that this head no longer has. */
   resolved?: readonly { rule: string; path: string; line: number }[];
 }
@@ -231,6 +233,13 @@ export function checkRunSummary(r: CheckRunReport, limit: number = SUMMARY_LIMIT
     tail.push('', '**Notes:**');
     for (const n of notes.slice(0, 50)) tail.push(`- ${cell(n)}`);
     if (notes.length > 50) tail.push(`- … and ${notes.length - 50} more`);
+  }
+  if (r.images?.length) {
+    const hunkOnly = r.images.filter((i) => i.mode === 'hunk-only').length;
+    tail.push('', `<details><summary>Pre-images (${plural(r.images.length, 'file')}${hunkOnly ? `, ${hunkOnly} reviewed from the hunks alone` : ''})</summary>`, '');
+    for (const i of r.images.slice(0, 100)) tail.push(`- ${r.mode === 'per-commit' ? `patch ${i.patch}: ` : ''}\`${i.file}\`: ${i.mode}${i.detail ? ` (${cell(i.detail)})` : ''}`);
+    if (r.images.length > 100) tail.push(`- … and ${r.images.length - 100} more`);
+    tail.push('', '</details>');
   }
   const skippedC = (r.skipped ?? []).filter((s) => s.reason !== 'not a C source file');
   const otherFiles = (r.skipped ?? []).length - skippedC.length;

@@ -61,6 +61,7 @@ describe.skipIf(!real)(`GitHub App with the real engine${real ? '' : ` (engine n
     const done = rec.find((r) => r.method === 'PATCH')!.body;
     expect(done.status).toBe('completed');
     expect(done.conclusion).toBe('failure');
+    expect(done.output.summary).toContain(`- \`${DM_LOG}\`: git-blob (${DM_LOG} at ${BASE_SHA.slice(0, 12)} (GitHub contents API))`);
     expect(done.output.annotations).toContainEqual(expect.objectContaining({ path: DM_LOG, start_line: dm.line, annotation_level: 'failure' }));
 
     // Re-delivery of the same event: nothing new.

@@ -54,6 +54,9 @@ function fakeGithub(seen: Seen[]): Server {
   });
 }
 
+/** The review is held until the test lets it go: the webhook must be answered before. */
+let letGo!: () => void;
+const slow = new Promise<void>((r) => (letGo = r));
 let gh: Server;
 let running: RunningServer;
 let tmp: string;
@@ -77,7 +80,10 @@ beforeAll(async () => {
   });
   expect(cfg.baseUrl).toBe(`http://127.0.0.1:${ghPort}/api/v3`);
   running = await startGithubServer(cfg, {
-    review: async () => ({ findings: [finding({ file: DM_LOG, line: dm.line })], skipped: [], images: [], notes: [] }),
+    review: async () => {
+      await slow;
+      return { findings: [finding({ file: DM_LOG, line: dm.line })], skipped: [], images: [], notes: [] };
+    },
     Octokit: testOctokit(),
     log: pino({ level: 'silent' }),
   });
@@ -120,6 +126,9 @@ describe('modreview github over HTTP', () => {
     const r = await post(body, { 'x-github-event': 'pull_request', 'x-github-delivery': 'e2e-good-1', 'x-hub-signature-256': sign(body) });
     expect(r.status).toBe(200);
     expect(r.text).toBe('ok\n');
+    // Answered while the review is still running (held by the test).
+    expect(running.app.queue.size).toBe(1);
+    letGo();
     await running.app.queue.idle();
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
       `POST /api/v3/app/installations/${INSTALLATION}/access_tokens`,

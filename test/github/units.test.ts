@@ -161,3 +161,45 @@ describe('app.yml', () => {
     expect(m.default_permissions).toEqual({ pull_requests: 'write', checks: 'write', contents: 'read', metadata: 'read' });
   });
 });
+
+describe('PrQueue', () => {
+  it('runs one job at a time per PR, collapses waiting jobs to the latest, runs PRs in parallel', async () => {
+    const { PrQueue } = await import('../../src/github/queue.js');
+    const q = new PrQueue();
+    const log: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let running = 0;
+    let maxRunning = 0;
+    const job = (name: string, wait?: Promise<void>) => async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      log.push(`start ${name}`);
+      if (wait) await wait;
+      log.push(`end ${name}`);
+      running--;
+    };
+    q.push('o/r#1', job('A', gate));
+    q.push('o/r#2', job('X'));
+    await new Promise((r) => setTimeout(r, 10));
+    q.push('o/r#1', job('B'));
+    q.push('o/r#1', job('C'));
+    expect(log).toEqual(['start A', 'start X', 'end X']);
+    release();
+    await q.idle();
+    expect(log).toEqual(['start A', 'start X', 'end X', 'end A', 'start C', 'end C']);
+    expect(q.size).toBe(0);
+    // A failing job is reported and does not block the lane.
+    const errors: string[] = [];
+    const q2 = new PrQueue((e, k) => errors.push(`${k}: ${(e as Error).message}`));
+    q2.push('k', async () => {
+      throw new Error('boom');
+    });
+    await q2.idle();
+    q2.push('k', job('after'));
+    await q2.idle();
+    expect(errors).toEqual(['k: boom']);
+    expect(log.at(-1)).toBe('end after');
+    expect(maxRunning).toBe(2);
+  });
+});
