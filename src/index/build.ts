@@ -248,8 +248,9 @@ class Pool {
     if (tasks.length === 0) return Promise.resolve();
     this.onResult = onResult;
     this.remaining = tasks.length;
-    // Biggest files first (popped from the end): a long file started last would idle the others.
-    this.queue = tasks.slice().reverse();
+    // Tasks come sorted by size; popping from the end starts the biggest files first, so a long
+    // file started last does not leave the other workers idle at the end.
+    this.queue = tasks.slice();
     return new Promise<void>((resolve, reject) => {
       this.finish = resolve;
       this.fail = reject;
@@ -423,6 +424,7 @@ export async function buildIndex(tree: string, opts: BuildOptions): Promise<Inde
         ctasks.push({ id, abs: f.abs, rel: f.rel, knownHash: null, force: 'closure' });
       }
       if (ctasks.length === 0) break;
+      ctasks.sort((a, b) => cById.get(a.id)!.size - cById.get(b.id)!.size);
       stats.closureRounds = round;
       let cdone = 0;
       let cparsed = 0;

@@ -5,7 +5,7 @@
 //    facts (the patch's post-image, or its pre-image for the "before" run).
 // All three answer through the same small row-access primitives (RowSource), so name binding
 // and the module_init path search are written once, in QueryBase.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FileFacts, Section } from '../c/types.js';
 import type { CallerRef, FunctionRef, IndexQuery } from '../engine/types.js';
@@ -337,13 +337,28 @@ export class TreeIndex extends QueryBase {
   private readonly st;
   private readonly factsCache = new Map<string, FileFacts | undefined>();
 
+  /** The index of `tree`, with on-demand extraction of files the build left out. */
+  static async open(db: DB, tree: string): Promise<TreeIndex> {
+    const { extractFacts } = (await import('../c/facts.js')) as { extractFacts: (p: string, s: string) => FileFacts };
+    return new TreeIndex(db, tree, { extract: extractFacts });
+  }
+
+  readonly root: string;
+
   constructor(
     readonly db: DB,
-    /** The tree root exactly as buildIndex recorded it (its realpath). */
-    readonly root: string,
+    /** The tree root as given to buildIndex (resolved to its realpath, as buildIndex records it). */
+    tree: string,
     private readonly opts: TreeIndexOptions = {},
   ) {
     super();
+    let root = tree;
+    try {
+      root = realpathSync(tree);
+    } catch {
+      /* a tree that is gone: its index can still answer */
+    }
+    this.root = root;
     migrateIndex(db);
     const t = db.prepare('SELECT id FROM idx_trees WHERE root = ?').get(root) as { id: number } | undefined;
     if (!t) throw new Error(`no index for tree ${root}: run \`modreview index --tree ${root}\``);

@@ -96,6 +96,27 @@ MODULE_LICENSE("GPL");
     expect(ix.functionsNamed('loud')).toEqual([]);
     expect(ix.fileFacts('drivers/foo/foo_core.c')?.functions.map((f) => f.name)).toEqual(['foo_core_register']);
     expect(ix.initFunctions().map((e) => e.file)).toEqual(['drivers/foo/foo_main.c']);
+    // A file the filter left out: no facts stored, extracted on demand by TreeIndex.open.
+    expect(ix.fileFacts('drivers/foo/unrelated.c')).toBeUndefined();
+    const lazy = await TreeIndex.open(db, tree);
+    expect(lazy.fileFacts('drivers/foo/unrelated.c')?.functions.map((f) => f.name)).toEqual(['quiet', 'loud']);
+  });
+
+  it('`modreview index` prints a one-line summary (quiet without a TTY)', async () => {
+    const { Command } = await import('commander');
+    const { register } = await import('../../src/commands/index.js');
+    const program = new Command().exitOverride();
+    register(program, () => {});
+    const written: string[] = [];
+    const orig = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      await program.parseAsync(['node', 'modreview', 'index', '--tree', tree, '--db', join(tmp, 'cli.sqlite'), '--workers', '1']);
+    } finally {
+      process.stdout.write = orig;
+    }
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatch(/^indexed .*: 5 files seen, 3 parsed \(2 by closure\), 0 skipped unchanged, 1 filtered out, 1 problems, [\d.]+ s\n$/);
   });
 
   it('skips unchanged files, reparses changed ones, forgets removed ones', async () => {
