@@ -5,6 +5,7 @@
 import type { FileDiff } from '../diff/types.js';
 import type { ImageProvider, PreImage } from '../engine/api.js';
 import type { Patch } from '../ingest/types.js';
+import { preImageMatches } from '../diff/apply.js';
 import { httpStatus, type Octokit } from './octokit.js';
 
 export const CONTENTS_API_LIMIT = 1024 * 1024;
@@ -16,6 +17,12 @@ export interface ContentsImageOptions {
   baseSha: string;
   /** Per-commit review: commit sha → first parent. */
   parents?: ReadonlyMap<string, string>;
+  /**
+   * Whole-PR review: the merge base of base and head, asked for only when the file at the base
+   * SHA does not take the patch (the base branch moved on since the PR branched off; GitHub's PR
+   * diff is against the merge base).
+   */
+  mergeBase?: () => Promise<string | null>;
   /** Called on errors other than 404 (logged by the caller). */
   onError?: (err: unknown, path: string, ref: string) => void;
 }
@@ -48,9 +55,20 @@ export function contentsImageProvider(octokit: Octokit, opts: ContentsImageOptio
     async preImage(file: FileDiff, patch: Patch): Promise<PreImage | null> {
       const path = file.oldPath ?? file.newPath;
       if (!path) return null;
-      const ref = (patch.commit && opts.parents?.get(patch.commit)) || opts.baseSha;
+      const parent = patch.commit ? opts.parents?.get(patch.commit) : undefined;
+      let ref = parent || opts.baseSha;
       try {
-        const got = await readFileAt(octokit, opts.owner, opts.repo, path, ref);
+        let got = await readFileAt(octokit, opts.owner, opts.repo, path, ref);
+        if (!parent && opts.mergeBase && (!got || !preImageMatches(got.text, file))) {
+          const mb = await opts.mergeBase();
+          if (mb && mb !== ref) {
+            const again = await readFileAt(octokit, opts.owner, opts.repo, path, mb);
+            if (again && (!got || preImageMatches(again.text, file))) {
+              got = again;
+              ref = mb;
+            }
+          }
+        }
         if (!got) return null;
         return { text: got.text, mode: 'git-blob', detail: `${path} at ${ref.slice(0, 12)} (GitHub ${got.via === 'blob' ? 'blobs' : 'contents'} API)` };
       } catch (err) {

@@ -120,11 +120,20 @@ export async function reviewPullRequest(octokit: Octokit, log: Logger, deps: Rev
     const ps = config.review === 'per-commit' ? await perCommitSubmission(octokit, ref, ignored) : await wholePrSubmission(octokit, ref, ignored);
     if (ps.truncated.length) log.info(`${where}: GitHub truncated the diff of ${ps.truncated.length} file(s) (${ps.truncated.slice(0, 5).join(', ')}${ps.truncated.length > 5 ? ', …' : ''}); reviewing the rest`);
 
+    let mergeBase: Promise<string | null> | undefined;
     const images = contentsImageProvider(octokit, {
       owner,
       repo,
       baseSha: pr.baseSha,
       parents: ps.parents,
+      mergeBase: () =>
+        (mergeBase ??= octokit.rest.repos
+          .compareCommitsWithBasehead({ owner, repo, basehead: `${pr.baseSha}...${head}`, per_page: 1 })
+          .then((r) => r.data.merge_base_commit.sha)
+          .catch((e: unknown) => {
+            logRequestError(log, e, `${where}: finding the merge base of ${pr.baseSha.slice(0, 12)} and ${head.slice(0, 12)}`);
+            return null;
+          })),
       onError: (e, path, r) => logRequestError(log, e, `${where}: reading ${path} at ${r.slice(0, 12)}`),
     });
     const opts: Parameters<ReviewFn>[1] = { images };

@@ -558,3 +558,25 @@ describe('large pull requests', () => {
     expect(h.logs.text()).toContain('GitHub truncated the diff of 1 file(s)');
   });
 });
+
+describe('base branch moved on', () => {
+  it('reads the pre-image at the merge base when the file at the base SHA does not take the patch', async () => {
+    const dm = dmLogEexist();
+    const h = await harness(() => []);
+    const rec: Recorded[] = [];
+    const api = github(rec);
+    const MB = '7777777777777777777777777777777777777777';
+    tokenExchange(api);
+    noConfig(api);
+    api.post(`${repoPath}/check-runs`).reply(201, { id: 9001 });
+    api.get(filesPath()).reply(200, [fileEntry(DM_LOG, 'modified', dm.patch)]);
+    // Upstream changed the very lines of the hunk since the PR branched off.
+    api.get(basePath(DM_LOG)).reply(200, contentsAnswer(DM_LOG, dm.before.replace('\t\tr = -EBUSY;', '\t\tr = -EBUSY; /* upstream */')));
+    api.get(`${repoPath}/compare/${BASE_SHA}...${HEAD1}?per_page=1`).reply(200, { merge_base_commit: { sha: MB }, files: [] });
+    api.get(basePath(DM_LOG, MB)).reply(200, contentsAnswer(DM_LOG, dm.before));
+    api.get(`${repoPath}/pulls/2`).reply(200, prGet(HEAD1));
+    api.patch(`${repoPath}/check-runs/9001`).reply(200, {});
+    await h.deliver('pull_request', prPayload('opened'));
+    expect(h.preImages).toEqual([dm.before]);
+  });
+});
