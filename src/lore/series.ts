@@ -288,7 +288,26 @@ export function pendingGroups(db: DB): Group[] {
     if (cover) g.cover = cover;
     out.push(g);
   }
-  return out.sort((a, b) => a.firstSeen - b.firstSeen);
+  // b4 also links versions through the thread: v2 sent with --in-reply-to into v1's thread keeps
+  // v1's identity even when the subject changed.
+  const seriesOf = db.prepare(
+    `SELECT s.series_key AS key, s.version AS version FROM lore_message m JOIN lore_series s ON s.id = m.series_id WHERE m.msgid = ?`,
+  );
+  const pendingOf = new Map<string, Group>();
+  for (const g of out) for (const m of g.members) pendingOf.set(m.msgid, g);
+  const sorted = out.sort((a, b) => a.version - b.version || a.firstSeen - b.firstSeen);
+  for (const g of sorted) {
+    const head = g.cover ?? g.patches[0];
+    if (!head?.in_reply_to || g.key.startsWith('change-id:')) continue;
+    const older = pendingOf.get(head.in_reply_to);
+    if (older && older !== g && older.version < g.version) {
+      g.key = older.key;
+      continue;
+    }
+    const s = seriesOf.get(head.in_reply_to) as { key: string; version: number } | undefined;
+    if (s && s.version < g.version) g.key = s.key;
+  }
+  return sorted.sort((a, b) => a.firstSeen - b.firstSeen);
 }
 
 export type Decision =
@@ -335,8 +354,9 @@ export function decide(db: DB, groups: Group[], now: number, waitMs: number): De
 }
 
 export function markGroup(db: DB, g: Group, status: string, reason: string | null, seriesId: number | null = null): void {
-  const st = db.prepare('UPDATE lore_message SET status = ?, reason = ?, series_id = ?, raw = CASE WHEN ? = \'reviewed\' THEN raw ELSE NULL END WHERE msgid = ? AND status = \'pending\'');
-  for (const m of g.members) st.run(status, reason, seriesId, status, m.msgid);
+  // The raw message is only kept while it may still be reviewed.
+  const st = db.prepare(`UPDATE lore_message SET status = ?, reason = ?, series_id = ?, raw = NULL WHERE msgid = ? AND status = 'pending'`);
+  for (const m of g.members) st.run(status, reason, seriesId, m.msgid);
 }
 
 /** Pending replies for older versions of a series are never sent once a newer version exists. */

@@ -210,3 +210,38 @@ describe('series reviewed as a whole', () => {
     }
   });
 });
+
+describe('versions linked through the thread', () => {
+  it('v2 sent in reply to v1 (subject changed) supersedes the unreviewed v1', async () => {
+    const dir = scratch();
+    const db = openStore(join(dir, 's.sqlite'));
+    try {
+      const responder = new Responder(
+        { db, policy: parsePolicy({ lists: { l: { mute: false } } }), review: fakeReview },
+        { bot: { address: 'bot@example.net' }, cacheDir: join(dir, 'c') },
+      );
+      const body = (fn: string) =>
+        `x\n\n---\ndiff --git a/d/${fn}.c b/d/${fn}.c\n--- a/d/${fn}.c\n+++ b/d/${fn}.c\n@@ -1,3 +1,3 @@ int ${fn}(void)\n {\n-\treturn 0;\n+\treturn -EEXIST;\n }\n`;
+      for (const m of [
+        mail({ msgid: 'v1-0@example.org', subject: '[PATCH 0/2] foo: old name', body: 'v1\n' }),
+        mail({ msgid: 'v1-1@example.org', subject: '[PATCH 1/2] foo: a', inReplyTo: 'v1-0@example.org', body: body('a') }),
+      ])
+        await responder.ingestMbox(Buffer.from(m), 'l');
+      expect((await responder.processPending()).waiting).toBe(1);
+      for (const m of [
+        mail({ msgid: 'v2-0@example.org', subject: '[PATCH v2 0/2] foo: a better name', inReplyTo: 'v1-0@example.org', body: 'v2\n' }),
+        mail({ msgid: 'v2-1@example.org', subject: '[PATCH v2 1/2] foo: a', inReplyTo: 'v2-0@example.org', references: ['v1-0@example.org', 'v2-0@example.org'], body: body('a') }),
+        mail({ msgid: 'v2-2@example.org', subject: '[PATCH v2 2/2] foo: b', inReplyTo: 'v2-0@example.org', references: ['v1-0@example.org', 'v2-0@example.org'], body: body('b') }),
+      ])
+        await responder.ingestMbox(Buffer.from(m), 'l');
+      const r = await responder.processPending();
+      expect(r.reviewed).toBe(1);
+      expect(r.dropped).toBe(1);
+      expect(db.prepare("SELECT status FROM lore_message WHERE msgid = 'v1-1@example.org'").get()).toEqual({ status: 'superseded' });
+      expect((db.prepare("SELECT in_reply_to FROM outbox ORDER BY in_reply_to").all() as { in_reply_to: string }[]).map((x) => x.in_reply_to)).toEqual(['v2-1@example.org', 'v2-2@example.org']);
+    } finally {
+      db.close();
+      cleanup(dir);
+    }
+  });
+});
