@@ -2,6 +2,7 @@
 import nock from 'nock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  checkSuiteRerequestedPayload,
   BASE_SHA,
   DM_LOG,
   HEAD1,
@@ -578,5 +579,28 @@ describe('base branch moved on', () => {
     api.patch(`${repoPath}/check-runs/9001`).reply(200, {});
     await h.deliver('pull_request', prPayload('opened'));
     expect(h.preImages).toEqual([dm.before]);
+  });
+});
+
+describe('check_suite rerequested from a fork', () => {
+  it('finds the PR by its head commit (fork suites list no pull requests) and reviews it again', async () => {
+    const h = await harness(() => []);
+    const rec: Recorded[] = [];
+    const api = github(rec);
+    tokenExchange(api);
+    api.get(`${repoPath}/commits/${HEAD1}/pulls`).reply(200, [
+      { number: 2, state: 'open', head: { sha: HEAD1 } },
+      { number: 3, state: 'closed', head: { sha: HEAD1 } },
+    ]);
+    api.get(`${repoPath}/pulls/2`).reply(200, { ...prGet(HEAD1), draft: true });
+    noConfig(api);
+    await h.deliver('check_suite', checkSuiteRerequestedPayload());
+    expect(rec.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /app/installations/2311213/access_tokens',
+      `GET ${repoPath}/commits/${HEAD1}/pulls`,
+      `GET ${repoPath}/pulls/2`,
+      `GET ${configPath}`,
+    ]);
+    expect(h.logs.text()).toContain('kernel-mirror/linux#2: draft pull request; not reviewed');
   });
 });

@@ -168,6 +168,14 @@ export function checkRunRerequestedPayload(o: { head?: string; number?: number; 
   return p;
 }
 
+export function checkSuiteRerequestedPayload(o: { head?: string; prs?: number[] } = {}): AnyObj {
+  const p = example('check_suite', 'rerequested');
+  retarget(p);
+  p.check_suite.head_sha = o.head ?? HEAD1;
+  p.check_suite.pull_requests = (o.prs ?? []).map((n) => ({ number: n, id: n, url: '', head: { ref: 'x', sha: o.head ?? HEAD1, repo: {} }, base: { ref: 'master', sha: BASE_SHA, repo: {} } }));
+  return p;
+}
+
 // ------------------------------------------------------------------------------- PR files (real)
 
 /** GitHub's `patch` field: the hunks of a unified diff without the file header lines. */
