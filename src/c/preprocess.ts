@@ -352,7 +352,7 @@ const KEYWORDS = new Set([
   '__restrict', '__restrict__', 'signed', 'unsigned', 'int', 'char', 'short', 'long', 'void',
   'float', 'double', '_Bool', 'bool', 'asm', '__asm__', '__asm', '_Static_assert',
   'static_assert', '__extension__', '_Noreturn', 'noreturn', 'thread_local', '_Thread_local',
-  '__thread', '_Atomic', 'constexpr', 'nullptr', '__volatile__', '__builtin_offsetof', 'va_arg',
+  '__thread', '_Atomic', 'constexpr', 'nullptr', '__volatile__', '__builtin_offsetof',
 ]);
 
 const GENERIC_ANNOT = /^__[a-z][a-z_]*$/;
