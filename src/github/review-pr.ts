@@ -12,6 +12,7 @@ import {
   conclusionFor,
   configErrorCheckRun,
   fingerprintsIn,
+  OUTDATED_MARKER,
   outdatedBody,
   planReview,
   planReviewWithoutInline,
@@ -68,6 +69,30 @@ function inFilter(f: Finding, filter: RepoConfig['filter']): boolean {
 export async function fetchPr(octokit: Octokit, owner: string, repo: string, number: number): Promise<PrSnapshot> {
   const { data } = await octokit.rest.pulls.get({ owner, repo, pull_number: number });
   return { headSha: data.head.sha, baseSha: data.base.sha, title: data.title, body: data.body, draft: !!data.draft, state: data.state };
+}
+
+/**
+ * Fingerprints modreview already posted on the PR, read back from GitHub: inline comments (not
+ * those marked outdated) and review bodies (except fingerprints the store knows went away).
+ */
+async function fingerprintsOnGithub(
+  octokit: Octokit,
+  owner: string,
+  repo: string,
+  number: number,
+  outdated: ReadonlySet<string>,
+): Promise<Map<string, { commentId: number | null; reviewId: number | null; body: string }>> {
+  const out = new Map<string, { commentId: number | null; reviewId: number | null; body: string }>();
+  const comments = await octokit.paginate(octokit.rest.pulls.listReviewComments, { owner, repo, pull_number: number, per_page: 100 });
+  for (const c of comments) {
+    if (c.body.includes(OUTDATED_MARKER)) continue;
+    for (const fp of fingerprintsIn(c.body)) out.set(fp, { commentId: c.id, reviewId: c.pull_request_review_id ?? null, body: c.body });
+  }
+  const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, { owner, repo, pull_number: number, per_page: 100 });
+  for (const r of reviews) {
+    for (const fp of fingerprintsIn(r.body ?? '')) if (!out.has(fp) && !outdated.has(fp)) out.set(fp, { commentId: null, reviewId: r.id, body: '' });
+  }
+  return out;
 }
 
 export async function reviewPullRequest(octokit: Octokit, log: Logger, deps: ReviewDeps, t: PrTarget): Promise<Outcome> {
@@ -189,7 +214,26 @@ export async function reviewPullRequest(octokit: Octokit, log: Logger, deps: Rev
       deps.store.markOutdated(full, number, r.fingerprint);
     }
 
-    const fresh = placed.filter((p) => !open.has(p.finding.fingerprint));
+    let fresh = placed.filter((p) => !open.has(p.finding.fingerprint));
+    if (fresh.length) {
+      // The store is the record, GitHub the truth: a lost or restored state file, or a crash
+      // between posting and recording, must not make the same finding appear twice.
+      const outdatedHere = new Set(previous.filter((r) => r.state === 'outdated').map((r) => r.fingerprint));
+      const there = await fingerprintsOnGithub(octokit, owner, repo, number, outdatedHere);
+      const known = fresh.filter((p) => there.has(p.finding.fingerprint));
+      if (known.length) {
+        log.info(`${where}: ${known.length} finding(s) already posted on GitHub but missing from the local store; recorded, not posted again`);
+        deps.store.recordPosted(
+          full,
+          number,
+          known.map((p) => {
+            const t = there.get(p.finding.fingerprint)!;
+            return { fingerprint: p.finding.fingerprint, rule: p.finding.rule, commentId: t.commentId, reviewId: t.reviewId, headSha: head, path: p.path, line: p.line ?? 0, body: t.body };
+          }),
+        );
+        fresh = fresh.filter((p) => !there.has(p.finding.fingerprint));
+      }
+    }
     let posted = 0;
     if (fresh.length) {
       const input = { headSha: head, placed: fresh, anchors: commentableLines(ps.prFiles), maxInline: config.max_inline_comments, truncated: ps.truncated };

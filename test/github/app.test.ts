@@ -20,6 +20,7 @@ import {
   prPayload,
   repoPath,
   tokenExchange,
+  existing,
   type Recorded,
 } from './helpers.js';
 import { fingerprintMarker } from '../../src/report/github.js';
@@ -64,6 +65,7 @@ describe('pull_request with a module_init -EEXIST finding', () => {
     api.get(filesPath()).reply(200, [fileEntry(DM_LOG, 'modified', dm.patch)]);
     api.get(basePath(DM_LOG)).reply(200, contentsAnswer(DM_LOG, dm.before));
     api.get(`${repoPath}/pulls/2`).reply(200, prGet(HEAD1));
+    existing(api);
     api.post(`${repoPath}/pulls/2/reviews`).reply(200, { id: 7001 });
     api.get(`${repoPath}/pulls/2/reviews/7001/comments?per_page=100`).reply(200, [{ id: 5001, body: `x\n${fingerprintMarker('a1b2c3d4e5f60718')}` }]);
     api.patch(`${repoPath}/check-runs/9001`).reply(200, { id: 9001 });
@@ -77,6 +79,8 @@ describe('pull_request with a module_init -EEXIST finding', () => {
       `GET ${filesPath()}`,
       `GET ${basePath(DM_LOG)}`,
       `GET ${repoPath}/pulls/2`,
+      `GET ${repoPath}/pulls/2/comments?per_page=100`,
+      `GET ${repoPath}/pulls/2/reviews?per_page=100`,
       `POST ${repoPath}/pulls/2/reviews`,
       `GET ${repoPath}/pulls/2/reviews/7001/comments?per_page=100`,
       `PATCH ${repoPath}/check-runs/9001`,
@@ -203,6 +207,7 @@ describe('many findings', () => {
     const rec: Recorded[] = [];
     const api = github(rec);
     standardRun(api, { head: HEAD1, files: [fileEntry(DM_LOG, 'modified', dm.patch)], pre: { [DM_LOG]: dm.before } });
+    existing(api);
     api.post(`${repoPath}/pulls/2/reviews`).reply(200, { id: 7001 });
     api.get(`${repoPath}/pulls/2/reviews/7001/comments?per_page=100`).reply(200, []);
     api.patch(`${repoPath}/check-runs/9001`).times(3).reply(200, {});
@@ -238,6 +243,7 @@ describe('many findings', () => {
     const rec: Recorded[] = [];
     const api = github(rec);
     standardRun(api, { head: HEAD1, files: [fileEntry('drivers/misc/new.c', 'added', patch)] });
+    existing(api);
     api.post(`${repoPath}/pulls/2/reviews`).reply(200, { id: 7001 });
     api.get(`${repoPath}/pulls/2/reviews/7001/comments?per_page=100`).reply(200, []);
     api.patch(`${repoPath}/check-runs/9001`).reply(200, {});
@@ -257,6 +263,7 @@ describe('422 from the review endpoint', () => {
     const rec: Recorded[] = [];
     const api = github(rec);
     standardRun(api, { head: HEAD1, files: [fileEntry(DM_LOG, 'modified', dm.patch)], pre: { [DM_LOG]: dm.before } });
+    existing(api);
     api.post(`${repoPath}/pulls/2/reviews`).reply(422, { message: 'Unprocessable Entity', errors: ['Line could not be resolved'] });
     api.post(`${repoPath}/pulls/2/reviews`).reply(200, { id: 7002 });
     api.patch(`${repoPath}/check-runs/9001`).reply(200, {});
@@ -285,6 +292,7 @@ describe('synchronize', () => {
     const rec1: Recorded[] = [];
     const api1 = github(rec1);
     standardRun(api1, { head: HEAD1, files: [fileEntry(DM_LOG, 'modified', dm.patch)], pre: { [DM_LOG]: dm.before } });
+    existing(api1);
     api1.post(`${repoPath}/pulls/2/reviews`).reply(200, { id: 7001 });
     api1.get(`${repoPath}/pulls/2/reviews/7001/comments?per_page=100`).reply(200, [{ id: 5001, body: `...\n${fingerprintMarker('aaaaaaaaaaaaaaaa')}` }]);
     api1.patch(`${repoPath}/check-runs/9001`).reply(200, {});
@@ -301,6 +309,7 @@ describe('synchronize', () => {
     api2.get(basePath(DM_LOG)).reply(200, contentsAnswer(DM_LOG, dm.before));
     api2.get(`${repoPath}/pulls/2`).reply(200, prGet(HEAD2));
     api2.patch(`${repoPath}/pulls/comments/5001`).reply(200, {});
+    existing(api2);
     api2.post(`${repoPath}/pulls/2/reviews`).reply(200, { id: 7002 });
     api2.get(`${repoPath}/pulls/2/reviews/7002/comments?per_page=100`).reply(200, [{ id: 5002, body: `...\n${fingerprintMarker('bbbbbbbbbbbbbbbb')}` }]);
     api2.patch(`${repoPath}/check-runs/9002`).reply(200, {});
@@ -313,6 +322,8 @@ describe('synchronize', () => {
       `GET ${basePath(DM_LOG)}`,
       `GET ${repoPath}/pulls/2`,
       `PATCH ${repoPath}/pulls/comments/5001`,
+      `GET ${repoPath}/pulls/2/comments?per_page=100`,
+      `GET ${repoPath}/pulls/2/reviews?per_page=100`,
       `POST ${repoPath}/pulls/2/reviews`,
       `GET ${repoPath}/pulls/2/reviews/7002/comments?per_page=100`,
       `PATCH ${repoPath}/check-runs/9002`,
@@ -409,6 +420,7 @@ describe('configuration', () => {
     api.get(basePath(DM_LOG, BASE_SHA)).reply(200, contentsAnswer(DM_LOG, dm.before));
     api.get(basePath(DM_LOG, 'c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1')).reply(200, contentsAnswer(DM_LOG, dm.after));
     api.get(`${repoPath}/pulls/2`).reply(200, prGet(HEAD1));
+    existing(api);
     api.post(`${repoPath}/pulls/2/reviews`).reply(200, { id: 7001 });
     api.get(`${repoPath}/pulls/2/reviews/7001/comments?per_page=100`).reply(200, []);
     api.patch(`${repoPath}/check-runs/9001`).reply(200, {});
@@ -545,6 +557,7 @@ describe('large pull requests', () => {
     api.get(basePath(DM_LOG)).reply(200, { type: 'file', encoding: 'none', size: 1_200_000, content: '', path: DM_LOG, sha: '0123456789abcdef0123456789abcdef01234567' });
     api.get(`${repoPath}/git/blobs/0123456789abcdef0123456789abcdef01234567`).reply(200, { sha: '0123456789abcdef0123456789abcdef01234567', encoding: 'base64', size: dm.before.length, content: Buffer.from(dm.before).toString('base64') });
     api.get(`${repoPath}/pulls/2`).reply(200, prGet(HEAD1));
+    existing(api);
     api.post(`${repoPath}/pulls/2/reviews`).reply(200, { id: 7001 });
     api.get(`${repoPath}/pulls/2/reviews/7001/comments?per_page=100`).reply(200, []);
     api.patch(`${repoPath}/check-runs/9001`).reply(200, {});
@@ -602,5 +615,42 @@ describe('check_suite rerequested from a fork', () => {
       `GET ${configPath}`,
     ]);
     expect(h.logs.text()).toContain('kernel-mirror/linux#2: draft pull request; not reviewed');
+  });
+});
+
+describe('state file lost or restored from an old backup', () => {
+  it('reads back what modreview posted on GitHub and posts nothing twice', async () => {
+    const dm = dmLogEexist();
+    const A = finding({ file: DM_LOG, line: dm.line, fingerprint: 'aaaaaaaaaaaaaaaa' });
+    const B = finding({ file: DM_LOG, line: 900, fingerprint: 'bbbbbbbbbbbbbbbb', where: 'outside' });
+    const C = finding({ file: DM_LOG, line: dm.line + 1, fingerprint: 'cccccccccccccccc' });
+    const h = await harness(() => [A, B, C]);
+    const rec: Recorded[] = [];
+    const api = github(rec);
+    standardRun(api, { head: HEAD1, files: [fileEntry(DM_LOG, 'modified', dm.patch)], pre: { [DM_LOG]: dm.before } });
+    existing(api, {
+      // A is on GitHub as an inline comment; C's old comment was marked outdated (so C is new again).
+      comments: [
+        { id: 5001, pull_request_review_id: 7000, body: `x\n${fingerprintMarker('aaaaaaaaaaaaaaaa')}` },
+        { id: 5003, pull_request_review_id: 7000, body: `<!-- modreview:outdated -->**Outdated:** ...\n${fingerprintMarker('cccccccccccccccc')}` },
+      ],
+      // B went into an earlier review's body.
+      reviews: [{ id: 7000, body: `**modreview** found ...\n${fingerprintMarker('bbbbbbbbbbbbbbbb')}` }],
+    });
+    api.post(`${repoPath}/pulls/2/reviews`).reply(200, { id: 7001 });
+    api.get(`${repoPath}/pulls/2/reviews/7001/comments?per_page=100`).reply(200, [{ id: 5004, body: fingerprintMarker('cccccccccccccccc') }]);
+    api.patch(`${repoPath}/check-runs/9001`).reply(200, {});
+    await h.deliver('pull_request', prPayload('opened'));
+    const [review] = bodiesOf(rec, 'POST', `${repoPath}/pulls/2/reviews`);
+    expect(review.comments.map((c: { body: string }) => c.body.match(/fp:(\w+)/)![1])).toEqual(['cccccccccccccccc']);
+    expect(review.body).not.toContain('aaaaaaaaaaaaaaaa');
+    expect(review.body).not.toContain('bbbbbbbbbbbbbbbb');
+    expect(h.store.posted('kernel-mirror/linux', 2).map((r) => [r.fingerprint, r.commentId, r.reviewId])).toEqual([
+      ['aaaaaaaaaaaaaaaa', 5001, 7000],
+      ['bbbbbbbbbbbbbbbb', null, 7000],
+      ['cccccccccccccccc', 5004, 7001],
+    ]);
+    // The check run still reports all three.
+    expect(bodiesOf(rec, 'PATCH', `${repoPath}/check-runs/9001`)[0].output.title).toBe('3 errors');
   });
 });

@@ -47,6 +47,8 @@ function fakeGithub(seen: Seen[]): Server {
     if (route === `GET ${R}/pulls/2/files?per_page=100`) return json(200, [fileEntry(DM_LOG, 'modified', dm.patch)]);
     if (route === `GET ${R}/contents/${DM_LOG.replace(/\//g, '%2F')}?ref=${BASE_SHA}`) return json(200, contentsAnswer(DM_LOG, dm.before));
     if (route === `GET ${R}/pulls/2`) return json(200, { number: 2, state: 'open', draft: false, title: 't', body: null, head: { sha: HEAD1 }, base: { sha: BASE_SHA } });
+    if (route === `GET ${R}/pulls/2/comments?per_page=100`) return json(200, []);
+    if (route === `GET ${R}/pulls/2/reviews?per_page=100`) return json(200, []);
     if (route === `POST ${R}/pulls/2/reviews`) return json(200, { id: 77 });
     if (route === `GET ${R}/pulls/2/reviews/77/comments?per_page=100`) return json(200, [{ id: 88, body: fingerprintMarker('a1b2c3d4e5f60718') }]);
     if (route === `PATCH ${R}/check-runs/42`) return json(200, { id: 42 });
@@ -136,6 +138,8 @@ describe('modreview github over HTTP', () => {
       `POST ${R}/check-runs`,
       `GET ${R}/pulls/2/files?per_page=100`,
       `GET ${R}/pulls/2`,
+      `GET ${R}/pulls/2/comments?per_page=100`,
+      `GET ${R}/pulls/2/reviews?per_page=100`,
       `POST ${R}/pulls/2/reviews`,
       `GET ${R}/pulls/2/reviews/77/comments?per_page=100`,
       `PATCH ${R}/check-runs/42`,

@@ -300,3 +300,13 @@ export const configPath = `${repoPath}/contents/.github%2Fmodreview.yml?ref=${DE
 export function noConfig(scope: nock.Scope): nock.Scope {
   return scope.get(configPath).reply(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/repos/contents#get-repository-content' });
 }
+
+/** What GitHub says modreview already posted on PR `n` (read before posting a review): `comments`, `reviews`. */
+export function existing(scope: nock.Scope, o: { comments?: object[]; reviews?: object[]; n?: number } = {}): nock.Scope {
+  const n = o.n ?? 2;
+  return scope
+    .get(`${repoPath}/pulls/${n}/comments?per_page=100`)
+    .reply(200, o.comments ?? [])
+    .get(`${repoPath}/pulls/${n}/reviews?per_page=100`)
+    .reply(200, o.reviews ?? []);
+}
