@@ -8,13 +8,13 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
-import { pino, type Logger } from 'pino';
-import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
+import type { Logger } from 'pino';
+import type { ProbotOctokit } from 'probot';
 import type { CommandRegistrar } from '../cli.js';
 import type { ReviewFn } from '../engine/api.js';
 import type { IndexQuery } from '../engine/types.js';
 import { UsageError } from '../errors.js';
-import { createApp, type ModreviewApp } from '../github/app.js';
+import type { ModreviewApp } from '../github/app.js';
 import { defaultStorePath } from '../store/db.js';
 import { GithubStore } from '../store/github.js';
 
@@ -147,6 +147,9 @@ function treeIndex(cfg: ServerConfig, log: Logger): (() => Promise<IndexQuery | 
 }
 
 export async function startGithubServer(cfg: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
+  // Loaded here, not at the top: every command module is imported by the CLI, and the other
+  // commands should not pay for probot.
+  const [{ createNodeMiddleware, Probot, ProbotOctokit }, { pino }, { createApp }] = await Promise.all([import('probot'), import('pino'), import('../github/app.js')]);
   const log = opts.log ?? pino({ name: 'modreview', level: cfg.logLevel });
   const store = opts.store ?? GithubStore.open(cfg.db);
   const review = opts.review ?? (await defaultReview());
