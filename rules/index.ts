@@ -1,0 +1,6 @@
+// The rule catalogue. Order is the order rules are listed and run in.
+import type { Rule } from '../src/engine/types.js';
+import moduleInitEexist from './module-init-eexist/index.js';
+import initErrorUnwind from './init-error-unwind/index.js';
+
+export const allRules: readonly Rule[] = [moduleInitEexist, initErrorUnwind];

@@ -1,0 +1,63 @@
+// init-error-unwind: an init function's failure path must release what was acquired before it,
+// in reverse order. A leaked registration outlives the module: the kernel later calls into
+// unloaded text (driver core, notifier chains), or the next load fails with -EBUSY.
+import { createRule } from '../../src/engine/rule.js';
+import { analyseUnwind, initScope } from '../../src/engine/kernel/unwind.js';
+import type { RawFinding } from '../../src/engine/types.js';
+
+export default createRule({
+  id: 'init-error-unwind',
+  severity: 'error',
+  confidence: 'medium',
+  title: 'Init failure path returns without releasing what was acquired',
+  rationale:
+    'When module init fails the module is freed at once. Anything registered before the failure and not unregistered on the error path keeps pointers into freed module memory (ops, callbacks, driver structs) or holds a name/number, so later use oopses or the next load fails.',
+  precedents: [
+    { commit: 'd349e9be5a2c', subject: 'net: ena: Fix error handling in ena_init()' },
+    { commit: '2f05c19d9ef4', subject: 'cpufreq: mediatek: add missing platform_driver_unregister() on error in mtk_cpufreq_driver_init' },
+    { commit: 'f2e66f212a9d', subject: 'drm: panel: simple: add missing platform_driver_unregister() in panel_simple_init' },
+  ],
+  messages: {
+    leakReturn: '{acquire}({id}) at line {acqLine} is not undone when {failed} fails: the return at line {exit} leaves it {state}. Call {release}() on this path.',
+    leakGoto: '{acquire}({id}) at line {acqLine} is not undone when {failed} fails: "goto {label}" at line {exit} reaches the return at line {ret} without {release}().',
+    misorder: '"goto {label}" at line {exit} ({failed} failed) runs {release}() for something acquired only later ({acquire}() at line {acqLine}); the unwind ladder is out of order.',
+  },
+  check(ctx, format) {
+    const out: RawFinding[] = [];
+    for (const fn of initScope(ctx.facts)) {
+      const report = analyseUnwind(fn, ctx.facts);
+      for (const l of report.leaks) {
+        const h = l.held;
+        const id = h.id || (h.call.args[0] ?? '');
+        const failed = l.failed ? `${l.failed.callee}()` : 'a later step';
+        const state = h.pair.kind === 'handle' ? 'allocated' : 'registered';
+        const release = h.pair.release[0]!;
+        const data = { acquire: h.call.callee, id, acqLine: h.call.line, failed, exit: l.exitLine, ret: l.returnLine, label: l.label ?? '', release, state };
+        out.push({
+          key: `leak:${h.call.callee}(${id})|${l.failed?.callee ?? 'return'}`,
+          line: l.exitLine,
+          function: fn.name,
+          message: format(l.exitKind === 'goto' ? 'leakGoto' : 'leakReturn', data),
+          evidence: [
+            `${fn.name}(): ${h.call.callee}(${h.call.args.join(', ')}) at line ${h.call.line}`,
+            l.failed ? `${l.failed.callee}() fails (line ${l.failed.line}) -> ${l.exitKind === 'goto' ? `goto ${l.label} (line ${l.exitLine})` : `return (line ${l.exitLine})`}` : `${l.exitKind} at line ${l.exitLine}`,
+            `returns at line ${l.returnLine} without ${h.pair.release.join('/')}()`,
+          ],
+          causes: [h.call.line],
+        });
+      }
+      for (const m of report.misorders) {
+        const acq = fn.calls.find((c) => c.callee === m.pair.acquire && c.line > m.gotoLine);
+        out.push({
+          key: `misorder:${m.release.callee}(${m.release.args.join(',')})|${m.failed?.callee ?? m.label}`,
+          line: m.gotoLine,
+          function: fn.name,
+          severity: 'warning',
+          message: format('misorder', { label: m.label, exit: m.gotoLine, failed: m.failed ? `${m.failed.callee}()` : 'a step', release: m.release.callee, acquire: m.pair.acquire, acqLine: acq?.line ?? '?' }),
+          evidence: [`goto ${m.label} (line ${m.gotoLine}) -> ${m.release.callee}(${m.release.args.join(', ')}) (line ${m.release.line})`],
+        });
+      }
+    }
+    return out;
+  },
+});

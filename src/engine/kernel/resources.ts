@@ -1,0 +1,202 @@
+// Acquire → release pairs of module init code, as data. Every pair was seen together in real
+// Linux 6.12 code (test/engine/resources.test.ts checks each against the tree). `kind` says how a
+// failed acquire is told apart from a successful one:
+//   status — returns 0 or -errno (`ret = register_x(&obj); if (ret) ...`); identity = first argument
+//   handle — returns a pointer/handle (`p = kmem_cache_create(...); if (!p) ...`); identity = the variable
+//   nid    — returns a non-negative id or -errno (`state = cpuhp_setup_state(...); if (state < 0)`)
+
+export type AcquireKind = 'status' | 'handle' | 'nid';
+
+export interface ResourcePair {
+  acquire: string;
+  release: string[];
+  kind: AcquireKind;
+  /** Which argument names the resource for `status` acquires (default 0). */
+  arg?: number;
+}
+
+const P = (acquire: string, release: string | string[], kind: AcquireKind = 'status', arg?: number): ResourcePair => {
+  const p: ResourcePair = { acquire, release: Array.isArray(release) ? release : [release], kind };
+  if (arg !== undefined) p.arg = arg;
+  return p;
+};
+
+export const RESOURCE_PAIRS: readonly ResourcePair[] = [
+  // character devices, classes, devices
+  P('register_chrdev', ['unregister_chrdev', '__unregister_chrdev'], 'nid'),
+  P('__register_chrdev', ['__unregister_chrdev', 'unregister_chrdev'], 'nid'),
+  P('register_chrdev_region', 'unregister_chrdev_region'),
+  P('alloc_chrdev_region', 'unregister_chrdev_region'),
+  P('cdev_add', 'cdev_del'),
+  P('class_create', 'class_destroy', 'handle'),
+  P('class_register', ['class_unregister', 'class_destroy']),
+  P('device_create', ['device_destroy', 'device_unregister'], 'handle'),
+  P('device_register', ['device_unregister', 'put_device']),
+  P('bus_register', 'bus_unregister'),
+  P('driver_register', 'driver_unregister'),
+  P('misc_register', 'misc_deregister'),
+  // platform, bus drivers
+  P('platform_driver_register', 'platform_driver_unregister'),
+  P('__platform_driver_register', 'platform_driver_unregister'),
+  P('platform_register_drivers', 'platform_unregister_drivers'),
+  P('platform_device_register', ['platform_device_unregister', 'platform_device_put']),
+  P('platform_device_register_simple', 'platform_device_unregister', 'handle'),
+  P('platform_device_register_full', 'platform_device_unregister', 'handle'),
+  P('platform_device_register_data', 'platform_device_unregister', 'handle'),
+  P('platform_device_alloc', ['platform_device_put', 'platform_device_unregister'], 'handle'),
+  P('platform_device_add', ['platform_device_del', 'platform_device_unregister']),
+  P('platform_create_bundle', ['platform_device_unregister', 'platform_driver_unregister'], 'handle'),
+  P('pci_register_driver', 'pci_unregister_driver'),
+  P('usb_register', 'usb_deregister'),
+  P('usb_register_driver', 'usb_deregister'),
+  P('usb_serial_register_drivers', 'usb_serial_deregister_drivers'),
+  P('i2c_add_driver', 'i2c_del_driver'),
+  P('i2c_register_driver', 'i2c_del_driver', 'status', 1),
+  P('spi_register_driver', 'spi_unregister_driver'),
+  P('__spi_register_driver', 'spi_unregister_driver', 'status', 1),
+  P('register_virtio_driver', 'unregister_virtio_driver'),
+  P('hid_register_driver', 'hid_unregister_driver'),
+  P('serio_register_driver', 'serio_unregister_driver'),
+  P('acpi_bus_register_driver', 'acpi_bus_unregister_driver'),
+  P('auxiliary_driver_register', 'auxiliary_driver_unregister'),
+  P('mdio_driver_register', 'mdio_driver_unregister'),
+  P('phy_drivers_register', 'phy_drivers_unregister'),
+  P('phy_driver_register', 'phy_driver_unregister'),
+  P('input_register_device', 'input_unregister_device'),
+  P('tty_register_driver', 'tty_unregister_driver'),
+  P('tty_alloc_driver', 'tty_driver_kref_put', 'handle'),
+  P('uart_register_driver', 'uart_unregister_driver'),
+  P('register_framebuffer', 'unregister_framebuffer'),
+  P('scsi_register_driver', ['scsi_unregister_driver', 'driver_unregister']),
+  // block
+  P('register_blkdev', 'unregister_blkdev'),
+  P('__register_blkdev', 'unregister_blkdev'),
+  P('blk_mq_alloc_tag_set', 'blk_mq_free_tag_set'),
+  P('bioset_init', 'bioset_exit'),
+  P('mempool_create', 'mempool_destroy', 'handle'),
+  P('mempool_create_slab_pool', 'mempool_destroy', 'handle'),
+  P('mempool_create_kmalloc_pool', 'mempool_destroy', 'handle'),
+  P('dm_register_target', 'dm_unregister_target'),
+  P('dm_dirty_log_type_register', 'dm_dirty_log_type_unregister'),
+  // memory and work
+  P('kmem_cache_create', 'kmem_cache_destroy', 'handle'),
+  P('kmem_cache_create_usercopy', 'kmem_cache_destroy', 'handle'),
+  P('KMEM_CACHE', 'kmem_cache_destroy', 'handle'),
+  P('alloc_workqueue', 'destroy_workqueue', 'handle'),
+  P('alloc_ordered_workqueue', 'destroy_workqueue', 'handle'),
+  P('create_workqueue', 'destroy_workqueue', 'handle'),
+  P('create_singlethread_workqueue', 'destroy_workqueue', 'handle'),
+  P('create_freezable_workqueue', 'destroy_workqueue', 'handle'),
+  P('alloc_percpu', 'free_percpu', 'handle'),
+  P('kthread_run', 'kthread_stop', 'handle'),
+  P('kthread_create', 'kthread_stop', 'handle'),
+  P('shrinker_alloc', 'shrinker_free', 'handle'),
+  P('kobject_create_and_add', 'kobject_put', 'handle'),
+  P('sysfs_create_group', 'sysfs_remove_group', 'status', 1),
+  P('sysfs_create_file', 'sysfs_remove_file', 'status', 1),
+  P('debugfs_create_dir', ['debugfs_remove', 'debugfs_remove_recursive'], 'handle'),
+  P('proc_mkdir', ['remove_proc_entry', 'proc_remove', 'remove_proc_subtree'], 'handle'),
+  P('proc_create', ['remove_proc_entry', 'proc_remove'], 'handle'),
+  P('proc_create_seq', ['remove_proc_entry', 'proc_remove'], 'handle'),
+  P('proc_create_single', ['remove_proc_entry', 'proc_remove'], 'handle'),
+  P('register_sysctl', 'unregister_sysctl_table', 'handle'),
+  P('cpuhp_setup_state', ['cpuhp_remove_state', 'cpuhp_remove_state_nocalls'], 'nid', 0),
+  P('cpuhp_setup_state_nocalls', ['cpuhp_remove_state_nocalls', 'cpuhp_remove_state'], 'nid', 0),
+  P('cpuhp_setup_state_multi', 'cpuhp_remove_multi_state', 'nid', 0),
+  // notifiers
+  P('register_reboot_notifier', 'unregister_reboot_notifier'),
+  P('register_module_notifier', 'unregister_module_notifier'),
+  P('register_pm_notifier', 'unregister_pm_notifier'),
+  P('register_netdevice_notifier', 'unregister_netdevice_notifier'),
+  P('register_inetaddr_notifier', 'unregister_inetaddr_notifier'),
+  P('register_inet6addr_notifier', 'unregister_inet6addr_notifier'),
+  P('register_die_notifier', 'unregister_die_notifier'),
+  P('register_keyboard_notifier', 'unregister_keyboard_notifier'),
+  P('atomic_notifier_chain_register', 'atomic_notifier_chain_unregister', 'status', 1),
+  P('blocking_notifier_chain_register', 'blocking_notifier_chain_unregister', 'status', 1),
+  // networking
+  P('register_netdev', 'unregister_netdev'),
+  P('register_pernet_subsys', 'unregister_pernet_subsys'),
+  P('register_pernet_device', 'unregister_pernet_device'),
+  P('sock_register', 'sock_unregister'),
+  P('proto_register', 'proto_unregister'),
+  P('inet_register_protosw', 'inet_unregister_protosw'),
+  P('inet_add_protocol', 'inet_del_protocol'),
+  P('inet6_add_protocol', 'inet6_del_protocol'),
+  P('rtnl_link_register', 'rtnl_link_unregister'),
+  P('genl_register_family', 'genl_unregister_family'),
+  P('register_qdisc', 'unregister_qdisc'),
+  P('register_tcf_proto_ops', 'unregister_tcf_proto_ops'),
+  P('tcf_register_action', 'tcf_unregister_action'),
+  P('nf_register_net_hooks', 'nf_unregister_net_hooks', 'status', 1),
+  P('nf_register_net_hook', 'nf_unregister_net_hook', 'status', 1),
+  P('nf_conntrack_helpers_register', 'nf_conntrack_helpers_unregister'),
+  P('nf_conntrack_helper_register', 'nf_conntrack_helper_unregister'),
+  P('nf_log_register', 'nf_log_unregister', 'status', 1),
+  P('nfnetlink_subsys_register', 'nfnetlink_subsys_unregister'),
+  P('nft_register_expr', 'nft_unregister_expr'),
+  P('nft_register_chain_type', 'nft_unregister_chain_type'),
+  P('nft_register_obj', 'nft_unregister_obj'),
+  P('xt_register_target', 'xt_unregister_target'),
+  P('xt_register_targets', 'xt_unregister_targets'),
+  P('xt_register_match', 'xt_unregister_match'),
+  P('xt_register_matches', 'xt_unregister_matches'),
+  P('register_ip_vs_scheduler', 'unregister_ip_vs_scheduler'),
+  P('alloc_netdev', 'free_netdev', 'handle'),
+  P('alloc_etherdev', 'free_netdev', 'handle'),
+  // crypto, keys, filesystems, storage transports
+  P('crypto_register_alg', 'crypto_unregister_alg'),
+  P('crypto_register_algs', 'crypto_unregister_algs'),
+  P('crypto_register_shash', 'crypto_unregister_shash'),
+  P('crypto_register_shashes', 'crypto_unregister_shashes'),
+  P('crypto_register_ahash', 'crypto_unregister_ahash'),
+  P('crypto_register_skcipher', 'crypto_unregister_skcipher'),
+  P('crypto_register_skciphers', 'crypto_unregister_skciphers'),
+  P('crypto_register_aead', 'crypto_unregister_aead'),
+  P('crypto_register_aeads', 'crypto_unregister_aeads'),
+  P('crypto_register_template', 'crypto_unregister_template'),
+  P('crypto_register_templates', 'crypto_unregister_templates'),
+  P('crypto_register_akcipher', 'crypto_unregister_akcipher'),
+  P('crypto_register_kpp', 'crypto_unregister_kpp'),
+  P('register_key_type', 'unregister_key_type'),
+  P('register_filesystem', 'unregister_filesystem'),
+  P('transport_backend_register', 'target_backend_unregister'),
+  P('target_register_template', 'target_unregister_template'),
+  P('fcoe_transport_attach', 'fcoe_transport_detach'),
+  P('fc_attach_transport', 'fc_release_transport', 'handle'),
+  P('sas_attach_transport', 'sas_release_transport', 'handle'),
+  P('spi_attach_transport', 'spi_release_transport', 'handle'),
+  P('iscsi_register_transport', 'iscsi_unregister_transport', 'handle'),
+  P('register_kprobe', 'unregister_kprobe'),
+  P('register_kretprobe', 'unregister_kretprobe'),
+  P('register_ftrace_function', 'unregister_ftrace_function'),
+  P('register_console', 'unregister_console'),
+  P('input_register_handler', 'input_unregister_handler'),
+  P('register_trace_event', 'unregister_trace_event', 'nid'),
+  P('cpufreq_register_driver', 'cpufreq_unregister_driver'),
+  P('cpufreq_register_notifier', 'cpufreq_unregister_notifier'),
+  P('mipi_dsi_driver_register', 'mipi_dsi_driver_unregister'),
+  P('mipi_dsi_driver_register_full', 'mipi_dsi_driver_unregister'),
+  P('drm_dp_aux_register', 'drm_dp_aux_unregister'),
+  P('led_trigger_register', 'led_trigger_unregister'),
+  P('register_netdevice_notifier_net', 'unregister_netdevice_notifier_net', 'status', 1),
+  P('register_sound_special', 'unregister_sound_special', 'nid'),
+  P('kset_create_and_add', 'kset_unregister', 'handle'),
+  P('idr_alloc', 'idr_remove', 'nid', 0),
+];
+
+const byAcquire = new Map(RESOURCE_PAIRS.map((p) => [p.acquire, p]));
+const releaseNames = new Set(RESOURCE_PAIRS.flatMap((p) => p.release));
+
+/** Managed resources are released by the driver core; module_*_driver() macros are not calls here. */
+export function isManaged(callee: string): boolean {
+  return /^(devm_|pcim_|drmm_|devres_)/.test(callee);
+}
+
+export function pairFor(callee: string): ResourcePair | undefined {
+  return isManaged(callee) ? undefined : byAcquire.get(callee);
+}
+
+export function isRelease(callee: string): boolean {
+  return releaseNames.has(callee);
+}

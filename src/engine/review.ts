@@ -1,0 +1,278 @@
+// The differential review: for each patch of a series, each touched C file is analysed before
+// and after the patch (patch k on top of 1..k-1), every rule runs on both images, and only what
+// the patch introduces is kept — matched by rule, function and a stable key, never by line.
+import { createHash } from 'node:crypto';
+import type { FileFacts } from '../c/types.js';
+import { extractFacts } from '../c/facts.js';
+import { addedLines, applyHunks, hunkOnlyImages, reverseApplies } from '../diff/apply.js';
+import { displayPath, type FileDiff } from '../diff/types.js';
+import type { Patch, Submission } from '../ingest/types.js';
+import { allRules } from '../../rules/index.js';
+import type { ImageProvider, ReviewFn, ReviewOptions } from './api.js';
+import { overlayIndex } from './overlay.js';
+import { matchSuppression, parseSuppressions, suppressionRule, type Suppression } from './suppress.js';
+import type { Finding, ImageNote, IndexQuery, RawFinding, ReviewResult, Rule, SkippedFile } from './types.js';
+
+const C_FILE = /\.(c|h)$/;
+
+export function selectRules(opts: Pick<ReviewOptions, 'rules' | 'ignore'>, rules: readonly Rule[] = allRules): Rule[] {
+  const known = new Set(rules.map((r) => r.id));
+  for (const id of [...(opts.rules ?? []), ...(opts.ignore ?? [])]) {
+    if (!known.has(id)) throw new RuleSelectionError(`unknown rule id '${id}' (see 'modreview rules')`);
+  }
+  return rules.filter((r) => (!opts.rules?.length || opts.rules.includes(r.id)) && !opts.ignore?.includes(r.id));
+}
+
+export class RuleSelectionError extends Error {
+  override name = 'UsageError';
+}
+
+export function fingerprintOf(rule: string, file: string, fn: string | undefined, key: string): string {
+  return createHash('sha1').update(`${rule}\0${file}\0${fn ?? ''}\0${key}`).digest('hex').slice(0, 16);
+}
+
+/** One touched C file of one patch, with both images analysed. */
+interface FileWork {
+  diff: FileDiff;
+  path: string;
+  pre: { source: string; facts: FileFacts };
+  post: { source: string; facts: FileFacts };
+  /** Post-image lines the patch added, plus where it deleted lines. */
+  touched: Set<number>;
+  added: Set<number>;
+  /** Images rebuilt from the hunks alone: not a base for later patches of the series. */
+  hunkOnly: boolean;
+}
+
+/** Post-image positions of deletions: the post line that now stands where removed lines were. */
+function deletionSites(file: FileDiff): Set<number> {
+  const out = new Set<number>();
+  for (const h of file.hunks) {
+    let nextNew = h.newStart;
+    for (const l of h.lines) {
+      if (l.kind === 'del') out.add(Math.max(1, nextNew));
+      else if (l.newLine) nextNew = l.newLine + 1;
+    }
+  }
+  return out;
+}
+
+export interface RuleRun {
+  rule: Rule;
+  raw: RawFinding;
+}
+
+/** Run rules on one image of one file. Rule exceptions never abort a review; they become notes. */
+export function runRules(rules: readonly Rule[], path: string, image: 'pre' | 'post', source: string, facts: FileFacts, index: IndexQuery, notes: string[]): RuleRun[] {
+  const out: RuleRun[] = [];
+  for (const rule of rules) {
+    try {
+      for (const raw of rule.check({ path, image, source, facts, index })) out.push({ rule, raw });
+    } catch (err) {
+      notes.push(`rule ${rule.id} failed on ${path} (${image}): ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return out;
+}
+
+export function findingOf(rule: Rule, raw: RawFinding, file: string, patch: number, where: Finding['where'], commit?: string): Finding {
+  const f: Finding = {
+    rule: rule.id,
+    severity: raw.severity ?? rule.severity,
+    confidence: rule.confidence,
+    file,
+    line: raw.line,
+    message: raw.message,
+    evidence: raw.evidence,
+    precedents: rule.precedents,
+    fingerprint: fingerprintOf(rule.id, file, raw.function, raw.key),
+    key: raw.key,
+    patch,
+    where,
+  };
+  if (raw.function) f.function = raw.function;
+  if (commit) f.commit = commit;
+  return f;
+}
+
+function identity(run: RuleRun): string {
+  return `${run.rule.id}\0${run.raw.function ?? ''}\0${run.raw.key}`;
+}
+
+async function imagesFor(
+  file: FileDiff,
+  patch: Patch,
+  patchNo: number,
+  series: Map<string, string>,
+  provider: ImageProvider | undefined,
+  images: ImageNote[],
+  notes: string[],
+): Promise<{ pre: string; post: string; hunkOnly?: boolean } | null> {
+  const path = displayPath(file);
+  const hunkOnly = (detail: string) => {
+    images.push({ patch: patchNo, file: path, mode: 'hunk-only', detail });
+    return { ...hunkOnlyImages(file), hunkOnly: true };
+  };
+  if (file.status === 'added') {
+    images.push({ patch: patchNo, file: path, mode: 'new-file' });
+    const r = applyHunks('', file);
+    return r.ok ? { pre: '', post: r.post } : { ...hunkOnlyImages(file), hunkOnly: true };
+  }
+  const oldPath = file.oldPath ?? path;
+  let pre: string | null = null;
+  let mode: ImageNote['mode'] = 'series';
+  let detail: string | undefined;
+  if (series.has(oldPath)) {
+    pre = series.get(oldPath)!;
+  } else if (provider) {
+    const got = await provider.preImage(file, patch);
+    if (got) {
+      pre = got.text;
+      mode = got.mode;
+      detail = got.detail;
+    }
+  }
+  if (pre === null) return hunkOnly(provider ? 'pre-image not found in the tree' : 'no tree given');
+  const applied = applyHunks(pre, file);
+  if (!applied.ok) {
+    if (reverseApplies(pre, file)) {
+      notes.push(`${path}: the patch is already applied in the tree (its post-image is there); reviewed from the hunks alone`);
+      return hunkOnly('already applied in the tree');
+    }
+    notes.push(`${path}: the patch does not apply to the tree's version of this file (${applied.reason}); reviewed from the hunks alone`);
+    return hunkOnly('pre-image does not match the tree');
+  }
+  const note: ImageNote = { patch: patchNo, file: path, mode };
+  if (detail) note.detail = detail;
+  images.push(note);
+  return { pre, post: applied.post };
+}
+
+export const reviewSubmission: ReviewFn = async (submission: Submission, options: ReviewOptions): Promise<ReviewResult> => {
+  const rules = selectRules(options);
+  const findings: Finding[] = [];
+  const skipped: SkippedFile[] = [];
+  const images: ImageNote[] = [];
+  const notes: string[] = [];
+  /** Post-images of files earlier patches of the series touched. */
+  const seriesText = new Map<string, string>();
+  const seriesFacts = new Map<string, FileFacts>();
+
+  for (const [i, patch] of submission.patches.entries()) {
+    const patchNo = patch.tags.index || i + 1;
+    const work: FileWork[] = [];
+    for (const file of patch.files) {
+      const path = displayPath(file);
+      if (file.binary) {
+        skipped.push({ file: path, reason: 'binary diff', patch: patchNo });
+        continue;
+      }
+      if (file.status === 'mode-only') {
+        skipped.push({ file: path, reason: 'mode change only', patch: patchNo });
+        continue;
+      }
+      if (!C_FILE.test(path)) {
+        skipped.push({ file: path, reason: 'not a C source file', patch: patchNo });
+        continue;
+      }
+      if (file.status === 'deleted') {
+        skipped.push({ file: path, reason: 'file deleted', patch: patchNo });
+        seriesText.delete(path);
+        seriesFacts.delete(path);
+        continue;
+      }
+      if (!file.hunks.length) {
+        skipped.push({ file: path, reason: file.problems.length ? `no readable hunk (${file.problems[0]})` : 'no hunks', patch: patchNo });
+        continue;
+      }
+      const imgs = await imagesFor(file, patch, patchNo, seriesText, options.images, images, notes);
+      if (!imgs) continue;
+      const oldPath = file.oldPath ?? path;
+      const preFacts = seriesFacts.get(oldPath) ?? extractFacts(oldPath, imgs.pre);
+      const postFacts = extractFacts(path, imgs.post);
+      const added = addedLines(file);
+      const touched = new Set([...added, ...deletionSites(file)]);
+      work.push({ diff: file, path, pre: { source: imgs.pre, facts: { ...preFacts, path } }, post: { source: imgs.post, facts: postFacts }, touched, added, hunkOnly: !!imgs.hunkOnly });
+    }
+    if (!work.length) continue;
+
+    const before = overlayIndex(options.index, [...seriesFacts.values(), ...work.map((w) => w.pre.facts)]);
+    const after = overlayIndex(options.index, [...seriesFacts.values(), ...work.map((w) => w.post.facts)]);
+    for (const w of work) {
+      const preSups = parseSuppressions(w.pre.source);
+      const postSups = parseSuppressions(w.post.source);
+      const used = new Set<Suppression>();
+      const preRuns = runRules(rules, w.path, 'pre', w.pre.source, w.pre.facts, before, notes).filter((r) => !matchSuppression(preSups, r.rule.id, r.raw.line));
+      const postRuns = runRules(rules, w.path, 'post', w.post.source, w.post.facts, after, notes).filter((r) => {
+        const s = matchSuppression(postSups, r.rule.id, r.raw.line);
+        if (s) used.add(s);
+        return !s;
+      });
+      const had = new Set(preRuns.map(identity));
+      for (const run of postRuns) {
+        if (had.has(identity(run))) continue;
+        findings.push(findingOf(run.rule, run.raw, w.path, patchNo, classify(run.raw, w), patch.commit));
+      }
+      findings.push(...suppressionFindings(postSups, used, rules, w, patchNo, patch.commit));
+    }
+    for (const w of work) {
+      if (w.hunkOnly) continue;
+      seriesText.set(w.path, w.post.source);
+      seriesFacts.set(w.path, w.post.facts);
+    }
+  }
+  return { findings: dedupe(findings), skipped, images, notes };
+};
+
+/** Suppressions this patch adds that name an unknown rule or hide nothing. */
+function suppressionFindings(sups: Suppression[], used: Set<Suppression>, rules: readonly Rule[], w: FileWork, patchNo: number, commit?: string): Finding[] {
+  const known = new Set(allRules.map((r) => r.id));
+  const active = new Set(rules.map((r) => r.id));
+  const out: Finding[] = [];
+  for (const s of sups) {
+    if (!w.added.has(s.line)) continue;
+    const unknown = s.rules.filter((r) => !known.has(r));
+    for (const rule of unknown) {
+      const raw: RawFinding = { key: `unknown:${rule}@${s.reason ?? ''}`, line: s.line, message: suppressionRule.messages.unknown.replace('{rule}', rule), evidence: [], severity: 'warning' };
+      out.push(findingOf(suppressionRule, raw, w.path, patchNo, 'added', commit));
+    }
+    // A suppression for a rule switched off in this run cannot be judged unused.
+    if (!used.has(s) && !unknown.length && s.rules.every((r) => active.has(r))) {
+      const raw: RawFinding = { key: `unused:${s.rules.join(',')}@${s.reason ?? ''}`, line: s.line, message: suppressionRule.messages.unused.replace('{rules}', s.rules.join(', ')), evidence: [] };
+      out.push(findingOf(suppressionRule, raw, w.path, patchNo, 'added', commit));
+    }
+  }
+  return out;
+}
+
+/** `added` when on or caused by a changed line, or inside a function the patch changed. */
+function classify(raw: RawFinding, w: FileWork): Finding['where'] {
+  const lines = [raw.line, ...(raw.causes ?? [])];
+  if (lines.some((l) => w.touched.has(l))) return 'added';
+  const fn = raw.function ? w.post.facts.functions.find((f) => f.name === raw.function) : undefined;
+  if (fn && [...w.touched].some((l) => l >= fn.startLine && l <= fn.endLine)) return 'added';
+  if (w.diff.hunks.some((h) => raw.line >= h.newStart && raw.line < h.newStart + h.newLines)) return 'context';
+  return 'outside';
+}
+
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const k = `${f.patch}\0${f.fingerprint}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Filter as reviewdog does: what the chosen filter keeps. */
+export function inFilter(f: Finding, filter: ReviewOptions['filter'] = 'added'): boolean {
+  switch (filter) {
+    case 'added':
+      return f.where === 'added';
+    case 'diff_context':
+      return f.where !== 'outside';
+    default:
+      return true;
+  }
+}
