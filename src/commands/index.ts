@@ -3,10 +3,10 @@
 // always one summary line.
 import { statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import cliProgress from 'cli-progress';
 import type { CommandRegistrar } from '../cli.js';
 import { UsageError } from '../errors.js';
-import { buildIndex, type IndexProgress, type IndexStats } from '../index/build.js';
+import { buildIndex, type IndexStats } from '../index/build.js';
+import { progressReporter } from './progress.js';
 import { defaultStorePath, openStore } from '../store/db.js';
 
 export function summaryLine(s: IndexStats): string {
@@ -42,40 +42,14 @@ export const register: CommandRegistrar = (program: Command) => {
         throw new UsageError(`--tree: not a directory: ${o.tree}`);
       }
       const db = openStore(o.db);
-      const tty = process.stderr.isTTY === true;
-      const bar = tty
-        ? new cliProgress.SingleBar(
-            {
-              format: ' {phase} [{bar}] {value}/{total} files | {rate} files/s | ETA {eta_formatted}',
-              hideCursor: true,
-              clearOnComplete: true,
-              stream: process.stderr,
-            },
-            cliProgress.Presets.shades_classic,
-          )
-        : undefined;
-      let started = 0;
-      let phaseKey = '';
-      const onProgress = (p: IndexProgress) => {
-        if (!bar) return;
-        const key = `${p.phase}${p.round ?? ''}`;
-        if (key !== phaseKey) {
-          if (phaseKey) bar.stop();
-          phaseKey = key;
-          started = performance.now();
-          bar.start(p.total, p.done, { phase: p.phase === 'scan' ? 'scan   ' : `closure${p.round ?? ''}`, rate: '0' });
-          return;
-        }
-        const secs = (performance.now() - started) / 1000;
-        bar.update(p.done, { rate: secs > 0 ? (p.done / secs).toFixed(0) : '0' });
-      };
+      const progress = progressReporter();
       try {
-        const stats = await buildIndex(o.tree, { db, workers: o.workers, paths: o.path, onProgress });
-        bar?.stop();
+        const stats = await buildIndex(o.tree, { db, workers: o.workers, paths: o.path, onProgress: progress.onProgress });
+        progress.stop();
         process.stdout.write(`${summaryLine(stats)}\n`);
         if (o.verbose) for (const p of stats.problems) process.stdout.write(`  ${p.path}: ${p.problem}\n`);
       } finally {
-        bar?.stop();
+        progress.stop();
         db.close();
       }
     });

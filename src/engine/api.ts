@@ -1,6 +1,7 @@
 // The review entry point every deployment (CLI, lore responder, GitHub App) composes.
 import type { FileDiff } from '../diff/types.js';
 import type { Patch, Submission } from '../ingest/types.js';
+import type { TreeConfig } from './config.js';
 import type { FindingFilter, ImageNote, IndexQuery, ReviewResult } from './types.js';
 
 export interface PreImage {
@@ -27,6 +28,8 @@ export interface ReviewOptions {
   /** Never these rule ids. */
   ignore?: string[];
   filter?: FindingFilter;
+  /** Tree configuration (.modreview.yml): rules off, severity overrides, ignored paths. */
+  config?: TreeConfig;
 }
 
 export type ReviewFn = (submission: Submission, options: ReviewOptions) => Promise<ReviewResult>;

@@ -9,18 +9,31 @@ import { displayPath, type FileDiff } from '../diff/types.js';
 import type { Patch, Submission } from '../ingest/types.js';
 import { allRules } from '../../rules/index.js';
 import type { ImageProvider, ReviewFn, ReviewOptions } from './api.js';
+import { pathIgnored } from './config.js';
 import { overlayIndex } from './overlay.js';
 import { matchSuppression, parseSuppressions, suppressionRule, type Suppression } from './suppress.js';
 import type { Finding, ImageNote, IndexQuery, RawFinding, ReviewResult, Rule, SkippedFile } from './types.js';
 
 const C_FILE = /\.(c|h)$/;
 
-export function selectRules(opts: Pick<ReviewOptions, 'rules' | 'ignore'>, rules: readonly Rule[] = allRules): Rule[] {
+/**
+ * The rules a run uses: --rules/--ignore first (the command line wins), then the tree config's
+ * `off`, with its severity overrides applied.
+ */
+export function selectRules(opts: Pick<ReviewOptions, 'rules' | 'ignore' | 'config'>, rules: readonly Rule[] = allRules): Rule[] {
   const known = new Set(rules.map((r) => r.id));
   for (const id of [...(opts.rules ?? []), ...(opts.ignore ?? [])]) {
     if (!known.has(id)) throw new RuleSelectionError(`unknown rule id '${id}' (see 'modreview rules')`);
   }
-  return rules.filter((r) => (!opts.rules?.length || opts.rules.includes(r.id)) && !opts.ignore?.includes(r.id));
+  const conf = opts.config?.rules ?? {};
+  return rules
+    .filter((r) => (opts.rules?.length ? opts.rules.includes(r.id) : conf[r.id] !== 'off') && !opts.ignore?.includes(r.id))
+    .map((r) => {
+      const sev = conf[r.id];
+      if (sev !== 'error' && sev !== 'warning' && sev !== 'note') return r;
+      // An operator's override replaces the per-finding severities a rule picks, too.
+      return { ...r, severity: sev, check: (ctx: Parameters<Rule['check']>[0]) => r.check(ctx).map((f) => ({ ...f, severity: sev })) };
+    });
 }
 
 export class RuleSelectionError extends Error {
@@ -150,6 +163,7 @@ async function imagesFor(
 
 export const reviewSubmission: ReviewFn = async (submission: Submission, options: ReviewOptions): Promise<ReviewResult> => {
   const rules = selectRules(options);
+  const ignored = pathIgnored(options.config ?? { paths_ignore: [] });
   const findings: Finding[] = [];
   const skipped: SkippedFile[] = [];
   const images: ImageNote[] = [];
@@ -169,6 +183,10 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
       }
       if (file.status === 'mode-only') {
         skipped.push({ file: path, reason: 'mode change only', patch: patchNo });
+        continue;
+      }
+      if (ignored(path)) {
+        skipped.push({ file: path, reason: 'ignored by paths_ignore in the configuration', patch: patchNo });
         continue;
       }
       if (!C_FILE.test(path)) {

@@ -2,8 +2,8 @@
 // must not be able to switch its own review off). Every problem is reported with the key it is
 // about, so the neutral check run can say exactly what to fix.
 import picomatch from 'picomatch';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { globProblems, parseYamlWith } from '../engine/config.js';
 
 export const CONFIG_PATH = '.github/modreview.yml';
 
@@ -43,39 +43,13 @@ export class ConfigError extends Error {
   }
 }
 
-function describePath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(top level)';
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
-}
-
 /** Parse and validate the YAML text; throws ConfigError listing every problem. */
 export function parseConfig(text: string): RepoConfig {
-  let data: unknown;
-  try {
-    data = parseYaml(text, { prettyErrors: true });
-  } catch (e) {
-    const msg = e instanceof YAMLParseError ? e.message.split('\n')[0]! : String(e);
-    throw new ConfigError([`not valid YAML: ${msg}`]);
-  }
-  if (data === null || data === undefined) return DEFAULT_CONFIG; // an empty file
-  const r = configSchema.safeParse(data);
-  if (!r.success) {
-    const problems = r.error.issues.map((i) => {
-      if (i.code === 'unrecognized_keys') {
-        const where = i.path.length ? ` in ${describePath(i.path)}` : '';
-        return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}${where}`;
-      }
-      return `${describePath(i.path)}: ${i.message}`;
-    });
-    throw new ConfigError(problems);
-  }
-  for (const [k, g] of r.data.paths_ignore.entries()) {
-    try {
-      picomatch.makeRe(g);
-    } catch (e) {
-      throw new ConfigError([`paths_ignore[${k}]: not a valid glob (${e instanceof Error ? e.message : String(e)})`]);
-    }
-  }
+  const r = parseYamlWith(configSchema, text);
+  if (!r.ok) throw new ConfigError(r.problems);
+  if (r.data === undefined) return DEFAULT_CONFIG; // an empty file
+  const globs = globProblems(r.data.paths_ignore, 'paths_ignore');
+  if (globs.length) throw new ConfigError(globs);
   return r.data;
 }
 

@@ -5,6 +5,9 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { simpleGit } from 'simple-git';
 import type { ImageProvider } from '../engine/api.js';
+import { gitBlobId } from '../c/lex.js';
+
+const BLOB = /^[0-9a-f]{7,40}$/;
 
 export function safeTreePath(root: string, rel: string): string | undefined {
   if (!rel || isAbsolute(rel) || rel.includes('\0')) return undefined;
@@ -27,7 +30,18 @@ export function treeImages(root: string, baseCommit?: string): ImageProvider {
     async preImage(file) {
       const rel = file.oldPath;
       if (!rel) return null;
-      if (isGit && baseCommit && /^[0-9a-f]{7,40}$/.test(baseCommit) && !rel.startsWith('-') && !rel.includes(':')) {
+      const safeRel = !rel.startsWith('-') && !rel.includes(':');
+      // The blob the patch names on its `index` line is the exact pre-image, wherever the tree's
+      // HEAD has moved since.
+      if (isGit && file.oldBlob && BLOB.test(file.oldBlob) && !/^0+$/.test(file.oldBlob)) {
+        try {
+          const text = await simpleGit(root).raw(['cat-file', 'blob', file.oldBlob]);
+          return { text, mode: 'git-blob', detail: `blob ${file.oldBlob}` };
+        } catch {
+          // not in this repository: try base-commit, then the checked-out file
+        }
+      }
+      if (isGit && baseCommit && BLOB.test(baseCommit) && safeRel) {
         try {
           const text = await simpleGit(root).raw(['cat-file', 'blob', `${baseCommit}:${rel}`]);
           return { text, mode: 'git-blob', detail: `${baseCommit.slice(0, 12)}:${rel}` };
@@ -37,7 +51,15 @@ export function treeImages(root: string, baseCommit?: string): ImageProvider {
       }
       const full = safeTreePath(root, rel);
       if (!full) return null;
-      return { text: readFileSync(full, 'utf8'), mode: 'tree-file', detail: rel };
+      let text: string;
+      try {
+        text = readFileSync(full, 'utf8');
+      } catch {
+        return null;
+      }
+      const same = file.oldBlob && BLOB.test(file.oldBlob) ? gitBlobId(text).startsWith(file.oldBlob) : undefined;
+      const detail = same === undefined ? rel : same ? `${rel} (blob ${file.oldBlob} matches)` : `${rel} (tree blob differs from ${file.oldBlob})`;
+      return { text, mode: 'tree-file', detail };
     },
   };
 }

@@ -1,0 +1,160 @@
+// `modreview review [options] <file|->`: one patch mail, an mbox series or a bare diff in; the
+// module-lifecycle findings the patch introduces out (text, JSON or SARIF). Exit 0 when nothing
+// reaches --fail-on, 1 when something does, 2 for bad input or usage.
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import type { CommandRegistrar } from '../cli.js';
+import { InputError, UsageError } from '../errors.js';
+import type { ReviewOptions } from '../engine/api.js';
+import { DEFAULT_TREE_CONFIG, parseTreeConfig, TREE_CONFIG_FILE, type TreeConfig } from '../engine/config.js';
+import { SEVERITY_RANK, type Finding, type FindingFilter, type IndexQuery, type Severity } from '../engine/types.js';
+import { readSubmission } from '../ingest/series.js';
+import { treeImages } from '../lore/tree.js';
+import { defaultStorePath, openStore, type DB } from '../store/db.js';
+
+export type FailOn = Severity | 'never';
+
+export interface ReviewCliOptions {
+  tree?: string;
+  format: 'text' | 'json' | 'sarif';
+  failOn: FailOn;
+  rules?: string[];
+  ignore?: string[];
+  filter: FindingFilter;
+  db: string;
+  index: boolean;
+  config?: string;
+}
+
+export function exitCodeFor(findings: readonly Pick<Finding, 'severity'>[], failOn: FailOn): 0 | 1 {
+  if (failOn === 'never') return 0;
+  return findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn]) ? 1 : 0;
+}
+
+export function idList(v: string, prev: string[] = []): string[] {
+  return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+async function readInput(file: string): Promise<Buffer> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw new UsageError(`${file} is a directory, not a patch, mail or mbox`);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new InputError(`cannot read ${file}: no such file`);
+  }
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new InputError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'read error'}`);
+  }
+}
+
+/** The config for a run: --config FILE (must exist), else `.modreview.yml` in the tree if present. */
+export function loadTreeConfig(where: { tree?: string | undefined; file?: string | undefined }, knownRules: readonly string[]): TreeConfig {
+  const path = where.file ?? (where.tree ? join(where.tree, TREE_CONFIG_FILE) : undefined);
+  if (!path) return DEFAULT_TREE_CONFIG;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    if (where.file) throw new UsageError(`--config: cannot read ${where.file}`);
+    return DEFAULT_TREE_CONFIG;
+  }
+  return parseTreeConfig(text, knownRules, path);
+}
+
+function checkTree(tree: string): string {
+  try {
+    if (!statSync(tree).isDirectory()) throw new Error();
+  } catch {
+    throw new UsageError(`--tree: not a directory: ${tree}`);
+  }
+  return realpathSync(tree);
+}
+
+/**
+ * The tree index, refreshed first (an unchanged file is never parsed twice, so a warm refresh is
+ * cheap). A tree that cannot be indexed still gets a review: cross-file questions then see only
+ * the patched files, and the report says so.
+ */
+export async function openTreeIndex(db: DB, tree: string, notes: string[]): Promise<IndexQuery | undefined> {
+  const [{ buildIndex }, { TreeIndex }, { progressReporter }] = await Promise.all([
+    import('../index/build.js'),
+    import('../index/query.js'),
+    import('./progress.js'),
+  ]);
+  const progress = progressReporter();
+  try {
+    const stats = await buildIndex(tree, { db, onProgress: progress.onProgress });
+    if (stats.parsed > 0) process.stderr.write(`modreview: indexed ${stats.parsed} changed files of ${tree} in ${stats.seconds.toFixed(1)} s\n`);
+    return await TreeIndex.open(db, tree);
+  } catch (e) {
+    notes.push(`tree index unavailable (${e instanceof Error ? e.message : String(e)}); cross-file questions see only the patched files`);
+    return undefined;
+  } finally {
+    progress.stop();
+  }
+}
+
+export async function runReview(file: string, o: ReviewCliOptions, out: (s: string) => void): Promise<number> {
+  const input = await readInput(file);
+  const submission = await readSubmission(input);
+  if (!submission.patches.length) throw new InputError('no patch with a diff in the input');
+  const { reviewSubmission, inFilter } = await import('../engine/review.js');
+  const { allRules } = await import('../../rules/index.js');
+  const tree = o.tree ? checkTree(o.tree) : undefined;
+  const config = loadTreeConfig({ tree, file: o.config }, allRules.map((r) => r.id));
+  const options: ReviewOptions = { filter: o.filter, config };
+  if (o.rules?.length) options.rules = o.rules;
+  if (o.ignore?.length) options.ignore = o.ignore;
+  const preNotes: string[] = [];
+  let db: DB | undefined;
+  try {
+    if (tree) {
+      options.images = treeImages(tree, submission.series.baseCommit);
+      if (o.index) {
+        db = openStore(o.db);
+        const index = await openTreeIndex(db, tree, preNotes);
+        if (index) options.index = index;
+      } else preNotes.push('tree index disabled (--no-index): cross-file questions see only the patched files');
+    } else preNotes.push('no --tree given: hunk-only review, cross-file questions see only the patch');
+    const result = await reviewSubmission(submission, options);
+    result.notes.unshift(...preNotes);
+    const shown = result.findings.filter((f) => inFilter(f, o.filter));
+    const { renderText, jsonReport } = await import('../report/cli.js');
+    if (o.format === 'json') out(`${JSON.stringify(jsonReport(submission, result, shown), null, 2)}\n`);
+    else if (o.format === 'sarif') {
+      const { sarifReport } = await import('../report/sarif.js');
+      out(`${JSON.stringify(sarifReport(shown, { rules: allRules }), null, 2)}\n`);
+    } else out(renderText(submission, result, shown));
+    return exitCodeFor(shown, o.failOn);
+  } finally {
+    db?.close();
+  }
+}
+
+export const register: CommandRegistrar = (program: Command, setExit) => {
+  program
+    .command('review')
+    .description('review a patch mail, an mbox series or a bare diff for module-lifecycle bugs it introduces')
+    .argument('<file>', 'patch, mbox or diff; - for standard input')
+    .option('--tree <dir>', 'kernel source tree (plain directory or git checkout) for pre-images and the tree index')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices(['error', 'warning', 'note', 'never']).default('warning'))
+    .option('--rules <ids>', 'only these rules (comma-separated)', idList)
+    .option('--ignore <ids>', 'never these rules (comma-separated)', idList)
+    .addOption(new Option('--filter <filter>', 'which findings to show').choices(['added', 'diff_context', 'file', 'nofilter']).default('added'))
+    .option('--config <file>', 'configuration file (default: .modreview.yml at the top of --tree)')
+    .option('--db <file>', 'SQLite store holding the tree index', defaultStorePath())
+    .option('--no-index', 'do not build or use the tree index (cross-file questions see only the patch)')
+    .action(async (file: string, o: ReviewCliOptions) => {
+      setExit(await runReview(file, o, (s) => process.stdout.write(s)));
+    });
+};

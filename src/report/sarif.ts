@@ -1,0 +1,81 @@
+// SARIF 2.1.0 for GitHub code scanning (and any SARIF viewer): one run, the rule catalogue as
+// `tool.driver.rules` with help text and a help URI, one result per finding with its location
+// and a partial fingerprint that survives line moves. Pure.
+import type { Finding, RuleMeta } from '../engine/types.js';
+
+export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+export const DEFAULT_DOCS_URL = 'https://github.com/modreview/modreview/tree/main/rules';
+
+export interface SarifOptions {
+  /** Rules to describe (default: the rules the findings name, from the catalogue). */
+  rules: readonly (RuleMeta & { readme?: string })[];
+  /** Base URL of the rule documentation; `/<rule-id>` is appended. */
+  docsUrl?: string;
+  version?: string;
+}
+
+const LEVEL: Record<Finding['severity'], 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', note: 'note' };
+const PRECISION: Record<RuleMeta['confidence'], string> = { high: 'high', medium: 'medium', low: 'low' };
+
+function ruleHelp(r: RuleMeta): { text: string; markdown: string } {
+  const prec = r.precedents.map((p) => `${p.commit} ("${p.subject}")`);
+  const text = [r.rationale, prec.length ? `Precedents: ${prec.join('; ')}` : r.noPrecedent ? `No verified precedent: ${r.noPrecedent}` : ''].filter(Boolean).join('\n\n');
+  const md = [
+    r.rationale,
+    prec.length ? `Precedents:\n${r.precedents.map((p) => `- [${p.commit}](https://git.kernel.org/linus/${p.commit}) ("${p.subject}")`).join('\n')}` : '',
+    r.references?.length ? `References: ${r.references.map((x) => `\`${x}\``).join(', ')}` : '',
+  ].filter(Boolean).join('\n\n');
+  return { text, markdown: md };
+}
+
+export function sarifReport(findings: readonly Finding[], opts: SarifOptions): Record<string, unknown> {
+  const docs = (opts.docsUrl ?? DEFAULT_DOCS_URL).replace(/\/+$/, '');
+  const rules = opts.rules;
+  const indexOf = new Map(rules.map((r, i) => [r.id, i]));
+  return {
+    $schema: SARIF_SCHEMA,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'modreview',
+            informationUri: docs.replace(/\/tree\/main\/rules$/, ''),
+            ...(opts.version ? { semanticVersion: opts.version, version: opts.version } : {}),
+            rules: rules.map((r) => ({
+              id: r.id,
+              name: r.id.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase()),
+              shortDescription: { text: r.title },
+              fullDescription: { text: r.rationale },
+              help: ruleHelp(r),
+              helpUri: `${docs}/${r.id}`,
+              defaultConfiguration: { level: LEVEL[r.severity] },
+              properties: { precision: PRECISION[r.confidence], tags: ['linux-kernel', 'module-lifecycle'] },
+            })),
+          },
+        },
+        originalUriBaseIds: { '%SRCROOT%': { description: { text: 'top of the kernel tree' } } },
+        results: findings.map((f) => {
+          const ruleIndex = indexOf.get(f.rule);
+          return {
+            ruleId: f.rule,
+            ...(ruleIndex !== undefined ? { ruleIndex } : {}),
+            level: LEVEL[f.severity],
+            message: { text: f.evidence.length ? `${f.message}\nEvidence: ${f.evidence.join('; ')}` : f.message },
+            locations: [
+              {
+                physicalLocation: {
+                  artifactLocation: { uri: encodeURI(f.file), uriBaseId: '%SRCROOT%' },
+                  region: { startLine: Math.max(1, f.line) },
+                },
+                ...(f.function ? { logicalLocations: [{ name: f.function, kind: 'function' }] } : {}),
+              },
+            ],
+            partialFingerprints: { 'modreview/v1': f.fingerprint },
+            properties: { where: f.where, patch: f.patch, ...(f.commit ? { commit: f.commit } : {}), precedents: f.precedents.map((p) => `${p.commit} ("${p.subject}")`) },
+          };
+        }),
+      },
+    ],
+  };
+}
