@@ -24,6 +24,8 @@ export interface ReviewCliOptions {
   filter: FindingFilter;
   db: string;
   index: boolean;
+  /** Files or directories of the tree the implicit index refresh walks (default: the whole tree). */
+  indexPath?: string[];
   config?: string;
 }
 
@@ -84,7 +86,7 @@ function checkTree(tree: string): string {
  * cheap). A tree that cannot be indexed still gets a review: cross-file questions then see only
  * the patched files, and the report says so.
  */
-export async function openTreeIndex(db: DB, tree: string, notes: string[]): Promise<IndexQuery | undefined> {
+export async function openTreeIndex(db: DB, tree: string, notes: string[], paths?: string[]): Promise<IndexQuery | undefined> {
   const [{ buildIndex }, { TreeIndex }, { progressReporter }] = await Promise.all([
     import('../index/build.js'),
     import('../index/query.js'),
@@ -92,7 +94,7 @@ export async function openTreeIndex(db: DB, tree: string, notes: string[]): Prom
   ]);
   const progress = progressReporter();
   try {
-    const stats = await buildIndex(tree, { db, onProgress: progress.onProgress });
+    const stats = await buildIndex(tree, { db, onProgress: progress.onProgress, ...(paths?.length ? { paths } : {}) });
     if (stats.parsed > 0) process.stderr.write(`modreview: indexed ${stats.parsed} changed files of ${tree} in ${stats.seconds.toFixed(1)} s\n`);
     return await TreeIndex.open(db, tree);
   } catch (e) {
@@ -121,7 +123,7 @@ export async function runReview(file: string, o: ReviewCliOptions, out: (s: stri
       options.images = treeImages(tree, submission.series.baseCommit);
       if (o.index) {
         db = openStore(o.db);
-        const index = await openTreeIndex(db, tree, preNotes);
+        const index = await openTreeIndex(db, tree, preNotes, o.indexPath);
         if (index) options.index = index;
       } else preNotes.push('tree index disabled (--no-index): cross-file questions see only the patched files');
     } else preNotes.push('no --tree given: hunk-only review, cross-file questions see only the patch');
@@ -153,6 +155,8 @@ export const register: CommandRegistrar = (program: Command, setExit) => {
     .addOption(new Option('--filter <filter>', 'which findings to show').choices(['added', 'diff_context', 'file', 'nofilter']).default('added'))
     .option('--config <file>', 'configuration file (default: .modreview.yml at the top of --tree)')
     .option('--db <file>', 'SQLite store holding the tree index', defaultStorePath())
+    // Repeatable and comma-separated rather than variadic, so it never swallows the <file> argument.
+    .option('--index-path <paths>', 'refresh the tree index only under these files or directories of the tree (comma-separated, repeatable; default: the whole tree)', idList)
     .option('--no-index', 'do not build or use the tree index (cross-file questions see only the patch)')
     .action(async (file: string, o: ReviewCliOptions) => {
       setExit(await runReview(file, o, (s) => process.stdout.write(s)));
