@@ -12,6 +12,7 @@ async function registrars(): Promise<CommandRegistrar[]> {
     import('./commands/index.js'),
     import('./commands/github.js'),
     import('./commands/lore.js'),
+    import('./commands/worker.js'),
   ]);
   return mods.map((m) => m.register);
 }

@@ -1,8 +1,10 @@
 // `modreview github`: run the GitHub App (probot 14) as an HTTP server receiving webhooks.
 // Reads probot's usual environment: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET,
 // PORT, HOST, LOG_LEVEL, GHE_HOST / GHE_PROTOCOL (GitHub Enterprise), WEBHOOK_PATH; plus
-// MODREVIEW_TREE (a local kernel tree whose index gives tree-wide facts) and MODREVIEW_DB.
-// Missing or malformed credentials: one line on stderr and exit status 2, never a stack trace.
+// MODREVIEW_TREE (a local kernel tree whose index gives tree-wide facts), MODREVIEW_DB, and
+// REDIS_URL: when set, reviews are not run here but queued in Redis for `modreview worker`
+// processes (src/commands/worker.ts). Missing or malformed credentials, or a Redis that cannot
+// be reached: one line on stderr and exit status 2, never a stack trace.
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
@@ -15,24 +17,31 @@ import type { ReviewFn } from '../engine/api.js';
 import type { IndexQuery } from '../engine/types.js';
 import { UsageError } from '../errors.js';
 import type { ModreviewApp } from '../github/app.js';
+import { checkRedisUrl, redisWhere, type ProducerOptions } from '../github/redis-queue.js';
 import { defaultStorePath } from '../store/db.js';
 import { GithubStore } from '../store/github.js';
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 type Level = (typeof LEVELS)[number];
 
-export interface ServerConfig {
+/** What every process acting as the App needs: the webhook server and the workers. */
+export interface AppConfig {
   appId: number;
   privateKey: string;
-  secret: string;
-  port: number;
-  host: string;
   logLevel: Level;
   /** https://api.github.com, or https://GHE_HOST/api/v3. */
   baseUrl: string;
-  webhookPath: string;
   tree?: string;
   db: string;
+  /** REDIS_URL: queue reviews there (server) or take them from there (worker). */
+  redisUrl?: string;
+}
+
+export interface ServerConfig extends AppConfig {
+  secret: string;
+  port: number;
+  host: string;
+  webhookPath: string;
 }
 
 /** The PEM text of the private key, or a UsageError naming the variable and what is wrong. */
@@ -67,17 +76,38 @@ function readPrivateKey(env: NodeJS.ProcessEnv): string {
   return pem;
 }
 
-/** Validate the environment; every problem is one clear UsageError line. */
-export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+function readAppId(env: NodeJS.ProcessEnv): number {
   const appIdText = env.APP_ID?.trim();
   if (!appIdText) throw new UsageError('missing APP_ID: set it to the numeric App ID shown on the GitHub App settings page');
   if (!/^[1-9]\d*$/.test(appIdText)) throw new UsageError(`APP_ID: expected the numeric App ID, got "${appIdText}"`);
+  return Number(appIdText);
+}
+
+/** Validate the environment; every problem is one clear UsageError line. */
+export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const appId = readAppId(env);
   const privateKey = readPrivateKey(env);
   const secret = env.WEBHOOK_SECRET;
   if (!secret) throw new UsageError('missing WEBHOOK_SECRET: set it to the webhook secret of the GitHub App (webhooks are verified with it)');
   const portText = env.PORT?.trim() || '3000';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`PORT: expected a port number (0-65535), got "${portText}"`);
+  return {
+    ...readRest(env, appId, privateKey),
+    secret,
+    port,
+    host: env.HOST?.trim() || 'localhost',
+    webhookPath: env.WEBHOOK_PATH || '/api/github/webhooks',
+  };
+}
+
+/** The App credentials and the rest of the environment a worker needs (no webhook secret, no port). */
+export function readAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const appId = readAppId(env);
+  return readRest(env, appId, readPrivateKey(env));
+}
+
+function readRest(env: NodeJS.ProcessEnv, appId: number, privateKey: string): AppConfig {
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as Level;
   if (!LEVELS.includes(logLevel)) throw new UsageError(`LOG_LEVEL: expected one of ${LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   let baseUrl = 'https://api.github.com';
@@ -87,17 +117,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(env.GHE_HOST)) throw new UsageError(`GHE_HOST: expected a host name (optionally :port), got "${env.GHE_HOST}"`);
     baseUrl = `${proto}://${env.GHE_HOST}/api/v3`;
   }
-  const cfg: ServerConfig = {
-    appId: Number(appIdText),
-    privateKey,
-    secret,
-    port,
-    host: env.HOST?.trim() || 'localhost',
-    logLevel,
-    baseUrl,
-    webhookPath: env.WEBHOOK_PATH || '/api/github/webhooks',
-    db: env.MODREVIEW_DB || defaultStorePath(),
-  };
+  const cfg: AppConfig = { appId, privateKey, logLevel, baseUrl, db: env.MODREVIEW_DB || defaultStorePath() };
   if (env.MODREVIEW_TREE) {
     try {
       if (!statSync(env.MODREVIEW_TREE).isDirectory()) throw new Error();
@@ -106,6 +126,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     }
     cfg.tree = env.MODREVIEW_TREE;
   }
+  if (env.REDIS_URL !== undefined) cfg.redisUrl = checkRedisUrl(env.REDIS_URL);
   return cfg;
 }
 
@@ -117,6 +138,8 @@ export interface StartOptions {
   /** Octokit class (tests turn retry and throttling off). */
   Octokit?: typeof ProbotOctokit;
   index?: IndexQuery | (() => Promise<IndexQuery | undefined>);
+  /** Retries and key prefix of the Redis queue (with REDIS_URL; tests shorten the backoff). */
+  redis?: ProducerOptions;
 }
 
 export interface RunningServer {
@@ -125,17 +148,20 @@ export interface RunningServer {
   host: string;
   app: ModreviewApp;
   store: GithubStore;
-  /** Stop accepting webhooks, let running reviews finish, close the store. */
+  /** Stop accepting webhooks, let running reviews (or pushes to Redis) finish, close the store. */
   close(): Promise<void>;
 }
 
-async function defaultReview(): Promise<ReviewFn> {
+/** The review function of a server whose reviews run in the workers: never called. */
+const notHere: ReviewFn = () => Promise.reject(new Error('reviews run in modreview worker (REDIS_URL is set)'));
+
+export async function defaultReview(): Promise<ReviewFn> {
   const mod = (await import('../engine/review.js')) as { reviewSubmission: ReviewFn };
   return mod.reviewSubmission;
 }
 
 /** The tree index of MODREVIEW_TREE, built by `modreview index --tree`, opened on first use. */
-function treeIndex(cfg: ServerConfig, log: Logger): (() => Promise<IndexQuery | undefined>) | undefined {
+export function treeIndex(cfg: AppConfig, log: Logger): (() => Promise<IndexQuery | undefined>) | undefined {
   if (!cfg.tree) return undefined;
   const tree = cfg.tree;
   return async () => {
@@ -151,9 +177,11 @@ export async function startGithubServer(cfg: ServerConfig, opts: StartOptions = 
   // commands should not pay for probot.
   const [{ createNodeMiddleware, Probot, ProbotOctokit }, { pino }, { createApp }] = await Promise.all([import('probot'), import('pino'), import('../github/app.js')]);
   const log = opts.log ?? pino({ name: 'modreview', level: cfg.logLevel });
+  // With REDIS_URL the workers review; this process only needs Redis (checked before listening).
+  const queue = cfg.redisUrl ? await (await import('../github/redis-queue.js')).RedisReviewQueue.open(cfg.redisUrl, opts.redis) : undefined;
   const store = opts.store ?? GithubStore.open(cfg.db);
-  const review = opts.review ?? (await defaultReview());
-  const app = createApp({ review, store, index: opts.index ?? treeIndex(cfg, log) });
+  const review = opts.review ?? (queue ? notHere : await defaultReview());
+  const app = createApp({ review, store, index: opts.index ?? treeIndex(cfg, log), ...(queue ? { queue } : {}) });
   const probot = new Probot({
     appId: cfg.appId,
     privateKey: cfg.privateKey,
@@ -172,14 +200,20 @@ export async function startGithubServer(cfg: ServerConfig, opts: StartOptions = 
       if (!res.headersSent) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new UsageError(`PORT: ${cfg.port} is already in use on ${cfg.host}`) : e),
-    );
-    server.listen(cfg.port, cfg.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(e.code === 'EADDRINUSE' ? new UsageError(`PORT: ${cfg.port} is already in use on ${cfg.host}`) : e),
+      );
+      server.listen(cfg.port, cfg.host, () => resolve());
+    });
+  } catch (e) {
+    await queue?.close();
+    if (!opts.store) store.close();
+    throw e;
+  }
   const addr = server.address() as AddressInfo;
-  log.info(`modreview GitHub App ${cfg.appId} listening on http://${cfg.host}:${addr.port}${cfg.webhookPath} (GitHub API ${cfg.baseUrl})`);
+  log.info(`modreview GitHub App ${cfg.appId} listening on http://${cfg.host}:${addr.port}${cfg.webhookPath} (GitHub API ${cfg.baseUrl})${cfg.redisUrl ? `; reviews queued in Redis at ${redisWhere(cfg.redisUrl)} for modreview worker` : ''}`);
   let closed = false;
   return {
     server,
@@ -191,7 +225,7 @@ export async function startGithubServer(cfg: ServerConfig, opts: StartOptions = 
       if (closed) return;
       closed = true;
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await app.queue.idle();
+      await app.queue.close();
       if (!opts.store) store.close();
     },
   };

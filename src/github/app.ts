@@ -1,5 +1,7 @@
 // The probot app: webhook events in, background reviews out. Every handler answers at once
-// (GitHub gives a webhook 10 s); the review runs on a per-PR queue. A delivery id seen before
+// (GitHub gives a webhook 10 s); the review runs on a per-PR queue: in this process (PrQueue), or,
+// given `deps.queue`, in `modreview worker` processes fed through Redis (RedisReviewQueue), which
+// get data only and authenticate as the installation themselves. A delivery id seen before
 // (GitHub's "Redeliver") is dropped before anything else happens.
 import type { ApplicationFunction, Context, Logger, Probot } from 'probot';
 import type { ReviewFn } from '../engine/api.js';
@@ -7,7 +9,8 @@ import type { IndexQuery } from '../engine/types.js';
 import { CHECK_NAME } from '../report/github.js';
 import type { GithubStore } from '../store/github.js';
 import { logRequestError, type Octokit } from './octokit.js';
-import { PrQueue } from './queue.js';
+import { PrQueue, type KeyedQueue } from './queue.js';
+import type { ReviewReason, ReviewRequest } from './redis-queue.js';
 import { reviewPullRequest, type Outcome, type PrTarget } from './review-pr.js';
 
 export interface AppDeps {
@@ -17,9 +20,11 @@ export interface AppDeps {
   index?: IndexQuery | (() => Promise<IndexQuery | undefined>) | undefined;
   /** Called after each background review (tests, metrics). */
   onOutcome?: (target: PrTarget, outcome: Outcome) => void;
+  /** Hand each review to this queue (Redis, for `modreview worker`) instead of running it here. */
+  queue?: KeyedQueue<ReviewRequest>;
 }
 
-export type ModreviewApp = ApplicationFunction & { queue: PrQueue };
+export type ModreviewApp = ApplicationFunction & { queue: PrQueue | KeyedQueue<ReviewRequest> };
 
 export const PR_ACTIONS = ['opened', 'synchronize', 'reopened', 'ready_for_review'] as const;
 
@@ -46,8 +51,19 @@ export function createApp(deps: AppDeps): ModreviewApp {
       return false;
     };
 
-    const enqueue = (octokit: Octokit, target: PrTarget): void => {
+    const enqueue = async (context: Context, target: PrTarget, headSha: string, reason: ReviewReason): Promise<void> => {
       const key = `${target.owner}/${target.repo}#${target.number}`;
+      if (deps.queue) {
+        const installationId = (context.payload as { installation?: { id?: number } }).installation?.id;
+        if (!installationId) {
+          log.warn(`${key}: ${context.name} delivery without an installation id; not queued`);
+          return;
+        }
+        const { owner, repo, number, defaultBranch, force } = target;
+        await deps.queue.push(key, { installationId, owner, repo, number, headSha, defaultBranch, reason, force });
+        return;
+      }
+      const octokit: Octokit = context.octokit;
       queue.push(key, async () => {
         let idx: IndexQuery | undefined;
         try {
@@ -72,14 +88,14 @@ export function createApp(deps: AppDeps): ModreviewApp {
       async (context) => {
         if (!firstDelivery(context)) return;
         const { pull_request: pr, repository } = context.payload;
-        enqueue(context.octokit, {
+        await enqueue(context, {
           owner: repository.owner.login,
           repo: repository.name,
           number: pr.number,
           defaultBranch: repository.default_branch,
           pr: { headSha: pr.head.sha, baseSha: pr.base.sha, title: pr.title, body: pr.body, draft: !!pr.draft, state: pr.state },
           force: false,
-        });
+        }, pr.head.sha, context.payload.action);
       },
     );
 
@@ -87,6 +103,7 @@ export function createApp(deps: AppDeps): ModreviewApp {
       context: Context<'check_run.rerequested'> | Context<'check_suite.rerequested'>,
       headSha: string,
       prs: readonly { number: number }[],
+      reason: 'check_run.rerequested' | 'check_suite.rerequested',
     ): Promise<void> => {
       const { repository } = context.payload;
       const owner = repository.owner.login;
@@ -104,7 +121,7 @@ export function createApp(deps: AppDeps): ModreviewApp {
       }
       if (numbers.length === 0) log.info(`${owner}/${repo}: re-run of ${headSha.slice(0, 12)} requested, but no open pull request has that head`);
       for (const number of numbers) {
-        enqueue(context.octokit, { owner, repo, number, defaultBranch: repository.default_branch, force: true });
+        await enqueue(context, { owner, repo, number, defaultBranch: repository.default_branch, force: true }, headSha, reason);
       }
     };
 
@@ -112,18 +129,18 @@ export function createApp(deps: AppDeps): ModreviewApp {
       if (!firstDelivery(context)) return;
       const cr = context.payload.check_run;
       if (cr.name !== CHECK_NAME) return;
-      await rerequested(context, cr.head_sha, cr.pull_requests);
+      await rerequested(context, cr.head_sha, cr.pull_requests, 'check_run.rerequested');
     });
 
     app.on('check_suite.rerequested', async (context) => {
       if (!firstDelivery(context)) return;
       const cs = context.payload.check_suite;
-      await rerequested(context, cs.head_sha, cs.pull_requests);
+      await rerequested(context, cs.head_sha, cs.pull_requests, 'check_suite.rerequested');
     });
 
     app.onError((err) => {
       log.error(`webhook handler failed: ${err.message.split('\n')[0]}`);
     });
   };
-  return Object.assign(appFn, { queue });
+  return Object.assign(appFn, { queue: deps.queue ?? queue });
 }

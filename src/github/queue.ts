@@ -1,6 +1,21 @@
-// Background work serialised per pull request: the webhook is answered at once, the review runs
-// afterwards, and two reviews of the same PR never overlap. While one runs, newer requests for
-// the same PR collapse into one (the latest wins: an older head would be stale anyway).
+// Background work serialised per pull request, behind one small interface with two
+// implementations: PrQueue here (in-process: the webhook is answered at once, the review runs
+// afterwards in the same process) and RedisReviewQueue (src/github/redis-queue.ts: the webhook
+// server stores the job in Redis and `modreview worker` processes anywhere take it). Both give
+// the same guarantees: two reviews of the same PR never overlap, and while one runs, newer
+// requests for the same PR collapse into one (the latest wins: an older head would be stale).
+
+/** Work keyed by pull request (owner/repo#number). */
+export interface KeyedQueue<P> {
+  /** Queue `payload` for `key`; a newer payload for a key supersedes a pending older one. */
+  push(key: string, payload: P): void | Promise<void>;
+  /** Work held by this process: jobs queued or running here (PrQueue), pushes not yet stored (Redis). */
+  readonly size: number;
+  /** Resolves when this process holds no work (for tests and graceful shutdown). */
+  idle(): Promise<void>;
+  /** Stop taking work, let what is held finish, release connections. */
+  close(): Promise<void>;
+}
 
 export type Job = () => Promise<void>;
 
@@ -9,9 +24,10 @@ interface Lane {
   pending: Job | null;
 }
 
-export class PrQueue {
+export class PrQueue implements KeyedQueue<Job> {
   readonly #lanes = new Map<string, Lane>();
   readonly #onError: (err: unknown, key: string) => void;
+  #closed = false;
 
   constructor(onError: (err: unknown, key: string) => void = () => {}) {
     this.#onError = onError;
@@ -19,6 +35,7 @@ export class PrQueue {
 
   /** Queue `job` for `key` (owner/repo#number). */
   push(key: string, job: Job): void {
+    if (this.#closed) throw new Error(`${key}: queue closed; job not accepted`);
     const lane = this.#lanes.get(key);
     if (lane) {
       lane.pending = job;
@@ -54,5 +71,10 @@ export class PrQueue {
   /** Resolves when no job is queued or running (for tests and graceful shutdown). */
   async idle(): Promise<void> {
     while (this.#lanes.size) await Promise.all([...this.#lanes.values()].map((l) => l.running));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.idle();
   }
 }

@@ -1,0 +1,171 @@
+// `modreview worker`: take the review jobs `modreview github` queues in Redis (REDIS_URL) and run
+// them; any number of workers, on any host, share one queue (see src/github/redis-queue.ts for
+// the guarantees). A job is data only; the worker authenticates as the installation itself from
+// the App credentials (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, GHE_HOST) and reviews the PR as
+// the in-process app does. MODREVIEW_TREE and MODREVIEW_DB as for `modreview github`.
+// SIGTERM/SIGINT: take no new job, finish the running ones, exit 0.
+// Bad or missing REDIS_URL, Redis unreachable, bad credentials: one line, exit status 2.
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import type { ProbotOctokit } from 'probot';
+import type { CommandRegistrar } from '../cli.js';
+import type { ReviewFn } from '../engine/api.js';
+import type { IndexQuery } from '../engine/types.js';
+import { UsageError } from '../errors.js';
+import { describeRequestError, httpStatus, type Octokit } from '../github/octokit.js';
+import type { ReviewHandler, ReviewWorker, WorkerOptions } from '../github/redis-queue.js';
+import type { Outcome } from '../github/review-pr.js';
+import { GithubStore } from '../store/github.js';
+import { defaultReview, readAppConfig, treeIndex, type AppConfig } from './github.js';
+
+export interface WorkerConfig extends AppConfig {
+  redisUrl: string;
+  concurrency: number;
+}
+
+/** Validate the environment and --concurrency; every problem is one clear UsageError line. */
+export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env, concurrency = '1'): WorkerConfig {
+  if (env.REDIS_URL === undefined) {
+    throw new UsageError('missing REDIS_URL: set it to the Redis that `modreview github` queues reviews in (e.g. redis://localhost:6379)');
+  }
+  const cfg = readAppConfig(env);
+  const text = concurrency.trim();
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 64) throw new UsageError(`--concurrency: expected a number of jobs from 1 to 64, got "${concurrency}"`);
+  return { ...cfg, redisUrl: cfg.redisUrl!, concurrency: n };
+}
+
+export interface WorkerStartOptions {
+  /** The review function (default: the engine's reviewSubmission). */
+  review?: ReviewFn;
+  store?: GithubStore;
+  log?: Logger;
+  /** Octokit class (tests turn retry and throttling off). */
+  Octokit?: typeof ProbotOctokit;
+  index?: IndexQuery | (() => Promise<IndexQuery | undefined>);
+  /** Queue timings and key prefix (tests shorten the stalled-job interval). */
+  queue?: Omit<WorkerOptions, 'concurrency' | 'log'>;
+  /** Called after each review (tests, metrics). */
+  onOutcome?: (key: string, outcome: Outcome) => void;
+}
+
+export interface RunningWorker {
+  worker: ReviewWorker;
+  store: GithubStore;
+  log: Logger;
+  /** Take no new job, let the running ones finish, disconnect, close the store. */
+  close(): Promise<void>;
+}
+
+/** Failures that a retry cannot mend: the app was uninstalled, the PR is gone, bad credentials. */
+const FINAL_STATUSES = new Set([401, 404, 422]);
+
+/**
+ * The job handler: an installation Octokit from the App credentials, then reviewPullRequest on
+ * the head GitHub has now. A review that did not finish throws, so the job is retried.
+ */
+export async function reviewHandler(cfg: AppConfig, opts: WorkerStartOptions & { log: Logger; store: GithubStore; review: ReviewFn }): Promise<ReviewHandler> {
+  const [{ Probot, ProbotOctokit }, { UnrecoverableError }, { reviewPullRequest }] = await Promise.all([import('probot'), import('bullmq'), import('../github/review-pr.js')]);
+  const { log, store, review } = opts;
+  const probot = new Probot({ appId: cfg.appId, privateKey: cfg.privateKey, baseUrl: cfg.baseUrl, log, Octokit: opts.Octokit ?? ProbotOctokit });
+  let index: Promise<IndexQuery | undefined> | undefined;
+  const getIndex = (): Promise<IndexQuery | undefined> => {
+    const i = opts.index ?? treeIndex(cfg, log);
+    index ??= typeof i === 'function' ? i() : Promise.resolve(i);
+    return index;
+  };
+  return async (request, job) => {
+    const key = `${request.owner}/${request.repo}#${request.number}`;
+    log.info(`${key}: job ${job.id} (attempt ${job.attempt} of ${job.attempts}): reviewing after ${request.reason} of ${request.headSha.slice(0, 12)}${request.force ? ' (re-run)' : ''}`);
+    let idx: IndexQuery | undefined;
+    try {
+      idx = await getIndex();
+    } catch (err) {
+      log.warn(`tree index unavailable (${err instanceof Error ? err.message : String(err)}); reviewing without tree-wide facts`);
+    }
+    let outcome: Outcome;
+    try {
+      const octokit = (await probot.auth(request.installationId)) as Octokit;
+      outcome = await reviewPullRequest(octokit, log, { review, store, index: idx }, { owner: request.owner, repo: request.repo, number: request.number, defaultBranch: request.defaultBranch, force: request.force });
+    } catch (err) {
+      // Before the check run exists: the installation token, the PR, the configuration.
+      const line = describeRequestError(err, `${key}: review`);
+      const status = httpStatus(err);
+      if (status !== undefined && FINAL_STATUSES.has(status)) throw new UnrecoverableError(line);
+      throw new Error(line);
+    }
+    opts.onOutcome?.(key, outcome);
+    if (outcome.kind === 'failed') throw new Error(outcome.reason);
+    return outcome;
+  };
+}
+
+export async function startWorker(cfg: WorkerConfig, opts: WorkerStartOptions = {}): Promise<RunningWorker> {
+  const [{ pino }, { startReviewWorker, redisWhere }] = await Promise.all([import('pino'), import('../github/redis-queue.js')]);
+  const log = opts.log ?? pino({ name: 'modreview', level: cfg.logLevel });
+  const store = opts.store ?? GithubStore.open(cfg.db);
+  try {
+    const review = opts.review ?? (await defaultReview());
+    const handler = await reviewHandler(cfg, { ...opts, log, store, review });
+    const worker = await startReviewWorker(cfg.redisUrl, handler, {
+      ...opts.queue,
+      concurrency: cfg.concurrency,
+      log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+    });
+    await worker.ready();
+    log.info(`modreview worker for GitHub App ${cfg.appId}: taking reviews from Redis at ${redisWhere(cfg.redisUrl)}, ${cfg.concurrency} at a time (GitHub API ${cfg.baseUrl})`);
+    let closing: Promise<void> | undefined;
+    return {
+      worker,
+      store,
+      log,
+      close() {
+        closing ??= worker.close().then(() => {
+          if (!opts.store) store.close();
+        });
+        return closing;
+      },
+    };
+  } catch (e) {
+    if (!opts.store) store.close();
+    throw e;
+  }
+}
+
+/**
+ * Resolves once `stop` has finished after the first SIGTERM or SIGINT (running reviews finish;
+ * their jobs complete normally). A second signal exits at once: the interrupted job is then
+ * picked up by another worker once its lock expires.
+ */
+export function untilSignal(stop: () => Promise<void>, log: Pick<Logger, 'info' | 'warn'>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        log.warn(`${signal} again: exiting now; the running job will be retried by another worker`);
+        process.exit(1);
+      }
+      stopping = true;
+      log.info(`${signal}: taking no new job, finishing the running one(s)`);
+      stop().then(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolve();
+      }, reject);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+export const register: CommandRegistrar = (program: Command) => {
+  program
+    .command('worker')
+    .description('take GitHub App reviews queued in Redis by `modreview github` and run them (env: REDIS_URL, APP_ID, PRIVATE_KEY[_PATH], GHE_HOST)')
+    .option('--concurrency <n>', 'reviews this process runs at once', '1')
+    .action(async (o: { concurrency: string }) => {
+      const cfg = readWorkerConfig(process.env, o.concurrency);
+      const running = await startWorker(cfg);
+      await untilSignal(() => running.close(), running.log);
+    });
+};
