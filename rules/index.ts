@@ -2,5 +2,6 @@
 import type { Rule } from '../src/engine/types.js';
 import moduleInitEexist from './module-init-eexist/index.js';
 import initErrorUnwind from './init-error-unwind/index.js';
+import notifierMissingGoing from './notifier-missing-going/index.js';
 
-export const allRules: readonly Rule[] = [moduleInitEexist, initErrorUnwind];
+export const allRules: readonly Rule[] = [moduleInitEexist, initErrorUnwind, notifierMissingGoing];
