@@ -165,7 +165,13 @@ export const register: CommandRegistrar = (program: Command) => {
     .option('--concurrency <n>', 'reviews this process runs at once', '1')
     .action(async (o: { concurrency: string }) => {
       const cfg = readWorkerConfig(process.env, o.concurrency);
-      const running = await startWorker(cfg);
-      await untilSignal(() => running.close(), running.log);
+      const { pino } = await import('pino');
+      const log = pino({ name: 'modreview', level: cfg.logLevel });
+      // Signals are handled from the start: one arriving while the worker connects stops it
+      // as soon as it is up.
+      const started = startWorker(cfg, { log });
+      const stopped = untilSignal(async () => (await started.catch(() => undefined))?.close(), log);
+      await started;
+      await stopped;
     });
 };
