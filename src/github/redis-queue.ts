@@ -65,7 +65,8 @@ export type ReviewReason = (typeof REVIEW_REASONS)[number];
 // GitHub's own character sets: owner and repository names, hex object names (SHA-1 or SHA-256).
 const requestSchema = z.strictObject({
   installationId: z.number().int().positive(),
-  owner: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/),
+  // github.com allows letters, digits and hyphens; GHE also underscores (names from LDAP/SAML).
+  owner: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/),
   repo: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/),
   number: z.number().int().positive(),
   headSha: z.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/),
@@ -243,7 +244,13 @@ export class RedisReviewQueue implements KeyedQueue<ReviewRequest> {
   /** Store `request` as the PR's latest and wake a worker (resolves once Redis has both). */
   push(key: string, request: ReviewRequest): Promise<void> {
     if (this.#closed) return Promise.reject(new Error(`${key}: queue closed; review not queued`));
-    const p = this.#push(key, parseRequest(request));
+    let valid: ReviewRequest;
+    try {
+      valid = parseRequest(request);
+    } catch (e) {
+      return Promise.reject(new Error(`${key}: ${(e as Error).message}`));
+    }
+    const p = this.#push(key, valid);
     this.#inflight.add(p);
     const done = (): void => {
       this.#inflight.delete(p);

@@ -88,7 +88,7 @@ afterAll(async () => {
 
 describe('RedisReviewQueue with two worker processes', () => {
   it('a burst for one PR runs serially and collapses to the latest head', async () => {
-    await workMs(400);
+    await workMs(800);
     await push(1, 1);
     await until('the first review of #1 to start', async () => ((await events(redis, PREFIX, keyOf(1))).length ? true : undefined));
     // Eight pushes while the first review runs: four worker slots are free, none may take #1.
@@ -121,9 +121,9 @@ describe('RedisReviewQueue with two worker processes', () => {
     const rs = runs(await events(redis, PREFIX));
     expect(rs.map((r) => r.key).sort()).toEqual([11, 12, 13, 14].map(keyOf));
     expect(new Set(rs.map((r) => r.worker))).toEqual(new Set(['w1', 'w2']));
-    // Four slots, four PRs of 600 ms each: all at once, far from the 2.4 s of a serial queue.
+    // Four slots, four PRs of 600 ms each: at once, not one after the other as within one PR.
     expect(maxOverlap(rs)).toBeGreaterThanOrEqual(3);
-    expect(elapsed).toBeLessThan(2000);
+    expect(elapsed).toBeLessThan(4 * 600);
   });
 
   it('retries a failing review with exponential backoff, then leaves it visible as failed', async () => {

@@ -17,7 +17,7 @@ import { RedisReviewQueue } from '../../src/github/redis-queue.js';
 import { fingerprintMarker } from '../../src/report/github.js';
 import { GithubStore } from '../../src/store/github.js';
 import { openStore } from '../../src/store/db.js';
-import { BASE_SHA, DM_LOG, HEAD1, INSTALLATION, dmLogEexist, fileEntry, finding, prPayload, privateKey, testOctokit } from '../github/helpers.js';
+import { BASE_SHA, DM_LOG, HEAD1, HEAD2, INSTALLATION, checkRunRerequestedPayload, dmLogEexist, fileEntry, finding, prPayload, privateKey, testOctokit } from '../github/helpers.js';
 import { closedPort, startRedis, until, type RedisServer } from './redis.js';
 
 const SECRET = 'It\'s a Secret to Everybody';
@@ -178,6 +178,31 @@ describe('modreview github (REDIS_URL) → Redis → modreview worker', () => {
       expect(await producer.queue.getJobCounts('waiting')).toMatchObject({ waiting: 1 });
     } finally {
       await producer.close();
+    }
+  });
+});
+
+describe('the webhook server with REDIS_URL, more events', () => {
+  it('a "Re-run" of the check queues a forced review; a malformed request is refused, not queued', async () => {
+    const server = await startGithubServer(readServerConfig(env()), { Octokit: testOctokit(), log: pino({ level: 'silent' }), redis: { prefix: 'rerun' } });
+    try {
+      const body = JSON.stringify(checkRunRerequestedPayload({ head: HEAD2, number: 7 }));
+      const r = await fetch(`http://127.0.0.1:${server.port}/api/github/webhooks`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', 'x-github-event': 'check_run', 'x-github-delivery': 'redis-rerun-1', 'x-hub-signature-256': sign(body) },
+      });
+      expect(r.status).toBe(200);
+      const queue = server.app.queue as RedisReviewQueue;
+      expect((await queue.queue.getJobs(['waiting'])).map((j) => j.data.request)).toEqual([
+        { installationId: INSTALLATION, owner: 'kernel-mirror', repo: 'linux', number: 7, headSha: HEAD2, defaultBranch: 'master', reason: 'check_run.rerequested', force: true },
+      ]);
+      await expect(queue.push('kernel-mirror/linux#8', { installationId: INSTALLATION, owner: 'kernel-mirror', repo: 'linux', number: 8, headSha: '$(reboot)', defaultBranch: 'master', reason: 'opened', force: false })).rejects.toThrow(
+        /^kernel-mirror\/linux#8: malformed review request: headSha: /,
+      );
+      expect(await queue.queue.getJobCounts('waiting')).toMatchObject({ waiting: 1 });
+    } finally {
+      await server.close();
     }
   });
 });
