@@ -3,7 +3,10 @@
 // unloaded text (driver core, notifier chains), or the next load fails with -EBUSY.
 import { createRule } from '../../src/engine/rule.js';
 import { analyseUnwind, initScope } from '../../src/engine/kernel/unwind.js';
+import { pairFor } from '../../src/engine/kernel/resources.js';
 import type { RawFinding } from '../../src/engine/types.js';
+
+const pairKind = (callee: string) => pairFor(callee)?.kind;
 
 export default createRule({
   id: 'init-error-unwind',
@@ -18,8 +21,8 @@ export default createRule({
     { commit: 'f2e66f212a9d', subject: 'drm: panel: simple: add missing platform_driver_unregister() in panel_simple_init' },
   ],
   messages: {
-    leakReturn: '{acquire}({id}) at line {acqLine} is not undone when {failed} fails: the return at line {exit} leaves it {state}. Call {release}() on this path.',
-    leakGoto: '{acquire}({id}) at line {acqLine} is not undone when {failed} fails: "goto {label}" at line {exit} reaches the return at line {ret} without {release}().',
+    leakReturn: '{what} at line {acqLine} is not undone when {failed} fails: the return at line {exit} leaves it {state}. Call {release}() on this path.',
+    leakGoto: '{what} at line {acqLine} is not undone when {failed} fails: "goto {label}" at line {exit} reaches the return at line {ret} without {release}().',
     misorder: '"goto {label}" at line {exit} ({failed} failed) runs {release}() for something acquired only later ({acquire}() at line {acqLine}); the unwind ladder is out of order.',
   },
   check(ctx, format) {
@@ -30,16 +33,19 @@ export default createRule({
         const h = l.held;
         const id = h.id || (h.call.args[0] ?? '');
         const failed = l.failed ? `${l.failed.callee}()` : 'a later step';
-        const state = h.pair.kind === 'handle' ? 'allocated' : 'registered';
+        // Acquired one call down (`err = init_inodecache();`): name both the helper and what it made.
+        const what = h.via ? `${h.via.callee}(${id}) in ${h.call.callee}()` : `${h.call.callee}(${id})`;
+        const kind = h.via ? pairKind(h.via.callee) : h.pair.kind;
+        const state = kind === 'handle' ? 'allocated' : 'registered';
         const release = h.pair.release[0]!;
-        const data = { acquire: h.call.callee, id, acqLine: h.call.line, failed, exit: l.exitLine, ret: l.returnLine, label: l.label ?? '', release, state };
+        const data = { what, acqLine: h.call.line, failed, exit: l.exitLine, ret: l.returnLine, label: l.label ?? '', release, state };
         out.push({
           key: `leak:${h.call.callee}(${id})|${l.failed?.callee ?? 'return'}`,
           line: l.exitLine,
           function: fn.name,
           message: format(l.exitKind === 'goto' ? 'leakGoto' : 'leakReturn', data),
           evidence: [
-            `${fn.name}(): ${h.call.callee}(${h.call.args.join(', ')}) at line ${h.call.line}`,
+            `${fn.name}(): ${h.call.callee}(${h.call.args.join(', ')}) at line ${h.call.line}${h.via ? ` -> ${h.via.callee}(${h.via.args.join(', ')}) (line ${h.via.line})` : ''}`,
             l.failed ? `${l.failed.callee}() fails (line ${l.failed.line}) -> ${l.exitKind === 'goto' ? `goto ${l.label} (line ${l.exitLine})` : `return (line ${l.exitLine})`}` : `${l.exitKind} at line ${l.exitLine}`,
             `returns at line ${l.returnLine} without ${h.pair.release.join('/')}()`,
           ],

@@ -13,6 +13,8 @@ export interface Held {
   id: string;
   /** Every name the resource goes by: the id, the variable a nid lands in, later copies (`x = wq`). */
   ids: string[];
+  /** Acquired inside a same-file helper (`err = init_inodecache();`): the acquire in the helper. */
+  via?: CallSite;
 }
 
 export interface Leak {
@@ -55,6 +57,12 @@ interface Ctx {
   acquiredIds: Map<string, CallSite[]>;
   /** Releases performed by same-file static helpers, one level deep. */
   helperReleases: Map<string, CallSite[]>;
+  /** What same-file static helpers still hold when they return success, one level deep. */
+  helperAcquires: Map<string, Held[]>;
+  /** Set while analysing a helper: collects what is held at its successful returns. */
+  kept?: Held[];
+  /** Labels whose paths are being followed: a backward goto (`goto retry;`) is not followed twice. */
+  following: Set<string>;
   leaks: Leak[];
   misorders: Misorder[];
 }
@@ -85,10 +93,24 @@ function releasedIndex(held: Held[], rel: CallSite, byKindOnly = false): number 
   return held.findIndex((h) => releaseMatches(h, rel, held, byKindOnly));
 }
 
+/**
+ * A release whose argument names the resource another way than its acquire did
+ * (`sock_unregister(PF_SMC)` for `sock_register(&smc_sock_family_ops)`) undoes the only held
+ * resource of its kind — unless the argument is what another acquire of this function is called.
+ */
+function renamedReleaseIndex(held: Held[], rel: CallSite, ctx: Ctx): number {
+  const args = rel.args.map(resourceIdentity).filter(Boolean);
+  const known = (ctx.acquiredIds.get(rel.callee) ?? []).flatMap((a) => idsOf(pairFor(a.callee)!, a));
+  if (!args.length || args.some((a) => known.some((k) => a === k || a.includes(k) || k.includes(a)))) return -1;
+  const same = held.filter((h) => h.pair.release.includes(rel.callee));
+  return same.length === 1 ? held.indexOf(same[0]!) : -1;
+}
+
 function applyCalls(calls: CallSite[], st: State, ctx: Ctx): void {
   for (const c of calls) {
     if (isRelease(c.callee)) {
-      const i = releasedIndex(st.held, c);
+      let i = releasedIndex(st.held, c);
+      if (i < 0) i = renamedReleaseIndex(st.held, c, ctx);
       if (i >= 0) st.held.splice(i, 1);
     }
     for (const rel of ctx.helperReleases.get(c.callee) ?? []) {
@@ -97,6 +119,8 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx): void {
     }
     const pair = pairFor(c.callee);
     if (pair) st.held.push({ pair, call: c, id: idOf(pair, c), ids: idsOf(pair, c) });
+    // The helper's result says whether it succeeded: its resources are held like a status acquire.
+    for (const k of ctx.helperAcquires.get(c.callee) ?? []) st.held.push({ pair: { ...k.pair, acquire: c.callee, kind: 'status' }, call: c, id: k.id, ids: k.ids, via: k.call });
   }
 }
 
@@ -140,6 +164,15 @@ function testsFailureOf(cond: string, condCalls: CallSite[], h: Held): 'then' | 
   return null;
 }
 
+/**
+ * `err = register_a(); ... err = helper_b(); if (err)`: the variable now holds a later call's
+ * result, so the test is about helper_b, not register_a (which stays held on the failure path).
+ */
+function statusOverwritten(h: Held, ifLine: number, ctx: Ctx): boolean {
+  const v = h.pair.kind === 'handle' ? undefined : h.call.assignedTo;
+  return !!v && ctx.fn.calls.some((c) => c.assignedTo === v && c.line > h.call.line && c.line < ifLine);
+}
+
 /** Conditions that read as "something failed" even when no tracked acquire is involved. */
 function looksLikeFailureTest(cond: string): boolean {
   const c = cond.replace(/\b(unlikely|likely)\s*\(/g, '(').replace(/\s+/g, '');
@@ -158,8 +191,32 @@ function isErrorReturn(expr: string | null, inFailure: boolean): boolean {
   return inFailure;
 }
 
+/**
+ * `return register_x(&a);`, or `ret = register_x(&a);` right before `return ret;`: the function
+ * ends with an acquire whose failure is its own result, so when it fails everything held before
+ * it leaks (d349e9be5a2c: `return pci_register_driver(...)` after alloc_workqueue()).
+ */
+function returnedAcquire(s: Extract<Stmt, { k: 'return' }>, prev: Stmt | undefined): CallSite | undefined {
+  const e = (s.expr ?? '').replace(/\s+/g, '').replace(/^\((.*)\)$/, '$1');
+  const fallible = (c: CallSite) => pairFor(c.callee)?.kind === 'status';
+  const direct = /^(\w+)\(/.exec(e)?.[1];
+  if (direct) return s.calls.find((c) => c.callee === direct && fallible(c));
+  if (/^\w+$/.test(e) && (prev?.k === 'expr' || prev?.k === 'decl')) return prev.calls.find((c) => c.assignedTo === e && fallible(c));
+  return undefined;
+}
+
+/**
+ * A helper's success return that says only "it worked" (`return;`, `return 0;`, `return ret;`):
+ * its callers test that status. A helper returning a pointer or handle (`return pdev;`) is not
+ * taken as acquiring on its callers' behalf — they hold the handle under another name.
+ */
+function statusSuccess(expr: string | null): boolean {
+  const e = (expr ?? '').replace(/\s+/g, '');
+  return e === '' || /^\(?0\)?$/.test(e) || /^(ret|err|error|rc|r|rv|retval|status|result|res)$/.test(e);
+}
+
 function walk(body: Stmt[], st: State, ctx: Ctx, failure: { on: boolean; failed?: CallSite }): State {
-  for (const s of body) {
+  for (const [i, s] of body.entries()) {
     if (st.dead) {
       // Code after a return or goto is reached only through a label: goto paths handle it.
       if (s.k !== 'label') continue;
@@ -173,10 +230,16 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failure: { on: boolean; failed?
         break;
       case 'return': {
         applyCalls(s.calls, st, ctx);
-        if (isErrorReturn(s.expr, failure.on)) {
+        const error = isErrorReturn(s.expr, failure.on);
+        const last = error ? undefined : returnedAcquire(s, body[i - 1]);
+        if (!error && !last && statusSuccess(s.expr)) ctx.kept?.push(...st.held);
+        if (error || last) {
           for (const h of st.held) {
+            // (by callee and line: the IR may list a returned call twice)
+            if (last && h.call.callee === last.callee && h.call.line === last.line) continue;
             const leak: Leak = { held: h, exitLine: s.line, exitKind: 'return', returnLine: s.line };
-            if (failure.failed) leak.failed = failure.failed;
+            const failed = last ?? failure.failed;
+            if (failed) leak.failed = failed;
             ctx.leaks.push(leak);
           }
         }
@@ -198,17 +261,20 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failure: { on: boolean; failed?
         let tested: Held | undefined;
         let side: 'then' | 'else' | null = null;
         for (let i = st.held.length - 1; i >= 0 && !side; i--) {
+          if (statusOverwritten(st.held[i]!, s.line, ctx)) continue;
           side = testsFailureOf(s.cond, s.condCalls, st.held[i]!);
           if (side) tested = st.held[i];
         }
         // `if (a_ret < 0 && b_ret < 0)` / `||`: every resource whose failure a part tests may be absent.
         const parts = splitLogical(s.cond);
-        const alsoTested = parts.length > 1 ? st.held.filter((h) => parts.some((p) => testsFailureOf(p, s.condCalls, h) === 'then')) : [];
+        const alsoTested = parts.length > 1 ? st.held.filter((h) => !statusOverwritten(h, s.line, ctx) && parts.some((p) => testsFailureOf(p, s.condCalls, h) === 'then')) : [];
         if (!side && alsoTested.length) {
           side = 'then';
           tested = alsoTested[alsoTested.length - 1];
         }
-        const absent = new Set([tested, ...alsoTested]);
+        // A helper's resources all came from one call: its failure means none of them is held.
+        const calls = new Set([tested, ...alsoTested].map((h) => h?.call));
+        const absent = new Set(st.held.filter((h) => calls.has(h.call)));
         const without = (x: State): State => ({ dead: x.dead, held: x.held.filter((h) => !absent.has(h)) });
         const clone = (x: State): State => ({ dead: x.dead, held: [...x.held] });
         const generic = !side && looksLikeFailureTest(s.cond);
@@ -225,7 +291,10 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failure: { on: boolean; failed?
       case 'loop': {
         applyCalls(s.condCalls, st, ctx);
         const out = walk(s.body, { dead: false, held: [...st.held] }, ctx, failure);
-        st = merge(st, { dead: false, held: out.held });
+        // The body is taken to run: a cleanup loop (`while (i--) unregister(&d[i]);`) releases
+        // what it names, an acquiring loop holds what it acquired. A body that always leaves
+        // (return/goto) changes nothing for the code after the loop.
+        st = out.dead ? st : { dead: false, held: [...out.held] };
         break;
       }
       case 'switch': {
@@ -301,7 +370,16 @@ function merge(a: State, b: State): State {
 
 function followGoto(label: string, gotoLine: number, st: State, ctx: Ctx, failed?: CallSite): void {
   const at = ctx.top.findIndex((s) => s.k === 'label' && s.name === label);
-  if (at < 0) return;
+  if (at < 0 || ctx.following.has(label)) return;
+  ctx.following.add(label);
+  try {
+    followPath(at, label, gotoLine, st, ctx, failed);
+  } finally {
+    ctx.following.delete(label);
+  }
+}
+
+function followPath(at: number, label: string, gotoLine: number, st: State, ctx: Ctx, failed?: CallSite): void {
   const path = ctx.top.slice(at + 1);
   const before = [...st.held];
   const local: Ctx = { ...ctx, leaks: [], misorders: [] };
@@ -373,11 +451,41 @@ function flattenPath(path: Stmt[]): { calls: CallSite[] }[] {
   return out;
 }
 
+/**
+ * Resources a same-file static helper acquires and still holds when it returns success (or falls
+ * off its end): `static int __init init_inodecache(void) { cachep = kmem_cache_create(...);
+ * if (!cachep) return -ENOMEM; return 0; }`. One level deep: a helper's own helpers are not followed.
+ */
+function helperAcquires(facts: FileFacts): Map<string, Held[]> {
+  const out = new Map<string, Held[]>();
+  for (const f of facts.functions) {
+    if (!f.isStatic || f.hasError || !f.calls.some((c) => pairFor(c.callee))) continue;
+    const kept: Held[] = [];
+    const ctx: Ctx = { fn: f, top: f.body, acquiredIds: new Map(), helperReleases: new Map(), helperAcquires: new Map(), kept, following: new Set(), leaks: [], misorders: [] };
+    const end = walk(f.body, { dead: false, held: [] }, ctx, { on: false });
+    if (!end.dead) kept.push(...end.held);
+    const unique = kept.filter((h, i) => kept.findIndex((x) => x.call === h.call) === i);
+    if (unique.length) out.set(f.name, unique);
+  }
+  return out;
+}
+
 /** Releases a same-file static helper performs (a cleanup function called on the unwind path). */
 function helperReleases(facts: FileFacts): Map<string, CallSite[]> {
+  // `#ifdef CONFIG_X ... #else` stubs: one name, several definitions; any of them may be built.
+  const byName = new Map<string, FunctionFacts[]>();
+  for (const f of facts.functions) byName.set(f.name, [...(byName.get(f.name) ?? []), f]);
   const out = new Map<string, CallSite[]>();
+  // Cleanup helpers call further helpers (drbd_cleanup() -> drbd_destroy_mempools()): follow
+  // same-file calls to any depth, each function once.
+  const collect = (name: string, seen: Set<string>): CallSite[] => {
+    const defs = byName.get(name);
+    if (!defs || seen.has(name)) return [];
+    seen.add(name);
+    return defs.flatMap((f) => f.calls.flatMap((c) => (isRelease(c.callee) ? [c] : collect(c.callee, seen))));
+  };
   for (const f of facts.functions) {
-    const rel = f.calls.filter((c) => isRelease(c.callee));
+    const rel = collect(f.name, new Set());
     if (rel.length) out.set(f.name, rel);
   }
   return out;
@@ -390,7 +498,7 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts): UnwindReport
     if (!pair) continue;
     for (const r of pair.release) acquiredIds.set(r, [...(acquiredIds.get(r) ?? []), c]);
   }
-  const ctx: Ctx = { fn, top: fn.body, acquiredIds, helperReleases: helperReleases(facts), leaks: [], misorders: [] };
+  const ctx: Ctx = { fn, top: fn.body, acquiredIds, helperReleases: helperReleases(facts), helperAcquires: helperAcquires(facts), following: new Set(), leaks: [], misorders: [] };
   walk(fn.body, { dead: false, held: [] }, ctx, { on: false });
   return { leaks: dedupeLeaks(ctx.leaks), misorders: ctx.misorders };
 }
