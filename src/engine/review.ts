@@ -9,6 +9,7 @@ import { displayPath, type FileDiff } from '../diff/types.js';
 import type { Patch, Submission } from '../ingest/types.js';
 import { allRules } from '../../rules/index.js';
 import type { ImageProvider, ReviewFn, ReviewOptions } from './api.js';
+import { UsageError } from '../errors.js';
 import { pathIgnored } from './config.js';
 import { overlayIndex } from './overlay.js';
 import { matchSuppression, parseSuppressions, suppressionRule, type Suppression } from './suppress.js';
@@ -36,9 +37,8 @@ export function selectRules(opts: Pick<ReviewOptions, 'rules' | 'ignore' | 'conf
     });
 }
 
-export class RuleSelectionError extends Error {
-  override name = 'UsageError';
-}
+/** A usage error (exit 2, one line, no "error:" prefix) so `--rules nosuch` reads as the typo it is. */
+export class RuleSelectionError extends UsageError {}
 
 export function fingerprintOf(rule: string, file: string, fn: string | undefined, key: string): string {
   return createHash('sha1').update(`${rule}\0${file}\0${fn ?? ''}\0${key}`).digest('hex').slice(0, 16);
