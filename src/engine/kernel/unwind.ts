@@ -15,6 +15,12 @@ export interface Held {
   ids: string[];
   /** Acquired inside a same-file helper (`err = init_inodecache();`): the acquire in the helper. */
   via?: CallSite;
+  /**
+   * Acquired in one arm of an if/else whose other arm acquired something else
+   * (`if (hv) rc = pci_register_driver(..); else rc = platform_driver_register(..);`): only one
+   * of the group exists, and a failure test of one is a failure test of the group.
+   */
+  alt?: object;
 }
 
 export interface Leak {
@@ -67,8 +73,10 @@ interface Ctx {
   misorders: Misorder[];
 }
 
+// A handle tested in place and never stored (`if (!proc_create_seq("nr", ...))`) goes by its
+// first argument, which is what its release names (`remove_proc_entry("nr", ...)`).
 const idOf = (pair: ResourcePair, call: CallSite): string =>
-  pair.kind === 'status' ? resourceIdentity(call.args[pair.arg ?? 0] ?? '') : resourceIdentity(call.assignedTo ?? '');
+  pair.kind === 'status' || !call.assignedTo ? resourceIdentity(call.args[pair.arg ?? 0] ?? '') : resourceIdentity(call.assignedTo);
 
 function idsOf(pair: ResourcePair, call: CallSite): string[] {
   const ids = [idOf(pair, call)];
@@ -150,7 +158,8 @@ function testsFailureOf(cond: string, condCalls: CallSite[], h: Held): 'then' | 
   if (!v) return null;
   const e = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '');
   if (h.pair.kind === 'status') {
-    if (new RegExp(`^\\(*${e}\\)*$|^\\(*${e}(<0|!=0)\\)*$|^\\(*${e}&&`).test(c)) return 'then';
+    // `<=0`: register_blkdev(0, ...) and friends return the allocated major on success.
+    if (new RegExp(`^\\(*${e}\\)*$|^\\(*${e}(<0|!=0|<=0)\\)*$|^\\(*${e}&&`).test(c)) return 'then';
     if (new RegExp(`^!\\(*${e}\\)*$|^\\(*${e}==0\\)*$`).test(c)) return 'else';
     return null;
   }
@@ -274,7 +283,8 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failure: { on: boolean; failed?
         }
         // A helper's resources all came from one call: its failure means none of them is held.
         const calls = new Set([tested, ...alsoTested].map((h) => h?.call));
-        const absent = new Set(st.held.filter((h) => calls.has(h.call)));
+        const alts = new Set([tested, ...alsoTested].map((h) => h?.alt).filter(Boolean));
+        const absent = new Set(st.held.filter((h) => calls.has(h.call) || (h.alt && alts.has(h.alt))));
         const without = (x: State): State => ({ dead: x.dead, held: x.held.filter((h) => !absent.has(h)) });
         const clone = (x: State): State => ({ dead: x.dead, held: [...x.held] });
         const generic = !side && looksLikeFailureTest(s.cond);
@@ -331,11 +341,15 @@ function mergeBranches(before: State, a: State, b: State): State {
   const had = new Set(before.held.map((h) => h.call));
   const inA = new Set(a.held.map((h) => h.call));
   const inB = new Set(b.held.map((h) => h.call));
+  const newInA = a.held.filter((h) => !had.has(h.call) && !inB.has(h.call));
+  const newInB = b.held.filter((h) => !had.has(h.call) && !inA.has(h.call));
+  const alt = newInA.length && newInB.length ? {} : undefined;
   const held: Held[] = [];
   for (const h of [...a.held, ...b.held]) {
     if (held.some((x) => x.call === h.call)) continue;
     if (had.has(h.call) && !(inA.has(h.call) && inB.has(h.call))) continue;
-    held.push(h);
+    // Copy-on-write: states share Held objects across branches.
+    held.push(alt && (newInA.includes(h) || newInB.includes(h)) ? { ...h, alt } : h);
   }
   return { dead: false, held };
 }
