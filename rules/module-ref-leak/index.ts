@@ -1,0 +1,107 @@
+// module-ref-leak: a module reference taken with try_module_get()/__module_get()/fops_get() must
+// be dropped on every failure path of the same function; module_put() must not run where the get
+// failed or was not taken yet; and the 2.4 MOD_INC_USE_COUNT/MOD_DEC_USE_COUNT macros (seed 001,
+// "all failure paths must do MOD_DEC_USE_COUNT") are gone. The success path may keep the reference
+// (open() keeps it, release() drops it), so only failure exits are judged.
+import type { FunctionFacts } from '../../src/c/types.js';
+import { createRule } from '../../src/engine/rule.js';
+import { analyseModuleRefs, keptOnPurpose, obsoleteUseCount, type RefLeak } from '../../src/engine/kernel/modref.js';
+import type { RawFinding } from '../../src/engine/types.js';
+
+const putFor = (l: RefLeak) => (l.held.kind === 'fops' ? 'fops_put' : 'module_put');
+
+const REPLACEMENT: Record<string, string> = {
+  MOD_INC_USE_COUNT: 'set .owner = THIS_MODULE in the ops structure (the core then takes try_module_get() before calling in), or take try_module_get(THIS_MODULE) where the module must pin itself',
+  __MOD_INC_USE_COUNT: 'take try_module_get(mod) and check its result',
+  MOD_DEC_USE_COUNT: 'drop the reference with module_put() (or let .owner = THIS_MODULE do it: the core puts it on release)',
+  __MOD_DEC_USE_COUNT: 'drop the reference with module_put(mod)',
+  MOD_IN_USE: 'use module_refcount(THIS_MODULE) (rarely needed: rmmod refuses a module in use)',
+};
+
+function enclosing(fns: readonly FunctionFacts[], line: number): FunctionFacts | undefined {
+  return fns.find((f) => line >= f.startLine && line <= f.endLine);
+}
+
+export default createRule({
+  id: 'module-ref-leak',
+  severity: 'warning',
+  confidence: 'medium',
+  title: 'Module reference not dropped on a failure path (or dropped without being held)',
+  rationale:
+    'try_module_get() pins a module until the matching module_put(). A function that takes the reference and then fails without putting it leaves the module pinned for good: rmmod reports it in use forever. A module_put() on a path where the get failed or was never taken drops a reference someone else holds, so the module can be unloaded while it is still in use. The pre-2.6 MOD_INC_USE_COUNT/MOD_DEC_USE_COUNT macros no longer exist.',
+  precedents: [],
+  noPrecedent:
+    'No verified precedent: the mechanism is try_module_get()/module_put() in include/linux/module.h, and seed 001 (the modules maintainer\'s "all failure paths must do MOD_DEC_USE_COUNT").',
+  references: ['include/linux/module.h', 'include/linux/fs.h'],
+  messages: {
+    leakReturn:
+      '{get}({id}) at line {getLine} is not dropped on this failure path: the return at line {exit} ({why}) keeps the module reference, so the module can never be unloaded. Call {put}() before returning.',
+    leakGoto:
+      '{get}({id}) at line {getLine} is not dropped on this failure path: "goto {label}" at line {exit} ({why}) reaches the return at line {ret} without {put}(), so the module can never be unloaded.',
+    failedGet:
+      'module_put({id}) at line {putLine} runs when try_module_get({id}) at line {getLine} has failed: it drops a reference this function does not hold, and the module can then be unloaded while still in use.',
+    beforeGet:
+      '"goto {label}" at line {gotoLine} is taken before try_module_get({id}) at line {getLine}, but its path calls module_put({id}) at line {putLine}: it drops a reference not yet taken. Jump to a label past the put.',
+    obsolete: '{macro} was removed in Linux 2.6; {replacement}.',
+  },
+  check(ctx, format) {
+    const out: RawFinding[] = [];
+    for (const fn of ctx.facts.functions) {
+      if (fn.hasError) continue;
+      const report = analyseModuleRefs(fn, ctx.facts);
+      for (const l of report.leaks) {
+        // A failure path that says it keeps the reference on purpose.
+        if (keptOnPurpose(fn, Math.min(l.since ?? l.exitLine, l.exitLine), l.returnLine)) continue;
+        const id = l.held.kind === 'fops' ? l.held.call.args[0] ?? l.held.id : l.held.id;
+        const why = l.why ? `after "${l.why}"` : 'an error return';
+        const data = { get: l.held.call.callee, id, getLine: l.held.call.line, exit: l.exitLine, ret: l.returnLine, label: l.label ?? '', put: putFor(l), why };
+        out.push({
+          key: `leak:${l.held.call.callee}(${l.held.id})|${l.why ?? ''}|${l.exitKind === 'goto' ? `goto ${l.label}` : 'return'}`,
+          line: l.exitLine,
+          function: fn.name,
+          message: format(l.exitKind === 'goto' ? 'leakGoto' : 'leakReturn', data),
+          evidence: [
+            `${fn.name}(): ${l.held.call.callee}(${l.held.call.args.join(', ')}) at line ${l.held.call.line} succeeds`,
+            l.since ? `failure path from line ${l.since}: ${l.why ?? ''}` : `error return at line ${l.returnLine}`,
+            l.exitKind === 'goto' ? `goto ${l.label} (line ${l.exitLine}) -> return at line ${l.returnLine}, no ${putFor(l)}()` : `return at line ${l.returnLine}, no ${putFor(l)}()`,
+          ],
+          causes: [l.held.call.line, l.exitLine],
+        });
+      }
+      for (const m of report.misputs) {
+        const id = m.get.args[0] ?? '';
+        const data = { id, putLine: m.put.line, getLine: m.get.line, gotoLine: m.gotoLine ?? '', label: m.label ?? '' };
+        out.push({
+          key: `${m.reason}:module_put(${id})|${m.label ?? ''}`,
+          line: m.reason === 'before-get' ? m.gotoLine! : m.put.line,
+          function: fn.name,
+          severity: 'error',
+          message: format(m.reason === 'failed-get' ? 'failedGet' : 'beforeGet', data),
+          evidence: [
+            `${fn.name}(): ${m.get.callee}(${id}) at line ${m.get.line}`,
+            m.gotoLine ? `goto ${m.label} at line ${m.gotoLine} -> module_put(${id}) at line ${m.put.line}` : `module_put(${id}) at line ${m.put.line} in the failure branch`,
+          ],
+          causes: [m.put.line, m.get.line, ...(m.gotoLine ? [m.gotoLine] : [])],
+        });
+      }
+    }
+    const seen = new Set<string>();
+    for (const u of obsoleteUseCount(ctx.source)) {
+      const fn = enclosing(ctx.facts.functions, u.line);
+      const key = `obsolete:${u.macro}`;
+      if (seen.has(`${fn?.name ?? ''}\0${key}`)) continue;
+      seen.add(`${fn?.name ?? ''}\0${key}`);
+      const raw: RawFinding = {
+        key,
+        line: u.line,
+        severity: 'error',
+        message: format('obsolete', { macro: u.macro, replacement: REPLACEMENT[u.macro] ?? 'use try_module_get()/module_put()' }),
+        evidence: [`${ctx.path}:${u.line}: ${u.macro}`, 'include/linux/module.h: try_module_get(), module_put(), __module_get()'],
+        causes: [u.line],
+      };
+      if (fn) raw.function = fn.name;
+      out.push(raw);
+    }
+    return out;
+  },
+});

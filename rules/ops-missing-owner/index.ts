@@ -1,0 +1,200 @@
+// ops-missing-owner: an ops structure whose `struct module *owner` field the core reads to pin
+// the module (try_module_get(ops->owner), fops_get()) is set up in unloadable module code without
+// `.owner = THIS_MODULE`. Nothing then keeps the module loaded while the ops are in use: rmmod
+// succeeds with a file open or a resource held, and the next call — at the latest the release —
+// jumps into freed module memory. Precedents dea6e19f4ef7 (tap cdev) and 13e8a05b9224 (reset).
+import { resourceIdentity } from '../../src/c/lex.js';
+import type { FileFacts, FunctionFacts, StructInit } from '../../src/c/types.js';
+import { createRule } from '../../src/engine/rule.js';
+import {
+  initializerText,
+  ownedOpsFor,
+  RUNTIME_REGISTRATIONS,
+  runtimeOwnerAssigns,
+  unloadable,
+  type OwnedOps,
+} from '../../src/engine/kernel/owner.js';
+import type { RawFinding } from '../../src/engine/types.js';
+
+/**
+ * File operations reached through inodes of a filesystem the module registers (`i_fop`,
+ * simple_fill_super() tables): an open file pins the mount, the superblock pins the
+ * file_system_type and with it the module, so their `.owner` is not needed (fs/ code leaves it out).
+ */
+function filesystemFops(facts: FileFacts, name: string): boolean {
+  if (facts.structInits.some((s) => s.type === 'file_system_type')) return true;
+  if (facts.functions.some((f) => f.calls.some((c) => c.callee === 'register_filesystem'))) return true;
+  if (facts.globalRefs.some((r) => r.name === name && (r.field === 'i_fop' || r.inType === 'tree_descr'))) return true;
+  return facts.functions.some((f) => f.body.length > 0 && iFopAssigned(f, name));
+}
+
+function iFopAssigned(fn: FunctionFacts, name: string): boolean {
+  const re = new RegExp(`(^|[^\\w])i_fop$`);
+  const walk = (ss: FunctionFacts['body']): boolean =>
+    ss.some((s) => {
+      if ((s.k === 'expr' || s.k === 'decl') && s.assigns?.some((a) => re.test(a.lhs.replace(/\s+/g, '')) && resourceIdentity(a.rhs) === name)) return true;
+      if (s.k === 'if') return walk(s.then) || walk(s.else ?? []);
+      if (s.k === 'loop' || s.k === 'block') return walk(s.body);
+      if (s.k === 'switch') return s.cases.some((c) => walk(c.body));
+      return false;
+    });
+  return walk(fn.body);
+}
+
+/**
+ * Run-time owner assignments that stand for a missing initialiser field: templates copied into
+ * a private struct and completed there (`vreg->desc.owner = THIS_MODULE`, `kvm_vcpu_fops.owner =
+ * module`). A cdev's own owner (`x->cdev.owner`) says nothing about the ops.
+ */
+function ownerSetAtRuntime(facts: FileFacts, ops: OwnedOps): boolean {
+  return runtimeOwnerAssigns(facts, ops.field).some((a) => !/(^|[.>])cdev(\.|->)owner$/.test(a.lhs));
+}
+
+const fieldsOf = (s: StructInit) => new Map(s.fields.map((f) => [f.field, f.value]));
+
+/**
+ * `static struct regulator_desc regs[] = { [LDO1] = { ... }, [LDO2] = REG(2), };` comes out of
+ * the facts as one object with fields `[LDO1].name`, ...: split it into its elements. An element
+ * written by a macro (`[LDO2] = REG(2)`) cannot be read and is left out.
+ */
+function elementsOf(s: StructInit): StructInit[] {
+  if (!s.fields.length || !s.fields.every((f) => f.field.startsWith('['))) return [s];
+  const byIndex = new Map<string, StructInit['fields']>();
+  for (const f of s.fields) {
+    const m = /^(\[[^\]]*\])\.?(.*)$/.exec(f.field)!;
+    const list = byIndex.get(m[1]!) ?? [];
+    list.push({ ...f, field: m[2]! });
+    byIndex.set(m[1]!, list);
+  }
+  const out: StructInit[] = [];
+  for (const [idx, fields] of byIndex) {
+    if (fields.some((f) => f.field === '')) continue;
+    out.push({ ...s, name: `${s.name}${idx}`, fields });
+  }
+  return out;
+}
+
+/** Is `name` handed to one of `callees` anywhere in the file (`atm_dev_register(..., &ops, ...)`)? */
+function passedTo(facts: FileFacts, name: string, callees: readonly string[]): boolean {
+  return facts.functions.some((f) => f.calls.some((c) => callees.includes(c.callee) && c.args.some((a) => resourceIdentity(a) === name)));
+}
+
+function hasField(s: StructInit, field: string): boolean {
+  return s.fields.some((f) => f.field === field || f.field.startsWith(`${field}.`));
+}
+
+export default createRule({
+  id: 'ops-missing-owner',
+  severity: 'warning',
+  confidence: 'high',
+  title: 'Ops structure in module code without .owner = THIS_MODULE',
+  rationale:
+    'The kernel keeps a module loaded while its callbacks can be entered by taking a reference on the owner field of the ops structure (fops_get() on open, try_module_get(ops->owner) when a socket, regulator, phy or reset is handed out). With the field left NULL nothing pins the module: it can be unloaded while a file is open or a resource is held, and the next call or the final release runs in freed module memory.',
+  precedents: [
+    { commit: 'dea6e19f4ef7', subject: 'tap: reference to KVA of an unloaded module causes kernel panic' },
+    { commit: '13e8a05b9224', subject: 'reset: meson-audio-arb: Fix missing .owner setting of reset_controller_dev' },
+  ],
+  references: ['include/linux/fs.h', 'include/linux/module.h', 'fs/char_dev.c', 'drivers/reset/core.c'],
+  messages: {
+    missing:
+      'struct {type} {name} has no .{field} = THIS_MODULE; {pin} ({pinFile}) takes the module reference from .{field}, so without it the module can be unloaded while {while}, and the next call runs in freed module memory.',
+    missingArray:
+      '{count} of the {total} struct {type} entries of {name}[] have no .{field} = THIS_MODULE; {pin} ({pinFile}) takes the module reference from .{field}, so the module can be unloaded while {while}.',
+    runtime:
+      '{callee}() registers {obj} but {obj}.owner is never set to THIS_MODULE; {pin} ({pinFile}) takes the module reference from it, so the module can be unloaded while {while}. Set it before registering.',
+    cdevParam:
+      '{fn}() sets up the caller\'s cdev {obj} with this module\'s file operations but never sets {obj}->owner; the caller\'s module (which owns the cdev memory) can then be unloaded while a device node is open. Take the owner as a parameter and set it before cdev_add().',
+  },
+  check(ctx, format) {
+    const out: RawFinding[] = [];
+    const facts = ctx.facts;
+    if (!unloadable(facts)) return out;
+
+    // 1. Static initialisers, grouped per object (an array is one finding).
+    const groups = new Map<string, { ops: OwnedOps; inits: StructInit[]; all: number }>();
+    for (const s of facts.structInits.flatMap(elementsOf)) {
+      const ops = ownedOpsFor(s.type);
+      if (!ops || s.viaMacro) continue;
+      const base = s.name.replace(/\[.*$/, '');
+      const g = groups.get(`${s.type}\0${base}`) ?? { ops, inits: [], all: 0 };
+      g.all++;
+      groups.set(`${s.type}\0${base}`, g);
+      if (hasField(s, ops.field) || ops.exempt?.(fieldsOf(s))) continue;
+      const text = initializerText(ctx.source, s, ops.field);
+      if (!text || text.namesField || text.opaque) continue;
+      g.inits.push(s);
+    }
+    for (const [k, g] of groups) {
+      if (!g.inits.length) continue;
+      const { ops } = g;
+      const name = k.split('\0')[1]!;
+      if (ownerSetAtRuntime(facts, ops)) continue;
+      if (ops.type === 'file_operations' && filesystemFops(facts, name)) continue;
+      if (ops.usedBy && !passedTo(facts, name, ops.usedBy)) continue;
+      const first = g.inits[0]!;
+      const spans = g.inits.map((s) => initializerText(ctx.source, s, ops.field)!);
+      const causes: number[] = [];
+      for (const sp of spans) for (let l = sp.startLine; l <= sp.endLine; l++) causes.push(l);
+      const data = { type: ops.type, name, field: ops.field, pin: ops.pin.text.replace(/;$/, ''), pinFile: ops.pin.file, while: ops.while, count: g.inits.length, total: g.all };
+      out.push({
+        key: `static:${ops.type}:${name}`,
+        line: first.line,
+        message: format(first.name === name ? 'missing' : 'missingArray', data),
+        evidence: [
+          `${ctx.path}:${first.line}: struct ${ops.type} ${name} = { ... } without .${ops.field}`,
+          `the module can be unloaded: ${facts.moduleEntries.some((e) => e.kind === 'exit') ? 'it has an exit function' : 'it is a library module'}`,
+          `${ops.pin.file}: ${ops.pin.text}`,
+        ],
+        causes,
+      });
+    }
+
+    // 2. Objects filled in at run time and then registered.
+    const staticNames = new Set(facts.structInits.map((s) => s.name));
+    for (const fn of facts.functions) {
+      if (fn.hasError) continue;
+      for (const c of fn.calls) {
+        const reg = RUNTIME_REGISTRATIONS.find((r) => r.callee === c.callee);
+        if (!reg) continue;
+        const obj = resourceIdentity(c.args[reg.arg] ?? '');
+        const root = /^[A-Za-z_]\w*/.exec(obj)?.[0] ?? '';
+        // A static object is judged by its initialiser; one handed in by a caller is the caller's.
+        if (!obj || staticNames.has(obj) || fn.params.includes(root)) continue;
+        const ops = ownedOpsFor(reg.type)!;
+        if (runtimeOwnerAssigns(facts, ops.field).length) continue;
+        // Filled from a template that carries the owner.
+        if (facts.structInits.some((s) => s.type === reg.type && hasField(s, ops.field))) continue;
+        out.push({
+          key: `runtime:${reg.type}:${c.callee}(${obj})`,
+          line: c.line,
+          function: fn.name,
+          message: format('runtime', { callee: c.callee, obj, pin: ops.pin.text.replace(/;$/, ''), pinFile: ops.pin.file, while: ops.while }),
+          evidence: [`${fn.name}(): ${c.callee}(${c.args.join(', ')}) at line ${c.line}`, `no assignment to ${obj}.${ops.field} in ${ctx.path}`, `${ops.pin.file}: ${ops.pin.text}`],
+          causes: [c.line],
+        });
+      }
+    }
+
+    // 3. A cdev handed in by another module, set up here (the tap_create_cdev() bug).
+    for (const fn of facts.functions) {
+      if (fn.hasError || !fn.exported) continue;
+      for (const c of fn.calls) {
+        if (c.callee !== 'cdev_init') continue;
+        const obj = resourceIdentity(c.args[0] ?? '');
+        const fops = resourceIdentity(c.args[1] ?? '');
+        if (!fn.params.includes(obj) || fn.params.includes(fops)) continue;
+        const set = runtimeOwnerAssigns(facts, 'owner').some((a) => a.fn === fn && (a.lhs === `${obj}->owner` || a.lhs === `${obj}.owner`));
+        if (set || !fn.calls.some((x) => (x.callee === 'cdev_add' || x.callee === 'cdev_device_add') && resourceIdentity(x.args[0] ?? '') === obj)) continue;
+        out.push({
+          key: `cdev-param:${obj}`,
+          line: c.line,
+          function: fn.name,
+          message: format('cdevParam', { fn: fn.name, obj }),
+          evidence: [`${fn.name}() is exported and takes ${obj} from its caller`, `cdev_init(${c.args.join(', ')}) at line ${c.line}`, `no ${obj}->owner assignment before cdev_add()`, 'fs/char_dev.c: cdev_get() takes try_module_get(p->owner)'],
+          causes: [c.line],
+        });
+      }
+    }
+    return out;
+  },
+});
