@@ -2,7 +2,8 @@
 // module-lifecycle findings the patch introduces out (text, JSON or SARIF). Exit 0 when nothing
 // reaches --fail-on, 1 when something does, 2 for bad input or usage.
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import type { CommandRegistrar } from '../cli.js';
 import { InputError, UsageError } from '../errors.js';
@@ -72,6 +73,19 @@ export function loadTreeConfig(where: { tree?: string | undefined; file?: string
   return parseTreeConfig(text, knownRules, path);
 }
 
+/** modreview's own version, from the package.json above this module (src/ or dist/src/). */
+export function toolVersion(): string | undefined {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'modreview') return pkg.version;
+    } catch {
+      // no package.json here: keep walking up
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
 function checkTree(tree: string): string {
   try {
     if (!statSync(tree).isDirectory()) throw new Error();
@@ -133,8 +147,10 @@ export async function runReview(file: string, o: ReviewCliOptions, out: (s: stri
     const { renderText, jsonReport } = await import('../report/cli.js');
     if (o.format === 'json') out(`${JSON.stringify(jsonReport(submission, result, shown), null, 2)}\n`);
     else if (o.format === 'sarif') {
-      const { sarifReport } = await import('../report/sarif.js');
-      out(`${JSON.stringify(sarifReport(shown, { rules: allRules }), null, 2)}\n`);
+      const [{ sarifReport }, { suppressionRule }] = await Promise.all([import('../report/sarif.js'), import('../engine/suppress.js')]);
+      // Every rule that can produce a result is described, the engine's own suppression check too.
+      const version = toolVersion();
+      out(`${JSON.stringify(sarifReport(shown, { rules: [...allRules, suppressionRule], ...(version ? { version } : {}) }), null, 2)}\n`);
     } else out(renderText(submission, result, shown));
     return exitCodeFor(shown, o.failOn);
   } finally {

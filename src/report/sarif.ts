@@ -28,6 +28,11 @@ function ruleHelp(r: RuleMeta): { text: string; markdown: string } {
   return { text, markdown: md };
 }
 
+/** A tree path as a relative URI: each segment escaped (`#`, `?`, `%` and spaces included). */
+export function fileUri(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
 export function sarifReport(findings: readonly Finding[], opts: SarifOptions): Record<string, unknown> {
   const docs = (opts.docsUrl ?? DEFAULT_DOCS_URL).replace(/\/+$/, '');
   const rules = opts.rules;
@@ -65,7 +70,7 @@ export function sarifReport(findings: readonly Finding[], opts: SarifOptions): R
             locations: [
               {
                 physicalLocation: {
-                  artifactLocation: { uri: encodeURI(f.file), uriBaseId: '%SRCROOT%' },
+                  artifactLocation: { uri: fileUri(f.file), uriBaseId: '%SRCROOT%' },
                   region: { startLine: Math.max(1, f.line) },
                 },
                 ...(f.function ? { logicalLocations: [{ name: f.function, kind: 'function' }] } : {}),

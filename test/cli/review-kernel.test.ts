@@ -15,6 +15,7 @@ import { applyEdits, type Edit } from '../../src/engine/accuracy.js';
 import type { JsonReport } from '../../src/report/cli.js';
 import { kernelTree } from '../helpers/kernel.js';
 import { runCli } from './run.js';
+import { sarifProblems } from '../report/sarif-schema.js';
 
 const example = (name: string) => new URL(`../../examples/${name}`, import.meta.url).pathname;
 const seed000 = new URL('../fixtures/seeds/000_13177789b114347e.txt', import.meta.url).pathname;
@@ -76,6 +77,17 @@ describe('modreview review on Linux 6.12 (drivers/md indexed)', () => {
     expect(r.stdout).toMatch(/^total: 1 errors, 0 warnings, 0 notes; 1 patch, 1 file \(0 skipped\)$/m);
     // --fail-on error still fails; never does not.
     expect((await review(example('dm-log-eexist.patch'), '--fail-on', 'never')).code).toBe(0);
+  });
+
+  it('the same patch as SARIF: valid against the official schema, the finding at dm-log.c:124 with a fingerprint', async () => {
+    const r = await review(example('dm-log-eexist.patch'), '--format', 'sarif');
+    expect(r.code).toBe(1);
+    const log = JSON.parse(r.stdout) as { runs: { results: { ruleId: string; partialFingerprints: Record<string, string>; locations: { physicalLocation: unknown }[] }[] }[] };
+    expect(sarifProblems(log)).toEqual([]);
+    const [res] = log.runs[0]!.results;
+    expect(res!.ruleId).toBe('module-init-eexist');
+    expect(res!.locations[0]!.physicalLocation).toEqual({ artifactLocation: { uri: 'drivers/md/dm-log.c', uriBaseId: '%SRCROOT%' }, region: { startLine: 124 } });
+    expect(res!.partialFingerprints['modreview/v1']).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('seed 000 as archived (tabs lost): no finding, the report says the pre-image does not match 6.12', async () => {
