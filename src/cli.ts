@@ -9,6 +9,7 @@ async function registrars(): Promise<CommandRegistrar[]> {
   // Imported lazily so `modreview review` never pays for probot or the lore stack.
   const mods = await Promise.all([
     import('./commands/review.js'),
+    import('./commands/rules.js'),
     import('./commands/index.js'),
     import('./commands/github.js'),
     import('./commands/lore.js'),
