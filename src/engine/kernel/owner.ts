@@ -276,7 +276,8 @@ export function initializerText(source: string, init: StructInit, field: string)
   const { code, noPre, lineOf, starts } = lexed(source);
   const base = init.name.replace(/\[.*$/, '');
   const pos = starts[init.line - 1] ?? 0;
-  const decl = new RegExp(`\\b${base}\\s*(\\[[^\\]]*\\]\\s*)*=\\s*\\{`, 'g');
+  // `prio_qdisc_ops __read_mostly = {`, `foo[] __initconst = {`: attributes may stand before the `=`.
+  const decl = new RegExp(`\\b${base}\\s*(\\[[^\\]]*\\]\\s*)*(__\\w+\\s*(\\([^)]*\\)\\s*)?)*=\\s*\\{`, 'g');
   decl.lastIndex = pos;
   const m = decl.exec(code);
   if (!m) return null;
