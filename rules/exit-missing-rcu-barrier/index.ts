@@ -1,0 +1,89 @@
+// exit-missing-rcu-barrier: a module that queues RCU callbacks living in its own text must wait
+// for them in module_exit with rcu_barrier() (srcu_barrier() on the same srcu_struct for SRCU).
+// Otherwise a callback queued just before rmmod runs after the module's text is freed.
+// synchronize_rcu() is not a substitute: it waits for a grace period, not for queued callbacks
+// to have been invoked (Documentation/RCU/rcubarrier.rst).
+import { createRule } from '../../src/engine/rule.js';
+import { declaresLicense, moduleEntryPoints, pathCalls } from '../../src/engine/kernel/lifecycle.js';
+import { cachesFreedBy, covers, exitBarriers, inodeRcuCallbacks, moduleRcuCallbacks, NOT_A_BARRIER, RCU_FLAVOURS, type Barrier } from '../../src/engine/kernel/rcu.js';
+import type { RawFinding } from '../../src/engine/types.js';
+
+export default createRule({
+  id: 'exit-missing-rcu-barrier',
+  severity: 'error',
+  confidence: 'high',
+  title: 'Module queues RCU callbacks in its own text but module_exit lacks rcu_barrier()',
+  rationale:
+    'call_rcu()/call_srcu() callbacks run after a grace period. If the module is unloaded in between, the callback runs from freed module text (or frees into a kmem_cache the exit just destroyed): an oops long after rmmod. Only rcu_barrier() (srcu_barrier() for SRCU) waits for callbacks already queued; synchronize_rcu() does not.',
+  precedents: [{ commit: 'a7e8de822e0b', subject: 'dax: make sure inodes are flushed before destroy cache' }],
+  references: ['Documentation/RCU/rcubarrier.rst', 'fs/inode.c', 'mm/slab_common.c'],
+  messages: {
+    missing:
+      '{call}(..., {cb}) in {fn}() queues a callback that lives in this module, but {exit} never calls {barrier}: a callback still pending at rmmod runs from freed module text{cache}. Call {barrier} in {exitName}() after the last {call}() can happen{sync}.',
+    inode:
+      '{ops}.free_inode = {cb}: the VFS calls it from an RCU callback (call_rcu() in fs/inode.c), but {exit} never calls rcu_barrier(): inodes evicted just before rmmod are freed through unloaded module text{cache}. Call rcu_barrier() in {exitName}() after unregister_filesystem(){sync}.',
+  },
+  check(ctx, format) {
+    const facts = ctx.facts;
+    const ep = moduleEntryPoints(facts);
+    // Without module_exit the module cannot be unloaded: its callbacks cannot outlive it.
+    // Built-in-only code may keep a module_exit() that never runs; since the 6.x clean-ups only
+    // modular code declares MODULE_LICENSE().
+    if (!ep.exit || !declaresLicense(ctx.source)) return [];
+    const exitFn = ep.exit.fn;
+    // module_exit() names a function this file does not define: its path is elsewhere.
+    if (!exitFn && !ep.exit.entry.driver) return [];
+    if (exitFn?.hasError) return [];
+    const cbs = moduleRcuCallbacks(facts);
+    const inodes = inodeRcuCallbacks(facts);
+    if (!cbs.length && !inodes.length) return [];
+    // A module_*_driver() macro's exit only unregisters the driver: no barrier.
+    const path = exitFn ? pathCalls(facts, exitFn, { depth: 2 }) : [];
+    const barriers: Barrier[] = exitFn ? exitBarriers(facts, exitFn, ctx.index, path) : [];
+    const exitName = exitFn?.name ?? ep.exit.entry.fn;
+    const exit = exitFn ? `${exitFn.name}()` : `the exit that ${ep.exit.entry.macro}(${ep.exit.entry.driver}) generates`;
+    const exitLines = exitFn ? Array.from({ length: exitFn.endLine - exitFn.startLine + 1 }, (_, i) => exitFn.startLine + i) : [ep.exit.entry.line];
+    const syncs = path.filter((p) => NOT_A_BARRIER.has(p.call.callee) && p.call.callee.startsWith('synchronize_'));
+    const sync = syncs.length ? ` (${syncs[0]!.call.callee}() at line ${syncs[0]!.call.line} is not a substitute)` : '';
+    const destroyed = new Set(path.filter((p) => p.call.callee === 'kmem_cache_destroy').map((p) => (p.call.args[0] ?? '').replace(/\s+/g, '')));
+    const cacheNote = (cb: string): string => {
+      const c = cachesFreedBy(facts, cb).find((x) => destroyed.has(x));
+      return c ? `, and it frees into ${c}, which ${exitName}() destroys` : '';
+    };
+    const exitEvidence = barriers.length
+      ? `${exitName}() path barriers: ${barriers.map((b) => `${b.barrier}${b.ssp ? `(${b.ssp})` : '()'} via ${b.via.join(' -> ')}`).join('; ')}`
+      : `${exitName}() and the helpers it calls (two levels in this file, one level elsewhere) call no rcu_barrier()/srcu_barrier()`;
+    const sspCount = new Set(cbs.filter((c) => c.ssp).map((c) => c.ssp)).size;
+    const out: RawFinding[] = [];
+    const seen = new Set<string>();
+    for (const c of cbs) {
+      const key = `${c.flavour.call}:${c.ssp ? `${c.ssp}:` : ''}${c.cb}`;
+      if (seen.has(key) || covers(barriers, c.flavour, c.ssp, sspCount)) continue;
+      seen.add(key);
+      const barrier = c.flavour.perStruct ? `srcu_barrier(${c.ssp?.startsWith('&') ? c.ssp : `&${c.ssp}`})` : `${c.flavour.barrier[0]}()`;
+      out.push({
+        key,
+        line: c.site.line,
+        function: c.caller,
+        message: format('missing', { call: c.flavour.call, cb: c.cb, fn: c.caller, exit, barrier, exitName, cache: cacheNote(c.cb), sync }),
+        evidence: [`${c.caller}(): ${c.flavour.call}(${c.site.args.join(', ')}) at line ${c.site.line}; ${c.cb}() is defined in ${ctx.path}`, exitEvidence],
+        causes: [c.site.line, ...exitLines],
+      });
+    }
+    const rcu = RCU_FLAVOURS[0]!;
+    for (const i of inodes) {
+      const key = `free_inode:${i.cb}`;
+      if (seen.has(key) || covers(barriers, rcu, undefined, 0)) continue;
+      seen.add(key);
+      out.push({
+        key,
+        line: i.line,
+        function: i.cb,
+        message: format('inode', { ops: i.ops, cb: i.cb, exit, exitName, cache: cacheNote(i.cb), sync }),
+        evidence: [`${i.ops}.free_inode = ${i.cb} (line ${i.line}): fs/inode.c destroy_inode() -> call_rcu(&inode->i_rcu, i_callback) -> ->free_inode`, exitEvidence],
+        causes: [i.line, ...exitLines],
+      });
+    }
+    return out;
+  },
+});

@@ -1,0 +1,149 @@
+// exit-missing-release: what module_init keeps must be given back by module_exit, and in an
+// order that does not free something still in use. A registration left behind after rmmod keeps
+// pointers into freed module text (ops, callbacks, a thread); an object destroyed before the
+// thing that uses it is unregistered is a use after free in the window between the two.
+import { createRule } from '../../src/engine/rule.js';
+import { declaresLicense, disabledLines, moduleEntryPoints, type PathCall } from '../../src/engine/kernel/lifecycle.js';
+import { destroyBeforeBarrier } from '../../src/engine/kernel/rcu.js';
+import { destroyedInUse, exitPath, keptByInit, registersCallbacks, unreleased, usedAfterRelease, type Kept } from '../../src/engine/kernel/teardown.js';
+import { initScope } from '../../src/engine/kernel/unwind.js';
+import type { RawFinding } from '../../src/engine/types.js';
+
+const where = (p: PathCall): string => (p.via.length > 1 ? `${p.fn}() (called from ${p.via.slice(0, -1).join('() -> ')}())` : `${p.fn}()`);
+const label = (k: Kept): string => `${k.at.call.callee}(${k.ids[0] ?? k.at.call.args.join(', ')})`;
+/** The file says the module is meant to stay loaded ("no module_exit, intentional", "can not be unloaded"). */
+const saysPermanent = (source: string): boolean =>
+  /\/[*/][^\n]*(no\s+(module_)?exit|exit\s+(routine|function)\s+not\s+defined|can\s*not\s+be\s+(unloaded|removed)|cannot\s+be\s+(unloaded|removed)|never\s+(be\s+)?unload)/i.test(source);
+const rangeOf = (fn: { startLine: number; endLine: number }): number[] => Array.from({ length: fn.endLine - fn.startLine + 1 }, (_, i) => fn.startLine + i);
+
+export default createRule({
+  id: 'exit-missing-release',
+  severity: 'error',
+  confidence: 'medium',
+  title: 'module_exit does not release what module_init kept, or releases it in an unsafe order',
+  rationale:
+    'module_exit runs right before the module text and data are freed. Anything init registered and exit does not unregister keeps pointers into the freed module (driver, notifier and ops callbacks, threads, sysfs/proc/debugfs files), and the next access oopses or the next load fails with -EBUSY/-EEXIST. Exit must also tear down in the reverse order of init: destroying a cache or workqueue before the driver, notifier or RCU callbacks that use it are gone is a use after free.',
+  precedents: [
+    { commit: 'f126fbadce92', subject: 'cpufreq: mediatek: Unregister platform device on exit' },
+    { commit: 'a7e8de822e0b', subject: 'dax: make sure inodes are flushed before destroy cache' },
+  ],
+  references: ['Documentation/RCU/rcubarrier.rst', 'include/linux/module.h', 'kernel/module/main.c'],
+  messages: {
+    missing:
+      '{acquire} in {where} is kept when init succeeds, but {exit}() never calls {release}(): after rmmod it still {what} the unloaded module. Undo it in {exit}(), in reverse order of init.',
+    local:
+      '{acquire}() in {where} keeps its result only in the local variable \'{local}\', so {exit}() cannot {release}() it and it outlives the module. Keep it in a file-scope variable and release it in {exit}().',
+    noExit:
+      '{init}() registers {list} but the module has no module_exit(): it can never be unloaded (delete_module() refuses without an exit function). Add an exit function that undoes them, or say why the module must stay loaded.',
+    rcuOrder:
+      '{exit}() calls kmem_cache_destroy({cache}) before rcu_barrier(): RCU callbacks of this module ({cbs}) still pending at that point free into the destroyed cache. Call rcu_barrier() before kmem_cache_destroy().',
+    inUse:
+      '{exit}() calls {release}({id}) before {userRelease}({user}): until then the callbacks registered by {userAcquire}() may still use {id} (init created it first). Tear down in reverse order of init: {userRelease}() first.',
+    useAfter: '{fn}() passes {id} to {use}() after {release}({id}) freed it (line {relLine}).',
+  },
+  check(ctx, format) {
+    const facts = ctx.facts;
+    if (!facts.modular) return [];
+    const ep = moduleEntryPoints(facts);
+    if (!ep.inits.length) return [];
+    const out: RawFinding[] = [];
+    const exitFn = ep.exit?.fn;
+    const initFns = new Set(initScope(facts).map((f) => f.name));
+    const seen = new Set<string>();
+    const disabled = disabledLines(ctx.source);
+    for (const { entry, fn: init } of ep.inits) {
+      // `#ifdef MODULE module_init(x) #else device_initcall(x)`: one init function.
+      if (init.hasError || seen.has(init.name)) continue;
+      seen.add(init.name);
+      const kept = keptByInit(facts, init, disabled);
+      if (!ep.exit) {
+        // Built-in-only code keeps module_init() without an exit: only a module (MODULE_LICENSE)
+        // initialised by module_init() itself is one that users expect to unload.
+        if (entry.macro !== 'module_init' || ep.driverMacro || !declaresLicense(ctx.source) || saysPermanent(ctx.source)) continue;
+        const cbs = kept.filter((k) => registersCallbacks(k.pair.acquire));
+        if (!cbs.length) continue;
+        out.push({
+          key: 'no-exit',
+          line: entry.line,
+          function: init.name,
+          severity: 'note',
+          message: format('noExit', { init: init.name, list: cbs.slice(0, 4).map(label).join(', ') + (cbs.length > 4 ? ', ...' : '') }),
+          evidence: [`module_init(${init.name}) at line ${entry.line}, no module_exit() in ${ctx.path}`, ...cbs.map((k) => `${where(k.at)}: ${label(k)} at line ${k.at.call.line}`)],
+          causes: [entry.line, ...cbs.map((k) => k.at.call.line)],
+        });
+        continue;
+      }
+      // module_exit() names a function of another file, or a driver macro generates it.
+      if (!exitFn || exitFn.hasError) continue;
+      const path = exitPath(facts, exitFn, ctx.index);
+      const exitLines = rangeOf(exitFn);
+      for (const u of unreleased(kept, path)) {
+        const k = u.kept;
+        const release = k.pair.release[0]!;
+        const common = { acquire: label(k), where: where(k.at), exit: exitFn.name, release };
+        const message =
+          u.reason === 'local'
+            ? format('local', { ...common, acquire: k.at.call.callee, local: k.local ?? '' })
+            : format('missing', { ...common, what: k.pair.kind === 'handle' ? 'holds an object created for' : 'holds a registration that points into' });
+        out.push({
+          key: `${u.reason}:${k.at.call.callee}(${k.ids[0] ?? ''})`,
+          line: k.at.call.line,
+          function: k.at.fn,
+          message,
+          evidence: [
+            `${where(k.at)}: ${k.at.call.callee}(${k.at.call.args.join(', ')}) at line ${k.at.call.line}, kept on success`,
+            u.reason === 'local' ? `'${k.local}' is a local of ${k.at.fn}() and is not stored anywhere else` : `${exitFn.name}() (line ${exitFn.startLine}) and its helpers call no ${k.pair.release.join('/')}() for it`,
+          ],
+          causes: [k.at.call.line, ...exitLines],
+        });
+      }
+      for (const m of destroyBeforeBarrier(facts, exitFn, ctx.index, path)) {
+        out.push({
+          key: `rcu-order:kmem_cache_destroy(${m.cache})`,
+          line: m.destroy.call.line,
+          function: exitFn.name,
+          message: format('rcuOrder', { exit: exitFn.name, cache: m.cache, cbs: m.callbacks.map((c) => `${c}()`).join(', ') }),
+          evidence: [
+            `${where(m.destroy)}: kmem_cache_destroy(${m.cache}) at line ${m.destroy.call.line}`,
+            `${where(m.barrier)}: ${m.barrier.call.callee}() at line ${m.barrier.call.line}, after it`,
+            ...m.callbacks.map((cb) => `${cb}() runs after a grace period and calls kmem_cache_free(${m.cache}, ...)`),
+          ],
+          causes: [m.destroy.call.line, m.barrier.call.line],
+        });
+      }
+      for (const m of destroyedInUse(facts, kept, path, initFns)) {
+        const id = m.infra.ids[0]!;
+        out.push({
+          key: `in-use:${m.infraRel.rel.call.callee}(${id})`,
+          line: m.infraRel.rel.call.line,
+          function: exitFn.name,
+          severity: 'warning',
+          message: format('inUse', {
+            exit: exitFn.name,
+            release: m.infraRel.rel.call.callee,
+            id,
+            userRelease: m.userRel.rel.call.callee,
+            user: m.user.ids[0] ?? '',
+            userAcquire: m.user.at.call.callee,
+          }),
+          evidence: [
+            `init: ${label(m.infra)} (line ${m.infra.at.call.line}) before ${label(m.user)} (line ${m.user.at.call.line})`,
+            `exit: ${m.infraRel.rel.call.callee}() (line ${m.infraRel.rel.call.line}) before ${m.userRel.rel.call.callee}() (line ${m.userRel.rel.call.line})`,
+          ],
+          causes: [m.infraRel.rel.call.line, m.userRel.rel.call.line],
+        });
+      }
+      for (const u of usedAfterRelease(path)) {
+        out.push({
+          key: `use-after:${u.release.call.callee}(${u.id})>${u.use.call.callee}`,
+          line: u.use.call.line,
+          function: u.use.fn,
+          message: format('useAfter', { fn: u.use.fn, id: u.id, use: u.use.call.callee, release: u.release.call.callee, relLine: u.release.call.line }),
+          evidence: [`${u.release.call.callee}(${u.id}) at line ${u.release.call.line}`, `${u.use.call.callee}(${u.use.call.args.join(', ')}) at line ${u.use.call.line}`],
+          causes: [u.release.call.line, u.use.call.line],
+        });
+      }
+    }
+    return out;
+  },
+});

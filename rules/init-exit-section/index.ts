@@ -1,0 +1,70 @@
+// init-exit-section: code must not reach a section that is gone when it runs. __init text and
+// __initdata are freed once init is over (free_initmem(), and do_init_module() for a module), so
+// a later call or dereference jumps into freed memory. __exit text is discarded when the code is
+// built in (or the kernel cannot unload modules), so init code or runtime code that calls an
+// __exit function fails to link or calls garbage. modpost reports these at build time as
+// "Section mismatch" warnings; the bot reports them on the patch.
+import { createRule } from '../../src/engine/rule.js';
+import { sectionMismatches, type SectionUse } from '../../src/engine/kernel/sections.js';
+import type { RawFinding } from '../../src/engine/types.js';
+
+const targetText = (u: SectionUse): string =>
+  u.targetSection === 'initdata' ? `__initdata object ${u.target}` : `__${u.targetSection} function ${u.target}()`;
+const runsText = (u: SectionUse): string =>
+  u.fromRuns?.includes('runtime') ? 'runs after init' : u.fromRuns?.includes('exit') ? 'runs at module exit, after init memory is freed' : 'runs during init';
+
+export default createRule({
+  id: 'init-exit-section',
+  severity: 'error',
+  confidence: 'high',
+  title: 'Code reaches __init/__initdata after init, or __exit outside the exit path',
+  rationale:
+    '__init text and __initdata are freed when init is over; code that runs later and calls or reads them jumps into freed memory. __exit text is discarded in built-in builds; calling it from init (an error path) or from runtime code breaks the link or calls garbage. modpost warns about these as section mismatches; catching them on the patch saves a round trip.',
+  precedents: [],
+  noPrecedent:
+    'No verified precedent commit; the mechanism is the one modpost checks at build time (scripts/mod/modpost.c, "Section mismatch in reference from ... to ..."), and include/linux/init.h.',
+  references: ['include/linux/init.h', 'scripts/mod/modpost.c'],
+  messages: {
+    initFromLater:
+      '{from}() {runs} but {how} the {target} (line {tline}{where}), which is freed once init is over. Drop the __init{data} annotation, or only reach it from __init code.',
+    exitFromInit:
+      '{from}() {runs} and calls the __exit function {target}() (line {tline}{where}): __exit code is discarded when built in, so this breaks the link or calls garbage. Drop __exit from {target}() (it is used outside the exit path).',
+    exitFromRuntime:
+      '{from}() {runs} and {how} the __exit function {target}() (line {tline}{where}): __exit code is discarded when built in. Drop __exit from {target}().',
+    dataInit:
+      '{object}{field} points to the {what} (line {tline}), but {object} is not __initdata and is used after init (it is handed to the kernel or read by runtime code): that use reaches freed memory. Drop {annotation} from {target}, or keep {object} to init only and mark it __initdata/__initconst.',
+    dataExit:
+      '{object}{field} points to the __exit function {target}() (line {tline}) without __exit_p(): built in, the function is discarded and the pointer dangles. Use __exit_p({target}) (and __refdata on {object} when it is registered with a *_probe() helper), or drop __exit.',
+  },
+  check(ctx, format) {
+    const out: RawFinding[] = [];
+    for (const u of sectionMismatches(ctx.facts, ctx.source, ctx.index)) {
+      const where = u.targetFile === ctx.path ? '' : ` in ${u.targetFile}`;
+      const base = { target: u.target, tline: u.targetLine, where };
+      let message: string;
+      if (u.how === 'data') {
+        const data = { ...base, object: u.object ?? '', field: u.field ? `.${u.field}` : '' };
+        message = u.targetSection === 'exit' ? format('dataExit', data) : format('dataInit', { ...data, what: targetText(u), annotation: u.targetSection === 'initdata' ? '__initdata' : '__init' });
+      } else if (u.targetSection === 'exit') {
+        const fromInit = !u.fromRuns?.includes('runtime');
+        message = format(fromInit ? 'exitFromInit' : 'exitFromRuntime', { ...base, from: u.from ?? '', runs: fromInit ? 'runs during init (an error path, or a helper of init)' : runsText(u), how: u.how === 'call' ? 'calls' : 'takes the address of' });
+      } else {
+        message = format('initFromLater', { ...base, from: u.from ?? '', runs: runsText(u), how: u.how === 'call' ? 'calls' : 'refers to', target: targetText(u), data: u.targetSection === 'initdata' ? 'data' : '' });
+      }
+      const finding: RawFinding = {
+        key: u.how === 'data' ? `data:${u.object}.${u.field ?? ''}>${u.target}` : `${u.targetSection}:${u.target}`,
+        line: u.line,
+        message,
+        evidence: [
+          u.how === 'data' ? `${u.object}${u.field ? `.${u.field}` : ''} = ${u.target} (line ${u.line})` : `${u.from}() ${u.how === 'call' ? 'calls' : 'refers to'} ${u.target} at line ${u.line}; ${u.from}() ${runsText(u)}`,
+          `${u.target} is ${u.targetSection === 'initdata' ? '__initdata' : `__${u.targetSection}`} (${u.targetFile}:${u.targetLine})`,
+        ],
+        // Adding the annotation on the target is as much the cause as adding the reference.
+        causes: u.targetFile === ctx.path ? [u.line, u.targetLine] : [u.line],
+      };
+      if (u.from) finding.function = u.from;
+      out.push(finding);
+    }
+    return out;
+  },
+});

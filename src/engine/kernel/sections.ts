@@ -1,0 +1,345 @@
+// Section analysis in the manner of modpost's section-mismatch check (scripts/mod/modpost.c),
+// from source: __init text and __initdata are freed after init (and after module load), __exit
+// text is discarded when the code is built in. So nothing that runs after init may reach
+// __init/__initdata, and nothing but exit code may reach __exit.
+//
+// Where modpost looks at relocations, this looks at what a function calls or names, and what a
+// file-scope object's initialiser names; it follows the file's call graph to tell a static
+// helper used only by init code (not a bug, not "after init") from one that runs later.
+import type { FileFacts, FunctionFacts, GlobalRef } from '../../c/types.js';
+import { flatten } from '../../c/facts.js';
+import { blankCommentsAndStrings } from '../../c/lex.js';
+import type { IndexQuery } from '../types.js';
+import { disabledLines } from './lifecycle.js';
+
+/** When a function can run: during init, during exit, or at any time after init. */
+export type RunsIn = 'init' | 'exit' | 'runtime';
+
+/** The ways code opts out of the check, as modpost honours them. */
+const REF_MARK = /\b(__ref|__init_refok|__exit_refok|__refdata|__refconst)\b/;
+/** modpost's secref_whitelist(): data symbols that may refer to init/exit sections. */
+const WHITELISTED_OBJECT = /(_ops|_probe|_console)$|^__param/;
+
+export interface SectionUse {
+  /** The referring function (or undefined for a file-scope object). */
+  from?: string;
+  /** The file-scope object holding the reference, with the field. */
+  object?: string;
+  field?: string;
+  fromRuns?: RunsIn[];
+  /** The __init/__exit function or __initdata object referred to. */
+  target: string;
+  targetSection: 'init' | 'initdata' | 'exit';
+  /** Where the target is defined (this file or another, through the index). */
+  targetFile: string;
+  targetLine: number;
+  line: number;
+  how: 'call' | 'ref' | 'data';
+}
+
+/**
+ * A function's section, read from its whole first line too: `__init int foo(void)` at column 0
+ * leaves the annotation before the node tree-sitter calls the definition.
+ */
+export function sectionOfFunction(lines: string[], fn: FunctionFacts): FunctionFacts['section'] {
+  if (fn.section) return fn.section;
+  const head = headerText(lines, fn).split('\n').slice(1).join(' ').split('{')[0]!;
+  if (/\b__init\b/.test(head)) return 'init';
+  if (/\b__exit\b/.test(head)) return 'exit';
+  return null;
+}
+
+/** `__always_inline` code is copied into its callers: their section is its section. */
+const alwaysInline = (lines: string[], fn: FunctionFacts): boolean => /\b__always_inline\b/.test(headerText(lines, fn).split('\n').slice(1).join(' ').split('{')[0]!);
+
+/** The text of a function's header (from its first line to the body's `{`), for __ref-style marks. */
+function headerText(lines: string[], fn: FunctionFacts): string {
+  const out: string[] = [];
+  for (let l = fn.startLine; l <= fn.endLine && l - fn.startLine < 8; l++) {
+    const t = lines[l - 1] ?? '';
+    out.push(t);
+    if (t.includes('{')) break;
+  }
+  // Storage class and attributes may stand on the line above the name (`static int __ref\nfoo(`).
+  return `${lines[fn.startLine - 2] ?? ''}\n${out.join('\n')}`;
+}
+
+/** The declaration text of a file-scope object: the lines from its name back to its start. */
+function objectHeader(lines: string[], name: string, line: number): string {
+  const base = name.replace(/\[.*$/, '');
+  const re = new RegExp(`\\b${base}\\b`);
+  for (let l = Math.min(line, lines.length); l > 0 && line - l < 200; l--) {
+    const t = lines[l - 1] ?? '';
+    if (re.test(t) && /=|\{/.test(t)) return `${lines[l - 2] ?? ''}\n${t.split('=')[0]}`;
+  }
+  return '';
+}
+
+/**
+ * When each function of the file runs, as a set: sectioned functions by their section, module
+ * entry targets by kind, non-static functions (callable from anywhere) and functions a runtime
+ * object refers to at runtime, static helpers by the union of their users (to a fixpoint).
+ */
+export function runsIn(facts: FileFacts, source: string): Map<string, Set<RunsIn>> {
+  const lines = source.split('\n');
+  const fns = new Map(facts.functions.map((f) => [f.name, f]));
+  const runs = new Map<string, Set<RunsIn>>();
+  const set = (n: string) => {
+    let s = runs.get(n);
+    if (!s) runs.set(n, (s = new Set()));
+    return s;
+  };
+  const fixed = new Set<string>();
+  for (const f of facts.functions) {
+    set(f.name);
+    const section = sectionOfFunction(lines, f);
+    if (section === 'init') {
+      set(f.name).add('init');
+      fixed.add(f.name);
+    } else if (section === 'exit') {
+      set(f.name).add('exit');
+      fixed.add(f.name);
+    }
+  }
+  for (const e of facts.moduleEntries) {
+    if (e.driver || !fns.has(e.fn) || fixed.has(e.fn)) continue;
+    set(e.fn).add(e.kind === 'init' ? 'init' : 'exit');
+    fixed.add(e.fn);
+  }
+  // Users of each function: functions that call or name it, objects that name it.
+  const users = new Map<string, Set<string>>();
+  const addUser = (target: string, user: string) => {
+    if (!fns.has(target) || target === user) return;
+    let s = users.get(target);
+    if (!s) users.set(target, (s = new Set()));
+    s.add(user);
+  };
+  for (const f of facts.functions) {
+    for (const c of f.calls) addUser(c.callee, f.name);
+    for (const r of f.refs) addUser(r, f.name);
+  }
+  const objectRuns = new Map<string, RunsIn | null>();
+  for (const r of facts.globalRefs) {
+    if (!fns.has(r.name)) continue;
+    const obj = r.inObject ?? '';
+    if (!objectRuns.has(obj)) objectRuns.set(obj, objectContext(facts, lines, obj, r.line));
+    const ctx = objectRuns.get(obj);
+    // An __initdata table's entries run during init; a __refdata object's whenever its user
+    // decides (unknown: contributes nothing); any other object's at runtime.
+    if (ctx) set(r.name).add(ctx);
+  }
+  // File-scope declaring macros hand functions to the kernel: DEFINE_SHOW_ATTRIBUTE(foo) makes
+  // foo_open() call foo_show(), DEVICE_ATTR_WO(reset) points at reset_store(), SIMPLE_DEV_PM_OPS
+  // names its callbacks. The *_DECLARE() boot tables (OF, ACPI, earlycon) are init-time.
+  for (const name of macroArgs(source)) {
+    for (const f of facts.functions) if (f.name === name || f.name.startsWith(`${name}_`)) set(f.name).add('runtime');
+  }
+  for (const f of facts.functions) if (!fixed.has(f.name) && !f.isStatic) set(f.name).add('runtime');
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const f of facts.functions) {
+      if (fixed.has(f.name)) continue;
+      const mine = set(f.name);
+      for (const u of users.get(f.name) ?? []) {
+        for (const x of runs.get(u) ?? []) {
+          if (!mine.has(x)) {
+            mine.add(x);
+            grew = true;
+          }
+        }
+      }
+    }
+  }
+  return runs;
+}
+
+/** Identifier arguments of ALL-CAPS macros invoked at file scope (column 0), *_DECLARE* aside. */
+function macroArgs(source: string): Set<string> {
+  const out = new Set<string>();
+  const code = blankCommentsAndStrings(source);
+  for (const m of code.matchAll(/^(?:static\s+)?(?:const\s+)?([A-Z][A-Z0-9_]*)\s*\(([^;{]*?)\)\s*;?\s*$/gm)) {
+    if (/DECLARE|^MODULE_|^EXPORT_/.test(m[1]!)) continue;
+    for (const a of m[2]!.split(',')) {
+      const id = a.trim();
+      if (/^[a-z_]\w*$/.test(id)) out.add(id);
+    }
+  }
+  return out;
+}
+
+/** When code reached from a file-scope object runs: null for __refdata (declared intentional). */
+function objectContext(facts: FileFacts, lines: string[], obj: string, line: number): RunsIn | null {
+  const base = obj.replace(/\[.*$/, '');
+  const so = facts.sectionObjects.find((o) => o.name === base);
+  if (so?.section === 'initdata' || so?.section === 'initconst') return 'init';
+  if (so?.section === 'exitdata') return 'exit';
+  const header = objectHeader(lines, base, line);
+  if (REF_MARK.test(header)) return null;
+  if (/\b(__initdata|__initconst|__init_or_module|__initdata_or_module|__initconst_or_module)\b/.test(header)) return 'init';
+  if (/\b__exitdata\b/.test(header)) return 'exit';
+  return 'runtime';
+}
+
+/** Occurrences of `name` in a function's text that really refer to it (not in sizeof/ARRAY_SIZE, not a member). */
+function referenceLine(code: string[], fn: FunctionFacts, name: string): number | undefined {
+  const re = new RegExp(`(^|[^.>\\w])${name}\\b`, 'g');
+  for (let l = fn.startLine; l <= fn.endLine; l++) {
+    const t = code[l - 1] ?? '';
+    for (const m of t.matchAll(re)) {
+      const before = t.slice(0, (m.index ?? 0) + m[1]!.length);
+      // `sizeof(x)`, `ARRAY_SIZE(x)` only read the type: no reference reaches the object.
+      if (/\b(sizeof|ARRAY_SIZE|typeof|__same_type)\s*\(\s*$/.test(before)) continue;
+      if (l === fn.startLine && /\(\s*$|,\s*$/.test(before) && !t.includes('{')) continue;
+      return l;
+    }
+  }
+  return undefined;
+}
+
+interface Target {
+  name: string;
+  section: 'init' | 'initdata' | 'exit';
+  file: string;
+  line: number;
+}
+
+/**
+ * Section mismatches of a file: for each function that can run after init (or at exit), what it
+ * reaches in __init/__initdata (and, for non-exit code, in __exit); for each runtime object, the
+ * same for its initialiser. Calls to functions of other files are checked through the index.
+ */
+export function sectionMismatches(facts: FileFacts, source: string, index?: IndexQuery): SectionUse[] {
+  const lines = source.split('\n');
+  const code = blankCommentsAndStrings(source).split('\n');
+  const runs = runsIn(facts, source);
+  const dead = disabledLines(source);
+  const sections = new Map(facts.functions.map((f) => [f.name, sectionOfFunction(lines, f)]));
+  const targets = new Map<string, Target>();
+  for (const f of facts.functions) {
+    const section = sections.get(f.name);
+    if (!section || section === 'initdata' || section === 'exitdata' || section === 'initconst' || alwaysInline(lines, f)) continue;
+    targets.set(f.name, { name: f.name, section, file: facts.path, line: f.startLine });
+  }
+  for (const o of facts.sectionObjects) {
+    if ((o.section === 'initdata' || o.section === 'initconst') && !targets.has(o.name)) targets.set(o.name, { name: o.name, section: 'initdata', file: facts.path, line: o.line });
+  }
+  const defined = new Set(facts.functions.map((f) => f.name));
+  const remote = new Map<string, Target | undefined>();
+  const remoteTarget = (name: string): Target | undefined => {
+    if (!index || defined.has(name)) return undefined;
+    if (remote.has(name)) return remote.get(name);
+    // Every non-static definition elsewhere must be __init (arch variants may differ).
+    const defs = index.functionsNamed(name).filter((d) => !d.isStatic && d.file !== facts.path);
+    const t = defs.length && defs.every((d) => d.section === 'init') ? { name, section: 'init' as const, file: defs[0]!.file, line: defs[0]!.line } : undefined;
+    remote.set(name, t);
+    return t;
+  };
+  const out: SectionUse[] = [];
+  const bad = (from: Set<RunsIn>, t: Target): boolean =>
+    t.section === 'exit' ? from.has('init') || from.has('runtime') : from.has('runtime') || from.has('exit');
+  for (const f of facts.functions) {
+    if (f.hasError || dead.has(f.startLine)) continue;
+    const from = runs.get(f.name) ?? new Set<RunsIn>();
+    const section = sections.get(f.name);
+    // A sectioned function runs in its section only (the checks left are init -> exit and
+    // exit -> init); an unsectioned one with no visible user may be used by a macro: unknown.
+    if (section !== 'init' && section !== 'exit' && !from.size) continue;
+    if (REF_MARK.test(headerText(lines, f))) continue;
+    const ctx = section === 'init' ? new Set<RunsIn>(['init']) : section === 'exit' ? new Set<RunsIn>(['exit']) : from;
+    const locals = localNames(f);
+    const seen = new Set<string>();
+    for (const c of f.calls) {
+      if (seen.has(c.callee) || locals.has(c.callee) || dead.has(c.line)) continue;
+      const t = targets.get(c.callee) ?? remoteTarget(c.callee);
+      if (!t || !bad(ctx, t)) continue;
+      seen.add(c.callee);
+      out.push({ from: f.name, fromRuns: [...ctx], target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line: c.line, how: 'call' });
+    }
+    for (const r of f.refs) {
+      if (seen.has(r) || locals.has(r)) continue;
+      const t = targets.get(r);
+      if (!t || !bad(ctx, t)) continue;
+      const line = referenceLine(code, f, r);
+      if (line === undefined || dead.has(line)) continue;
+      seen.add(r);
+      out.push({ from: f.name, fromRuns: [...ctx], target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line, how: 'ref' });
+    }
+  }
+  out.push(...dataMismatches(facts, lines, targets, runs, dead));
+  return out;
+}
+
+/** Runtime objects whose initialisers name __init/__initdata (or __exit, outside __exit_p()). */
+function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, Target>, runs: Map<string, Set<RunsIn>>, dead: Set<number>): SectionUse[] {
+  const out: SectionUse[] = [];
+  const seen = new Set<string>();
+  const ctxCache = new Map<string, RunsIn | null>();
+  const usedLater = new Map<string, boolean>();
+  for (const r of facts.globalRefs) {
+    const t = targets.get(r.name);
+    if (!t || !r.inObject || dead.has(r.line)) continue;
+    const obj = r.inObject.replace(/\[.*$/, '');
+    if (WHITELISTED_OBJECT.test(obj)) continue;
+    if (!ctxCache.has(obj)) ctxCache.set(obj, objectContext(facts, lines, obj, r.line));
+    const ctx = ctxCache.get(obj);
+    if (!ctx || ctx === 'init' && t.section !== 'exit' || ctx === 'exit' && t.section === 'exit') continue;
+    // An init target in an object only init code looks at (a DMI quirk table matched in init):
+    // not annotated __initconst, but nothing reaches the target after init either.
+    if (t.section !== 'exit') {
+      if (!usedLater.has(obj)) usedLater.set(obj, objectUsedAfterInit(facts, lines, obj, runs));
+      if (!usedLater.get(obj)) continue;
+    }
+    if (t.section === 'exit' && exitPointer(facts, r)) continue;
+    const key = `${obj}.${r.field ?? ''}>${r.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const use: SectionUse = { object: obj, target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line: r.line, how: 'data' };
+    if (r.field) use.field = r.field;
+    out.push(use);
+  }
+  return out;
+}
+
+/** Lookups that read a table only while called: passing a table to them hands nothing over. */
+const TABLE_LOOKUPS = /^(ARRAY_SIZE|sizeof|typeof|dmi_check_system|dmi_first_match|x86_match_cpu|of_match_node|of_find_matching_node(_and_match)?|of_match_device|pci_match_id|acpi_match_device|memcpy)$/;
+
+/**
+ * Can the object be used after init? Yes if a function that runs later names it, if a function
+ * hands it (or its address) to a call outside the file (a registration: the kernel calls its
+ * pointers later), or if another object or a file macro names it.
+ */
+function objectUsedAfterInit(facts: FileFacts, lines: string[], obj: string, runs: Map<string, Set<RunsIn>>): boolean {
+  const sizeOnly = new RegExp(`\\b(ARRAY_SIZE|sizeof)\\s*\\(\\s*${obj}\\b`);
+  if (facts.globalRefs.some((g) => g.name === obj && g.inObject !== obj && !sizeOnly.test(lines[g.line - 1] ?? ''))) return true;
+  if (facts.fileMacros.some((m) => m.args.some((a) => new RegExp(`\\b${obj}\\b`).test(a)))) return true;
+  const defined = new Set(facts.functions.map((f) => f.name));
+  for (const f of facts.functions) {
+    if (!f.refs.includes(obj)) continue;
+    const r = runs.get(f.name);
+    // Exit code reads such tables for their exit pointers (btrfs' mod_init_seq): only runtime use counts.
+    if (r?.has('runtime')) return true;
+    const re = new RegExp(`^&?\\s*${obj}\\b`);
+    if (f.calls.some((c) => !defined.has(c.callee) && !TABLE_LOOKUPS.test(c.callee) && c.args.some((a) => re.test(a)))) return true;
+  }
+  return false;
+}
+
+/** `.remove = __exit_p(foo_remove)`: NULL when built in, the function in a module (include/linux/init.h). */
+function exitPointer(facts: FileFacts, r: GlobalRef): boolean {
+  const s = facts.structInits.find((x) => x.name === r.inObject);
+  const v = s?.fields.find((f) => f.field === r.field)?.value ?? '';
+  return new RegExp(`__exit_p\\s*\\(\\s*${r.name}\\s*\\)`).test(v);
+}
+
+/** Parameters and locals of a function (a local may shadow a file-scope __initdata name). */
+function localNames(fn: FunctionFacts): Set<string> {
+  const out = new Set(fn.params);
+  for (const s of flatten(fn.body)) {
+    if (s.k !== 'decl') continue;
+    for (const part of s.text.replace(/;\s*$/, '').split(',')) {
+      const m = /([A-Za-z_]\w*)\s*(\[[^\]]*\])*\s*(=.*)?$/.exec(part.split('=')[0]!.trim());
+      if (m) out.add(m[1]!);
+    }
+  }
+  return out;
+}
