@@ -15,7 +15,8 @@ export function precedentText(p: { commit: string; subject: string }): string {
 function patchTitle(sub: Submission, n: number): string {
   const p = sub.patches.find((x, i) => (x.tags.index || i + 1) === n);
   if (!p) return `patch ${n}`;
-  const total = sub.patches.length > 1 ? `${n}/${p.tags.total || sub.patches.length} ` : '';
+  // A mailed subject carries its own "[PATCH v2 1/2]"; only a subject-less diff needs the n/m.
+  const total = sub.patches.length > 1 && !p.rawSubject ? `${n}/${p.tags.total || sub.patches.length} ` : '';
   return `${total}${p.rawSubject || p.subject || '(bare diff)'}`;
 }
 
