@@ -51,7 +51,12 @@ export default createRule({
       const report = analyseModuleRefs(fn, ctx.facts);
       for (const l of report.leaks) {
         // A failure path that says it keeps the reference on purpose.
-        if (keptOnPurpose(fn, Math.min(l.since ?? l.exitLine, l.exitLine), l.returnLine)) continue;
+        // The comment may stand between the failing test and the exit (just above it, at the
+        // latest), or on the label's path down to the return; not on the success path between.
+        const from = Math.min(l.since ?? l.exitLine, l.exitLine - 2);
+        const label = l.label ? fn.body.find((s) => s.k === 'label' && s.name === l.label)?.line : undefined;
+        if (keptOnPurpose(fn, from, l.exitLine) || (label !== undefined && keptOnPurpose(fn, label, l.returnLine))) continue;
+        if (!l.label && keptOnPurpose(fn, from, l.returnLine)) continue;
         const id = l.held.kind === 'fops' ? l.held.call.args[0] ?? l.held.id : l.held.id;
         const why = l.why ? `after "${l.why}"` : 'an error return';
         const data = { get: l.held.call.callee, id, getLine: l.held.call.line, exit: l.exitLine, ret: l.returnLine, label: l.label ?? '', put: putFor(l), why };
@@ -73,7 +78,7 @@ export default createRule({
         const data = { id, putLine: m.put.line, getLine: m.get.line, gotoLine: m.gotoLine ?? '', label: m.label ?? '' };
         out.push({
           key: `${m.reason}:module_put(${id})|${m.label ?? ''}`,
-          line: m.reason === 'before-get' ? m.gotoLine! : m.put.line,
+          line: m.gotoLine ?? m.put.line,
           function: fn.name,
           severity: 'error',
           message: format(m.reason === 'failed-get' ? 'failedGet' : 'beforeGet', data),

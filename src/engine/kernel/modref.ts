@@ -693,7 +693,9 @@ function misputs(fn: FunctionFacts): RefMisput[] {
 
 // ---------------------------------------------------------------- comments
 
-const KEEP_WORDS = /\b(keep|keeps|kept|hold|holds|held|retain|retains|leave|leaves|left|leak|leaks|pin|pins|pinned|on purpose|intentional(ly)?|deliberate(ly)?|dropped|released|put)\b/i;
+// "keep the module reference", "dropped in foo_release()", "put later by ...". Not "leak": a
+// comment about avoiding a leak says nothing about keeping the reference.
+const KEEP_WORDS = /\b(keep|keeps|kept|hold|holds|held|retain|retains|leave|leaves|pin|pins|pinned|on purpose|intentional(ly)?|deliberate(ly)?|(dropped|released|put|freed) (in|by|later|on|when|at))\b/i;
 const REF_WORDS = /\b(module|ref|refs|reference|references|refcount|refcnt|count|owner)\b/i;
 
 /** A comment on the failure path (between the failing test and the return) that keeps the reference on purpose. */
