@@ -50,6 +50,22 @@ function ownerSetAtRuntime(facts: FileFacts, ops: OwnedOps): boolean {
   return runtimeOwnerAssigns(facts, ops.field).some((a) => !/(^|[.>])cdev(\.|->)owner$/.test(a.lhs));
 }
 
+/**
+ * File operations installed in a cdev whose own owner is set (`cdev_init(&pht->cdev, &fops);
+ * pht->cdev.owner = THIS_MODULE;`): chrdev_open()'s cdev_get() pins the module through the cdev,
+ * so the open file keeps it loaded even without fops.owner.
+ */
+function pinnedByCdev(facts: FileFacts, name: string): boolean {
+  const sets = runtimeOwnerAssigns(facts, 'owner');
+  return facts.functions.some((f) =>
+    f.calls.some((c) => {
+      if (c.callee !== 'cdev_init' || resourceIdentity(c.args[1] ?? '') !== name) return false;
+      const cdev = resourceIdentity(c.args[0] ?? '');
+      return sets.some((a) => a.fn === f && (a.lhs === `${cdev}.owner` || a.lhs === `${cdev}->owner`));
+    }),
+  );
+}
+
 const fieldsOf = (s: StructInit) => new Map(s.fields.map((f) => [f.field, f.value]));
 
 /**
@@ -129,7 +145,7 @@ export default createRule({
       const { ops } = g;
       const name = k.split('\0')[1]!;
       if (ownerSetAtRuntime(facts, ops)) continue;
-      if (ops.type === 'file_operations' && filesystemFops(facts, name)) continue;
+      if (ops.type === 'file_operations' && (filesystemFops(facts, name) || pinnedByCdev(facts, name))) continue;
       if (ops.usedBy && !passedTo(facts, name, ops.usedBy)) continue;
       const first = g.inits[0]!;
       const spans = g.inits.map((s) => initializerText(ctx.source, s, ops.field)!);
