@@ -4,7 +4,7 @@
 // synchronize_rcu() is not a substitute: it waits for a grace period, not for queued callbacks
 // to have been invoked (Documentation/RCU/rcubarrier.rst).
 import { createRule } from '../../src/engine/rule.js';
-import { declaresLicense, moduleEntryPoints, pathCalls } from '../../src/engine/kernel/lifecycle.js';
+import { declaresLicense, moduleEntryPoints, pathCalls, pathLines } from '../../src/engine/kernel/lifecycle.js';
 import { cachesFreedBy, covers, exitBarriers, inodeRcuCallbacks, moduleRcuCallbacks, NOT_A_BARRIER, RCU_FLAVOURS, type Barrier } from '../../src/engine/kernel/rcu.js';
 import type { RawFinding } from '../../src/engine/types.js';
 
@@ -42,7 +42,7 @@ export default createRule({
     const barriers: Barrier[] = exitFn ? exitBarriers(facts, exitFn, ctx.index, path) : [];
     const exitName = exitFn?.name ?? ep.exit.entry.fn;
     const exit = exitFn ? `${exitFn.name}()` : `the exit that ${ep.exit.entry.macro}(${ep.exit.entry.driver}) generates`;
-    const exitLines = exitFn ? Array.from({ length: exitFn.endLine - exitFn.startLine + 1 }, (_, i) => exitFn.startLine + i) : [ep.exit.entry.line];
+    const exitLines = exitFn ? pathLines(facts, exitFn, path) : [ep.exit.entry.line];
     const syncs = path.filter((p) => NOT_A_BARRIER.has(p.call.callee) && p.call.callee.startsWith('synchronize_'));
     const sync = syncs.length ? ` (${syncs[0]!.call.callee}() at line ${syncs[0]!.call.line} is not a substitute)` : '';
     const destroyed = new Set(path.filter((p) => p.call.callee === 'kmem_cache_destroy').map((p) => (p.call.args[0] ?? '').replace(/\s+/g, '')));

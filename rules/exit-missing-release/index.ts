@@ -3,7 +3,7 @@
 // pointers into freed module text (ops, callbacks, a thread); an object destroyed before the
 // thing that uses it is unregistered is a use after free in the window between the two.
 import { createRule } from '../../src/engine/rule.js';
-import { declaresLicense, disabledLines, moduleEntryPoints, type PathCall } from '../../src/engine/kernel/lifecycle.js';
+import { declaresLicense, disabledLines, moduleEntryPoints, pathLines, type PathCall } from '../../src/engine/kernel/lifecycle.js';
 import { destroyBeforeBarrier } from '../../src/engine/kernel/rcu.js';
 import { destroyedInUse, exitPath, keptByInit, registersCallbacks, unreleased, usedAfterRelease, type Kept } from '../../src/engine/kernel/teardown.js';
 import { initScope } from '../../src/engine/kernel/unwind.js';
@@ -14,7 +14,6 @@ const label = (k: Kept): string => `${k.at.call.callee}(${k.ids[0] ?? k.at.call.
 /** The file says the module is meant to stay loaded ("no module_exit, intentional", "can not be unloaded"). */
 const saysPermanent = (source: string): boolean =>
   /\/[*/][^\n]*(no\s+(module_)?exit|exit\s+(routine|function)\s+not\s+defined|can\s*not\s+be\s+(unloaded|removed)|cannot\s+be\s+(unloaded|removed)|never\s+(be\s+)?unload)/i.test(source);
-const rangeOf = (fn: { startLine: number; endLine: number }): number[] => Array.from({ length: fn.endLine - fn.startLine + 1 }, (_, i) => fn.startLine + i);
 
 export default createRule({
   id: 'exit-missing-release',
@@ -51,6 +50,7 @@ export default createRule({
     const initFns = new Set(initScope(facts).map((f) => f.name));
     const seen = new Set<string>();
     const disabled = disabledLines(ctx.source);
+    const lineCount = ctx.source.split('\n').length;
     for (const { entry, fn: init } of ep.inits) {
       // `#ifdef MODULE module_init(x) #else device_initcall(x)`: one init function.
       if (init.hasError || seen.has(init.name)) continue;
@@ -69,14 +69,16 @@ export default createRule({
           severity: 'note',
           message: format('noExit', { init: init.name, list: cbs.slice(0, 4).map(label).join(', ') + (cbs.length > 4 ? ', ...' : '') }),
           evidence: [`module_init(${init.name}) at line ${entry.line}, no module_exit() in ${ctx.path}`, ...cbs.map((k) => `${where(k.at)}: ${label(k)} at line ${k.at.call.line}`)],
-          causes: [entry.line, ...cbs.map((k) => k.at.call.line)],
+          // The exit is missing from where it would stand (after init, by convention to the end
+          // of the file): a patch that deletes it there causes this.
+          causes: [entry.line, ...cbs.map((k) => k.at.call.line), ...Array.from({ length: Math.max(0, lineCount - init.endLine) }, (_, i) => init.endLine + 1 + i)],
         });
         continue;
       }
       // module_exit() names a function of another file, or a driver macro generates it.
       if (!exitFn || exitFn.hasError) continue;
       const path = exitPath(facts, exitFn, ctx.index);
-      const exitLines = rangeOf(exitFn);
+      const exitLines = pathLines(facts, exitFn, path);
       for (const u of unreleased(kept, path)) {
         const k = u.kept;
         const release = k.pair.release[0]!;

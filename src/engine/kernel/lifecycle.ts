@@ -66,6 +66,15 @@ function successReturn(body: Stmt[]): boolean {
   return last?.k === 'return' && (last.expr === null || /^\(?0\)?$/.test(last.expr.replace(/\s+/g, '')));
 }
 
+/**
+ * A condition that reads "the last step failed": `ret`, `err < 0`, `rc != 0`, `IS_ERR(p)`. Its
+ * branch is a failure path even when it does not leave (`if (ret) destroy_workqueue(wq);`).
+ */
+function testsFailure(cond: string): boolean {
+  const c = cond.replace(/\b(unlikely|likely)\s*\(/g, '(').replace(/\s+/g, '');
+  return /^\(*(ret|err|error|rc|rv|retval|status|result|res)\)*(<0|!=0)?\)*$/.test(c) || /^\(*IS_ERR(_OR_NULL)?\(/.test(c) || /^\(*\w+<0\)*$/.test(c);
+}
+
 interface Ctx {
   inLoop: boolean;
   onFailure: boolean;
@@ -97,7 +106,7 @@ export function callsWithContext(fn: FunctionFacts): { call: CallSite; inLoop: b
           break;
         case 'if': {
           push(s.condCalls, ctx);
-          const thenFail = leaves(s.then) && !successReturn(s.then);
+          const thenFail = (leaves(s.then) && !successReturn(s.then)) || testsFailure(s.cond);
           visit(s.then, { ...ctx, onFailure: ctx.onFailure || thenFail });
           if (s.else) visit(s.else, { ...ctx, onFailure: ctx.onFailure || (leaves(s.else) && !successReturn(s.else)) });
           break;
@@ -235,5 +244,16 @@ export function disabledLines(source: string): Set<number> {
     }
     if (off >= 0) out.add(i + 1);
   });
+  return out;
+}
+
+/**
+ * Every line of the entry function and of the same-file helpers a path runs through: a change
+ * anywhere there (a barrier or a release dropped from a helper) may cause an exit-path finding.
+ */
+export function pathLines(facts: FileFacts, entry: FunctionFacts, path: readonly PathCall[]): number[] {
+  const names = new Set([entry.name, ...path.filter((p) => !p.crossFile).map((p) => p.fn)]);
+  const out: number[] = [];
+  for (const f of facts.functions) if (names.has(f.name)) for (let l = f.startLine; l <= f.endLine; l++) out.push(l);
   return out;
 }

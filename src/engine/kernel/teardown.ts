@@ -311,7 +311,7 @@ export function destroyedInUse(facts: FileFacts, kept: Kept[], path: PathCall[],
 /** Releases that free the object itself: using it afterwards is a use after free. */
 const FREES_OBJECT = new Set([
   'kmem_cache_destroy', 'destroy_workqueue', 'class_destroy', 'mempool_destroy', 'free_percpu', 'free_netdev', 'kset_unregister',
-  'debugfs_remove', 'debugfs_remove_recursive', 'proc_remove', 'tty_driver_kref_put', 'kobject_put',
+  'debugfs_remove', 'debugfs_remove_recursive', 'proc_remove', 'tty_driver_kref_put', 'kobject_put', 'class_unregister',
 ]);
 
 export interface UseAfterRelease {
