@@ -109,7 +109,9 @@ function releasedIndex(held: Held[], rel: CallSite, byKindOnly = false): number 
 function renamedReleaseIndex(held: Held[], rel: CallSite, ctx: Ctx): number {
   const args = rel.args.map(resourceIdentity).filter(Boolean);
   const known = (ctx.acquiredIds.get(rel.callee) ?? []).flatMap((a) => idsOf(pairFor(a.callee)!, a));
-  if (!args.length || args.some((a) => known.some((k) => a === k || a.includes(k) || k.includes(a)))) return -1;
+  // Whole-identifier containment: `init_net.proc_net` does not name a handle called `e`.
+  const names = (a: string, k: string) => a === k || new RegExp(`(^|\\W)${k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|\\W)`).test(a);
+  if (!args.length || args.some((a) => known.some((k) => names(a, k) || names(k, a)))) return -1;
   const same = held.filter((h) => h.pair.release.includes(rel.callee));
   return same.length === 1 ? held.indexOf(same[0]!) : -1;
 }
@@ -119,7 +121,12 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx): void {
     if (isRelease(c.callee)) {
       let i = releasedIndex(st.held, c);
       if (i < 0) i = renamedReleaseIndex(st.held, c, ctx);
-      if (i >= 0) st.held.splice(i, 1);
+      if (i >= 0) {
+        const h = st.held[i]!;
+        // One release undoes every step taken on the same object (`platform_device_alloc(p)` +
+        // `platform_device_add(p)`, both undone by `platform_device_unregister(p)`).
+        st.held = st.held.filter((x, j) => j !== i && !(h.id && x.id === h.id && x.pair.release.includes(c.callee)));
+      }
     }
     for (const rel of ctx.helperReleases.get(c.callee) ?? []) {
       const i = releasedIndex(st.held, rel, true);
