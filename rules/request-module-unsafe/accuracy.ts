@@ -7,7 +7,7 @@
 // a table, numeric or CAP_SYS_MODULE-guarded, and edits near requests already in 6.12.
 import type { AccuracyCase } from '../../src/engine/accuracy.js';
 
-export const cases: AccuracyCase[] = [
+const corpus: AccuracyCase[] = [
   // ---------------------------------------------------------------- must flag
   {
     name: 'dev_load as before 8909c9ad8ff0 (CVE-2011-1019)',
@@ -203,3 +203,8 @@ export const cases: AccuracyCase[] = [
     expect: 'clean',
   },
 ];
+
+// Each case indexes its own file only: the rule's questions (callers of a static helper, the
+// file's init and async functions) are answered there, and a caller of an exported function that
+// the index does not see leaves the verdict unchanged (the name still comes from a caller).
+export const cases: AccuracyCase[] = corpus.map((c) => ({ indexPaths: [c.file], ...c }));

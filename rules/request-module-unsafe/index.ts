@@ -58,7 +58,7 @@ function initContext(facts: FileFacts): Map<string, string> {
 }
 
 interface CallerVerdict {
-  /** Every visible caller passes a fixed name. */
+  /** The function is static and every caller passes a fixed name. */
   allConstant: boolean;
   user?: string;
   evidence: string[];
@@ -77,7 +77,9 @@ function callers(fn: FunctionFacts, index: number, path: string, facts: FileFact
       for (const c of caller?.calls ?? []) if (c.callee === fn.name) sites.push({ caller: caller!, file: ref.file, facts: ff, call: c, local: ref.file === path });
     }
   }
-  const v: CallerVerdict = { allConstant: sites.length > 0, evidence: [] };
+  // Only a static function's callers are all known (its own file). For others the index shows
+  // some callers at best: they can prove a userspace source, never that every name is fixed.
+  const v: CallerVerdict = { allConstant: fn.isStatic && sites.length > 0, evidence: [] };
   for (const s of sites) {
     const args = s.local ? argsOf(s.call) : s.call.args;
     const arg = args[index];
