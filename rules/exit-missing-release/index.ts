@@ -146,6 +146,13 @@ export default createRule({
         });
       }
     }
-    return out;
+    // One finding per identity: a helper called twice on the path yields the same acquire twice.
+    const keys = new Set<string>();
+    return out.filter((f) => {
+      const k = `${f.function ?? ''}\0${f.key}`;
+      if (keys.has(k)) return false;
+      keys.add(k);
+      return true;
+    });
   },
 });

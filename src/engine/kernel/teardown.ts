@@ -162,6 +162,13 @@ function handedOver(fn: FunctionFacts, name: string, ids: string[], locals: Set<
   return flatten(fn.body).some((s) => s.k === 'return' && s.expr !== null && within(resourceIdentity(s.expr), name));
 }
 
+/** Does the function return this call's result (directly, or through the variable it landed in)? */
+function returnsHandle(fn: FunctionFacts, call: CallSite, ids: string[]): boolean {
+  return flatten(fn.body).some(
+    (st) => st.k === 'return' && (st.calls.some((c) => c.line === call.line && c.callee === call.callee) || (st.expr !== null && ids.includes(resourceIdentity(st.expr)))),
+  );
+}
+
 /** Acquires of the init path (init function and init-only helpers, two levels) that init keeps. */
 export function keptByInit(facts: FileFacts, init: FunctionFacts, disabled: Set<number> = new Set()): Kept[] {
   const scope = new Set(initScope(facts).map((f) => f.name));
@@ -173,6 +180,9 @@ export function keptByInit(facts: FileFacts, init: FunctionFacts, disabled: Set<
     if (!pair || pc.onFailure || SELF_ENDING.has(pair.acquire) || disabled.has(pc.call.line)) return;
     const fn = byName.get(pc.fn);
     const ids = withAliases(fn, identityOf(pair, pc.call), pc.call.line);
+    // A helper that returns what it created hands it to its caller (`c = zfcp_cache_hw_align()`),
+    // where the name it is kept under is not visible here: stay silent.
+    if (fn && pc.fn !== init.name && pair.kind !== 'status' && returnsHandle(fn, pc.call, ids)) return;
     // Ownership handed to a later registration (alloc_netdev() then register_netdev()).
     const takers = HANDED_TO[pair.acquire];
     if (takers && path.slice(pos + 1).some((x) => takers.includes(x.call.callee) && x.call.args.some((a) => ids.includes(resourceIdentity(a))))) return;
