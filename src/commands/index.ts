@@ -1,6 +1,6 @@
 // `modreview index --tree DIR [--db FILE] [--workers N] [--path P]...`: build or refresh the tree
-// index (SQLite cache) the cross-file rules query. A progress bar on a TTY, quiet otherwise;
-// always one summary line.
+// index (SQLite cache) the cross-file rules query (what it reads and parses: docs/INDEX.md). A
+// progress bar on a TTY, quiet otherwise; always one summary line.
 import { statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { CommandRegistrar } from '../cli.js';
@@ -10,11 +10,12 @@ import { progressReporter } from './progress.js';
 import { defaultStorePath, openStore } from '../store/db.js';
 
 export function summaryLine(s: IndexStats): string {
+  const detail = [s.partial ? `${s.partial} in part` : '', s.closure ? `${s.closure} by closure` : ''].filter(Boolean).join(', ');
   return (
-    `indexed ${s.tree}: ${s.seen} files seen, ${s.parsed} parsed` +
+    `indexed ${s.tree}: ${s.seen} files seen, ${s.lexed} read, ${s.parsed} parsed` +
+    (detail ? ` (${detail})` : '') +
     (s.reused ? `, ${s.reused} reused` : '') +
-    (s.closure ? ` (${s.closure} by closure)` : '') +
-    `, ${s.unchanged} skipped unchanged, ${s.filtered} filtered out` +
+    `, ${s.unchanged} skipped unchanged, ${s.filtered} never parsed` +
     (s.removed ? `, ${s.removed} removed` : '') +
     `, ${s.problems.length} problems, ${s.seconds.toFixed(1)} s`
   );
@@ -34,8 +35,9 @@ export const register: CommandRegistrar = (program: Command) => {
     .option('--db <file>', 'SQLite store', defaultStorePath())
     .addOption(new Option('--workers <n>', 'parse workers (default: one per core)').argParser(positiveInt))
     .option('--path <path...>', 'index only these files or directories of the tree')
+    .option('--full-selection', 'recompute the selection of functions to parse over the whole tree')
     .option('--verbose', 'list files that could not be indexed')
-    .action(async (o: { tree: string; db: string; workers?: number; path?: string[]; verbose?: boolean }) => {
+    .action(async (o: { tree: string; db: string; workers?: number; path?: string[]; verbose?: boolean; fullSelection?: boolean }) => {
       try {
         if (!statSync(o.tree).isDirectory()) throw new Error();
       } catch {
@@ -44,7 +46,7 @@ export const register: CommandRegistrar = (program: Command) => {
       const db = openStore(o.db);
       const progress = progressReporter();
       try {
-        const stats = await buildIndex(o.tree, { db, workers: o.workers, paths: o.path, onProgress: progress.onProgress });
+        const stats = await buildIndex(o.tree, { db, workers: o.workers, paths: o.path, onProgress: progress.onProgress, fullSelection: o.fullSelection });
         progress.stop();
         process.stdout.write(`${summaryLine(stats)}\n`);
         if (o.verbose) for (const p of stats.problems) process.stdout.write(`  ${p.path}: ${p.problem}\n`);

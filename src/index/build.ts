@@ -1,30 +1,33 @@
-// Build (or refresh) the tree index of a kernel tree into the SQLite store.
+// Build (or refresh) the tree index of a kernel tree into the SQLite store. See docs/INDEX.md.
 //
 //   walk .c files ─ stat unchanged? ─ yes → skip (not even read)
 //                      │ no
 //                      ▼
-//   worker: read, git blob id ─ same blob? → touch (new stat only)
-//           invalid UTF-8 / unreadable → problem (reported, skipped)
-//           lexical filter (filter.ts) ─ no → `seen` row with candidate definitions
-//           same blob parsed before (any path/tree)? → reuse its facts
-//           else extractFacts → rows + deflated facts
-//                      ▼
-//   main: batches of files, each batch ONE transaction (a kill mid-batch keeps the old state)
-//                      ▼
-//   closure rounds: names reachable from init functions through propagation edges, defined
-//   (non-static) by a file the filter left out → parse those files too, until a fixpoint.
+//   1. lex (workers): read, git blob id ─ same blob? → touch (new stat only)
+//        invalid UTF-8 / unreadable → problem (reported, skipped)
+//        lexical pass (lexical.ts) → functions, calls, entries, lifecycle reach: `lexed`, pending
+//                      ▼   batches of files, each batch ONE transaction
+//   2. select (main): which functions need tree-sitter (select.ts), from the lexical rows only;
+//        full over the tree on a fresh index, incremental over the pending files otherwise
+//                      ▼   one transaction (selection + pending flags)
+//   3. parse (workers): files whose stored selection differs from the wanted one: the selected
+//        functions only (reducedSource), or the whole file for module-notifier files
+//                      ▼   batches, each ONE transaction
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { FileFacts } from '../c/types.js';
 import type { DB } from '../store/db.js';
-import { IndexCache, INDEX_ROWS_VERSION, type FileState, type FileWrite } from '../store/index-cache.js';
+import { dropBulkIndexes, ensureBulkIndexes, IndexCache, INDEX_ROWS_VERSION, selectionKey, type FileState, type FileWrite } from '../store/index-cache.js';
 import { DEFAULT_SKIP_DIRS } from './filter.js';
-import type { WorkerData, WorkerResult, WorkerTask } from './protocol.js';
+import { Pool } from './pool.js';
+import type { ParseTask, WorkerData, WorkerResult, WorkerTask } from './protocol.js';
+import { computeSelection, DbSelectionSource, loadSelectionSource } from './select.js';
 
 export interface IndexProgress {
+  /** `scan`: the lexical pass over changed files; `closure`: parsing what the selection picked. */
   phase: 'scan' | 'closure';
-  /** Files answered by the workers in this phase (the stat-unchanged ones are counted at once). */
+  /** Files answered in this phase. */
   done: number;
   total: number;
   parsed: number;
@@ -42,31 +45,48 @@ export interface BuildOptions {
   skipDirs?: string[];
   /** Module exporting `extractFacts` (and `FACTS_VERSION`); default src/c/facts. */
   factsModule?: string;
-  /** Files per write transaction (default 100). */
+  /** Files per write transaction (default 200). */
   batchSize?: number;
+  /** Recompute the selection over the whole tree even when an incremental step would do. */
+  fullSelection?: boolean;
 }
 
 export interface IndexStats {
   tree: string;
   /** `.c` files walked. */
   seen: number;
-  /** Files parsed by tree-sitter in this run (stage 1 and closure). */
+  /** Files read by the lexical pass in this run. */
+  lexed: number;
+  /** Files given to tree-sitter in this run (whole or the selected functions). */
   parsed: number;
+  /** Of `parsed`: only some functions were parsed (the others are lexical rows). */
+  partial: number;
   /** Files whose facts were taken from an identical blob already indexed (no parse). */
   reused: number;
-  /** Files skipped because their stat or blob id and the extractor version did not change. */
+  /** Files skipped because their stat or blob id and the index version did not change. */
   unchanged: number;
-  /** Files read and left out by the lexical filter in this run. */
+  /** Walked files with nothing selected: lexical rows only, never parsed. */
   filtered: number;
-  /** Files parsed by the closure step (included in `parsed`/`reused`). */
+  /** Files parsed in this run only because they define closure functions (no module entry). */
   closure: number;
+  /** Breadth-first levels of the closure beyond its roots in this run's selection step. */
   closureRounds: number;
+  /** `full`, `incremental` or `none`: how the selection step ran. */
+  selection: 'full' | 'incremental' | 'none';
   /** Rows of files that disappeared from the walked scope. */
   removed: number;
   problems: { path: string; problem: string }[];
-  /** Facts stored for the files (re)indexed in this run: JSON bytes and deflated bytes. */
+  /** Bytes of source text given to tree-sitter in this run. */
+  parsedBytes: number;
+  /** Facts stored for the files parsed in this run: JSON bytes and deflated bytes. */
   factsRawBytes: number;
   factsBytes: number;
+  /** Seconds the builder's thread spent writing batches to SQLite. */
+  writeSeconds: number;
+  /** Wall seconds of the walk, the lexical pass, the selection step and the parse. */
+  phases: { walk: number; lex: number; select: number; parse: number };
+  /** CPU seconds (all threads of the process) of the same phases. */
+  cpu: { walk: number; lex: number; select: number; parse: number };
   seconds: number;
 }
 
@@ -77,15 +97,20 @@ function defaultFactsModule(): string {
   return new URL(IS_TS ? '../c/facts.ts' : '../c/facts.js', here).href;
 }
 
-/** The facts version an index written now carries: extractor version + row-derivation version. */
+/** The index version a build writes now: extractor version + row-derivation version. */
 export async function indexVersion(factsModule = defaultFactsModule()): Promise<string> {
   const m = (await import(factsModule)) as { FACTS_VERSION?: number | string };
   return `${m.FACTS_VERSION ?? 0}.${INDEX_ROWS_VERSION}`;
 }
 
+/** Up to this many tasks run in the builder's own thread: starting workers costs more. */
+const INLINE_MAX = 12;
+/** More pending files than this: the selection is recomputed over the whole tree. */
+const FULL_SELECTION_OVER = 3000;
+
 // ------------------------------------------------------------------------------------- walking
 
-interface WalkedFile {
+export interface WalkedFile {
   rel: string;
   abs: string;
   size: number;
@@ -97,7 +122,11 @@ function toRel(root: string, abs: string): string {
   return sep === '/' ? r : r.split(sep).join('/');
 }
 
-function walk(root: string, paths: string[] | undefined, skipDirs: string[]): { files: WalkedFile[]; scope: (rel: string) => boolean } {
+export function walk(
+  root: string,
+  paths: string[] | undefined,
+  skipDirs: string[],
+): { files: WalkedFile[]; scope: (rel: string) => boolean; prefixes?: string[] } {
   const files: WalkedFile[] = [];
   const skip = new Set(skipDirs);
   const visit = (abs: string, top: boolean) => {
@@ -134,6 +163,8 @@ function walk(root: string, paths: string[] | undefined, skipDirs: string[]): { 
   for (const p of paths) {
     const abs = join(root, p);
     const rel = toRel(root, abs);
+    // Only paths inside the tree.
+    if (rel.startsWith('..')) continue;
     let st;
     try {
       st = statSync(abs);
@@ -152,302 +183,283 @@ function walk(root: string, paths: string[] | undefined, skipDirs: string[]): { 
   return {
     files: [...uniq.values()],
     scope: (rel) => prefixes.some((p) => p === '' || rel === p || (p.endsWith('/') && rel.startsWith(p))),
+    prefixes,
   };
-}
-
-// ---------------------------------------------------------------------------------- the workers
-
-class Pool {
-  private readonly workers: { w: Worker; inflight: Map<number, WorkerTask>; ready: Promise<void> }[] = [];
-  private queue: WorkerTask[] = [];
-  private onResult: (t: WorkerTask, r: WorkerResult) => void = () => {};
-  private remaining = 0;
-  private finish: (() => void) | undefined;
-  private fail: ((e: Error) => void) | undefined;
-  private static readonly DEPTH = 2;
-
-  constructor(
-    private readonly size: number,
-    private readonly data: WorkerData,
-  ) {
-    for (let i = 0; i < size; i++) this.spawn();
-  }
-
-  private spawn(): void {
-    const url = new URL(IS_TS ? './worker.ts' : './worker.js', here);
-    // Under vitest/tsx the worker is TypeScript and needs tsx in its thread. On Node 20
-    // `execArgv: ['--import', 'tsx']` does not apply to a worker's entry module (it fails with
-    // ERR_UNKNOWN_FILE_EXTENSION), so a tiny eval'd bootstrap registers tsx's ESM hooks in the
-    // thread, then imports the worker. (V8 flags such as --expose-gc are refused in a worker's
-    // execArgv too; the worker enables gc itself, see worker.ts.)
-    const w = IS_TS
-      ? new Worker(
-          `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`,
-          { eval: true, workerData: this.data },
-        )
-      : new Worker(url, { workerData: this.data });
-    const slot = { w, inflight: new Map<number, WorkerTask>(), ready: Promise.resolve() };
-    let resolveReady!: () => void;
-    let rejectReady!: (e: Error) => void;
-    slot.ready = new Promise<void>((res, rej) => {
-      resolveReady = res;
-      rejectReady = rej;
-    });
-    let isReady = false;
-    w.on('message', (m: WorkerResult | { kind: 'ready' }) => {
-      if (m.kind === 'ready') {
-        isReady = true;
-        resolveReady();
-        this.pump();
-        return;
-      }
-      const t = slot.inflight.get(m.id);
-      slot.inflight.delete(m.id);
-      if (t) this.deliver(t, m);
-      this.pump();
-    });
-    const crashed = (err: Error) => {
-      const i = this.workers.indexOf(slot);
-      if (i < 0) return;
-      this.workers.splice(i, 1);
-      if (!isReady) {
-        // The worker could not even start (module load failure): not a per-file problem.
-        rejectReady(err);
-        this.fail?.(err);
-        return;
-      }
-      // Its in-flight files are reported, never retried: they may be what crashed it.
-      for (const t of slot.inflight.values()) this.deliver(t, { kind: 'problem', id: t.id, hash: null, problem: `worker crashed: ${err.message}` });
-      slot.inflight.clear();
-      this.spawn();
-      this.pump();
-    };
-    w.on('error', crashed);
-    w.on('exit', (code) => crashed(new Error(`worker exited with code ${code}`)));
-    this.workers.push(slot);
-  }
-
-  private deliver(t: WorkerTask, r: WorkerResult): void {
-    this.onResult(t, r);
-    this.remaining--;
-    if (this.remaining === 0) this.finish?.();
-  }
-
-  private pump(): void {
-    for (const s of this.workers) {
-      while (s.inflight.size < Pool.DEPTH && this.queue.length > 0) {
-        const t = this.queue.pop()!;
-        s.inflight.set(t.id, t);
-        s.w.postMessage(t);
-      }
-    }
-  }
-
-  /** Run tasks; resolves when every task has a result. */
-  run(tasks: WorkerTask[], onResult: (t: WorkerTask, r: WorkerResult) => void): Promise<void> {
-    if (tasks.length === 0) return Promise.resolve();
-    this.onResult = onResult;
-    this.remaining = tasks.length;
-    // Tasks come sorted by size; popping from the end starts the biggest files first, so a long
-    // file started last does not leave the other workers idle at the end.
-    this.queue = tasks.slice();
-    return new Promise<void>((resolve, reject) => {
-      this.finish = resolve;
-      this.fail = reject;
-      this.pump();
-    });
-  }
-
-  async close(): Promise<void> {
-    const ws = this.workers.splice(0);
-    await Promise.all(ws.map((s) => s.w.terminate()));
-  }
 }
 
 // ------------------------------------------------------------------------------------- building
 
-/** Names reachable from init functions through propagation edges (by name: a superset). */
-function reachableFromInits(cache: IndexCache): Set<string> {
-  const down = new Map<string, string[]>();
-  for (const { caller, callee } of cache.propagationPairs()) {
-    let l = down.get(caller);
-    if (!l) down.set(caller, (l = []));
-    l.push(callee);
-  }
-  const seen = new Set<string>(cache.initFunctionNames());
-  const stack = [...seen];
-  while (stack.length > 0) {
-    for (const c of down.get(stack.pop()!) ?? []) {
-      if (!seen.has(c)) {
-        seen.add(c);
-        stack.push(c);
+/** Runs tasks in workers, or in this thread when there are few of them. */
+class Runner {
+  private pool: Pool | undefined;
+  private inline: { lex: typeof import('./tasks.js').runLex; parse: import('./tasks.js').ParseRunner } | undefined;
+
+  constructor(
+    private readonly nWorkers: number,
+    private readonly data: WorkerData,
+  ) {}
+
+  async run(tasks: WorkerTask[], onResult: (t: WorkerTask, r: WorkerResult) => void): Promise<void> {
+    if (!tasks.length) return;
+    if (!this.pool && tasks.length <= INLINE_MAX) {
+      if (!this.inline) {
+        const [{ runLex, ParseRunner }, { extractFacts }] = await Promise.all([
+          import('./tasks.js'),
+          import(this.data.factsModule) as Promise<{ extractFacts: (p: string, s: string) => FileFacts }>,
+        ]);
+        this.inline = { lex: runLex, parse: new ParseRunner(extractFacts, this.data) };
       }
+      for (const t of tasks) onResult(t, t.kind === 'lex' ? this.inline.lex(t) : this.inline.parse.run(t));
+      return;
     }
+    this.pool ??= new Pool(Math.max(1, Math.min(this.nWorkers, tasks.length)), this.data);
+    await this.pool.run(tasks, onResult);
   }
-  return seen;
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
 }
 
-export async function buildIndex(tree: string, opts: BuildOptions): Promise<IndexStats> {
-  const t0 = performance.now();
-  const root = realpathSync(tree);
-  const factsModule = opts.factsModule ?? defaultFactsModule();
-  const version = await indexVersion(factsModule);
-  const cache = new IndexCache(opts.db, root, version);
-  const batchSize = opts.batchSize ?? 100;
-  const stats: IndexStats = {
-    tree: root,
+function emptyStats(tree: string): IndexStats {
+  return {
+    tree,
     seen: 0,
+    lexed: 0,
     parsed: 0,
+    partial: 0,
     reused: 0,
     unchanged: 0,
     filtered: 0,
     closure: 0,
     closureRounds: 0,
+    selection: 'none',
     removed: 0,
     problems: [],
+    parsedBytes: 0,
     factsRawBytes: 0,
     factsBytes: 0,
+    writeSeconds: 0,
+    phases: { walk: 0, lex: 0, select: 0, parse: 0 },
+    cpu: { walk: 0, lex: 0, select: 0, parse: 0 },
     seconds: 0,
   };
+}
 
-  const states = cache.fileStates();
-  const { files, scope } = walk(root, opts.paths, opts.skipDirs ?? DEFAULT_SKIP_DIRS);
+const asBuffer = (u8: Uint8Array) => (Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
+
+export async function buildIndex(tree: string, opts: BuildOptions): Promise<IndexStats> {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const root = realpathSync(tree);
+  const factsModule = opts.factsModule ?? defaultFactsModule();
+  const version = await indexVersion(factsModule);
+  const cache = new IndexCache(opts.db, root, version);
+  const batchSize = opts.batchSize ?? 200;
+  const stats = emptyStats(root);
+
+  const wasClean = cache.isClean();
+  const { files, scope, prefixes } = walk(root, opts.paths, opts.skipDirs ?? DEFAULT_SKIP_DIRS);
+  const states = cache.fileStates(prefixes);
   stats.seen = files.length;
+  let tPhase = t0;
+  let cPhase = cpu0;
+  const phase = (k: keyof IndexStats['phases']) => {
+    const now = performance.now();
+    const c = process.cpuUsage();
+    stats.phases[k] = (now - tPhase) / 1000;
+    stats.cpu[k] = (c.user + c.system - cPhase.user - cPhase.system) / 1e6;
+    tPhase = now;
+    cPhase = c;
+  };
 
   // Files gone from the walked scope lose their rows.
   const present = new Set(files.map((f) => f.rel));
   const gone = [...states.values()].filter((s) => scope(s.path) && !present.has(s.path)).map((s) => s.id);
-  if (gone.length > 0) cache.removeFiles(gone);
+  if (gone.length > 0) {
+    cache.setClean(false);
+    cache.removeFiles(gone);
+  }
   stats.removed = gone.length;
 
-  const byId = new Map<number, WalkedFile>();
-  const tasks: WorkerTask[] = [];
-  files.sort((a, b) => a.size - b.size);
-  for (const f of files) {
-    const s: FileState | undefined = states.get(f.rel);
-    const sameVersion = s !== undefined && s.version === version;
-    if (sameVersion && s.size === f.size && s.mtime === f.mtime) {
-      stats.unchanged++;
-      if (s.problem) stats.problems.push({ path: f.rel, problem: s.problem });
-      continue;
-    }
-    const id = tasks.length;
-    byId.set(id, f);
-    tasks.push({
-      id,
-      abs: f.abs,
-      rel: f.rel,
-      knownHash: sameVersion && !s.problem ? s.hash : null,
-      // A file the closure pulled in stays in: parse it again when it changes.
-      force: sameVersion && s.indexed === 1 && s.reason === 'closure' ? 'closure' : undefined,
-    });
-  }
-
+  phase('walk');
   const dbPath = opts.db.name;
-  const nWorkers = Math.max(1, Math.min(opts.workers ?? availableParallelism(), Math.max(1, tasks.length)));
-  let pool: Pool | undefined;
-  const getPool = () => (pool ??= new Pool(nWorkers, { factsModule, version, dbPath: dbPath === ':memory:' ? undefined : dbPath }));
+  const runner = new Runner(opts.workers ?? availableParallelism(), { factsModule, version, dbPath: dbPath === ':memory:' ? undefined : dbPath });
 
   let pending: FileWrite[] = [];
   let pendingRows = 0;
+  // A first build of this tree bulk-loads: the big tables' indexes are built once at the end of
+  // the lexical pass (see index-cache.ts).
+  let fresh = !prefixes && states.size === 0 && files.length > 2000;
+  if (fresh) dropBulkIndexes(opts.db);
   const flush = () => {
     if (pending.length === 0) return;
-    cache.writeBatch(pending);
+    const tw = performance.now();
+    cache.writeBatch(pending, fresh);
+    stats.writeSeconds += (performance.now() - tw) / 1000;
     pending = [];
     pendingRows = 0;
   };
   const push = (w: FileWrite, rows: number) => {
     pending.push(w);
     pendingRows += rows;
-    if (pending.length >= batchSize || pendingRows >= 200_000) flush();
-  };
-
-  const filteredNow = new Set<string>();
-  const handle = (file: WalkedFile, r: WorkerResult, phase: 'scan' | 'closure') => {
-    const base = { path: file.rel, size: file.size, mtime: file.mtime };
-    switch (r.kind) {
-      case 'unchanged':
-        stats.unchanged++;
-        push({ kind: 'touch', ...base }, 1);
-        break;
-      case 'problem':
-        stats.problems.push({ path: file.rel, problem: r.problem });
-        // Recorded with an empty hash so the next run looks at it again only if it changes.
-        push({ kind: 'seen', ...base, hash: r.hash, defs: '', problem: r.problem }, 1);
-        break;
-      case 'seen':
-        filteredNow.add(file.rel);
-        push({ kind: 'seen', ...base, hash: r.hash, defs: r.defs }, 1);
-        break;
-      case 'indexed': {
-        if (r.reused) stats.reused++;
-        else stats.parsed++;
-        if (phase === 'closure' || r.reason === 'closure') stats.closure++;
-        filteredNow.delete(file.rel);
-        // Structured clone turns a Buffer into a plain Uint8Array.
-        const u8 = r.z as Uint8Array;
-        const z = Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
-        stats.factsRawBytes += r.raw;
-        stats.factsBytes += z.length;
-        const n = r.rows.functions.length + r.rows.calls.length + r.rows.props.length + r.rows.errno.length + r.rows.structs.length;
-        push({ kind: 'indexed', ...base, hash: r.hash, reason: r.reason, rows: r.rows, z, raw: r.raw }, n);
-        break;
-      }
-    }
+    if (pending.length >= batchSize || pendingRows >= 100_000) flush();
   };
 
   try {
+    // 1. The lexical pass over new and changed files.
+    const byId = new Map<number, WalkedFile>();
+    const lexTasks: WorkerTask[] = [];
+    files.sort((a, b) => a.size - b.size);
+    for (const f of files) {
+      const s: FileState | undefined = states.get(f.rel);
+      const sameVersion = s !== undefined && s.version === version;
+      if (sameVersion && s.size === f.size && s.mtime === f.mtime) {
+        stats.unchanged++;
+        if (s.problem) stats.problems.push({ path: f.rel, problem: s.problem });
+        continue;
+      }
+      const id = lexTasks.length;
+      byId.set(id, f);
+      lexTasks.push({ kind: 'lex', id, abs: f.abs, rel: f.rel, knownHash: sameVersion && !s.problem ? s.hash : null });
+    }
+    if (lexTasks.length) cache.setClean(false);
+    const writtenPaths: string[] = [];
     let done = 0;
-    let parsedNow = 0;
-    const total = tasks.length;
-    opts.onProgress?.({ phase: 'scan', done: 0, total, parsed: 0 });
-    await getPool().run(tasks, (t, r) => {
-      handle(byId.get(t.id)!, r, 'scan');
+    opts.onProgress?.({ phase: 'scan', done: 0, total: lexTasks.length, parsed: 0 });
+    await runner.run(lexTasks, (t, r) => {
+      const f = byId.get(t.id)!;
+      const base = { path: f.rel, size: f.size, mtime: f.mtime };
+      if (r.kind === 'unchanged') {
+        stats.unchanged++;
+        push({ kind: 'touch', ...base }, 1);
+      } else if (r.kind === 'problem') {
+        stats.problems.push({ path: f.rel, problem: r.problem });
+        push({ kind: 'problem', ...base, hash: r.hash, problem: r.problem }, 1);
+        writtenPaths.push(f.rel);
+      } else if (r.kind === 'lexed') {
+        stats.lexed++;
+        push({ kind: 'lexed', ...base, hash: r.hash, rows: r.rows }, r.rows.functions.length + r.rows.calls.line.length);
+      }
       done++;
-      if (r.kind === 'indexed') parsedNow++;
-      opts.onProgress?.({ phase: 'scan', done, total, parsed: parsedNow });
+      opts.onProgress?.({ phase: 'scan', done, total: lexTasks.length, parsed: 0 });
     });
     flush();
-
-    // Closure rounds.
-    for (let round = 1; ; round++) {
-      const reach = reachableFromInits(cache);
-      const fresh = cache.fileStates();
-      const ctasks: WorkerTask[] = [];
-      const cById = new Map<number, WalkedFile>();
-      for (const s of fresh.values()) {
-        if (s.indexed || s.problem || !s.defs) continue;
-        if (!s.defs.split(' ').some((d) => reach.has(d))) continue;
-        const id = ctasks.length;
-        const f: WalkedFile = { rel: s.path, abs: join(root, s.path), size: s.size, mtime: s.mtime };
-        cById.set(id, f);
-        ctasks.push({ id, abs: f.abs, rel: f.rel, knownHash: null, force: 'closure' });
-      }
-      if (ctasks.length === 0) break;
-      ctasks.sort((a, b) => cById.get(a.id)!.size - cById.get(b.id)!.size);
-      stats.closureRounds = round;
-      let cdone = 0;
-      let cparsed = 0;
-      opts.onProgress?.({ phase: 'closure', done: 0, total: ctasks.length, parsed: 0, round });
-      await getPool().run(ctasks, (t, r) => {
-        const f = cById.get(t.id)!;
-        if (r.kind === 'indexed') cparsed++;
-        if (r.kind === 'unchanged') r = { kind: 'problem', id: r.id, hash: r.hash, problem: 'closure: unexpected unchanged' };
-        handle(f, r, 'closure');
-        cdone++;
-        opts.onProgress?.({ phase: 'closure', done: cdone, total: ctasks.length, parsed: cparsed, round });
-      });
-      flush();
+    if (fresh) {
+      ensureBulkIndexes(opts.db);
+      fresh = false;
     }
+    // Files that now have a problem (their old rows are gone): a parse check is not needed for
+    // them, but a lexed file is pending and so comes back through the selection step.
+    const written = new Set<number>();
+    if (writtenPaths.length) for (const s of cache.fileStates(writtenPaths).values()) written.add(s.id);
+    phase('lex');
+
+    // 2. The selection step.
+    const pendingIds = cache.pendingFiles();
+    let selFiles: number[] = [];
+    if (pendingIds.length) {
+      cache.setClean(false);
+      const full = opts.fullSelection || !cache.hasSelection() || pendingIds.length > FULL_SELECTION_OVER;
+      const all = full ? [...cache.fileStates().values()].map((s) => s.id) : pendingIds;
+      const r = computeSelection(full ? loadSelectionSource(opts.db, cache.treeId) : new DbSelectionSource(opts.db, cache.treeId), all);
+      cache.writeSelection(r.sel, r.wants, full ? { replace: true } : { replace: false, files: pendingIds });
+      stats.selection = full ? 'full' : 'incremental';
+      stats.closureRounds = r.rounds;
+      selFiles = full ? all : [...new Set([...pendingIds, ...r.sel.map((x) => x.file)])];
+    }
+    phase('select');
+
+    // 3. Parse the files whose stored rows were parsed with another selection: after a clean
+    // build, only those this run read or whose selection it changed; else (a build was cut short)
+    // every file of the tree.
+    const byFile = wasClean ? cache.fileStatesById(new Set([...selFiles, ...written])) : new Map([...cache.fileStates().values()].map((s) => [s.id, s]));
+    const wanted = wasClean ? cache.selectionOf(byFile.keys()) : cache.selection();
+    const fnsOf = opts.db.prepare('SELECT name, start, stop, exported FROM idx_functions WHERE file = ?');
+    const entriesOf = opts.db.prepare('SELECT kind, fn, macro, line, driver FROM idx_modentries WHERE file = ?').raw();
+    const known = (s: FileState, keep: string[]): NonNullable<ParseTask['known']> => {
+      const names = new Set(keep);
+      const fns = fnsOf.all(s.id) as { name: string; start: number; stop: number; exported: number }[];
+      return {
+        ranges: fns.filter((f) => names.has(f.name)).map((f) => [f.start, f.stop]),
+        entries: entriesOf.all(s.id) as [string, string, string, number, string | null][],
+        exports: fns.filter((f) => f.exported).map((f) => f.name),
+        modular: s.modular === 1,
+      };
+    };
+    const parseTasks: ParseTask[] = [];
+    const reasons = new Map<number, string | null>();
+    const pById = new Map<number, FileState>();
+    for (const s of byFile.values()) {
+      if (s.problem || !s.hash) continue;
+      const sel = wanted.get(s.id);
+      const keep: string[] | '*' = s.notifier ? '*' : [...(sel?.keys() ?? [])];
+      const key = selectionKey(keep);
+      if (key === s.selKey) continue;
+      const why = sel ? new Set(sel.values()) : new Set<string>();
+      reasons.set(s.id, s.notifier ? 'notifier' : why.has('init') ? 'module' : key ? 'closure' : null);
+      pById.set(s.id, s);
+      const task: ParseTask = { kind: 'parse', id: s.id, abs: join(root, s.path), rel: s.path, hash: s.hash, keep, selKey: key };
+      if (keep !== '*' && keep.length) task.known = known(s, keep);
+      parseTasks.push(task);
+    }
+    parseTasks.sort((a, b) => pById.get(a.id)!.size - pById.get(b.id)!.size);
+    let pdone = 0;
+    let pparsed = 0;
+    opts.onProgress?.({ phase: 'closure', done: 0, total: parseTasks.length, parsed: 0, round: 1 });
+    await runner.run(parseTasks, (t, r) => {
+      const s = pById.get(t.id)!;
+      const task = t as ParseTask;
+      if (r.kind === 'problem') {
+        stats.problems.push({ path: s.path, problem: r.problem });
+        push({ kind: 'problem', path: s.path, size: s.size, mtime: s.mtime, hash: null, problem: r.problem }, 1);
+      } else if (r.kind === 'stale') {
+        // Changed since the lexical pass: forget its stat so the next run reads it again.
+        push({ kind: 'touch', path: s.path, size: -1, mtime: -1 }, 1);
+      } else if (r.kind === 'parsed') {
+        const reason = reasons.get(t.id) ?? null;
+        if (r.facts) {
+          if (r.reused) stats.reused++;
+          else stats.parsed++;
+          if (!r.facts.complete) stats.partial++;
+          if (reason === 'closure') stats.closure++;
+          pparsed++;
+          stats.parsedBytes += r.parsedBytes;
+          stats.factsRawBytes += r.facts.raw;
+          stats.factsBytes += r.facts.z.byteLength;
+        }
+        push(
+          {
+            kind: 'parsed',
+            path: s.path,
+            hash: r.hash,
+            selKey: task.selKey,
+            parsedNames: r.parsedNames,
+            reason: r.facts ? reason : null,
+            calls: r.calls,
+            rows: r.rows,
+            extraFunctions: r.extraFunctions,
+            ...(r.facts ? { facts: { z: asBuffer(r.facts.z), raw: r.facts.raw, complete: r.facts.complete } } : {}),
+          },
+          r.calls.line.length + r.rows.props.length + r.rows.structs.length,
+        );
+      }
+      pdone++;
+      opts.onProgress?.({ phase: 'closure', done: pdone, total: parseTasks.length, parsed: pparsed, round: 1 });
+    });
+    flush();
+    cache.setClean(true);
+    stats.filtered = cache.countUnparsed(prefixes);
+    phase('parse');
   } finally {
     // Whatever was answered is kept (each batch is its own transaction).
     try {
       flush();
     } finally {
-      await pool?.close();
+      if (fresh) ensureBulkIndexes(opts.db);
+      await runner.close();
     }
   }
-  stats.filtered = filteredNow.size;
   stats.seconds = (performance.now() - t0) / 1000;
   return stats;
 }

@@ -111,18 +111,18 @@ export abstract class QueryBase implements IndexQuery, RowSource {
   callersOf(name: string, file?: string): CallerRef[] {
     const defs = this.fnRows(name);
     const target = file !== undefined ? (defs.find((d) => d.file === file) ?? { file, isStatic: false }) : undefined;
-    const props = this.propRows(name);
+    const masksOf = new Map<string, Set<string>>();
+    for (const p of this.propRows(name)) {
+      const k = `${p.file}\0${p.caller}`;
+      let m = masksOf.get(k);
+      if (!m) masksOf.set(k, (m = new Set()));
+      for (const x of p.masks) m.add(x);
+    }
     const out: CallerRef[] = [];
     for (const c of this.callRows(name).sort(byFileLine)) {
       if (target && !this.binds(c.file, name, target, defs)) continue;
-      const ps = props.filter((p) => p.caller === c.caller && p.file === c.file);
-      out.push({
-        caller: c.caller,
-        file: c.file,
-        line: c.line,
-        propagates: ps.length > 0,
-        masks: [...new Set(ps.flatMap((p) => p.masks))].sort(),
-      });
+      const m = masksOf.get(`${c.file}\0${c.caller}`);
+      out.push({ caller: c.caller, file: c.file, line: c.line, propagates: m !== undefined, masks: m ? [...m].sort() : [] });
     }
     return out;
   }
@@ -367,8 +367,10 @@ export class TreeIndex extends QueryBase {
     this.st = {
       fns: q(`SELECT x.name, f.path AS file, x.line, x.end_line AS endLine, x.static AS isStatic, x.section, x.exported
               FROM idx_functions x JOIN idx_files f ON f.id = x.file WHERE x.name = ? AND f.tree = ?`),
-      calls: q(`SELECT x.caller, x.callee, f.path AS file, x.line FROM idx_calls x JOIN idx_files f ON f.id = x.file
-                WHERE x.callee = ? AND f.tree = ?`),
+      pcalls: q(`SELECT x.caller, x.callee, f.path AS file, x.line FROM idx_pcalls x JOIN idx_files f ON f.id = x.file
+                 WHERE x.callee = ? AND f.tree = ?`),
+      lcalls: q(`SELECT f.path AS file, f.parsed, x.callers FROM idx_calls x JOIN idx_files f ON f.id = x.file
+                 WHERE x.callee = ? AND f.tree = ?`),
       props: q(`SELECT x.caller, x.callee, f.path AS file, x.line, x.masks FROM idx_props x JOIN idx_files f ON f.id = x.file
                 WHERE x.callee = ? AND f.tree = ?`),
       entries: q(`SELECT x.kind, x.fn, f.path AS file, x.line, x.macro, x.driver FROM idx_modentries x JOIN idx_files f ON f.id = x.file
@@ -377,8 +379,10 @@ export class TreeIndex extends QueryBase {
                        WHERE x.fn = ? AND f.tree = ?`),
       notifiers: q(`SELECT x.callback, f.path AS file, x.line FROM idx_notifiers x JOIN idx_files f ON f.id = x.file WHERE f.tree = ?`),
       errno: q(`SELECT x.fn, f.path AS file, x.code, x.line FROM idx_errno x JOIN idx_files f ON f.id = x.file WHERE x.fn = ? AND f.tree = ?`),
-      facts: q(`SELECT x.z FROM idx_facts x JOIN idx_files f ON f.id = x.file WHERE f.tree = ? AND f.path = ?`),
-      count: q(`SELECT count(*) AS n, sum(indexed) AS indexed FROM idx_files WHERE tree = ?`),
+      facts: q(`SELECT x.z, x.complete FROM idx_facts x JOIN idx_files f ON f.id = x.file WHERE f.tree = ? AND f.path = ?`),
+      count: q(`SELECT count(*) AS n, sum(sel_key != '') AS indexed FROM idx_files WHERE tree = ?`),
+      dataVersion: q('PRAGMA data_version').pluck(),
+      changes: q('SELECT total_changes()').pluck(),
     };
   }
 
@@ -395,8 +399,22 @@ export class TreeIndex extends QueryBase {
       exported: r.exported === 1,
     }));
   }
+  /**
+   * The extractor's call rows of parsed functions, and the lexical rows of every other caller
+   * (a parsed function's lexical rows are superseded by its precise ones).
+   */
   callRows(callee: string): EdgeRow[] {
-    return this.st.calls.all(callee, this.treeId) as EdgeRow[];
+    const out = this.st.pcalls.all(callee, this.treeId) as EdgeRow[];
+    for (const r of this.st.lcalls.all(callee, this.treeId) as { file: string; parsed: string; callers: string }[]) {
+      const parsed = r.parsed ? new Set(r.parsed.split(' ')) : undefined;
+      for (const site of r.callers.split(' ')) {
+        const at = site.lastIndexOf(':');
+        const caller = site.slice(0, at);
+        if (parsed?.has(caller)) continue;
+        out.push({ caller, callee, file: r.file, line: Number(site.slice(at + 1)) });
+      }
+    }
+    return out;
   }
   propRows(callee: string): PropRow[] {
     return (this.st.props.all(callee, this.treeId) as (EdgeRow & { masks: string })[]).map((r) => ({ ...r, masks: JSON.parse(r.masks) as string[] }));
@@ -404,8 +422,29 @@ export class TreeIndex extends QueryBase {
   private entryOut(rows: unknown[]): EntryRow[] {
     return (rows as (EntryRow & { driver: string | null })[]).map(({ driver, ...e }) => (driver ? { ...e, driver } : e));
   }
+  /**
+   * Every init (or exit) entry of the tree: asked once per chain search, so kept while the
+   * database has not changed (SQLite's data_version moves when another connection commits,
+   * total_changes() when this one does).
+   */
   entryRows(kind: 'init' | 'exit'): EntryRow[] {
-    return this.entryOut(this.st.entries.all(kind, this.treeId));
+    const gen = this.generation();
+    let c = this.entryCache.get(kind);
+    if (!c || c.gen !== gen) this.entryCache.set(kind, (c = { gen, rows: this.entryOut(this.st.entries.all(kind, this.treeId)) }));
+    return c.rows.slice();
+  }
+
+  override initFunctions(): { fn: string; file: string; line: number; macro: string }[] {
+    const gen = this.generation();
+    if (!this.initCache || this.initCache.gen !== gen) this.initCache = { gen, rows: super.initFunctions() };
+    return this.initCache.rows.slice();
+  }
+
+  private readonly entryCache = new Map<string, { gen: string; rows: EntryRow[] }>();
+  private initCache: { gen: string; rows: ReturnType<QueryBase['initFunctions']> } | undefined;
+
+  private generation(): string {
+    return `${this.st.dataVersion.get() as number}:${this.st.changes.get() as number}`;
   }
   entriesNamed(fn: string): EntryRow[] {
     return this.entryOut(this.st.entriesNamed.all(fn, this.treeId));
@@ -416,23 +455,48 @@ export class TreeIndex extends QueryBase {
   errnoRows(fn: string): ErrnoRow[] {
     return this.st.errno.all(fn, this.treeId) as ErrnoRow[];
   }
+  /**
+   * The facts the index holds for a file. For a file the build parsed only in part (see
+   * docs/INDEX.md) they hold the selected functions — every function on a module_init return
+   * chain, the init/exit functions and what their paths call — with the whole file's module
+   * entries and exports; `completeFacts` parses the whole file. A file the build never parsed
+   * is extracted on demand when the index was opened with an extractor.
+   */
   facts(path: string): FileFacts | undefined {
     if (this.factsCache.has(path)) return this.factsCache.get(path);
     let out: FileFacts | undefined;
     const r = this.st.facts.get(this.treeId, path) as { z: Buffer } | undefined;
     if (r) out = { ...decompressFacts(r.z), path };
-    else if (this.opts.extract) {
-      const abs = join(this.root, path);
-      if (existsSync(abs)) {
-        try {
-          out = this.opts.extract(path, readFileSync(abs, 'utf8'));
-        } catch {
-          out = undefined;
-        }
-      }
-    }
-    if (this.factsCache.size >= 64) this.factsCache.delete(this.factsCache.keys().next().value!);
-    this.factsCache.set(path, out);
+    else out = this.extractNow(path);
+    this.remember(this.factsCache, path, out);
     return out;
+  }
+
+  /** The facts of the whole file: stored when the build parsed all of it, else extracted now. */
+  completeFacts(path: string): FileFacts | undefined {
+    const r = this.st.facts.get(this.treeId, path) as { z: Buffer; complete: number } | undefined;
+    if (r?.complete === 1) return { ...decompressFacts(r.z), path };
+    if (this.completeCache.has(path)) return this.completeCache.get(path);
+    const out = this.extractNow(path);
+    this.remember(this.completeCache, path, out);
+    return out;
+  }
+
+  private readonly completeCache = new Map<string, FileFacts | undefined>();
+
+  private extractNow(path: string): FileFacts | undefined {
+    if (!this.opts.extract) return undefined;
+    const abs = join(this.root, path);
+    if (!existsSync(abs)) return undefined;
+    try {
+      return this.opts.extract(path, readFileSync(abs, 'utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private remember(cache: Map<string, FileFacts | undefined>, path: string, f: FileFacts | undefined): void {
+    if (cache.size >= 64) cache.delete(cache.keys().next().value!);
+    cache.set(path, f);
   }
 }

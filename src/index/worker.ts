@@ -1,17 +1,12 @@
-// Parse worker of the tree index: reads, hashes, pre-filters and parses one file per task and
-// answers with plain rows (no tree-sitter object crosses the thread boundary, and none outlives
-// its file: facts are extracted, the tree is dropped, and a minor GC runs every GC_EVERY files
-// so the native trees behind collected wrappers are actually freed; see kernel-tree.md).
-import { readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+// Worker thread of the tree index: runs lex and parse tasks (tasks.ts) one message at a time and
+// answers with plain rows. A minor GC runs every GC_EVERY parses, between messages, so the native
+// trees behind collected tree-sitter wrappers are actually freed (see kernel-tree.md).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import type { FileFacts } from '../c/types.js';
-import { compressFacts, decompressFacts, deriveRows } from '../store/index-cache.js';
-import { candidateDefs, lifecycleReason } from './filter.js';
-import type { WorkerData, WorkerResult, WorkerTask } from './protocol.js';
+import type { TaskModule, WorkerData, WorkerTask } from './protocol.js';
+import { ParseRunner, runLex } from './tasks.js';
 
 const GC_EVERY = 20;
 
@@ -32,70 +27,47 @@ function getGc(): ((opts?: { type: 'minor' | 'major' }) => void) | undefined {
 
 const data = workerData as WorkerData;
 const gc = getGc();
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const { extractFacts } = (await import(data.factsModule)) as { extractFacts: (p: string, s: string) => FileFacts };
-let reuseStmt: Database.Statement | undefined;
-if (data.dbPath && data.dbPath !== ':memory:') {
-  try {
-    const rdb = new Database(data.dbPath, { readonly: true, fileMustExist: true });
-    rdb.pragma('busy_timeout = 5000');
-    reuseStmt = rdb.prepare(
-      `SELECT x.z FROM idx_files f JOIN idx_facts x ON x.file = f.id WHERE f.hash = ? AND f.version = ? AND f.indexed = 1 LIMIT 1`,
-    );
-  } catch {
-    reuseStmt = undefined;
-  }
+let runner: Promise<ParseRunner> | undefined;
+let lastGc = 0;
+
+/** tree-sitter is loaded only by workers that get a parse task. */
+function parser(): Promise<ParseRunner> {
+  runner ??= (async () => {
+    const { extractFacts } = (await import(data.factsModule)) as { extractFacts: (p: string, s: string) => FileFacts };
+    return new ParseRunner(extractFacts, data);
+  })();
+  return runner;
 }
 
-let parsedSinceGc = 0;
-
-function blobId(buf: Buffer): string {
-  return createHash('sha1').update(`blob ${buf.length}\0`).update(buf).digest('hex');
+if (data.taskModule) {
+  // Another kind of task (scan): the module's runner answers each message; GC as for parses.
+  const m = (await import(data.taskModule)) as TaskModule;
+  const r = await m.createTaskRunner(data.taskData);
+  let n = 0;
+  parentPort!.on('message', (t: { id: number }) => {
+    let out: { id: number; kind: string };
+    try {
+      out = r.run(t);
+    } catch (e) {
+      out = { kind: 'problem', id: t.id, problem: `failed: ${e instanceof Error ? e.message : String(e)}` } as { id: number; kind: string };
+    }
+    parentPort!.postMessage(out);
+    if (++n % GC_EVERY === 0 && gc) gc({ type: 'minor' });
+  });
+} else {
+  parentPort!.on('message', (t: WorkerTask) => {
+    if (t.kind === 'lex') {
+      parentPort!.postMessage(runLex(t));
+      return;
+    }
+    void parser().then((r) => {
+      parentPort!.postMessage(r.run(t));
+      if (r.parses - lastGc >= GC_EVERY && gc) {
+        lastGc = r.parses;
+        // Between messages the tree wrappers of finished files are unreachable: collect them now.
+        gc({ type: 'minor' });
+      }
+    });
+  });
 }
-
-function run(t: WorkerTask): WorkerResult {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(t.abs);
-  } catch (e) {
-    return { kind: 'problem', id: t.id, hash: null, problem: `unreadable: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
-  }
-  const hash = blobId(buf);
-  if (t.knownHash === hash) return { kind: 'unchanged', id: t.id, hash };
-  let text: string;
-  try {
-    text = utf8.decode(buf);
-  } catch {
-    return { kind: 'problem', id: t.id, hash, problem: 'invalid UTF-8' };
-  }
-  const reason = t.force ?? lifecycleReason(text);
-  if (!reason) return { kind: 'seen', id: t.id, hash, defs: candidateDefs(text).join(' ') };
-
-  // Same blob already parsed under this extractor version (another path or tree): reuse.
-  const old = reuseStmt?.get(hash, data.version) as { z: Buffer } | undefined;
-  if (old) {
-    const facts = { ...decompressFacts(old.z), path: t.rel };
-    const { raw, z } = compressFacts(facts);
-    return { kind: 'indexed', id: t.id, hash, reason, rows: deriveRows(facts), z, raw, reused: true };
-  }
-  let facts: FileFacts;
-  try {
-    facts = extractFacts(t.rel, text);
-  } catch (e) {
-    return { kind: 'problem', id: t.id, hash, problem: `extractor failed: ${e instanceof Error ? e.message : String(e)}` };
-  }
-  parsedSinceGc++;
-  const { raw, z } = compressFacts(facts);
-  const rows = deriveRows(facts);
-  return { kind: 'indexed', id: t.id, hash, reason, rows, z, raw, reused: false };
-}
-
-parentPort!.on('message', (t: WorkerTask) => {
-  parentPort!.postMessage(run(t));
-  if (parsedSinceGc >= GC_EVERY && gc) {
-    parsedSinceGc = 0;
-    // Between messages the tree wrappers of finished files are unreachable: collect them now.
-    gc({ type: 'minor' });
-  }
-});
 parentPort!.postMessage({ kind: 'ready' });

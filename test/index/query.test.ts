@@ -1,19 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { FileFacts } from '../../src/c/types.js';
 import { openStore } from '../../src/store/db.js';
-import { compressFacts, deriveRows, IndexCache } from '../../src/store/index-cache.js';
+import { factsWrites, IndexCache, type FileWrite } from '../../src/store/index-cache.js';
 import { MemoryIndex, QueryBase, TreeIndex } from '../../src/index/query.js';
 import { exit, file, fn, init } from './facts-fixtures.js';
 
 function sqliteIndex(files: FileFacts[]): TreeIndex {
   const db = openStore(':memory:');
   const cache = new IndexCache(db, '/fake/tree', 'test');
-  cache.writeBatch(
-    files.map((f) => {
-      const { raw, z } = compressFacts(f);
-      return { kind: 'indexed' as const, path: f.path, size: 1, mtime: 1, hash: f.hash, reason: 'test', rows: deriveRows(f), z, raw };
-    }),
-  );
+  cache.writeBatch(files.flatMap((f) => factsWrites(f)));
   return new TreeIndex(db, '/fake/tree');
 }
 
@@ -195,21 +190,19 @@ describe('IndexCache', () => {
     const cache = new IndexCache(db, '/t', 'v1');
     const a1 = file('a.c', [fn({ name: 'a_one' })]);
     const b1 = file('b.c', [fn({ name: 'b_one' })]);
-    const w = (f: FileFacts) => {
-      const { raw, z } = compressFacts(f);
-      return { kind: 'indexed' as const, path: f.path, size: 1, mtime: 1, hash: f.hash, reason: 'test', rows: deriveRows(f), z, raw };
-    };
-    cache.writeBatch([w(a1), w(b1)]);
+    const w = (f: FileFacts) => factsWrites(f);
+    cache.writeBatch([...w(a1), ...w(b1)]);
     const a2 = w(file('a.c', [fn({ name: 'a_two' })]));
     const broken = w(file('b.c', [fn({ name: 'b_two' })]));
     // A NOT NULL violation on the second file aborts the whole batch.
-    broken.rows.functions.push([null as unknown as string, 1, 2, 0, null, 0, 0]);
-    expect(() => cache.writeBatch([a2, broken])).toThrow();
+    const lexed = broken[0] as Extract<FileWrite, { kind: 'lexed' }>;
+    lexed.rows.functions.push([null as unknown as string, 1, 2, 0, null, 0, '', 0, 0]);
+    expect(() => cache.writeBatch([...a2, ...broken])).toThrow();
     const ix = new TreeIndex(db, '/t');
     expect(ix.functionsNamed('a_one')).toHaveLength(1);
     expect(ix.functionsNamed('a_two')).toHaveLength(0);
     expect(ix.functionsNamed('b_one')).toHaveLength(1);
-    cache.writeBatch([a2]);
+    cache.writeBatch(a2);
     expect(ix.functionsNamed('a_one')).toHaveLength(0);
     expect(ix.functionsNamed('a_two')).toHaveLength(1);
     expect(db.prepare('SELECT count(*) AS n FROM idx_functions').get()).toEqual({ n: 2 });
