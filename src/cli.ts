@@ -11,6 +11,7 @@ async function registrars(): Promise<CommandRegistrar[]> {
     import('./commands/review.js'),
     import('./commands/rules.js'),
     import('./commands/index.js'),
+    import('./commands/scan.js'),
     import('./commands/github.js'),
     import('./commands/lore.js'),
     import('./commands/worker.js'),

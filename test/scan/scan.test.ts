@@ -1,0 +1,128 @@
+// `modreview scan` on real Linux 6.12 subsystems (the -EEXIST sites the seed series went after,
+// and the modules that call them), every rule, three formats; and on bad input: a directory that
+// is not a kernel tree, a file with invalid UTF-8, a missing path, unreadable files.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTaskRunner, runScan, type ScanCliOptions } from '../../src/commands/scan.js';
+import type { ScanJson } from '../../src/report/scan.js';
+import { kernelTree } from '../helpers/kernel.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'modreview-scan-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** The subsystems and the modules that register with them (module_init callers). */
+const SUBSYSTEMS = ['drivers/target', 'drivers/scsi/fcoe', 'drivers/scsi/bnx2fc', 'security/keys', 'net/dns_resolver'];
+
+async function scan(paths: string[], o: Partial<ScanCliOptions> & { tree: string }): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runScan(paths, { db: join(tmp, 'index.sqlite'), format: 'text', failOn: 'warning', index: true, ...o }, (s) => (out += s), (s) => (err += s));
+  return { code, out, err };
+}
+
+describe('modreview scan on Linux 6.12 subsystems', () => {
+  const tree = process.env.MODREVIEW_TEST_KERNEL ?? kernelTree();
+  let json: ScanJson;
+  let first: { code: number; out: string; err: string };
+
+  beforeAll(async () => {
+    first = await scan(SUBSYSTEMS, { tree, format: 'json', indexPath: SUBSYSTEMS });
+    json = JSON.parse(first.out) as ScanJson;
+  });
+
+  const eexist = () => json.rules.find((r) => r.rule === 'module-init-eexist')!;
+  const site = (file: string) => eexist().files.find((f) => f.file === file)?.findings ?? [];
+
+  it('finds transport_backend_register() in drivers/target/target_core_hba.c, with the module_init chains', () => {
+    expect(first.code).toBe(1);
+    const [f, ...more] = site('drivers/target/target_core_hba.c');
+    expect(more).toEqual([]);
+    expect(f).toMatchObject({ severity: 'error', function: 'transport_backend_register' });
+    expect(f!.evidence).toContain('fileio_module_init() (drivers/target/target_core_file.c) -> transport_backend_register() (drivers/target/target_core_hba.c) -> -EEXIST');
+    expect(f!.evidence).toContain('iblock_module_init() (drivers/target/target_core_iblock.c) -> transport_backend_register() (drivers/target/target_core_hba.c) -> -EEXIST');
+  });
+
+  it('finds fcoe_transport_attach() in drivers/scsi/fcoe/fcoe_transport.c, reached from fcoe and bnx2fc', () => {
+    const [f] = site('drivers/scsi/fcoe/fcoe_transport.c');
+    expect(f).toMatchObject({ severity: 'error', function: 'fcoe_transport_attach' });
+    expect(f!.evidence).toContain('fcoe_init() (drivers/scsi/fcoe/fcoe.c) -> fcoe_transport_attach() (drivers/scsi/fcoe/fcoe_transport.c) -> -EEXIST');
+    expect(f!.evidence).toContain('bnx2fc_mod_init() (drivers/scsi/bnx2fc/bnx2fc_fcoe.c) -> fcoe_transport_attach() (drivers/scsi/fcoe/fcoe_transport.c) -> -EEXIST');
+  });
+
+  it('finds register_key_type() in security/keys/key.c as a warning (its maintainer objected to the change)', () => {
+    const [f] = site('security/keys/key.c');
+    expect(f).toMatchObject({ severity: 'warning', function: 'register_key_type' });
+    expect(f!.evidence).toContain('init_dns_resolver() (net/dns_resolver/dns_key.c) -> register_key_type() (security/keys/key.c) -> -EEXIST');
+  });
+
+  it('groups by rule, then by file in path order; every finding of every rule names its file under the PATHs', () => {
+    const files = eexist().files.map((f) => f.file);
+    expect(files).toEqual([...files].sort());
+    for (const r of json.rules) for (const f of r.files) expect(SUBSYSTEMS.some((p) => f.file.startsWith(`${p}/`))).toBe(true);
+    expect(json.summary.scanned).toBeGreaterThan(30);
+    expect(json.problems).toEqual([]);
+  });
+
+  it('text groups under a rule header, one file section each; SARIF carries the same results', async () => {
+    const text = await scan(['drivers/scsi/fcoe', 'drivers/scsi/bnx2fc'], { tree, rules: ['module-init-eexist'], indexPath: SUBSYSTEMS });
+    expect(text.out).toMatch(/^=== module-init-eexist: 3 findings in 3 files/m);
+    expect(text.out).toContain('--- drivers/scsi/fcoe/fcoe_transport.c\nERROR: drivers/scsi/fcoe/fcoe_transport.c:');
+    expect(text.out).toContain('  evidence: fcoe_init() (drivers/scsi/fcoe/fcoe.c) -> fcoe_transport_attach() (drivers/scsi/fcoe/fcoe_transport.c) -> -EEXIST');
+    // The index was refreshed by the first scan: nothing is read again.
+    expect(text.err).toBe('');
+    const sarif = JSON.parse((await scan(['drivers/scsi/fcoe'], { tree, rules: ['module-init-eexist'], format: 'sarif', indexPath: SUBSYSTEMS })).out) as {
+      runs: { results: { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[];
+    };
+    const uris = sarif.runs[0]!.results.map((r) => `${r.ruleId} ${r.level} ${r.locations[0]!.physicalLocation.artifactLocation.uri}`);
+    expect(uris).toContain('module-init-eexist error drivers/scsi/fcoe/fcoe_transport.c');
+  });
+});
+
+describe('modreview scan on bad input', () => {
+  const dir = join(tmp, 'not-a-kernel');
+  beforeAll(() => {
+    mkdirSync(join(dir, 'drv'), { recursive: true });
+    writeFileSync(
+      join(dir, 'drv', 'good.c'),
+      `#include <linux/module.h>
+static int __init good_init(void)
+{
+\treturn -EEXIST;
+}
+module_init(good_init);
+MODULE_LICENSE("GPL");
+`,
+    );
+    writeFileSync(join(dir, 'drv', 'latin1.c'), Buffer.from('/* Jos\xe9 */\nstatic int __init x_init(void) { return 0; }\nmodule_init(x_init);\n', 'latin1'));
+    writeFileSync(join(dir, 'drv', 'plain.c'), 'int add(int a, int b)\n{\n\treturn a + b;\n}\n');
+  });
+
+  it('says the tree is not a kernel tree, reports the invalid UTF-8 file, and scans the rest', async () => {
+    const r = await scan([], { tree: dir, db: join(tmp, 'bad.sqlite') });
+    expect(r.err).toContain('does not look like a Linux kernel tree');
+    expect(r.err).toContain('drv/latin1.c: invalid UTF-8; skipped');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('ERROR: drv/good.c:4 in good_init(): good_init() is a module_init function and returns -EEXIST');
+    // plain.c names no module-lifecycle word: left out by the pre-filter.
+    expect(r.out).toMatch(/1 files scanned, 1 skipped, 1 not readable/);
+    expect(r.out).toContain('problem: drv/latin1.c: invalid UTF-8; skipped');
+  });
+
+  it('reports a PATH that is missing or outside the tree and carries on with the others', async () => {
+    const r = await scan(['drv/nope.c', '../elsewhere', 'drv/good.c'], { tree: dir, db: join(tmp, 'bad.sqlite') });
+    expect(r.err).toContain('drv/nope.c: no such file or directory in the tree; skipped');
+    expect(r.err).toContain('../elsewhere: not inside the tree');
+    expect(r.out).toContain('drv/good.c:4');
+    await expect(scan(['drv/nope.c'], { tree: dir, db: join(tmp, 'bad.sqlite') })).rejects.toThrow(/no PATH to scan/);
+    await expect(scan([], { tree: join(dir, 'drv', 'good.c') })).rejects.toThrow(/--tree: not a directory/);
+  });
+
+  it('a file that cannot be read is a problem of that file, not of the scan', async () => {
+    const runner = await createTaskRunner({ root: dir });
+    expect(runner.run({ id: 1, rel: 'drv/gone.c', abs: join(dir, 'drv', 'gone.c'), selected: false })).toEqual({ kind: 'problem', id: 1, problem: 'unreadable (ENOENT); skipped' });
+    expect(runner.run({ id: 2, rel: 'drv', abs: join(dir, 'drv'), selected: false })).toEqual({ kind: 'problem', id: 2, problem: 'unreadable (EISDIR); skipped' });
+    expect(runner.run({ id: 3, rel: 'drv/good.c', abs: join(dir, 'drv', 'good.c'), selected: false })).toMatchObject({ kind: 'scanned', id: 3 });
+  });
+});
