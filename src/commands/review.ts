@@ -11,7 +11,7 @@ import type { ReviewOptions } from '../engine/api.js';
 import { DEFAULT_TREE_CONFIG, parseTreeConfig, TREE_CONFIG_FILE, type TreeConfig } from '../engine/config.js';
 import { SEVERITY_RANK, type Finding, type FindingFilter, type IndexQuery, type Severity } from '../engine/types.js';
 import { readSubmission } from '../ingest/series.js';
-import { treeImages } from '../lore/tree.js';
+import { safeTreePath, treeImages } from '../lore/tree.js';
 import { defaultStorePath, openStore, type DB } from '../store/db.js';
 
 export type FailOn = Severity | 'never';
@@ -86,6 +86,13 @@ export function toolVersion(): string | undefined {
   }
 }
 
+/** --index-path entries must name something inside the tree (a typo would index nothing, silently). */
+function checkIndexPaths(tree: string, paths: readonly string[] | undefined): void {
+  for (const p of paths ?? []) {
+    if (!safeTreePath(tree, p)) throw new UsageError(`--index-path: not a file or directory inside ${tree}: ${p}`);
+  }
+}
+
 function checkTree(tree: string): string {
   try {
     if (!statSync(tree).isDirectory()) throw new Error();
@@ -136,6 +143,7 @@ export async function runReview(file: string, o: ReviewCliOptions, out: (s: stri
     if (tree) {
       options.images = treeImages(tree, submission.series.baseCommit);
       if (o.index) {
+        checkIndexPaths(tree, o.indexPath);
         db = openStore(o.db);
         const index = await openTreeIndex(db, tree, preNotes, o.indexPath);
         if (index) options.index = index;

@@ -88,19 +88,21 @@ describe('modreview review on bad input', () => {
     expect(j.skipped).toEqual([{ file: 'drivers/md/dm.o', reason: 'binary diff', patch: 1 }]);
   });
 
-  it('usage mistakes: missing file, a directory, an unknown format, an unknown rule id, a tree that is not there', async () => {
+  it('usage mistakes: missing file, a directory, an unknown format, an unknown rule id, a tree that is not there, an index path outside the tree', async () => {
     const patch = example('dm-log-comment.patch');
-    const [missing, isDir, format, rule, tree] = await Promise.all([
+    const [missing, isDir, format, rule, tree, indexPath] = await Promise.all([
       spawnCli(['review', join(dir, 'nope.patch')]),
       spawnCli(['review', dir]),
       spawnCli(['review', '--format', 'xml', patch]),
       spawnCli(['review', '--rules', 'nosuch-rule', patch]),
       spawnCli(['review', '--tree', join(dir, 'no-tree'), patch]),
+      spawnCli(['review', '--tree', dir, '--db', join(dir, 'index.sqlite'), '--index-path', 'drivers/nope', patch]),
     ]);
     expectOneLineError(missing!, /^modreview: cannot read .*nope\.patch: no such file$/);
     expectOneLineError(isDir!, /is a directory, not a patch, mail or mbox$/);
     expectOneLineError(format!, /argument 'xml' is invalid\. Allowed choices are text, json, sarif\.$/);
     expectOneLineError(rule!, /^modreview: unknown rule id 'nosuch-rule' \(see 'modreview rules'\)$/);
     expectOneLineError(tree!, /^modreview: --tree: not a directory: /);
+    expectOneLineError(indexPath!, /^modreview: --index-path: not a file or directory inside .*: drivers\/nope$/);
   });
 });
