@@ -23,6 +23,7 @@ export interface ScanFileResult {
 /** Run `rules` on one file. Findings carry patch 0 and `where: 'outside'` (no patch is involved). */
 export function scanFile(rules: readonly Rule[], input: ScanInput, index: IndexQuery | undefined): ScanFileResult {
   const notes: string[] = [];
+  // As the review does: the file's own facts replace the index's rows for it.
   const view = overlayIndex(index, [input.facts]);
   const sups = parseSuppressions(input.source);
   const seen = new Set<string>();

@@ -294,6 +294,11 @@ export class OverlayIndex extends QueryBase {
   private merge<T extends { file: string }>(a: T[], b: T[]): T[] {
     return a.filter((r) => !this.hidden.has(r.file)).concat(b);
   }
+  /** An overlay lives for one image of one file: the tree's init list is merged once. */
+  private initCache: ReturnType<QueryBase['initFunctions']> | undefined;
+  override initFunctions(): ReturnType<QueryBase['initFunctions']> {
+    return (this.initCache ??= super.initFunctions()).slice();
+  }
   fnRows(name: string): FnRow[] {
     return this.merge(this.base.fnRows(name), this.mem.fnRows(name));
   }
