@@ -35,6 +35,8 @@ export interface IndexQuery {
   callersOf(name: string): CallerRef[];
   /** module_init targets (and helper-macro-generated ones) across the tree. */
   initFunctions(): { fn: string; file: string; line: number; macro: string }[];
+  /** Whether `fn` of `file` is one of initFunctions() (asked per step of every chain search). */
+  isInitFunction(file: string, fn: string): boolean;
   /**
    * Whether `fn`'s return value reaches a module_init return: the shortest caller chain
    * (e.g. ['dm_register_target', 'dm_mirror_init']) ending in a module_init target, or null.

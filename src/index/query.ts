@@ -133,6 +133,17 @@ export abstract class QueryBase implements IndexQuery, RowSource {
       .map((e) => ({ fn: e.fn, file: e.file, line: e.line, macro: e.macro }));
   }
 
+  /** A set of initFunctions() keys, rebuilt only when the list changes (TreeIndex keeps it per store generation). */
+  private initSet: { of: ReturnType<QueryBase['initFunctions']>; keys: Set<string> } | undefined;
+  protected initList(): ReturnType<QueryBase['initFunctions']> {
+    return this.initFunctions();
+  }
+  isInitFunction(file: string, fn: string): boolean {
+    const list = this.initList();
+    if (this.initSet?.of !== list) this.initSet = { of: list, keys: new Set(list.map((i) => `${i.file}\0${i.fn}`)) };
+    return this.initSet.keys.has(`${file}\0${fn}`);
+  }
+
   /** module_exit targets of a file (most files have at most one). */
   exitFunctions(file: string): { fn: string; line: number; macro: string }[] {
     return this.entryRows('exit')
@@ -297,7 +308,10 @@ export class OverlayIndex extends QueryBase {
   /** An overlay lives for one image of one file: the tree's init list is merged once. */
   private initCache: ReturnType<QueryBase['initFunctions']> | undefined;
   override initFunctions(): ReturnType<QueryBase['initFunctions']> {
-    return (this.initCache ??= super.initFunctions()).slice();
+    return this.initList().slice();
+  }
+  protected override initList(): ReturnType<QueryBase['initFunctions']> {
+    return (this.initCache ??= super.initFunctions());
   }
   fnRows(name: string): FnRow[] {
     return this.merge(this.base.fnRows(name), this.mem.fnRows(name));
@@ -440,9 +454,12 @@ export class TreeIndex extends QueryBase {
   }
 
   override initFunctions(): { fn: string; file: string; line: number; macro: string }[] {
+    return this.initList().slice();
+  }
+  protected override initList(): ReturnType<QueryBase['initFunctions']> {
     const gen = this.generation();
     if (!this.initCache || this.initCache.gen !== gen) this.initCache = { gen, rows: super.initFunctions() };
-    return this.initCache.rows.slice();
+    return this.initCache.rows;
   }
 
   private readonly entryCache = new Map<string, { gen: string; rows: EntryRow[] }>();
