@@ -14,34 +14,59 @@ export function gitBlobId(text: string): string {
  * over code never match inside them. Same length as the input.
  */
 export function blankCommentsAndStrings(src: string): string {
-  const out = src.split('');
-  let i = 0;
+  // Several analyses ask for the same image's code in one review: keep the last few answers.
+  const hit = blankMemo.get(src);
+  if (hit !== undefined) return hit;
+  const out = blankScan(src);
+  if (blankMemo.size >= BLANK_MEMO) blankMemo.delete(blankMemo.keys().next().value!);
+  blankMemo.set(src, out);
+  return out;
+}
+
+const BLANK_MEMO = 8;
+const blankMemo = new Map<string, string>();
+const NOT_NL = /[^\n]/g;
+
+function blankScan(src: string): string {
+  const parts: string[] = [];
   const n = src.length;
+  let kept = 0;
+  // Copy code as slices and replace each comment or literal body by blanks in one go.
   const blank = (from: number, to: number) => {
-    for (let k = from; k < to && k < n; k++) if (out[k] !== '\n') out[k] = ' ';
+    const stop = Math.min(to, n);
+    if (stop <= from) return;
+    parts.push(src.slice(kept, from), src.slice(from, stop).replace(NOT_NL, ' '));
+    kept = stop;
   };
+  let i = 0;
   while (i < n) {
-    const c = src[i];
-    if (c === '/' && src[i + 1] === '*') {
+    const c = src.charCodeAt(i);
+    if (c === 0x2f /* / */ && src.charCodeAt(i + 1) === 0x2a /* * */) {
       const end = src.indexOf('*/', i + 2);
       const stop = end < 0 ? n : end + 2;
       blank(i, stop);
       i = stop;
-    } else if (c === '/' && src[i + 1] === '/') {
+    } else if (c === 0x2f && src.charCodeAt(i + 1) === 0x2f) {
       let end = src.indexOf('\n', i);
       if (end < 0) end = n;
       blank(i, end);
       i = end;
-    } else if (c === '"' || c === "'") {
+    } else if (c === 0x22 /* " */ || c === 0x27 /* ' */) {
       let j = i + 1;
-      while (j < n && src[j] !== c && src[j] !== '\n') j += src[j] === '\\' ? 2 : 1;
+      while (j < n) {
+        const d = src.charCodeAt(j);
+        if (d === c || d === 0x0a) break;
+        j += d === 0x5c /* \\ */ ? 2 : 1;
+      }
       blank(i + 1, j);
       i = j + 1;
     } else {
       i++;
     }
   }
-  return out.join('');
+  if (!parts.length) return src;
+  parts.push(src.slice(kept));
+  return parts.join('');
 }
 
 /** 1-based line number of each offset, via a precomputed table of line starts. */
