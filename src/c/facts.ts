@@ -16,7 +16,8 @@ import type {
   SwitchCase,
 } from './types.js';
 import { blankCommentsAndStrings, gitBlobId, lineIndex, squash } from './lex.js';
-import { parseKernelC, type SyntaxNode } from './parse.js';
+import { createHash } from 'node:crypto';
+import { errorCount, parseKernelC, type ParsedSource, type SyntaxNode } from './parse.js';
 
 /** Bumped whenever the facts' shape or meaning changes: cached facts of older versions are re-extracted. */
 export const FACTS_VERSION = 1;
@@ -136,19 +137,106 @@ function assignmentTarget(call: SyntaxNode): string | undefined {
   return undefined;
 }
 
-function callsIn(node: SyntaxNode | null): CallSite[] {
-  if (!node) return [];
-  const nodes = node.type === 'call_expression' ? [node, ...node.descendantsOfType('call_expression')] : node.descendantsOfType('call_expression');
-  const out: CallSite[] = [];
-  for (const c of nodes) {
-    const callee = calleeName(c.childForFieldName('function'));
-    if (!callee) continue;
+// ---------------------------------------------------------------- one walk per function
+
+/**
+ * The nodes of the kinds the facts read (calls, assignments, initialised declarators,
+ * identifiers, comments), gathered by one native walk of a function body. Every statement then
+ * takes its share by position instead of walking its own subtree again: the body's calls, each
+ * statement's calls and each condition's calls were three walks of the same nodes, and crossing
+ * into the binding per node is what a facts walk spends most of its time on.
+ */
+const COLLECTED = ['call_expression', 'assignment_expression', 'init_declarator', 'identifier', 'comment'] as const;
+type CollectedType = (typeof COLLECTED)[number];
+
+interface Collected {
+  nodes: SyntaxNode[];
+  starts: number[];
+  ends: number[];
+}
+
+class FunctionNodes {
+  private readonly byType = new Map<string, Collected>();
+  /** Call sites by node id: a call is described once, however many statements contain it. */
+  readonly sites = new Map<number, CallSite | null>();
+
+  constructor(readonly root: SyntaxNode) {
+    for (const t of COLLECTED) this.byType.set(t, { nodes: [], starts: [], ends: [] });
+    for (const n of root.descendantsOfType([...COLLECTED])) {
+      const c = this.byType.get(n.type)!;
+      c.nodes.push(n);
+      c.starts.push(n.startIndex);
+      c.ends.push(n.endIndex);
+    }
+  }
+
+  /** What `n.descendantsOfType(type)` answers (n itself included, document order). */
+  within(n: SyntaxNode, type: CollectedType): SyntaxNode[] {
+    const c = this.byType.get(type)!;
+    const s = n.startIndex;
+    const e = n.endIndex;
+    let lo = 0;
+    let hi = c.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (c.starts[mid]! < s) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: SyntaxNode[] = [];
+    for (let i = lo; i < c.nodes.length && c.starts[i]! <= e; i++) {
+      if (c.ends[i]! > e) continue;
+      // Nested ranges are descendants; one that touches an edge may be an ancestor of the same
+      // span or an empty node of a neighbour: ask the tree.
+      if ((c.starts[i] === s || c.ends[i] === e) && !isInside(c.nodes[i]!, n.id, s, e)) continue;
+      out.push(c.nodes[i]!);
+    }
+    return out;
+  }
+
+  all(type: CollectedType): SyntaxNode[] {
+    return this.byType.get(type)!.nodes;
+  }
+}
+
+function isInside(node: SyntaxNode, id: number, s: number, e: number): boolean {
+  for (let cur: SyntaxNode | null = node; cur; cur = cur.parent) {
+    if (cur.id === id) return true;
+    if (cur.startIndex < s || cur.endIndex > e) return false;
+  }
+  return false;
+}
+
+/** The function being walked (facts are extracted synchronously, one function at a time). */
+let current: FunctionNodes | null = null;
+
+function descendants(node: SyntaxNode, type: CollectedType): SyntaxNode[] {
+  return current ? current.within(node, type) : node.descendantsOfType(type);
+}
+
+function callSite(c: SyntaxNode): CallSite | null {
+  const known = current?.sites.get(c.id);
+  if (known !== undefined) return known;
+  let site: CallSite | null = null;
+  const callee = calleeName(c.childForFieldName('function'));
+  if (callee) {
     const argList = c.childForFieldName('arguments');
     const args = argList ? argList.namedChildren.filter((a) => a.type !== 'comment').map((a) => squash(a.text)) : [];
-    const site: CallSite = { callee, args, line: line(c) };
+    site = { callee, args, line: line(c) };
     const target = assignmentTarget(c);
     if (target) site.assignedTo = target;
-    out.push(site);
+  }
+  current?.sites.set(c.id, site);
+  return site;
+}
+
+function callsIn(node: SyntaxNode | null): CallSite[] {
+  if (!node) return [];
+  const found = descendants(node, 'call_expression');
+  const nodes = node.type === 'call_expression' ? [node, ...found] : found;
+  const out: CallSite[] = [];
+  for (const c of nodes) {
+    const site = callSite(c);
+    if (site) out.push({ ...site, args: [...site.args] });
   }
   return out;
 }
@@ -156,14 +244,14 @@ function callsIn(node: SyntaxNode | null): CallSite[] {
 function assignsIn(node: SyntaxNode): Assign[] {
   const out: Assign[] = [];
   const list = node.type === 'assignment_expression' ? [node] : [];
-  list.push(...node.descendantsOfType('assignment_expression'));
+  list.push(...descendants(node, 'assignment_expression'));
   for (const a of list) {
     const lhs = a.childForFieldName('left');
     const rhs = a.childForFieldName('right');
     const op = a.childForFieldName('operator')?.text ?? '=';
     if (lhs && rhs) out.push({ lhs: squash(lhs.text), rhs: squash(rhs.text), op });
   }
-  for (const d of node.type === 'init_declarator' ? [node] : node.descendantsOfType('init_declarator')) {
+  for (const d of node.type === 'init_declarator' ? [node] : descendants(node, 'init_declarator')) {
     const name = declaratorName(d.childForFieldName('declarator'));
     const value = d.childForFieldName('value');
     if (name && value && value.type !== 'initializer_list') out.push({ lhs: name, rhs: squash(value.text), op: '=' });
@@ -493,8 +581,14 @@ function functionName(def: SyntaxNode): string | undefined {
   return undefined;
 }
 
-function paramsOf(def: SyntaxNode): string[] {
-  const fd = def.descendantsOfType('function_declarator')[0];
+function paramsOf(def: SyntaxNode, body: SyntaxNode): string[] {
+  // The first function_declarator in document order, not looking into the body.
+  let fd: SyntaxNode | undefined;
+  for (const c of def.children) {
+    if (c.id === body.id) break;
+    fd = c.type === 'function_declarator' ? c : c.descendantsOfType('function_declarator')[0];
+    if (fd) break;
+  }
   const list = fd?.childForFieldName('parameters');
   if (!list) return [];
   return list.namedChildren
@@ -511,11 +605,22 @@ function functionFacts(def: SyntaxNode, original: string, exported: Set<string>)
   if (!name || !bodyNode) return undefined;
   const header = original.slice(def.startIndex, bodyNode.startIndex);
   const specifiers = def.namedChildren.filter((c) => c.type === 'storage_class_specifier').map((c) => c.text);
+  const outer = current;
+  current = new FunctionNodes(bodyNode);
+  try {
+    return functionFactsIn(def, bodyNode, name, header, specifiers, exported);
+  } finally {
+    current = outer;
+  }
+}
+
+function functionFactsIn(def: SyntaxNode, bodyNode: SyntaxNode, name: string, header: string, specifiers: string[], exported: Set<string>): FunctionFacts {
+  const nodes = current!;
   const body = stmtsOf(childStatements(bodyNode));
   const calls = callsIn(bodyNode);
   const callNames = new Set(calls.map((c) => c.callee));
   const refs = new Set<string>();
-  for (const id of bodyNode.descendantsOfType('identifier')) {
+  for (const id of nodes.all('identifier')) {
     const t = id.text;
     if (callNames.has(t) && id.parent?.type === 'call_expression') continue;
     if (!KEYWORDS.has(t) && !/^[A-Z0-9_]+$/.test(t)) refs.add(t);
@@ -529,14 +634,14 @@ function functionFacts(def: SyntaxNode, original: string, exported: Set<string>)
     isInline: specifiers.includes('inline') || /\b(inline|__always_inline)\b/.test(header),
     section: sectionOf(header),
     exported: exported.has(name),
-    params: paramsOf(def),
+    params: paramsOf(def, bodyNode),
     hasError: def.hasError,
     calls,
     body,
     returnsErrno,
     propagates,
     refs: [...refs],
-    comments: bodyNode.descendantsOfType('comment').map((c) => ({ line: line(c), text: c.text })),
+    comments: nodes.all('comment').map((c) => ({ line: line(c), text: c.text })),
   };
 }
 
@@ -620,8 +725,73 @@ function topLevel(root: SyntaxNode): SyntaxNode[] {
   return out;
 }
 
-export function extractFacts(path: string, source: string): FileFacts {
-  const parsed = parseKernelC(source);
+// ---------------------------------------------------------------- reuse across images
+
+/**
+ * Facts of functions by their text, so a function a patch did not touch is not walked again in
+ * the post-image (nor in the next review of the same file). The key holds everything a
+ * function's facts are made of: its text as written and as tree-sitter saw it (the kernel-macro
+ * rewrite can depend on what surrounds it), whether it parsed with errors, whether the file
+ * exports it. Lines are stored relative to the function's first line.
+ */
+export class FunctionMemo {
+  private readonly map = new Map<string, FunctionFacts>();
+  constructor(private readonly max = 20_000) {}
+  get size(): number {
+    return this.map.size;
+  }
+  get(key: string, startLine: number): FunctionFacts | undefined {
+    const f = this.map.get(key);
+    if (!f) return undefined;
+    // Least recently used goes first: re-insert on a hit.
+    this.map.delete(key);
+    this.map.set(key, f);
+    return shiftLines(f, startLine - 1);
+  }
+  set(key: string, f: FunctionFacts): void {
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
+    this.map.set(key, shiftLines(f, 1 - f.startLine));
+  }
+}
+
+/** The memo reviews share in one process (a bot reviews the same hot files again and again). */
+export const sharedFunctionMemo = new FunctionMemo();
+
+const LINE_KEYS = new Set(['line', 'startLine', 'endLine']);
+
+/** A deep copy with every line number moved by `delta` (every `line`, `startLine`, `endLine`). */
+function shiftLines<T>(v: T, delta: number): T {
+  if (Array.isArray(v)) return v.map((x) => shiftLines(x, delta)) as T;
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    out[k] = LINE_KEYS.has(k) && typeof x === 'number' ? x + delta : shiftLines(x, delta);
+  }
+  return out as T;
+}
+
+function memoKey(def: SyntaxNode, parsed: ParsedSource, exported: Set<string>, inError: boolean): string {
+  const name = functionName(def) ?? '';
+  return createHash('sha1')
+    .update(parsed.original.slice(def.startIndex, def.endIndex))
+    .update('\0')
+    .update(parsed.text.slice(def.startIndex, def.endIndex))
+    .update(`\0${def.hasError || inError ? 1 : 0}${exported.has(name) ? 1 : 0}${FACTS_VERSION}`)
+    .digest('base64');
+}
+
+export interface ExtractOptions {
+  /** Reuse the facts of functions seen before (and remember new ones). */
+  memo?: FunctionMemo;
+}
+
+export function extractFacts(path: string, source: string, opts: ExtractOptions = {}): FileFacts {
+  return factsOfParsed(path, parseKernelC(source), opts);
+}
+
+/** Facts of an already parsed source (a post-image parsed incrementally from its pre-image). */
+export function factsOfParsed(path: string, parsed: ParsedSource, opts: ExtractOptions = {}): FileFacts {
+  const source = parsed.original;
   const code = blankCommentsAndStrings(source);
   const lineOf = lineIndex(source);
   const exported = exportedNames(code);
@@ -631,9 +801,19 @@ export function extractFacts(path: string, source: string): FileFacts {
   const globalRefs: GlobalRef[] = [];
   const sectionObjects: FileFacts['sectionObjects'] = [];
   const root = parsed.tree.rootNode;
+  const memo = opts.memo;
+  const factsOf = (def: SyntaxNode, inError: boolean): FunctionFacts | undefined => {
+    if (!memo) return functionFacts(def, source, exported);
+    const key = memoKey(def, parsed, exported, inError);
+    const hit = memo.get(key, line(def));
+    if (hit) return hit;
+    const f = functionFacts(def, source, exported);
+    if (f) memo.set(key, inError ? { ...f, hasError: true } : f);
+    return f;
+  };
   for (const n of topLevel(root)) {
     if (n.type === 'function_definition') {
-      const f = functionFacts(n, source, exported);
+      const f = factsOf(n, false);
       if (f) functions.push(f);
     } else if (n.type === 'declaration') {
       const r = structInitsOf(n, source);
@@ -643,7 +823,7 @@ export function extractFacts(path: string, source: string): FileFacts {
     } else if (n.type === 'ERROR') {
       // A construct tree-sitter could not close may still hold whole functions.
       for (const def of n.descendantsOfType('function_definition')) {
-        const f = functionFacts(def, source, exported);
+        const f = factsOf(def, true);
         if (f) functions.push({ ...f, hasError: true });
       }
     }
@@ -657,7 +837,7 @@ export function extractFacts(path: string, source: string): FileFacts {
     globalRefs,
     sectionObjects,
     fileMacros: fileMacrosOf(code, source, lineOf),
-    errorNodes: root.descendantsOfType('ERROR').length,
+    errorNodes: Math.max(0, errorCount(parsed) - 1),
     modular,
   };
 }

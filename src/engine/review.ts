@@ -3,7 +3,8 @@
 // the patch introduces is kept — matched by rule, function and a stable key, never by line.
 import { createHash } from 'node:crypto';
 import type { FileFacts } from '../c/types.js';
-import { extractFacts } from '../c/facts.js';
+import { factsOfParsed, sharedFunctionMemo } from '../c/facts.js';
+import { parseKernelC } from '../c/parse.js';
 import { addedLines, applyHunks, hunkOnlyImages, reverseApplies } from '../diff/apply.js';
 import { displayPath, type FileDiff } from '../diff/types.js';
 import type { Patch, Submission } from '../ingest/types.js';
@@ -206,8 +207,13 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
       const imgs = await imagesFor(file, patch, patchNo, seriesText, options.images, images, notes);
       if (!imgs) continue;
       const oldPath = file.oldPath ?? path;
-      const preFacts = seriesFacts.get(oldPath) ?? extractFacts(oldPath, imgs.pre);
-      const postFacts = extractFacts(path, imgs.post);
+      // The post-image is parsed from the pre-image's tree (tree-sitter re-parses around the
+      // change) and functions the patch left alone keep their facts (the memo, by text).
+      const memo = { memo: sharedFunctionMemo };
+      const seen = seriesFacts.get(oldPath);
+      const preParsed = seen ? undefined : parseKernelC(imgs.pre);
+      const preFacts = seen ?? factsOfParsed(oldPath, preParsed!, memo);
+      const postFacts = factsOfParsed(path, parseKernelC(imgs.post, preParsed), memo);
       const added = addedLines(file);
       const touched = new Set([...added, ...deletionSites(file)]);
       work.push({ diff: file, path, pre: { source: imgs.pre, facts: { ...preFacts, path } }, post: { source: imgs.post, facts: postFacts }, touched, added, hunkOnly: !!imgs.hunkOnly });
