@@ -13,8 +13,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gitBlobId } from '../src/c/lex.js';
-import { buildIndex, walk, type IndexStats } from '../src/index/build.js';
+import { buildIndex, type IndexStats } from '../src/index/build.js';
+import { makePatches } from './bench-patches.js';
 import { DEFAULT_SKIP_DIRS } from '../src/index/filter.js';
 import { TreeIndex } from '../src/index/query.js';
 import { openStore } from '../src/store/db.js';
@@ -36,18 +36,6 @@ function kernelTree(): string {
   return lines[lines.length - 1]!;
 }
 
-/** Deterministic PRNG (mulberry32): the same patches every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const rss = () => process.resourceUsage().maxRSS / 1024;
 const q = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -58,91 +46,6 @@ const gc = (globalThis as { gc?: () => void }).gc;
 
 /** Figures the analysis paragraph of the doc quotes. */
 const fig: Record<string, number> = {};
-
-// ------------------------------------------------------------------------------------ patches
-
-interface BenchPatch {
-  file: string;
-  changed: number;
-  text: string;
-}
-
-/** An edit a reviewer might see: error codes swapped, otherwise a trailing comment added. */
-function editLine(line: string, k: number): string {
-  if (/-E[A-Z]+\b/.test(line)) return line.replace(/-E([A-Z]+)\b/, (_m, c: string) => (c === 'BUSY' ? '-EAGAIN' : '-EBUSY'));
-  if (/;\s*$/.test(line)) return `${line.replace(/\s+$/, '')} /* bench ${k} */`;
-  return `${line.replace(/\s+$/, '')} `.replace(/ $/, `\t/* bench ${k} */`);
-}
-
-/** A format-patch mail changing `n` consecutive non-blank lines of `rel` from `start`. */
-function makePatch(tree: string, rel: string, n: number, r: () => number): BenchPatch | null {
-  const text = readFileSync(join(tree, rel), 'utf8');
-  const lines = text.split('\n');
-  if (text.endsWith('\n')) lines.pop();
-  const candidates = lines.map((l, i) => (l.trim() ? i : -1)).filter((i) => i >= 0);
-  if (candidates.length < n + 2) return null;
-  const first = Math.floor(r() * (candidates.length - n));
-  const chosen = new Set(candidates.slice(first, first + n));
-  const lo = Math.max(0, candidates[first]! - 3);
-  const hi = Math.min(lines.length - 1, candidates[first + n - 1]! + 3);
-  const body: string[] = [];
-  const after: string[] = [...lines];
-  let newCount = 0;
-  let k = 0;
-  for (let i = lo; i <= hi; i++) {
-    if (chosen.has(i)) {
-      const edited = editLine(lines[i]!, k++);
-      after[i] = edited;
-      body.push(`-${lines[i]}`, `+${edited}`);
-    } else body.push(` ${lines[i]}`);
-    newCount++;
-  }
-  const count = hi - lo + 1;
-  const post = `${after.join('\n')}\n`;
-  const subject = `${rel.split('/').slice(0, 2).join('/')}: bench edit of ${n} line${n === 1 ? '' : 's'}`;
-  const mail = [
-    'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001',
-    'From: Bench Author <bench@example.org>',
-    'Date: Sun, 17 Nov 2024 12:00:00 +0000',
-    `Subject: [PATCH] ${subject}`,
-    '',
-    `Edit ${n} lines of ${rel} for the modreview benchmark.`,
-    '',
-    'Signed-off-by: Bench Author <bench@example.org>',
-    '---',
-    `diff --git a/${rel} b/${rel}`,
-    `index ${gitBlobId(text).slice(0, 12)}..${gitBlobId(post).slice(0, 12)} 100644`,
-    `--- a/${rel}`,
-    `+++ b/${rel}`,
-    `@@ -${lo + 1},${count} +${lo + 1},${newCount} @@`,
-    ...body,
-    '-- ',
-    '2.39.5',
-    '',
-  ].join('\n');
-  return { file: rel, changed: n, text: mail };
-}
-
-/** Sizes spread log-uniformly over 1..2000 (both ends included), then random files big enough. */
-function makePatches(tree: string, count: number): BenchPatch[] {
-  const r = rng(SEED);
-  const { files } = walk(tree, undefined, DEFAULT_SKIP_DIRS);
-  files.sort((a, b) => (a.rel < b.rel ? -1 : 1));
-  const out: BenchPatch[] = [];
-  for (let i = 0; out.length < count; i++) {
-    const n = i === 0 ? 1 : i === 1 ? 2000 : Math.max(1, Math.round(Math.exp(r() * Math.log(2000))));
-    for (let tries = 0; tries < 50; tries++) {
-      const f = files[Math.floor(r() * files.length)]!;
-      if (f.size < n * 25) continue;
-      const p = makePatch(tree, f.rel, n, r);
-      if (p) {
-        out.push(p);
-        break;
-      }
-    }
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------- run
 
@@ -251,7 +154,7 @@ async function main(): Promise<void> {
       fig.queryUs = ((performance.now() - t) * 1000) / names.length;
       rows.push({ what: `index queries (${names.length} functions: functionsNamed + callersOf + pathToModuleInit)`, value: `${fig.queryUs.toFixed(0)} µs per function` });
     }
-    const patches = makePatches(tree, PATCHES);
+    const patches = makePatches(tree, PATCHES, SEED);
     const pdir = join(tmp, 'patches');
     spawnSync('mkdir', ['-p', pdir]);
     patches.forEach((p, i) => writeFileSync(join(pdir, `${String(i).padStart(4, '0')}.patch`), p.text));
