@@ -3,6 +3,7 @@
 // Output is plain JSON (see types.ts); no tree-sitter node escapes this module.
 import type {
   Assign,
+  CachedFacts,
   CallSite,
   FieldInit,
   FileFacts,
@@ -19,8 +20,9 @@ import { blankCommentsAndStrings, gitBlobId, lineIndex, squash } from './lex.js'
 import { createHash } from 'node:crypto';
 import { errorCount, parseKernelC, type ParsedSource, type SyntaxNode } from './parse.js';
 
-/** Bumped whenever the facts' shape or meaning changes: cached facts of older versions are re-extracted. */
-export const FACTS_VERSION = 1;
+import { FACTS_VERSION } from './version.js';
+
+export { FACTS_VERSION };
 
 const line = (n: SyntaxNode): number => n.startPosition.row + 1;
 
@@ -740,6 +742,9 @@ export class FunctionMemo {
   get size(): number {
     return this.map.size;
   }
+  has(key: string): boolean {
+    return this.map.has(key);
+  }
   get(key: string, startLine: number): FunctionFacts | undefined {
     const f = this.map.get(key);
     if (!f) return undefined;
@@ -783,6 +788,16 @@ function memoKey(def: SyntaxNode, parsed: ParsedSource, exported: Set<string>, i
 export interface ExtractOptions {
   /** Reuse the facts of functions seen before (and remember new ones). */
   memo?: FunctionMemo;
+  /** With a memo: receives the memo key of each function, in the order of `functions`. */
+  keys?: string[];
+}
+
+/** Put the functions of cached facts back into a memo (what extracting them again would do). */
+export function seedMemo(memo: FunctionMemo, cached: CachedFacts): void {
+  cached.facts.functions.forEach((f, i) => {
+    const key = cached.keys[i];
+    if (key && !memo.has(key)) memo.set(key, f);
+  });
 }
 
 export function extractFacts(path: string, source: string, opts: ExtractOptions = {}): FileFacts {
@@ -806,9 +821,15 @@ export function factsOfParsed(path: string, parsed: ParsedSource, opts: ExtractO
     if (!memo) return functionFacts(def, source, exported);
     const key = memoKey(def, parsed, exported, inError);
     const hit = memo.get(key, line(def));
-    if (hit) return hit;
+    if (hit) {
+      opts.keys?.push(key);
+      return hit;
+    }
     const f = functionFacts(def, source, exported);
-    if (f) memo.set(key, inError ? { ...f, hasError: true } : f);
+    if (f) {
+      memo.set(key, inError ? { ...f, hasError: true } : f);
+      opts.keys?.push(key);
+    }
     return f;
   };
   for (const n of topLevel(root)) {

@@ -132,3 +132,15 @@ export interface FileFacts {
   /** The file is modular: has module_init/module_exit or a module_*_driver macro or MODULE_LICENSE. */
   modular: boolean;
 }
+
+/** The facts of a whole file, with the memo key of each of its functions (same order). */
+export interface CachedFacts {
+  facts: FileFacts;
+  keys: string[];
+}
+
+/** Facts of whole files by git blob id (the review's pre-images; src/store/facts-cache.ts). */
+export interface FactsCache {
+  get(blob: string): CachedFacts | undefined;
+  put(blob: string, entry: CachedFacts): void;
+}

@@ -8,7 +8,9 @@ import type { Command } from 'commander';
 import { destination, pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { FACTS_VERSION } from '../c/version.js';
 import type { CommandRegistrar } from '../cli.js';
+import { factsCacheOf } from '../store/facts-cache.js';
 import type { ReviewFn, ReviewOptions } from '../engine/api.js';
 import type { IndexQuery } from '../engine/types.js';
 import { UsageError } from '../errors.js';
@@ -104,8 +106,9 @@ export async function createResponder(cfg: LoreConfig, log: Log, deps: { review?
       log.warn({ tree: cfg.tree, reason: e instanceof Error ? e.message : String(e) }, 'lore: no tree index; cross-file questions see only the patched files');
     }
   }
+  const facts = factsCacheOf(db, String(FACTS_VERSION));
   const reviewOptions = (sub: Submission): ReviewOptions => {
-    const o: ReviewOptions = { filter: 'added' };
+    const o: ReviewOptions = { filter: 'added', facts };
     if (cfg.tree) o.images = treeImages(cfg.tree, sub.series.baseCommit);
     if (index) o.index = index;
     return o;

@@ -12,7 +12,9 @@ import { DEFAULT_TREE_CONFIG, parseTreeConfig, TREE_CONFIG_FILE, type TreeConfig
 import { SEVERITY_RANK, type Finding, type FindingFilter, type IndexQuery, type Severity } from '../engine/types.js';
 import { readSubmission } from '../ingest/series.js';
 import { safeTreePath, treeImages } from '../lore/tree.js';
+import { FACTS_VERSION } from '../c/version.js';
 import { defaultStorePath, openStore, type DB } from '../store/db.js';
+import { factsCacheOf } from '../store/facts-cache.js';
 
 export type FailOn = Severity | 'never';
 
@@ -145,6 +147,7 @@ export async function runReview(file: string, o: ReviewCliOptions, out: (s: stri
       if (o.index) {
         checkIndexPaths(tree, o.indexPath);
         db = openStore(o.db);
+        options.facts = factsCacheOf(db, String(FACTS_VERSION));
         const index = await openTreeIndex(db, tree, preNotes, o.indexPath);
         if (index) options.index = index;
       } else preNotes.push('tree index disabled (--no-index): cross-file questions see only the patched files');

@@ -1,6 +1,7 @@
 // The review entry point every deployment (CLI, lore responder, GitHub App) composes.
 import type { FileDiff } from '../diff/types.js';
 import type { Patch, Submission } from '../ingest/types.js';
+import type { FactsCache } from '../c/types.js';
 import type { TreeConfig } from './config.js';
 import type { FindingFilter, ImageNote, IndexQuery, ReviewResult } from './types.js';
 
@@ -30,6 +31,10 @@ export interface ReviewOptions {
   filter?: FindingFilter;
   /** Tree configuration (.modreview.yml): rules off, severity overrides, ignored paths. */
   config?: TreeConfig;
+  /** Facts of pre-images seen before, by blob id (src/store/facts-cache.ts). */
+  facts?: FactsCache;
 }
+
+export type { CachedFacts, FactsCache } from '../c/types.js';
 
 export type ReviewFn = (submission: Submission, options: ReviewOptions) => Promise<ReviewResult>;

@@ -3,8 +3,9 @@
 // the patch introduces is kept — matched by rule, function and a stable key, never by line.
 import { createHash } from 'node:crypto';
 import type { FileFacts } from '../c/types.js';
-import { factsOfParsed, sharedFunctionMemo } from '../c/facts.js';
-import { parseKernelC } from '../c/parse.js';
+import { factsOfParsed, seedMemo, sharedFunctionMemo } from '../c/facts.js';
+import { gitBlobId } from '../c/lex.js';
+import { parseKernelC, type ParsedSource } from '../c/parse.js';
 import { addedLines, applyHunks, hunkOnlyImages, reverseApplies } from '../diff/apply.js';
 import { displayPath, type FileDiff } from '../diff/types.js';
 import type { Patch, Submission } from '../ingest/types.js';
@@ -162,6 +163,24 @@ async function imagesFor(
   return { pre, post: applied.post };
 }
 
+/**
+ * Facts of a pre-image: from the facts cache when this content was seen before (its functions go
+ * back into the memo, so the post-image reuses them), else extracted and remembered.
+ */
+function preImageFacts(path: string, source: string, cache: ReviewOptions['facts']): { preFacts: FileFacts; preParsed?: ParsedSource } {
+  const blob = cache ? gitBlobId(source) : '';
+  const hit = cache?.get(blob);
+  if (hit) {
+    seedMemo(sharedFunctionMemo, hit);
+    return { preFacts: { ...hit.facts, path } };
+  }
+  const preParsed = parseKernelC(source);
+  const keys: string[] = [];
+  const preFacts = factsOfParsed(path, preParsed, { memo: sharedFunctionMemo, keys });
+  cache?.put(blob, { facts: preFacts, keys });
+  return { preFacts, preParsed };
+}
+
 export const reviewSubmission: ReviewFn = async (submission: Submission, options: ReviewOptions): Promise<ReviewResult> => {
   const rules = selectRules(options);
   const ignored = pathIgnored(options.config ?? { paths_ignore: [] });
@@ -207,13 +226,10 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
       const imgs = await imagesFor(file, patch, patchNo, seriesText, options.images, images, notes);
       if (!imgs) continue;
       const oldPath = file.oldPath ?? path;
-      // The post-image is parsed from the pre-image's tree (tree-sitter re-parses around the
-      // change) and functions the patch left alone keep their facts (the memo, by text).
-      const memo = { memo: sharedFunctionMemo };
-      const seen = seriesFacts.get(oldPath);
-      const preParsed = seen ? undefined : parseKernelC(imgs.pre);
-      const preFacts = seen ?? factsOfParsed(oldPath, preParsed!, memo);
-      const postFacts = factsOfParsed(path, parseKernelC(imgs.post, preParsed), memo);
+      const { preFacts, preParsed } = seriesFacts.has(oldPath) ? { preFacts: seriesFacts.get(oldPath)!, preParsed: undefined } : preImageFacts(oldPath, imgs.pre, options.facts);
+      // The post-image is parsed from the pre-image's tree when there is one (tree-sitter
+      // re-parses around the change); functions the patch left alone keep their facts (the memo).
+      const postFacts = factsOfParsed(path, parseKernelC(imgs.post, preParsed), { memo: sharedFunctionMemo });
       const added = addedLines(file);
       const touched = new Set([...added, ...deletionSites(file)]);
       work.push({ diff: file, path, pre: { source: imgs.pre, facts: { ...preFacts, path } }, post: { source: imgs.post, facts: postFacts }, touched, added, hunkOnly: !!imgs.hunkOnly });

@@ -22,6 +22,8 @@ import {
 import type { GithubStore } from '../store/github.js';
 import { CONFIG_PATH, ConfigError, ignoredBy, loadConfig, type RepoConfig } from './config.js';
 import { contentsImageProvider, readFileAt } from './images.js';
+import { FACTS_VERSION } from '../c/version.js';
+import { factsCacheOf } from '../store/facts-cache.js';
 import { placeFindings } from './lines.js';
 import { describeRequestError, httpStatus, logRequestError, type Octokit } from './octokit.js';
 import { perCommitSubmission, wholePrSubmission, type PrRef } from './pr.js';
@@ -161,7 +163,8 @@ export async function reviewPullRequest(octokit: Octokit, log: Logger, deps: Rev
           })),
       onError: (e, path, r) => logRequestError(log, e, `${where}: reading ${path} at ${r.slice(0, 12)}`),
     });
-    const opts: Parameters<ReviewFn>[1] = { images };
+    // Pre-images seen in earlier pushes (or other PRs on the same base) are not parsed again.
+    const opts: Parameters<ReviewFn>[1] = { images, facts: factsCacheOf(deps.store.db, String(FACTS_VERSION)) };
     if (deps.index) opts.index = deps.index;
     if (config.rules?.enable?.length) opts.rules = config.rules.enable;
     if (config.rules?.disable?.length) opts.ignore = config.rules.disable;
