@@ -14,6 +14,7 @@ export function filesIndex(files: FileFacts[]): IndexQuery {
   return {
     functionsNamed: (name) => files.flatMap((ff) => ff.functions.filter((f) => f.name === name).map((f) => refOf(f, ff.path))),
     callersOf: (name) => files.flatMap((ff) => callersIn(ff, name)),
+    propagatingCallersOf: (name) => files.flatMap((ff) => callersIn(ff, name)).filter((c) => c.propagates),
     initFunctions: () => files.flatMap((ff) => initsOf(ff)),
     isInitFunction(file, fn) {
       inits ??= new Set(this.initFunctions().map((i) => `${i.file}\0${i.fn}`));
@@ -68,6 +69,7 @@ export function overlayIndex(base: IndexQuery | undefined, files: FileFacts[]): 
   return {
     functionsNamed: (name) => [...keep(base.functionsNamed(name)), ...mine.functionsNamed(name)],
     callersOf: (name) => [...keep(base.callersOf(name)), ...mine.callersOf(name)],
+    propagatingCallersOf: (name) => [...keep(base.propagatingCallersOf(name)), ...mine.propagatingCallersOf(name)],
     initFunctions: () => [...keep(base.initFunctions()), ...mine.initFunctions()],
     // The base answers for every file but the replaced ones: no merged list of ~11,000 entries.
     isInitFunction: (file, fn) => (replaced.has(file) ? mine.isInitFunction(file, fn) : base.isInitFunction(file, fn)),
@@ -110,8 +112,7 @@ export function moduleInitChains(index: IndexQuery, fn: string, file: string, co
         if (found.length >= limit) break;
         continue;
       }
-      for (const caller of index.callersOf(cur.name)) {
-        if (!caller.propagates) continue;
+      for (const caller of index.propagatingCallersOf(cur.name)) {
         if (code && caller.masks.includes(code)) continue;
         if (cur.isStatic ? caller.file !== cur.file : caller.file !== cur.file && shadowing(cur.name).has(caller.file)) continue;
         const ref = index.functionsNamed(caller.caller).find((f) => f.file === caller.file) ?? { name: caller.caller, file: caller.file, line: caller.line, isStatic: false, section: null };

@@ -33,6 +33,8 @@ export interface CallerRef {
 export interface IndexQuery {
   functionsNamed(name: string): FunctionRef[];
   callersOf(name: string): CallerRef[];
+  /** callersOf(name) restricted to the callers that may return its result (chain searches ask this). */
+  propagatingCallersOf(name: string): CallerRef[];
   /** module_init targets (and helper-macro-generated ones) across the tree. */
   initFunctions(): { fn: string; file: string; line: number; macro: string }[];
   /** Whether `fn` of `file` is one of initFunctions() (asked per step of every chain search). */

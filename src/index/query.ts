@@ -127,6 +127,13 @@ export abstract class QueryBase implements IndexQuery, RowSource {
     return out;
   }
 
+  propagatingCallersOf(name: string): CallerRef[] {
+    // Most functions on a chain search have no caller that returns their result: then the call
+    // rows (thousands for memset or kfree) are never read.
+    if (!this.propRows(name).length) return [];
+    return this.callersOf(name).filter((c) => c.propagates);
+  }
+
   initFunctions(): { fn: string; file: string; line: number; macro: string }[] {
     return this.entryRows('init')
       .sort(byFileLine)
