@@ -18,7 +18,8 @@ import type {
 } from './types.js';
 import { blankCommentsAndStrings, gitBlobId, lineIndex, squash } from './lex.js';
 import { createHash } from 'node:crypto';
-import { errorCount, parseKernelC, type ParsedSource, type SyntaxNode } from './parse.js';
+import { parseKernelC, parsePreprocessed, type ParsedSource, type SyntaxNode } from './parse.js';
+import { preprocessKernelSource } from './preprocess.js';
 
 import { FACTS_VERSION } from './version.js';
 
@@ -775,13 +776,26 @@ function shiftLines<T>(v: T, delta: number): T {
   return out as T;
 }
 
-function memoKey(def: SyntaxNode, parsed: ParsedSource, exported: Set<string>, inError: boolean): string {
-  const name = functionName(def) ?? '';
+/** Offsets where each line starts (index 0: line 1). */
+function lineStarts(s: string): number[] {
+  const out = [0];
+  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) out.push(i + 1);
+  return out;
+}
+
+/**
+ * A function's memo key: the whole lines it spans (`from`..`to`, 1-based), as written and as
+ * tree-sitter saw them, and its flags. Whole lines, so the key can be computed from a line range
+ * alone (postImageFacts checks a moved function with it, without parsing it).
+ */
+function lineKey(original: string, text: string, starts: readonly number[], from: number, to: number, hasError: boolean, exported: boolean): string {
+  const a = starts[from - 1] ?? original.length;
+  const b = to < starts.length ? starts[to]! - 1 : original.length;
   return createHash('sha1')
-    .update(parsed.original.slice(def.startIndex, def.endIndex))
+    .update(original.slice(a, b))
     .update('\0')
-    .update(parsed.text.slice(def.startIndex, def.endIndex))
-    .update(`\0${def.hasError || inError ? 1 : 0}${exported.has(name) ? 1 : 0}${FACTS_VERSION}`)
+    .update(text.slice(a, b))
+    .update(`\0${hasError ? 1 : 0}${exported ? 1 : 0}${FACTS_VERSION}`)
     .digest('base64');
 }
 
@@ -790,6 +804,11 @@ export interface ExtractOptions {
   memo?: FunctionMemo;
   /** With a memo: receives the memo key of each function, in the order of `functions`. */
   keys?: string[];
+  /**
+   * The whole file, when `parsed` is a reduced copy of it (functions blanked): file-level facts
+   * read lexically (module entries, exports, file-scope macros, the blob id) come from here.
+   */
+  whole?: string;
 }
 
 /** Put the functions of cached facts back into a memo (what extracting them again would do). */
@@ -807,8 +826,9 @@ export function extractFacts(path: string, source: string, opts: ExtractOptions 
 /** Facts of an already parsed source (a post-image parsed incrementally from its pre-image). */
 export function factsOfParsed(path: string, parsed: ParsedSource, opts: ExtractOptions = {}): FileFacts {
   const source = parsed.original;
-  const code = blankCommentsAndStrings(source);
-  const lineOf = lineIndex(source);
+  const whole = opts.whole ?? source;
+  const code = blankCommentsAndStrings(whole);
+  const lineOf = lineIndex(whole);
   const exported = exportedNames(code);
   const { entries, modular } = moduleEntriesOf(code, lineOf);
   const functions: FunctionFacts[] = [];
@@ -817,9 +837,11 @@ export function factsOfParsed(path: string, parsed: ParsedSource, opts: ExtractO
   const sectionObjects: FileFacts['sectionObjects'] = [];
   const root = parsed.tree.rootNode;
   const memo = opts.memo;
+  let starts: number[] | undefined;
   const factsOf = (def: SyntaxNode, inError: boolean): FunctionFacts | undefined => {
     if (!memo) return functionFacts(def, source, exported);
-    const key = memoKey(def, parsed, exported, inError);
+    starts ??= lineStarts(source);
+    const key = lineKey(source, parsed.text, starts, def.startPosition.row + 1, def.endPosition.row + 1, def.hasError || inError, exported.has(functionName(def) ?? ''));
     const hit = memo.get(key, line(def));
     if (hit) {
       opts.keys?.push(key);
@@ -851,14 +873,124 @@ export function factsOfParsed(path: string, parsed: ParsedSource, opts: ExtractO
   }
   return {
     path,
-    hash: gitBlobId(source),
+    hash: gitBlobId(whole),
     functions,
     moduleEntries: entries,
     structInits,
     globalRefs,
     sectionObjects,
-    fileMacros: fileMacrosOf(code, source, lineOf),
-    errorNodes: Math.max(0, errorCount(parsed) - 1),
+    fileMacros: fileMacrosOf(code, whole, lineOf),
     modular,
   };
+}
+
+// ---------------------------------------------------------------- the post-image from the pre-image
+
+/** A pre-image and its facts, for postImageFacts. */
+export interface ImageFacts {
+  source: string;
+  facts: FileFacts;
+  /** The memo key of each function (CachedFacts.keys, or ExtractOptions.keys of its extraction). */
+  keys: readonly string[];
+}
+
+/**
+ * The post-image's facts without parsing the functions a patch did not touch: every pre-image
+ * function whose lines reappear unchanged where `shift` puts them keeps its facts (moved); the
+ * rest of the file — the functions the patch touched, declarations, initialisers — is parsed with
+ * those functions blanked out. A function's facts are made of its own text (see FunctionMemo), so
+ * this is what a fresh extraction gives, provided the rest parses as it would in the whole file.
+ * Returns null when that cannot be trusted, and the caller extracts the post-image whole:
+ *  - the rest does not parse cleanly (tree-sitter's recovery may have used the blanked text);
+ *  - a construct of the rest reaches into a blanked function;
+ *  - a reused function shares a line with another construct, or nothing can be reused.
+ */
+/** The braces of `code` between the offsets close as they open (comments and strings blanked). */
+function bracesBalanced(code: string, from: number, to: number): boolean {
+  let depth = 0;
+  for (let i = from; i < to; i++) {
+    const ch = code.charCodeAt(i);
+    if (ch === 0x7b) depth++;
+    else if (ch === 0x7d && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+/** Why postImageFacts last declined (for the benchmark's account of the shortcut). */
+export const postImageFallbacks = new Map<string, number>();
+function fallback(why: string): null {
+  postImageFallbacks.set(why, (postImageFallbacks.get(why) ?? 0) + 1);
+  return null;
+}
+
+export function postImageFacts(path: string, pre: ImageFacts, post: string, shift: (preLine: number) => number | null, opts: ExtractOptions = {}): FileFacts | null {
+  const preLines = pre.source.split('\n');
+  const postLines = post.split('\n');
+  // Pre-image lines holding a file-scope construct other than a function: a function sharing a
+  // line with one is not blanked (the construct would go with it).
+  const shared = new Map<number, number>();
+  const mark = (l: number) => shared.set(l, (shared.get(l) ?? 0) + 1);
+  for (const f of pre.facts.functions) {
+    mark(f.startLine);
+    if (f.endLine !== f.startLine) mark(f.endLine);
+  }
+  for (const s of pre.facts.structInits) mark(s.line);
+  for (const g of pre.facts.globalRefs) mark(g.line);
+  for (const o of pre.facts.sectionObjects) mark(o.line);
+  // The whole post-image as tree-sitter sees it: conditionals are resolved in their real context.
+  const text = preprocessKernelSource(post);
+  const starts = lineStarts(post);
+  const exported = exportedNames(blankCommentsAndStrings(post));
+  const reused: { f: FunctionFacts; from: number; to: number }[] = [];
+  const preCode = blankCommentsAndStrings(pre.source);
+  const preStarts = lineStarts(pre.source);
+  for (const [i, f] of pre.facts.functions.entries()) {
+    const key = pre.keys[i];
+    if (!key) continue;
+    const from = shift(f.startLine);
+    const to = shift(f.endLine);
+    const n = f.endLine - f.startLine;
+    if (from === null || to === null || to - from !== n) continue;
+    let alone = (shared.get(f.startLine) ?? 0) === 1 && (n === 0 || (shared.get(f.endLine) ?? 0) === 1);
+    for (const s of pre.facts.structInits) if (s.line > f.startLine && s.line < f.endLine) alone = false;
+    if (!alone) continue;
+    // A function with a parse error is reused when its braces close it as written: then its
+    // extent is its own, not where tree-sitter's recovery happened to stop.
+    if (f.hasError && !bracesBalanced(preCode, preStarts[f.startLine - 1]!, f.endLine < preStarts.length ? preStarts[f.endLine]! : preCode.length)) continue;
+    let same = true;
+    for (let k = 0; k <= n && same; k++) same = preLines[f.startLine - 1 + k] === postLines[from - 1 + k];
+    // Same lines as written, and the same as tree-sitter sees them here (an #if the patch
+    // opened or closed changes that), and the same export: the facts are the function's.
+    if (same && lineKey(post, text, starts, from, to, f.hasError, exported.has(f.name)) === key) reused.push({ f, from, to });
+  }
+  if (!reused.length) return fallback('nothing reused');
+  const blanked = new Uint8Array(postLines.length + 2);
+  for (const r of reused) for (let l = r.from; l <= r.to; l++) blanked[l] = 1;
+  // Blank the reused lines in both texts (same length, so offsets stay valid).
+  const blankLines = (s: string) => {
+    const parts: string[] = [];
+    let pos = 0;
+    for (const r of [...reused].sort((x, y) => x.from - y.from)) {
+      const a = starts[r.from - 1]!;
+      const b = r.to < starts.length ? starts[r.to]! - 1 : s.length;
+      if (a < pos) continue;
+      parts.push(s.slice(pos, a), s.slice(a, b).replace(/[^\n]/g, ' '));
+      pos = b;
+    }
+    parts.push(s.slice(pos));
+    return parts.join('');
+  };
+  const parsed = parsePreprocessed(blankLines(post), blankLines(text));
+  // Any error, and the extents of the rest are not to be trusted: an #if left open takes what
+  // follows, and tree-sitter's recovery from a broken function depends on what follows it (on
+  // random edits of real files, trusting errors inside functions gave 3 in 1,100 different facts).
+  if (parsed.tree.rootNode.hasError) return fallback('error');
+  for (const n of topLevel(parsed.tree.rootNode)) {
+    for (let l = n.startPosition.row + 1; l <= n.endPosition.row + 1; l++) if (blanked[l]) return fallback('overlap');
+  }
+  const rest = factsOfParsed(path, parsed, { ...opts, whole: post });
+  const moved = reused.map(({ f, from }) => ({ ...shiftLines(f, from - f.startLine), exported: exported.has(f.name) }));
+  // Document order, as a whole-file extraction lists them (the sort is stable).
+  rest.functions = [...moved, ...rest.functions].sort((a, b) => a.startLine - b.startLine);
+  return rest;
 }

@@ -29,6 +29,11 @@ export interface ParsedSource {
  * Parse kernel C. The node binding copies the input through a fixed-size buffer; large files
  * need an explicit bufferSize or they fail with "Invalid argument".
  */
+/** Parse text already preprocessed (same length as `original`, which rules and facts read). */
+export function parsePreprocessed(original: string, text: string): ParsedSource {
+  return { original, text, tree: getParser().parse(text, undefined, { bufferSize: Math.max(64 * 1024, text.length * 2 + 2) }) };
+}
+
 export function parseKernelC(original: string, previous?: ParsedSource): ParsedSource {
   const text = preprocessKernelSource(original);
   const bufferSize = Math.max(64 * 1024, text.length * 2 + 2);

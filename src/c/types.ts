@@ -127,8 +127,6 @@ export interface FileFacts {
   sectionObjects: { name: string; section: Section; line: number }[];
   /** Macro invocations at file scope that matter to rules: DEFINE_SHOW_ATTRIBUTE(x), ... */
   fileMacros: { name: string; args: string[]; line: number }[];
-  /** Whole-file ERROR node count (for the parse-quality figures; rules look at hasError per function). */
-  errorNodes: number;
   /** The file is modular: has module_init/module_exit or a module_*_driver macro or MODULE_LICENSE. */
   modular: boolean;
 }

@@ -164,3 +164,26 @@ export function hunkOnlyImages(file: FileDiff): { pre: string; post: string } {
   const fill = (a: string[]): string => (a.length === 0 ? '' : `${Array.from(a, (t) => t ?? '').join('\n')}\n`);
   return { pre: fill(pre), post: fill(post) };
 }
+
+/**
+ * Where each pre-image line outside the hunks lands in the post-image (hunks placed at the
+ * offsets applyHunks found), or null for a line inside a hunk (context lines included).
+ */
+export function lineShift(file: FileDiff, offsets: readonly number[]): (preLine: number) => number | null {
+  const spans = file.hunks
+    .map((h, i) => {
+      const start = h.oldStart + (offsets[i] ?? 0);
+      // An insertion-only hunk (oldLines 0) goes after line `start`.
+      return h.oldLines === 0 ? { from: start + 1, to: start, delta: h.newLines } : { from: start, to: start + h.oldLines - 1, delta: h.newLines - h.oldLines };
+    })
+    .sort((a, b) => a.from - b.from);
+  return (line) => {
+    let delta = 0;
+    for (const s of spans) {
+      if (line < s.from) break;
+      if (line <= s.to) return null;
+      delta += s.delta;
+    }
+    return line + delta;
+  };
+}

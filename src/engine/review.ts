@@ -3,10 +3,10 @@
 // the patch introduces is kept — matched by rule, function and a stable key, never by line.
 import { createHash } from 'node:crypto';
 import type { FileFacts } from '../c/types.js';
-import { factsOfParsed, seedMemo, sharedFunctionMemo } from '../c/facts.js';
+import { factsOfParsed, postImageFacts, seedMemo, sharedFunctionMemo } from '../c/facts.js';
 import { gitBlobId } from '../c/lex.js';
 import { parseKernelC, type ParsedSource } from '../c/parse.js';
-import { addedLines, applyHunks, hunkOnlyImages, reverseApplies } from '../diff/apply.js';
+import { addedLines, applyHunks, hunkOnlyImages, lineShift, reverseApplies } from '../diff/apply.js';
 import { displayPath, type FileDiff } from '../diff/types.js';
 import type { Patch, Submission } from '../ingest/types.js';
 import { allRules } from '../../rules/index.js';
@@ -122,7 +122,7 @@ async function imagesFor(
   provider: ImageProvider | undefined,
   images: ImageNote[],
   notes: string[],
-): Promise<{ pre: string; post: string; hunkOnly?: boolean } | null> {
+): Promise<{ pre: string; post: string; hunkOnly?: boolean; offsets?: number[] } | null> {
   const path = displayPath(file);
   const hunkOnly = (detail: string) => {
     images.push({ patch: patchNo, file: path, mode: 'hunk-only', detail });
@@ -160,25 +160,25 @@ async function imagesFor(
   const note: ImageNote = { patch: patchNo, file: path, mode };
   if (detail) note.detail = detail;
   images.push(note);
-  return { pre, post: applied.post };
+  return { pre, post: applied.post, offsets: applied.offsets };
 }
 
 /**
  * Facts of a pre-image: from the facts cache when this content was seen before (its functions go
  * back into the memo, so the post-image reuses them), else extracted and remembered.
  */
-function preImageFacts(path: string, source: string, cache: ReviewOptions['facts']): { preFacts: FileFacts; preParsed?: ParsedSource } {
+function preImageFacts(path: string, source: string, cache: ReviewOptions['facts']): { preFacts: FileFacts; preParsed?: ParsedSource; keys: string[] } {
   const blob = cache ? gitBlobId(source) : '';
   const hit = cache?.get(blob);
   if (hit) {
     seedMemo(sharedFunctionMemo, hit);
-    return { preFacts: { ...hit.facts, path } };
+    return { preFacts: { ...hit.facts, path }, keys: hit.keys };
   }
   const preParsed = parseKernelC(source);
   const keys: string[] = [];
   const preFacts = factsOfParsed(path, preParsed, { memo: sharedFunctionMemo, keys });
   cache?.put(blob, { facts: preFacts, keys });
-  return { preFacts, preParsed };
+  return { preFacts, preParsed, keys };
 }
 
 export const reviewSubmission: ReviewFn = async (submission: Submission, options: ReviewOptions): Promise<ReviewResult> => {
@@ -226,10 +226,14 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
       const imgs = await imagesFor(file, patch, patchNo, seriesText, options.images, images, notes);
       if (!imgs) continue;
       const oldPath = file.oldPath ?? path;
-      const { preFacts, preParsed } = seriesFacts.has(oldPath) ? { preFacts: seriesFacts.get(oldPath)!, preParsed: undefined } : preImageFacts(oldPath, imgs.pre, options.facts);
-      // The post-image is parsed from the pre-image's tree when there is one (tree-sitter
-      // re-parses around the change); functions the patch left alone keep their facts (the memo).
-      const postFacts = factsOfParsed(path, parseKernelC(imgs.post, preParsed), { memo: sharedFunctionMemo });
+      const { preFacts, preParsed, keys } = seriesFacts.has(oldPath) ? { preFacts: seriesFacts.get(oldPath)!, preParsed: undefined, keys: undefined } : preImageFacts(oldPath, imgs.pre, options.facts);
+      const memo = { memo: sharedFunctionMemo };
+      // Functions the patch left alone keep their facts, moved (postImageFacts parses only the
+      // rest); when that cannot be trusted, the post-image is parsed whole — from the pre-image's
+      // tree when there is one (tree-sitter re-parses around the change).
+      const postFacts =
+        (keys && imgs.offsets ? postImageFacts(path, { source: imgs.pre, facts: preFacts, keys }, imgs.post, lineShift(file, imgs.offsets), memo) : null) ??
+        factsOfParsed(path, parseKernelC(imgs.post, preParsed), memo);
       const added = addedLines(file);
       const touched = new Set([...added, ...deletionSites(file)]);
       work.push({ diff: file, path, pre: { source: imgs.pre, facts: { ...preFacts, path } }, post: { source: imgs.post, facts: postFacts }, touched, added, hunkOnly: !!imgs.hunkOnly });

@@ -54,7 +54,6 @@ export function file(
     globalRefs: [],
     sectionObjects: [],
     fileMacros: [],
-    errorNodes: 0,
     modular: (extra.entries ?? []).length > 0,
   };
 }
