@@ -2,12 +2,12 @@
 // lines edited, as `git format-patch` mails. Deterministic for a seed.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gitBlobId } from '../src/c/lex.js';
+import { blankCommentsAndStrings, gitBlobId } from '../src/c/lex.js';
 import { walk } from '../src/index/build.js';
 import { DEFAULT_SKIP_DIRS } from '../src/index/filter.js';
 
 /** Deterministic PRNG (mulberry32): the same patches every run. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -24,17 +24,29 @@ export interface BenchPatch {
   text: string;
 }
 
-/** An edit a reviewer might see: error codes swapped, otherwise a trailing comment added. */
-function editLine(line: string, k: number): string {
-  if (/-E[A-Z]+\b/.test(line)) return line.replace(/-E([A-Z]+)\b/, (_m, c: string) => (c === 'BUSY' ? '-EAGAIN' : '-EBUSY'));
-  if (/;\s*$/.test(line)) return `${line.replace(/\s+$/, '')} /* bench ${k} */`;
-  return `${line.replace(/\s+$/, '')} `.replace(/ $/, `\t/* bench ${k} */`);
+/**
+ * An edit a reviewer might see, and one that keeps the file valid C as a real patch does: an
+ * error code swapped in code, otherwise a trailing comment (a word, inside a comment; before the
+ * `\` of a macro continuation). `code` is the line with comments and strings blanked.
+ */
+function editLine(line: string, code: string, k: number): string {
+  const trimmed = line.replace(/\s+$/, '');
+  // The line ends inside a comment that goes on (a closed `*/` takes a comment after it).
+  const endsInComment = code.replace(/\s+$/, '').length < trimmed.length && !trimmed.endsWith('*/');
+  if (/-E[A-Z]+\b/.test(code)) {
+    const m = /-E([A-Z]+)\b/.exec(code)!;
+    return line.slice(0, m.index) + (m[1] === 'BUSY' ? '-EAGAIN' : '-EBUSY') + line.slice(m.index + m[0].length);
+  }
+  if (endsInComment) return `${trimmed} bench ${k}`;
+  if (trimmed.endsWith('\\')) return `${trimmed.slice(0, -1).replace(/\s+$/, '')} /* bench ${k} */ \\`;
+  return `${trimmed}\t/* bench ${k} */`;
 }
 
 /** A format-patch mail changing `n` consecutive non-blank lines of `rel` from `start`. */
-function makePatch(tree: string, rel: string, n: number, r: () => number): BenchPatch | null {
+export function makePatch(tree: string, rel: string, n: number, r: () => number): BenchPatch | null {
   const text = readFileSync(join(tree, rel), 'utf8');
   const lines = text.split('\n');
+  const code = blankCommentsAndStrings(text).split('\n');
   if (text.endsWith('\n')) lines.pop();
   const candidates = lines.map((l, i) => (l.trim() ? i : -1)).filter((i) => i >= 0);
   if (candidates.length < n + 2) return null;
@@ -48,7 +60,7 @@ function makePatch(tree: string, rel: string, n: number, r: () => number): Bench
   let k = 0;
   for (let i = lo; i <= hi; i++) {
     if (chosen.has(i)) {
-      const edited = editLine(lines[i]!, k++);
+      const edited = editLine(lines[i]!, code[i]!, k++);
       after[i] = edited;
       body.push(`-${lines[i]}`, `+${edited}`);
     } else body.push(` ${lines[i]}`);
