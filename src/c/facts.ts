@@ -802,7 +802,7 @@ function lineKey(original: string, text: string, starts: readonly number[], from
 export interface ExtractOptions {
   /** Reuse the facts of functions seen before (and remember new ones). */
   memo?: FunctionMemo;
-  /** With a memo: receives the memo key of each function, in the order of `functions`. */
+  /** Receives the memo key of each function, in the order of `functions` (for a facts cache entry). */
   keys?: string[];
   /**
    * The whole file, when `parsed` is a reduced copy of it (functions blanked): file-level facts
@@ -839,9 +839,14 @@ export function factsOfParsed(path: string, parsed: ParsedSource, opts: ExtractO
   const memo = opts.memo;
   let starts: number[] | undefined;
   const factsOf = (def: SyntaxNode, inError: boolean): FunctionFacts | undefined => {
-    if (!memo) return functionFacts(def, source, exported);
+    if (!memo && !opts.keys) return functionFacts(def, source, exported);
     starts ??= lineStarts(source);
     const key = lineKey(source, parsed.text, starts, def.startPosition.row + 1, def.endPosition.row + 1, def.hasError || inError, exported.has(functionName(def) ?? ''));
+    if (!memo) {
+      const f = functionFacts(def, source, exported);
+      if (f) opts.keys!.push(key);
+      return f;
+    }
     const hit = memo.get(key, line(def));
     if (hit) {
       opts.keys?.push(key);

@@ -9,7 +9,8 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { CommandRegistrar } from '../cli.js';
-import type { FileFacts } from '../c/types.js';
+import type { FactsCache, FileFacts } from '../c/types.js';
+import { FACTS_VERSION } from '../c/version.js';
 import { UsageError } from '../errors.js';
 import type { TreeConfig } from '../engine/config.js';
 import type { Finding, IndexQuery, Rule } from '../engine/types.js';
@@ -87,9 +88,16 @@ export async function createTaskRunner(raw: unknown): Promise<{ run(t: ScanTask)
   ]);
   const rules: Rule[] = selectRules({ rules: data.rules, ignore: data.ignore, config: data.config }, allRules);
   let index: IndexQuery | undefined;
+  let cache: FactsCache | undefined;
+  let blobOf: (text: string) => string = () => '';
   if (data.dbPath) {
-    const { TreeIndex } = await import('../index/query.js');
-    index = new TreeIndex(openStore(data.dbPath), data.root, { extract: extractFacts as (p: string, s: string) => FileFacts });
+    const [{ TreeIndex }, { SqliteFactsCache }, { gitBlobId }] = await Promise.all([import('../index/query.js'), import('../store/facts-cache.js'), import('../c/lex.js')]);
+    const db = openStore(data.dbPath);
+    index = new TreeIndex(db, data.root, { extract: extractFacts as (p: string, s: string) => FileFacts });
+    // The facts of every file scanned go to the review's facts cache (and come from it when the
+    // file has not changed): a scanned tree's pre-images are known to the reviews that follow.
+    cache = new SqliteFactsCache(db, String(FACTS_VERSION));
+    blobOf = gitBlobId;
   }
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   return {
@@ -107,7 +115,15 @@ export async function createTaskRunner(raw: unknown): Promise<{ run(t: ScanTask)
         return { kind: 'problem', id: t.id, problem: 'invalid UTF-8; skipped' };
       }
       if (!data.allFiles && !t.selected && !isScanCandidate(text)) return { kind: 'skipped', id: t.id };
-      const facts = extractFacts(t.rel, text);
+      let facts: FileFacts;
+      const blob = cache ? blobOf(text) : '';
+      const hit = cache?.get(blob);
+      if (hit) facts = { ...hit.facts, path: t.rel };
+      else {
+        const keys: string[] = [];
+        facts = extractFacts(t.rel, text, { keys });
+        cache?.put(blob, { facts, keys });
+      }
       const r = scanFile(rules, { path: t.rel, source: text, facts }, index);
       return { kind: 'scanned', id: t.id, findings: r.findings, notes: r.notes };
     },

@@ -35,7 +35,7 @@ export class SqliteFactsCache implements FactsCache {
     private readonly db: DB,
     /** The extractor's version (src/c/facts.ts FACTS_VERSION): other versions' entries are misses. */
     private readonly version: string,
-    private readonly max = 20_000,
+    private readonly max = 50_000,
   ) {
     migrate(db, FACTS_CACHE_MIGRATIONS);
     this.st = {

@@ -1,12 +1,16 @@
 // `modreview scan` on real Linux 6.12 subsystems (the -EEXIST sites the seed series went after,
 // and the modules that call them), every rule, three formats; and on bad input: a directory that
 // is not a kernel tree, a file with invalid UTF-8, a missing path, unreadable files.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTaskRunner, runScan, type ScanCliOptions } from '../../src/commands/scan.js';
 import type { ScanJson } from '../../src/report/scan.js';
+import { openStore } from '../../src/store/db.js';
+import { gitBlobId } from '../../src/c/lex.js';
+import type { CachedFacts } from '../../src/c/types.js';
 import { kernelTree } from '../helpers/kernel.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'modreview-scan-'));
@@ -77,6 +81,28 @@ describe('modreview scan on Linux 6.12 subsystems', () => {
     };
     const uris = sarif.runs[0]!.results.map((r) => `${r.ruleId} ${r.level} ${r.locations[0]!.physicalLocation.artifactLocation.uri}`);
     expect(uris).toContain('module-init-eexist error drivers/scsi/fcoe/fcoe_transport.c');
+  });
+
+  it('keeps the facts of every scanned file in the facts cache; a rescan takes them from there and says the same', async () => {
+    const db = openStore(join(tmp, 'index.sqlite'));
+    const cached = (db.prepare('SELECT count(*) AS n FROM facts_cache').get() as { n: number }).n;
+    expect(cached).toBeGreaterThanOrEqual(json.summary.scanned);
+    const again = JSON.parse((await scan(SUBSYSTEMS, { tree, format: 'json', indexPath: SUBSYSTEMS })).out) as ScanJson;
+    expect(again.rules).toEqual(json.rules);
+    expect((db.prepare('SELECT count(*) AS n FROM facts_cache').get() as { n: number }).n).toBe(cached);
+
+    // The rescan read the cache, not the file: an entry doctored to forget the -EEXIST return of
+    // fcoe_transport_attach() takes the finding away. (Restored afterwards.)
+    const blob = gitBlobId(readFileSync(join(tree, 'drivers/scsi/fcoe/fcoe_transport.c'), 'utf8'));
+    const row = db.prepare('SELECT z FROM facts_cache WHERE blob = ?').get(blob) as { z: Buffer };
+    const entry = JSON.parse(inflateSync(row.z).toString('utf8')) as CachedFacts;
+    for (const f of entry.facts.functions) if (f.name === 'fcoe_transport_attach') f.returnsErrno = f.returnsErrno.filter((e) => e.code !== 'EEXIST');
+    db.prepare('UPDATE facts_cache SET z = ? WHERE blob = ?').run(deflateSync(Buffer.from(JSON.stringify(entry))), blob);
+    const doctored = JSON.parse((await scan(['drivers/scsi/fcoe'], { tree, format: 'json', rules: ['module-init-eexist'], indexPath: SUBSYSTEMS })).out) as ScanJson;
+    db.prepare('UPDATE facts_cache SET z = ? WHERE blob = ?').run(row.z, blob);
+    const fns = doctored.rules.flatMap((r) => r.files.flatMap((f) => f.findings.map((x) => x.function)));
+    expect(fns).not.toContain('fcoe_transport_attach');
+    db.close();
   });
 });
 
