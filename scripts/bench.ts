@@ -14,7 +14,11 @@ import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildIndex, type IndexStats } from '../src/index/build.js';
-import { makePatches } from './bench-patches.js';
+import { makePatch, makePatches, rng, type BenchPatch } from './bench-patches.js';
+import { extractFacts, FACTS_VERSION, postImageFallbacks } from '../src/c/facts.js';
+import type { ReviewOptions } from '../src/engine/api.js';
+import type { ScanJson } from '../src/report/scan.js';
+import { SqliteFactsCache } from '../src/store/facts-cache.js';
 import { DEFAULT_SKIP_DIRS } from '../src/index/filter.js';
 import { TreeIndex } from '../src/index/query.js';
 import { openStore } from '../src/store/db.js';
@@ -66,12 +70,13 @@ function analysis(): string {
   }
   if (fig.reviewP95 !== undefined) {
     out.push(
-      `- Review latency: the p95 target (50 ms) is not reachable by the index alone. Of a review, extracting the facts of the touched file's pre- and post-image — the whole file, twice, with tree-sitter and the facts walk of src/c/facts.ts (${fig.msPerKb!.toFixed(2)} ms per KB here) — takes p50 ${ms(fig.extractP50!)} ms, p95 ${ms(fig.extractP95!)} ms by itself. Without module-init-eexist the review is p50 ${ms(fig.noEexistP50!)} / p95 ${ms(fig.noEexistP95!)} ms, against p50 ${ms(fig.reviewP50!)} / p95 ${ms(fig.reviewP95!)} ms with it: its chain search (moduleInitChains, src/engine/overlay.ts) runs for every function of both images and rebuilds a set of all ~11,000 init entries of the tree on each call. Index queries themselves cost ${fig.queryUs!.toFixed(0)} µs on average (functionsNamed + callersOf + pathToModuleInit of a function, SQLite).`,
-      '- What would close the gap, outside the index: memoise the init set per index view in moduleInitChains; take the pre-image facts from a cache keyed by blob id instead of extracting them again; extract only the functions a patch touches in the post-image and reuse the others (line-shifted) from the pre-image.',
+      `- Review, first patch to a file: p50 ${ms(fig.reviewP50!)} ms, p95 ${ms(fig.reviewP95!)} ms. Nothing of the file is known yet: its pre-image is parsed and walked whole (src/c/facts.ts, ${fig.msPerKb!.toFixed(2)} ms per KB here; p50 ${ms(fig.extractP50!)} ms, p95 ${ms(fig.extractP95!)} ms), and that alone is the p95 target or more for the large files the tail is made of. The post-image costs much less: postImageFacts keeps the facts of every function the patch did not touch and parses the rest with them blanked.`,
+      `- Review, second patch to the same file: p50 ${ms(fig.secondP50!)} ms, p95 ${ms(fig.secondP95!)} ms. The pre-image's facts come from the facts cache (by blob id), so the review pays for the functions the patch touches, the file-scope declarations and the rules. What is left in the tail is patches that rewrite large functions (a 3-line edit inside a 600 KB function re-extracts all of it) and data files whose file-scope tables are parsed again; without module-init-eexist the second round is p50 ${ms(fig.noEexistP50!)} / p95 ${ms(fig.noEexistP95!)} ms.`,
+      '- What would close the rest of the gap: facts per statement rather than per function (re-walk only the statements a hunk touches), and reuse of unchanged file-scope declarations as functions are reused now.',
     );
   }
   if (fig.ratioMedian !== undefined) {
-    out.push(`- Against checkpatch.pl (p50 ${ms(fig.checkP50!)} ms per patch, most of it perl start-up and its own regex passes): modreview is ${fig.ratioMedian.toFixed(1)}× its speed at the median patch; the ≥ 10× target needs the engine changes above.`);
+    out.push(`- Against checkpatch.pl (p50 ${ms(fig.checkP50!)} ms per patch, one perl process per patch as a maintainer runs it): per patch, checkpatch takes ${fig.ratioMedian.toFixed(1)}× as long as modreview at the median for first patches, ${fig.ratioSecond!.toFixed(1)}× for second patches.`);
   }
   return out.join('\n');
 }
@@ -155,42 +160,52 @@ async function main(): Promise<void> {
       rows.push({ what: `index queries (${names.length} functions: functionsNamed + callersOf + pathToModuleInit)`, value: `${fig.queryUs.toFixed(0)} µs per function` });
     }
     const patches = makePatches(tree, PATCHES, SEED);
+    // The same files again, other lines: a v2 of each patch, or the next patch to a busy file.
+    const again = (() => {
+      const r = rng(SEED + 1);
+      return patches.map((p) => makePatch(tree, p.file, p.changed, r) ?? p);
+    })();
     const pdir = join(tmp, 'patches');
     spawnSync('mkdir', ['-p', pdir]);
     patches.forEach((p, i) => writeFileSync(join(pdir, `${String(i).padStart(4, '0')}.patch`), p.text));
-    // Warm-up: module loading and JIT are not what a reviewer waits for on a running bot.
-    for (const p of patches.slice(0, 5)) await reviewSubmission(await readSubmission(Buffer.from(p.text)), { images, index });
-    const ours: number[] = [];
-    let findings = 0;
-    for (const p of patches) {
-      gc?.();
-      const t = performance.now();
-      const sub = await readSubmission(Buffer.from(p.text));
-      const res = await reviewSubmission(sub, { images, index });
-      ours.push(performance.now() - t);
-      findings += res.findings.length;
-    }
-    // Where the time goes: the facts of the two images alone (src/c/facts.ts), and the review
-    // without module-init-eexist (its chain search runs once per function and image).
-    const { extractFacts } = await import('../src/c/facts.js');
+    // The facts cache a deployment keeps in its store (src/store/facts-cache.ts), empty at first.
+    const facts = new SqliteFactsCache(openStore(join(tmp, 'facts.sqlite')), String(FACTS_VERSION));
+    const opts = { images, index, facts };
+    // Warm-up on other files: module loading and JIT are not what a reviewer waits for on a
+    // running bot (and the measured files must not be in the cache yet).
+    for (const p of makePatches(tree, 5, SEED + 2)) await reviewSubmission(await readSubmission(Buffer.from(p.text)), opts);
+    const timeReviews = async (list: BenchPatch[], extra: Partial<ReviewOptions> = {}) => {
+      const times: number[] = [];
+      let found = 0;
+      for (const p of list) {
+        gc?.();
+        const t = performance.now();
+        const res = await reviewSubmission(await readSubmission(Buffer.from(p.text)), { ...opts, ...extra });
+        times.push(performance.now() - t);
+        found += res.findings.length;
+      }
+      return { times, found };
+    };
+    postImageFallbacks.clear();
+    const first = await timeReviews(patches);
+    const ours = first.times;
+    const declined = [...postImageFallbacks].map(([why, n]) => `${n} ${why}`).join(', ') || 'none';
+    const second = await timeReviews(again);
+    // Where the time goes: a whole-file extraction of the pre-image (what a cache hit saves), and
+    // the second round without module-init-eexist (its chain searches ask the index most).
     const extract: number[] = [];
-    const noEexist: number[] = [];
     for (const p of patches) {
       const pre = readFileSync(join(tree, p.file), 'utf8');
-      const sub = await readSubmission(Buffer.from(p.text));
-      const { applyHunks } = await import('../src/diff/apply.js');
-      const applied = applyHunks(pre, sub.patches[0]!.files[0]!);
       const t = performance.now();
       extractFacts(p.file, pre);
-      if (applied.ok) extractFacts(p.file, applied.post);
       extract.push(performance.now() - t);
-      const t2 = performance.now();
-      await reviewSubmission(await readSubmission(Buffer.from(p.text)), { images, index, ignore: ['module-init-eexist'] });
-      noEexist.push(performance.now() - t2);
     }
-    fig.msPerKb = extract.reduce((a, b) => a + b, 0) / patches.reduce((a, p) => a + 2 * (Buffer.byteLength(readFileSync(join(tree, p.file))) / 1024), 0);
+    const noEexist = (await timeReviews(again, { ignore: ['module-init-eexist'] })).times;
+    fig.msPerKb = extract.reduce((a, b) => a + b, 0) / patches.reduce((a, p) => a + Buffer.byteLength(readFileSync(join(tree, p.file))) / 1024, 0);
     fig.reviewP50 = q(ours, 50);
     fig.reviewP95 = q(ours, 95);
+    fig.secondP50 = q(second.times, 50);
+    fig.secondP95 = q(second.times, 95);
     fig.extractP50 = q(extract, 50);
     fig.extractP95 = q(extract, 95);
     fig.noEexistP50 = q(noEexist, 50);
@@ -198,13 +213,20 @@ async function main(): Promise<void> {
     const fileKb = patches.map((p) => Buffer.byteLength(readFileSync(join(tree, p.file))) / 1024);
     const sizes = patches.map((p) => p.changed);
     rows.push({
-      what: `review per patch (${patches.length} patches, ${Math.min(...sizes)}..${Math.max(...sizes)} changed lines, median ${q(sizes, 50)})`,
-      value: `p50 ${ms(q(ours, 50))} ms, p95 ${ms(q(ours, 95))} ms, max ${ms(Math.max(...ours))} ms (${findings} findings)`,
+      what: `review per patch, first patch to its file (${patches.length} patches, ${Math.min(...sizes)}..${Math.max(...sizes)} changed lines, median ${q(sizes, 50)}; files p50 ${q(fileKb, 50).toFixed(0)} KB, p95 ${q(fileKb, 95).toFixed(0)} KB)`,
+      value: `p50 ${ms(q(ours, 50))} ms, p95 ${ms(q(ours, 95))} ms, max ${ms(Math.max(...ours))} ms (${first.found} findings)`,
       target: 'p95 < 50 ms',
       met: q(ours, 95) < 50,
     });
-    rows.push({ what: '  of which: facts of the pre- and post-image (extractFacts, whole file twice)', value: `p50 ${ms(q(extract, 50))} ms, p95 ${ms(q(extract, 95))} ms (files p50 ${q(fileKb, 50).toFixed(0)} KB, p95 ${q(fileKb, 95).toFixed(0)} KB)` });
-    rows.push({ what: '  review without module-init-eexist', value: `p50 ${ms(q(noEexist, 50))} ms, p95 ${ms(q(noEexist, 95))} ms` });
+    rows.push({ what: '  post-image shortcut (postImageFacts) declined', value: `${declined} (of ${patches.length})` });
+    rows.push({
+      what: 'review per patch, second patch to the same file (pre-image facts from the cache)',
+      value: `p50 ${ms(q(second.times, 50))} ms, p95 ${ms(q(second.times, 95))} ms, max ${ms(Math.max(...second.times))} ms (${second.found} findings)`,
+      target: 'p95 < 50 ms',
+      met: q(second.times, 95) < 50,
+    });
+    rows.push({ what: '  of which the cache saves: whole-file extraction of the pre-image', value: `p50 ${ms(q(extract, 50))} ms, p95 ${ms(q(extract, 95))} ms (${fig.msPerKb.toFixed(2)} ms per KB)` });
+    rows.push({ what: '  second patch, without module-init-eexist', value: `p50 ${ms(q(noEexist, 50))} ms, p95 ${ms(q(noEexist, 95))} ms` });
     if (!flag('no-checkpatch')) {
       const theirs: number[] = [];
       for (let i = 0; i < patches.length; i++) {
@@ -216,13 +238,18 @@ async function main(): Promise<void> {
       const ratios = ours.map((o, i) => theirs[i]! / o);
       fig.checkP50 = q(theirs, 50);
       fig.ratioMedian = q(ratios, 50);
-      rows.push({ what: 'checkpatch.pl --no-tree -q per patch (same patches)', value: `p50 ${ms(q(theirs, 50))} ms, p95 ${ms(q(theirs, 95))} ms, max ${ms(Math.max(...theirs))} ms` });
+      fig.ratioSecond = q(
+        second.times.map((o, i) => theirs[i]! / o),
+        50,
+      );
+      rows.push({ what: 'checkpatch.pl --no-tree -q per patch (the first patches)', value: `p50 ${ms(q(theirs, 50))} ms, p95 ${ms(q(theirs, 95))} ms, max ${ms(Math.max(...theirs))} ms` });
       rows.push({
-        what: 'checkpatch time / modreview time, per patch',
+        what: 'checkpatch time / modreview time, per patch (first patches)',
         value: `median ${q(ratios, 50).toFixed(1)}×, p5 ${q(ratios, 5).toFixed(1)}×, worst ${Math.min(...ratios).toFixed(1)}×; p50/p50 ${(q(theirs, 50) / q(ours, 50)).toFixed(1)}×, p95/p95 ${(q(theirs, 95) / q(ours, 95)).toFixed(1)}×`,
         target: '>= 10×',
         met: q(ratios, 50) >= 10,
       });
+      rows.push({ what: '  against the second patches (same sizes, same files)', value: `median ${fig.ratioSecond.toFixed(1)}×` });
     }
     rows.push({ what: 'peak RSS so far (process)', value: `${rss().toFixed(0)} MB` });
 
@@ -233,9 +260,19 @@ async function main(): Promise<void> {
       const t = performance.now();
       await runScan([], { tree, db: dbPath, format: 'json', failOn: 'never', index: true }, (s) => (report += s), () => {});
       const secs = (performance.now() - t) / 1000;
-      const j = JSON.parse(report) as { summary: { findings: number; scanned: number; skipped: number }; rules: { rule: string; files: { findings: unknown[] }[] }[] };
+      const j = JSON.parse(report) as ScanJson;
       const per = j.rules.map((r) => `${r.rule} ${r.files.reduce((a, f) => a + f.findings.length, 0)}`).join(', ');
       rows.push({ what: 'scan, whole tree, all rules', value: `${secs.toFixed(1)} s: ${j.summary.scanned} files scanned, ${j.summary.skipped} skipped; ${j.summary.findings} findings (${per})` });
+      // The -EEXIST sites the seed series went after, as the issue names them.
+      const eexist = j.rules.find((r) => r.rule === 'module-init-eexist')?.files ?? [];
+      for (const [file, fn] of [
+        ['drivers/target/target_core_hba.c', 'transport_backend_register'],
+        ['drivers/scsi/fcoe/fcoe_transport.c', 'fcoe_transport_attach'],
+        ['security/keys/key.c', 'register_key_type'],
+      ] as const) {
+        const f = eexist.find((x) => x.file === file)?.findings.find((x) => x.function === fn);
+        rows.push({ what: `  scan: ${fn}() in ${file}`, value: f ? `${f.severity}, ${f.evidence.length} evidence chain(s), e.g. ${f.evidence[0]}` : 'not reported' });
+      }
       rows.push({ what: 'peak RSS at the end (process)', value: `${rss().toFixed(0)} MB` });
     }
     db.close();
