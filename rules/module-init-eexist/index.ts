@@ -72,7 +72,9 @@ export default createRule({
           }
         }
       }
-      // A function on the way to module_init that now returns a callee's -EEXIST.
+      // A function on the way to module_init that now returns a callee's -EEXIST. (Only a
+      // function that returns some callee's result can be one: ask for its chains only then.)
+      if (!fn.propagates.some((p) => !p.masks.includes(CODE))) continue;
       const onInitPath = isInit(fn.name) || chainsTo(fn.name).length > 0;
       if (!onInitPath) continue;
       for (const p of fn.propagates) {
