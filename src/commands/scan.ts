@@ -96,7 +96,7 @@ export async function createTaskRunner(raw: unknown): Promise<{ run(t: ScanTask)
     index = new TreeIndex(db, data.root, { extract: extractFacts as (p: string, s: string) => FileFacts });
     // The facts of every file scanned go to the review's facts cache (and come from it when the
     // file has not changed): a scanned tree's pre-images are known to the reviews that follow.
-    cache = new SqliteFactsCache(db, String(FACTS_VERSION));
+    cache = new SqliteFactsCache(db, String(FACTS_VERSION), undefined, 0);
     blobOf = gitBlobId;
   }
   const utf8 = new TextDecoder('utf-8', { fatal: true });

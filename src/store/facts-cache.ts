@@ -36,6 +36,8 @@ export class SqliteFactsCache implements FactsCache {
     /** The extractor's version (src/c/facts.ts FACTS_VERSION): other versions' entries are misses. */
     private readonly version: string,
     private readonly max = 50_000,
+    /** Decompressed entries kept in memory (0 for a scan, which reads each file once). */
+    private readonly hotMax = 16,
   ) {
     migrate(db, FACTS_CACHE_MIGRATIONS);
     this.st = {
@@ -76,9 +78,10 @@ export class SqliteFactsCache implements FactsCache {
   }
 
   private remember(blob: string, entry: CachedFacts): void {
+    if (!this.hotMax) return;
     this.hot.delete(blob);
     this.hot.set(blob, entry);
-    if (this.hot.size > 16) this.hot.delete(this.hot.keys().next().value!);
+    if (this.hot.size > this.hotMax) this.hot.delete(this.hot.keys().next().value!);
   }
 }
 
