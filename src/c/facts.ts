@@ -16,7 +16,7 @@ import type {
   StructInit,
   SwitchCase,
 } from './types.js';
-import { blankCommentsAndStrings, gitBlobId, lineIndex, squash } from './lex.js';
+import { blankCommentsAndStrings, gitBlobId, lineIndex, lineStarts, squash } from './lex.js';
 import { createHash } from 'node:crypto';
 import { parseKernelC, parsePreprocessed, type ParsedSource, type SyntaxNode } from './parse.js';
 import { preprocessKernelSource } from './preprocess.js';
@@ -163,7 +163,7 @@ class FunctionNodes {
   /** Call sites by node id: a call is described once, however many statements contain it. */
   readonly sites = new Map<number, CallSite | null>();
 
-  constructor(readonly root: SyntaxNode) {
+  constructor(root: SyntaxNode) {
     for (const t of COLLECTED) this.byType.set(t, { nodes: [], starts: [], ends: [] });
     for (const n of root.descendantsOfType([...COLLECTED])) {
       const c = this.byType.get(n.type)!;
@@ -776,13 +776,6 @@ function shiftLines<T>(v: T, delta: number): T {
   return out as T;
 }
 
-/** Offsets where each line starts (index 0: line 1). */
-function lineStarts(s: string): number[] {
-  const out = [0];
-  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) out.push(i + 1);
-  return out;
-}
-
 /**
  * A function's memo key: the whole lines it spans (`from`..`to`, 1-based), as written and as
  * tree-sitter saw them, and its flags. Whole lines, so the key can be computed from a line range
@@ -899,17 +892,6 @@ export interface ImageFacts {
   keys: readonly string[];
 }
 
-/**
- * The post-image's facts without parsing the functions a patch did not touch: every pre-image
- * function whose lines reappear unchanged where `shift` puts them keeps its facts (moved); the
- * rest of the file — the functions the patch touched, declarations, initialisers — is parsed with
- * those functions blanked out. A function's facts are made of its own text (see FunctionMemo), so
- * this is what a fresh extraction gives, provided the rest parses as it would in the whole file.
- * Returns null when that cannot be trusted, and the caller extracts the post-image whole:
- *  - the rest does not parse cleanly (tree-sitter's recovery may have used the blanked text);
- *  - a construct of the rest reaches into a blanked function;
- *  - a reused function shares a line with another construct, or nothing can be reused.
- */
 /** The braces of `code` between the offsets close as they open (comments and strings blanked). */
 function bracesBalanced(code: string, from: number, to: number): boolean {
   let depth = 0;
@@ -928,6 +910,17 @@ function fallback(why: string): null {
   return null;
 }
 
+/**
+ * The post-image's facts without parsing the functions a patch did not touch: every pre-image
+ * function whose lines reappear unchanged where `shift` puts them keeps its facts (moved); the
+ * rest of the file — the functions the patch touched, declarations, initialisers — is parsed with
+ * those functions blanked out. A function's facts are made of its own text (see FunctionMemo), so
+ * this is what a fresh extraction gives, provided the rest parses as it would in the whole file.
+ * Returns null when that cannot be trusted, and the caller extracts the post-image whole:
+ *  - the rest does not parse cleanly (tree-sitter's recovery may have used the blanked text);
+ *  - a construct of the rest reaches into a blanked function;
+ *  - a reused function shares a line with another construct, or nothing can be reused.
+ */
 export function postImageFacts(path: string, pre: ImageFacts, post: string, shift: (preLine: number) => number | null, opts: ExtractOptions = {}): FileFacts | null {
   const preLines = pre.source.split('\n');
   const postLines = post.split('\n');
@@ -975,7 +968,8 @@ export function postImageFacts(path: string, pre: ImageFacts, post: string, shif
   const blankLines = (s: string) => {
     const parts: string[] = [];
     let pos = 0;
-    for (const r of [...reused].sort((x, y) => x.from - y.from)) {
+    // In document order: pre-image order, and the shift keeps it.
+    for (const r of reused) {
       const a = starts[r.from - 1]!;
       const b = r.to < starts.length ? starts[r.to]! - 1 : s.length;
       if (a < pos) continue;

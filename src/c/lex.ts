@@ -69,10 +69,16 @@ function blankScan(src: string): string {
   return parts.join('');
 }
 
+/** Offsets where each line starts (index 0: line 1). */
+export function lineStarts(src: string): number[] {
+  const out = [0];
+  for (let i = src.indexOf('\n'); i >= 0; i = src.indexOf('\n', i + 1)) out.push(i + 1);
+  return out;
+}
+
 /** 1-based line number of each offset, via a precomputed table of line starts. */
 export function lineIndex(src: string): (offset: number) => number {
-  const starts = [0];
-  for (let i = 0; i < src.length; i++) if (src.charCodeAt(i) === 10) starts.push(i + 1);
+  const starts = lineStarts(src);
   return (offset: number) => {
     let lo = 0;
     let hi = starts.length - 1;

@@ -26,31 +26,35 @@ export interface ParsedSource {
 }
 
 /**
- * Parse kernel C. The node binding copies the input through a fixed-size buffer; large files
- * need an explicit bufferSize or they fail with "Invalid argument".
+ * The node binding copies the input through a fixed-size buffer; large files need an explicit
+ * bufferSize or they fail with "Invalid argument".
  */
-/** Parse text already preprocessed (same length as `original`, which rules and facts read). */
-export function parsePreprocessed(original: string, text: string): ParsedSource {
-  return { original, text, tree: getParser().parse(text, undefined, { bufferSize: Math.max(64 * 1024, text.length * 2 + 2) }) };
+function parseText(text: string, old?: Tree): Tree {
+  return getParser().parse(text, old, { bufferSize: Math.max(64 * 1024, text.length * 2 + 2) });
 }
 
+/** Parse text already preprocessed (same length as `original`, which rules and facts read). */
+export function parsePreprocessed(original: string, text: string): ParsedSource {
+  return { original, text, tree: parseText(text) };
+}
+
+/** Parse kernel C; with `previous`, incrementally from its tree (see editedTree). */
 export function parseKernelC(original: string, previous?: ParsedSource): ParsedSource {
   const text = preprocessKernelSource(original);
-  const bufferSize = Math.max(64 * 1024, text.length * 2 + 2);
-  if (!previous) return { original, text, tree: getParser().parse(text, undefined, { bufferSize }) };
+  if (!previous) return { original, text, tree: parseText(text) };
   const before = errorCount(previous);
-  const incremental: ParsedSource = { original, text, tree: getParser().parse(text, editedTree(previous, text), { bufferSize }) };
+  const incremental: ParsedSource = { original, text, tree: parseText(text, editedTree(previous, text)) };
   // Error recovery is where an incremental parse may settle differently from a fresh one (seen
   // on 3 of 600 random edits of kernel files, all of which broke the syntax). When the edit
   // changed the errors, parse afresh: the post-image must read as it would on its own.
   if (errorCount(incremental) === before) return incremental;
-  return { original, text, tree: getParser().parse(text, undefined, { bufferSize }) };
+  return { original, text, tree: parseText(text) };
 }
 
 const errorCounts = new WeakMap<Tree, number>();
 
 /** ERROR nodes in the tree (MISSING ones count through the root's hasError). */
-export function errorCount(parsed: ParsedSource): number {
+function errorCount(parsed: ParsedSource): number {
   let n = errorCounts.get(parsed.tree);
   if (n === undefined) {
     const root = parsed.tree.rootNode;

@@ -10,6 +10,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { CommandRegistrar } from '../cli.js';
 import type { FactsCache, FileFacts } from '../c/types.js';
+import { gitBlobId } from '../c/lex.js';
 import { FACTS_VERSION } from '../c/version.js';
 import { UsageError } from '../errors.js';
 import type { TreeConfig } from '../engine/config.js';
@@ -89,15 +90,13 @@ export async function createTaskRunner(raw: unknown): Promise<{ run(t: ScanTask)
   const rules: Rule[] = selectRules({ rules: data.rules, ignore: data.ignore, config: data.config }, allRules);
   let index: IndexQuery | undefined;
   let cache: FactsCache | undefined;
-  let blobOf: (text: string) => string = () => '';
   if (data.dbPath) {
-    const [{ TreeIndex }, { SqliteFactsCache }, { gitBlobId }] = await Promise.all([import('../index/query.js'), import('../store/facts-cache.js'), import('../c/lex.js')]);
+    const [{ TreeIndex }, { SqliteFactsCache }] = await Promise.all([import('../index/query.js'), import('../store/facts-cache.js')]);
     const db = openStore(data.dbPath);
     index = new TreeIndex(db, data.root, { extract: extractFacts as (p: string, s: string) => FileFacts });
     // The facts of every file scanned go to the review's facts cache (and come from it when the
     // file has not changed): a scanned tree's pre-images are known to the reviews that follow.
-    cache = new SqliteFactsCache(db, String(FACTS_VERSION), undefined, 0);
-    blobOf = gitBlobId;
+    cache = new SqliteFactsCache(db, String(FACTS_VERSION), { hot: 0 });
   }
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   return {
@@ -116,7 +115,7 @@ export async function createTaskRunner(raw: unknown): Promise<{ run(t: ScanTask)
       }
       if (!data.allFiles && !t.selected && !isScanCandidate(text)) return { kind: 'skipped', id: t.id };
       let facts: FileFacts;
-      const blob = cache ? blobOf(text) : '';
+      const blob = cache ? gitBlobId(text) : '';
       const hit = cache?.get(blob);
       if (hit) facts = { ...hit.facts, path: t.rel };
       else {

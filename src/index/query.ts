@@ -109,8 +109,14 @@ export abstract class QueryBase implements IndexQuery, RowSource {
    * (static resolution). `propagates`/`masks` say whether the caller may return the result.
    */
   callersOf(name: string, file?: string): CallerRef[] {
-    const defs = this.fnRows(name);
-    const target = file !== undefined ? (defs.find((d) => d.file === file) ?? { file, isStatic: false }) : undefined;
+    return this.callerRefs(name, file, false);
+  }
+
+  propagatingCallersOf(name: string): CallerRef[] {
+    return this.callerRefs(name, undefined, true);
+  }
+
+  private callerRefs(name: string, file: string | undefined, propagatingOnly: boolean): CallerRef[] {
     const masksOf = new Map<string, Set<string>>();
     for (const p of this.propRows(name)) {
       const k = `${p.file}\0${p.caller}`;
@@ -118,20 +124,19 @@ export abstract class QueryBase implements IndexQuery, RowSource {
       if (!m) masksOf.set(k, (m = new Set()));
       for (const x of p.masks) m.add(x);
     }
+    // Most functions on a chain search have no caller that returns their result: then the call
+    // rows (thousands for memset or kfree) are never read.
+    if (propagatingOnly && !masksOf.size) return [];
+    const defs = this.fnRows(name);
+    const target = file !== undefined ? (defs.find((d) => d.file === file) ?? { file, isStatic: false }) : undefined;
     const out: CallerRef[] = [];
     for (const c of this.callRows(name).sort(byFileLine)) {
       if (target && !this.binds(c.file, name, target, defs)) continue;
       const m = masksOf.get(`${c.file}\0${c.caller}`);
+      if (propagatingOnly && !m) continue;
       out.push({ caller: c.caller, file: c.file, line: c.line, propagates: m !== undefined, masks: m ? [...m].sort() : [] });
     }
     return out;
-  }
-
-  propagatingCallersOf(name: string): CallerRef[] {
-    // Most functions on a chain search have no caller that returns their result: then the call
-    // rows (thousands for memset or kfree) are never read.
-    if (!this.propRows(name).length) return [];
-    return this.callersOf(name).filter((c) => c.propagates);
   }
 
   initFunctions(): { fn: string; file: string; line: number; macro: string }[] {

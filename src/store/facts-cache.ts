@@ -6,10 +6,10 @@
 //
 // Content-addressed, so an entry is never stale for its blob; entries of another extractor
 // version are ignored and replaced. Bounded: the least recently used entries beyond `max` go.
-import { deflateSync, inflateSync } from 'node:zlib';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { CachedFacts, FactsCache } from '../c/types.js';
 import { migrate, type DB, type Migration } from './db.js';
+import { packJson, unpackJson } from './index-cache.js';
 
 export const FACTS_CACHE_MIGRATIONS: readonly Migration[] = [
   {
@@ -31,14 +31,18 @@ export class SqliteFactsCache implements FactsCache {
   private readonly hot = new Map<string, CachedFacts>();
   private puts = 0;
 
+  private readonly max: number;
+  /** Decompressed entries kept in memory (0 for a scan, which reads each file once). */
+  private readonly hotMax: number;
+
   constructor(
-    private readonly db: DB,
+    db: DB,
     /** The extractor's version (src/c/facts.ts FACTS_VERSION): other versions' entries are misses. */
     private readonly version: string,
-    private readonly max = 50_000,
-    /** Decompressed entries kept in memory (0 for a scan, which reads each file once). */
-    private readonly hotMax = 16,
+    opts: { max?: number; hot?: number } = {},
   ) {
+    this.max = opts.max ?? 50_000;
+    this.hotMax = opts.hot ?? 16;
     migrate(db, FACTS_CACHE_MIGRATIONS);
     this.st = {
       get: db.prepare('SELECT z, version FROM facts_cache WHERE blob = ?'),
@@ -57,7 +61,7 @@ export class SqliteFactsCache implements FactsCache {
     if (!row || row.version !== this.version) return undefined;
     let entry: CachedFacts;
     try {
-      entry = JSON.parse(inflateSync(row.z).toString('utf8')) as CachedFacts;
+      entry = unpackJson<CachedFacts>(row.z);
     } catch {
       return undefined; // a damaged row is a miss; the next put replaces it
     }
@@ -67,7 +71,7 @@ export class SqliteFactsCache implements FactsCache {
   }
 
   put(blob: string, entry: CachedFacts): void {
-    this.st.put.run(blob, this.version, deflateSync(Buffer.from(JSON.stringify(entry), 'utf8'), { level: 1 }));
+    this.st.put.run(blob, this.version, packJson(entry).z);
     this.remember(blob, entry);
     if (++this.puts % 256 === 0) this.prune();
   }

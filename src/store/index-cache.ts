@@ -238,13 +238,22 @@ export function deriveRows(facts: FileFacts): FileRows {
   return rows;
 }
 
-export function compressFacts(facts: FileFacts): { raw: number; z: Buffer } {
-  const json = Buffer.from(JSON.stringify(facts), 'utf8');
+/** JSON, deflated fast (facts are written once per file version and read on demand). */
+export function packJson(value: unknown): { raw: number; z: Buffer } {
+  const json = Buffer.from(JSON.stringify(value), 'utf8');
   return { raw: json.length, z: deflateSync(json, { level: 1 }) };
 }
 
+export function unpackJson<T>(z: Buffer): T {
+  return JSON.parse(inflateSync(z).toString('utf8')) as T;
+}
+
+export function compressFacts(facts: FileFacts): { raw: number; z: Buffer } {
+  return packJson(facts);
+}
+
 export function decompressFacts(z: Buffer): FileFacts {
-  return JSON.parse(inflateSync(z).toString('utf8')) as FileFacts;
+  return unpackJson<FileFacts>(z);
 }
 
 /** The key of a selection: '' none, '*' the whole file, else a digest of the sorted names. */

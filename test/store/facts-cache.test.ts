@@ -40,9 +40,9 @@ describe('SqliteFactsCache', () => {
 
   it('keeps at most `max` entries, dropping the least recently used', () => {
     const db = openStore(join(tmp, 'c.sqlite'));
-    const cache = new SqliteFactsCache(db, '1', 3);
+    const cache = new SqliteFactsCache(db, '1', { max: 3 });
     for (const b of ['b1', 'b2', 'b3', 'b4']) cache.put(b, entry(`int ${b};\n`));
-    new SqliteFactsCache(db, '1', 3).get('b1'); // used again: now the newest
+    new SqliteFactsCache(db, '1', { max: 3 }).get('b1'); // used again: now the newest
     cache.put('b5', entry('int b5;\n'));
     cache.prune();
     const left = (db.prepare('SELECT blob FROM facts_cache ORDER BY blob').all() as { blob: string }[]).map((r) => r.blob);
