@@ -15,7 +15,7 @@ const cache = process.env.MODREVIEW_CACHE ?? join(homedir(), '.cache', 'modrevie
 const tree = join(cache, `linux-${version}`);
 
 function run(cmd, args, opts = {}) {
-  execFileSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  execFileSync(cmd, args, { stdio: ['ignore', 2, 'inherit'], ...opts });
 }
 
 function log(msg) {
