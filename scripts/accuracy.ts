@@ -11,6 +11,8 @@ import { createTwoFilesPatch } from 'diff';
 import { gitBlobId } from '../src/c/lex.js';
 import { applyEdits, type AccuracyCase } from '../src/engine/accuracy.js';
 import type { Finding, IndexQuery } from '../src/engine/types.js';
+import { CORPUS_DIR, loadRealCorpus } from '../src/engine/real-corpus.js';
+import { outcomeRows, realScore, realTable, runRealCase, type RealOutcome } from './real-corpus.js';
 
 export const MIN_RECALL = 0.9;
 export const MAX_FP_RATE = 0.05;
@@ -129,26 +131,36 @@ export function scoreTable(scores: readonly Score[]): string {
   return [line(head), ...rows.map(line)].join('\n');
 }
 
-async function main(): Promise<number> {
+interface Args {
+  only?: 'real' | 'mutations';
+  showTest: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const a: Args = { showTest: false };
+  for (let i = 0; i < argv.length; i++) {
+    const v = argv[i];
+    if (v === '--show-test') a.showTest = true;
+    else if (v === '--only' && (argv[i + 1] === 'real' || argv[i + 1] === 'mutations')) a.only = argv[++i] as Args['only'];
+    else throw new Error(`unknown argument ${v} (--only real|mutations, --show-test)`);
+  }
+  return a;
+}
+
+async function mutationCorpus(tree: string): Promise<boolean> {
   const [{ buildIndex }, { TreeIndex }, { cacheDir, openStore }] = await Promise.all([
     import('../src/index/build.js'),
     import('../src/index/query.js'),
     import('../src/store/db.js'),
   ]);
-  // The same tree the tests use: fetched once by scripts/fetch-kernel.mjs (a no-op when cached).
-  const fetched = execFileSync(process.execPath, [join(ROOT, 'scripts', 'fetch-kernel.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const tree = fetched.trim().split('\n').pop()!;
   const corpus = await loadCorpus();
-  if (!corpus.length) {
-    process.stderr.write('accuracy: no rules/*/accuracy.ts found\n');
-    return 2;
-  }
+  if (!corpus.length) throw new Error('no rules/*/accuracy.ts found');
   const scope = indexScope(corpus);
   const db = openStore(join(cacheDir(), 'accuracy.sqlite'));
   try {
     const t0 = performance.now();
     const stats = await buildIndex(tree, { db, paths: scope });
-    process.stdout.write(`index: ${scope.length} paths, ${stats.seen} files (${stats.parsed} parsed now) in ${stats.seconds.toFixed(1)} s\n`);
+    process.stdout.write(`## Mutation corpus (rules/*/accuracy.ts)\nindex: ${scope.length} paths, ${stats.seen} files (${stats.parsed} parsed now) in ${stats.seconds.toFixed(1)} s\n`);
     const index = await TreeIndex.open(db, tree);
     const outcomes: CaseOutcome[] = [];
     for (const { rule, cases } of corpus) {
@@ -164,15 +176,74 @@ async function main(): Promise<number> {
     }
     const scores = [...corpus.map(({ rule }) => score(rule, outcomes)), score('overall', outcomes)];
     process.stdout.write(`${scoreTable(scores)}\n`);
-    process.stdout.write(`thresholds: recall >= ${pct(MIN_RECALL)}, FP rate <= ${pct(MAX_FP_RATE)}; ${outcomes.length} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-    return scores.every(passes) ? 0 : 1;
+    process.stdout.write(`thresholds: recall >= ${pct(MIN_RECALL)}, FP rate <= ${pct(MAX_FP_RATE)}; ${outcomes.length} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s\n\n`);
+    return scores.every(passes);
   } finally {
     db.close();
   }
 }
 
+/** Recall and FP thresholds on the real test split: overall and for every family with >= 6 fixes. */
+export function realPasses(outs: readonly RealOutcome[]): boolean {
+  const overall = realScore('overall', outs);
+  if (overall.errors) return false;
+  if (overall.fixes && overall.caught / overall.fixes < MIN_RECALL) return false;
+  if (overall.ordinary && overall.falsePositives / overall.ordinary > MAX_FP_RATE) return false;
+  const families = new Set(outs.filter((o) => o.case.kind === 'fix').map((o) => o.case.rules?.[0]));
+  for (const f of families) {
+    const s = realScore(String(f), outs.filter((o) => o.case.kind === 'fix' && o.case.rules?.[0] === f));
+    if (s.fixes >= 6 && s.caught / s.fixes < MIN_RECALL) return false;
+  }
+  return true;
+}
+
+async function realCorpus(tree: string, showTest: boolean): Promise<boolean> {
+  const [{ buildIndex }, { TreeIndex }, { cacheDir, openStore }, { factsCacheOf }, { FACTS_VERSION }] = await Promise.all([
+    import('../src/index/build.js'),
+    import('../src/index/query.js'),
+    import('../src/store/db.js'),
+    import('../src/store/facts-cache.js'),
+    import('../src/c/version.js'),
+  ]);
+  const dir = join(ROOT, CORPUS_DIR);
+  const cases = loadRealCorpus(dir);
+  const db = openStore(join(cacheDir(), 'accuracy-tree.sqlite'));
+  try {
+    const t0 = performance.now();
+    const stats = await buildIndex(tree, { db });
+    process.stdout.write(`## Real patches (corpus/real: ${cases.length} cases from list mail)\nindex: whole tree, ${stats.seen} files (${stats.parsed} parsed now) in ${stats.seconds.toFixed(1)} s\n`);
+    const index = await TreeIndex.open(db, tree);
+    const facts = factsCacheOf(db, String(FACTS_VERSION));
+    const outs: RealOutcome[] = [];
+    for (const c of cases) outs.push(await runRealCase(tree, dir, c, index, facts));
+    for (const split of ['dev', 'test'] as const) {
+      const mine = outs.filter((o) => o.split === split);
+      const fixes = mine.filter((o) => o.case.kind === 'fix').length;
+      process.stdout.write(`\n### ${split} split (${fixes} fixes, ${mine.length - fixes} ordinary)\n${realTable(mine)}\n`);
+      if (split === 'dev' || showTest) for (const row of outcomeRows(mine)) process.stdout.write(`${row}\n`);
+    }
+    const test = outs.filter((o) => o.split === 'test');
+    const ok = realPasses(test);
+    process.stdout.write(`\nthresholds on the test split: recall >= ${pct(MIN_RECALL)} (overall and each family with >= 6 fixes), FP rate <= ${pct(MAX_FP_RATE)}: ${ok ? 'met' : 'NOT met'}; ${outs.length} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    return ok;
+  } finally {
+    db.close();
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv);
+  // The same tree the tests use: fetched once by scripts/fetch-kernel.mjs (a no-op when cached).
+  const fetched = execFileSync(process.execPath, [join(ROOT, 'scripts', 'fetch-kernel.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const tree = fetched.trim().split('\n').pop()!;
+  let ok = true;
+  if (args.only !== 'real') ok = (await mutationCorpus(tree)) && ok;
+  if (args.only !== 'mutations') ok = (await realCorpus(tree, args.showTest)) && ok;
+  return ok ? 0 : 1;
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then(
+  main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
