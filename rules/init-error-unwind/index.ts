@@ -3,10 +3,13 @@
 // unloaded text (driver core, notifier chains), or the next load fails with -EBUSY.
 import { createRule } from '../../src/engine/rule.js';
 import { analyseUnwind, initScope } from '../../src/engine/kernel/unwind.js';
-import { pairFor } from '../../src/engine/kernel/resources.js';
+import { fallibility, moduleBook } from '../../src/engine/kernel/pairs.js';
 import type { RawFinding } from '../../src/engine/types.js';
+import type { CallSite } from '../../src/c/types.js';
+import { resourceIdentity } from '../../src/c/lex.js';
 
-const pairKind = (callee: string) => pairFor(callee)?.kind;
+/** What a failed call was about, for telling failure sites apart (`kmalloc(dasd_vol_info_req)`). */
+const failedId = (c: CallSite) => resourceIdentity(c.assignedTo && !/^(ret|err|error|rc|r|rv|retval|status|result|res)$/.test(c.assignedTo) ? c.assignedTo : (c.args[0] ?? ''));
 
 export default createRule({
   id: 'init-error-unwind',
@@ -24,26 +27,34 @@ export default createRule({
     leakReturn: '{what} at line {acqLine} is not undone when {failed} fails: the return at line {exit} leaves it {state}. Call {release}() on this path.',
     leakGoto: '{what} at line {acqLine} is not undone when {failed} fails: "goto {label}" at line {exit} reaches the return at line {ret} without {release}().',
     misorder: '"goto {label}" at line {exit} ({failed} failed) runs {release}() for something acquired only later ({acquire}() at line {acqLine}); the unwind ladder is out of order.',
+    failedStep: '"goto {label}" at line {exit} ({failed} failed) runs {release}(), undoing the very step that just failed; the label is one rung too high and what was acquired before it may stay held.',
+    residue: '{what} failed at line {acqLine}, but the failed call still holds a reference: the return at line {exit} leaves it without {release}(), as its kernel-doc asks.',
+    inherited: '{what} is released on the failure path at line {relLine}, but not when {failed} fails: the return at line {exit} leaves it registered. Call {release}() on this path too.',
+    ignored: '{what} at line {acqLine} can fail, but init does not act on its failure and returns 0 at line {ret}; the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Return the error, undoing what came before.',
   },
   check(ctx, format) {
     const out: RawFinding[] = [];
-    for (const fn of initScope(ctx.facts)) {
-      const report = analyseUnwind(fn, ctx.facts);
+    const scope = initScope(ctx.facts);
+    if (!scope.length) return out;
+    const book = moduleBook(ctx.facts, ctx.index);
+    const fallible = fallibility(ctx.facts, book, ctx.index);
+    for (const fn of scope) {
+      const report = analyseUnwind(fn, ctx.facts, { book, fallible });
       for (const l of report.leaks) {
         const h = l.held;
         const id = h.id || (h.call.args[0] ?? '');
         const failed = l.failed ? `${l.failed.callee}()` : 'a later step';
         // Acquired one call down (`err = init_inodecache();`): name both the helper and what it made.
-        const what = h.via ? `${h.via.callee}(${id}) in ${h.call.callee}()` : `${h.call.callee}(${id})`;
-        const kind = h.via ? pairKind(h.via.callee) : h.pair.kind;
+        const what = h.inherited ? id : h.via ? `${h.via.callee}(${id}) in ${h.call.callee}()` : `${h.call.callee}(${id})`;
+        const kind = h.via ? book.pairFor(h.via.callee)?.kind : h.pair.kind;
         const state = kind === 'handle' ? 'allocated' : 'registered';
         const release = h.pair.release[0]!;
-        const data = { what, acqLine: h.call.line, failed, exit: l.exitLine, ret: l.returnLine, label: l.label ?? '', release, state };
+        const data = { what, acqLine: h.call.line, failed, exit: l.exitLine, ret: l.returnLine, label: l.label ?? '', release, state, relLine: h.inherited ?? 0 };
         out.push({
-          key: `leak:${h.call.callee}(${id})|${l.failed?.callee ?? 'return'}`,
+          key: `${h.residue ? 'residue' : 'leak'}:${h.call.callee}(${id})|${l.failed ? `${l.failed.callee}(${failedId(l.failed)})` : 'return'}`,
           line: l.exitLine,
           function: fn.name,
-          message: format(l.exitKind === 'goto' ? 'leakGoto' : 'leakReturn', data),
+          message: format(h.inherited ? 'inherited' : h.residue ? 'residue' : l.exitKind === 'goto' ? 'leakGoto' : 'leakReturn', data),
           evidence: [
             `${fn.name}(): ${h.call.callee}(${h.call.args.join(', ')}) at line ${h.call.line}${h.via ? ` -> ${h.via.callee}(${h.via.args.join(', ')}) (line ${h.via.line})` : ''}`,
             l.failed ? `${l.failed.callee}() fails (line ${l.failed.line}) -> ${l.exitKind === 'goto' ? `goto ${l.label} (line ${l.exitLine})` : `return (line ${l.exitLine})`}` : `${l.exitKind} at line ${l.exitLine}`,
@@ -52,7 +63,34 @@ export default createRule({
           causes: [h.call.line],
         });
       }
+      for (const g of report.ignored) {
+        const h = g.held;
+        const id = h.id || (h.call.args[0] ?? '');
+        out.push({
+          key: `ignored:${h.call.callee}(${id})`,
+          line: h.call.line,
+          function: fn.name,
+          severity: 'warning',
+          message: format('ignored', { what: `${h.call.callee}(${id})`, acqLine: h.call.line, ret: g.returnLine, release: h.pair.release[0]! }),
+          evidence: [
+            `${fn.name}(): ${h.call.callee}(${h.call.args.join(', ')}) at line ${h.call.line}: ${h.unchecked === 'discarded' ? 'result not checked' : 'failure only reported'}`,
+            `returns 0 at line ${g.returnLine}`,
+            `the exit path calls ${h.pair.release.join('/')}()`,
+          ],
+        });
+      }
       for (const m of report.misorders) {
+        if (m.failedStep) {
+          out.push({
+            key: `failedstep:${m.release.callee}(${m.release.args.join(',')})|${m.failed?.callee ?? m.label}`,
+            line: m.gotoLine,
+            function: fn.name,
+            severity: 'warning',
+            message: format('failedStep', { label: m.label, exit: m.gotoLine, failed: m.failed ? `${m.failed.callee}()` : 'a step', release: m.release.callee }),
+            evidence: [`${m.failed?.callee ?? 'a step'}() fails -> goto ${m.label} (line ${m.gotoLine}) -> ${m.release.callee}(${m.release.args.join(', ')}) (line ${m.release.line})`],
+          });
+          continue;
+        }
         const acq = fn.calls.find((c) => c.callee === m.pair.acquire && c.line > m.gotoLine);
         out.push({
           key: `misorder:${m.release.callee}(${m.release.args.join(',')})|${m.failed?.callee ?? m.label}`,

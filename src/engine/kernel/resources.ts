@@ -13,6 +13,11 @@ export interface ResourcePair {
   kind: AcquireKind;
   /** Which argument names the resource for `status` acquires (default 0). */
   arg?: number;
+  /**
+   * What must still be released when the acquire itself fails: device_register() has initialised
+   * the device, so a failure still needs put_device() (its kernel-doc says so).
+   */
+  onFailure?: string[];
 }
 
 const P = (acquire: string, release: string | string[], kind: AcquireKind = 'status', arg?: number): ResourcePair => {
@@ -31,7 +36,13 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('class_create', 'class_destroy', 'handle'),
   P('class_register', ['class_unregister', 'class_destroy']),
   P('device_create', ['device_destroy', 'device_unregister'], 'handle'),
-  P('device_register', ['device_unregister', 'put_device']),
+  { ...P('device_register', ['device_unregister', 'put_device']), onFailure: ['put_device'] },
+  // device_initialize() takes the reference device_add() builds on: undone by put_device() even when device_add() fails.
+  P('device_initialize', ['put_device', 'device_unregister']),
+  P('device_add', ['device_del', 'device_unregister']),
+  { ...P('kobject_init_and_add', 'kobject_put'), onFailure: ['kobject_put'] },
+  P('device_add_disk', ['del_gendisk', 'put_disk'], 'status', 1),
+  P('add_disk', ['del_gendisk', 'put_disk']),
   P('bus_register', 'bus_unregister'),
   P('driver_register', 'driver_unregister'),
   P('misc_register', 'misc_deregister'),

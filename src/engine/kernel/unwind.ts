@@ -4,10 +4,13 @@
 // its label to the function's end, falling through later labels — and see what is still held.
 import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
 import { resourceIdentity } from '../../c/lex.js';
-import { isRelease, pairFor, type ResourcePair } from './resources.js';
+import { flatten } from '../../c/facts.js';
+import { keptAllocation, kindAt, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
+import { declaredNames } from './teardown.js';
+import { lastStmt } from './stmts.js';
 
 export interface Held {
-  pair: ResourcePair;
+  pair: BookPair;
   call: CallSite;
   /** Identity text: the handle variable, or the resource argument. */
   id: string;
@@ -21,6 +24,16 @@ export interface Held {
    * of the group exists, and a failure test of one is a failure test of the group.
    */
   alt?: object;
+  /**
+   * Its failure was not acted on: the result was thrown away (`register_x(&a);`), or the failure
+   * branch only logged and carried on. It may not be held; if init then returns 0, the module's
+   * exit releases something that was never acquired.
+   */
+  unchecked?: 'discarded' | 'reported';
+  /** Held on entry: the function releases it on another failure path (line), so its caller acquired it. */
+  inherited?: number;
+  /** What a failed acquire leaves behind (device_register() failed: put_device() is still due). */
+  residue?: boolean;
 }
 
 export interface Leak {
@@ -38,25 +51,48 @@ export interface Leak {
 export interface Misorder {
   /** The release run on the unwind path for something not acquired yet. */
   release: CallSite;
-  pair: ResourcePair;
+  pair: BookPair;
+  /** The release undoes the very step whose failure is being handled (it never happened). */
+  failedStep?: boolean;
   gotoLine: number;
   label: string;
   failed?: CallSite;
 }
 
+/** An acquire whose failure init does not act on, before a success return. */
+export interface Ignored {
+  held: Held;
+  /** The success return reached with the failure unhandled. */
+  returnLine: number;
+}
+
 export interface UnwindReport {
   leaks: Leak[];
   misorders: Misorder[];
+  ignored: Ignored[];
+}
+
+export interface UnwindOptions {
+  book?: PairBook;
+  /** Can a call of this function fail (return a negative errno)? Unknown functions: no. */
+  fallible?: (callee: string) => boolean;
 }
 
 interface State {
   held: Held[];
   /** Unreachable: after a return or goto. */
   dead: boolean;
+  /** Status variables and the call whose result they hold, while it may still be a failure (`ret = f();`). */
+  status: Map<string, CallSite>;
 }
 
 interface Ctx {
   fn: FunctionFacts;
+  book: PairBook;
+  fallible: (callee: string) => boolean;
+  /** Conditions of the function, for how each acquire's result is tested. */
+  conds: { line: number; cond: string }[];
+  locals: Set<string>;
   /** Top-level statement sequence, labels included, for goto paths. */
   top: Stmt[];
   /** Every acquire the function makes, to tell "released before acquired". */
@@ -71,14 +107,15 @@ interface Ctx {
   following: Set<string>;
   leaks: Leak[];
   misorders: Misorder[];
+  ignored: Ignored[];
 }
 
 // A handle tested in place and never stored (`if (!proc_create_seq("nr", ...))`) goes by its
 // first argument, which is what its release names (`remove_proc_entry("nr", ...)`).
-const idOf = (pair: ResourcePair, call: CallSite): string =>
+const idOf = (pair: BookPair, call: CallSite): string =>
   pair.kind === 'status' || !call.assignedTo ? resourceIdentity(call.args[pair.arg ?? 0] ?? '') : resourceIdentity(call.assignedTo);
 
-function idsOf(pair: ResourcePair, call: CallSite): string[] {
+function idsOf(pair: BookPair, call: CallSite): string[] {
   const ids = [idOf(pair, call)];
   // register_chrdev(MAJOR, ...) and cpuhp_setup_state(CPUHP_FIXED, ...) are undone by the argument.
   if (pair.kind === 'nid' && call.args[pair.arg ?? 0]) ids.push(resourceIdentity(call.args[pair.arg ?? 0]!));
@@ -108,7 +145,7 @@ function releasedIndex(held: Held[], rel: CallSite, byKindOnly = false): number 
  */
 function renamedReleaseIndex(held: Held[], rel: CallSite, ctx: Ctx): number {
   const args = rel.args.map(resourceIdentity).filter(Boolean);
-  const known = (ctx.acquiredIds.get(rel.callee) ?? []).flatMap((a) => idsOf(pairFor(a.callee)!, a));
+  const known = (ctx.acquiredIds.get(rel.callee) ?? []).flatMap((a) => idsOf(pairAt(a, ctx)!, a));
   // Whole-identifier containment: `init_net.proc_net` does not name a handle called `e`.
   const names = (a: string, k: string) => a === k || new RegExp(`(^|\\W)${k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|\\W)`).test(a);
   if (!args.length || args.some((a) => known.some((k) => names(a, k) || names(k, a)))) return -1;
@@ -116,9 +153,21 @@ function renamedReleaseIndex(held: Held[], rel: CallSite, ctx: Ctx): number {
   return same.length === 1 ? held.indexOf(same[0]!) : -1;
 }
 
-function applyCalls(calls: CallSite[], st: State, ctx: Ctx): void {
+/** The pair a call acquires, with how this call site tells failure (the table's kind, or as the code tests it). */
+function pairAt(c: CallSite, ctx: Ctx): BookPair | undefined {
+  const p = ctx.book.pairFor(c.callee) ?? keptAllocation(c, ctx.locals);
+  if (!p || p.source === 'table') return p;
+  return { ...p, kind: kindAt(p, c, ctx.conds) };
+}
+
+/** `register_x(&a);` as a statement of its own: the result is thrown away. */
+function discarded(c: CallSite, text: string): boolean {
+  return !c.assignedTo && new RegExp(`^\\s*${c.callee}\\s*\\(`).test(text);
+}
+
+function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
   for (const c of calls) {
-    if (isRelease(c.callee)) {
+    if (ctx.book.isRelease(c.callee)) {
       let i = releasedIndex(st.held, c);
       if (i < 0) i = renamedReleaseIndex(st.held, c, ctx);
       if (i >= 0) {
@@ -132,23 +181,30 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx): void {
       const i = releasedIndex(st.held, rel, true);
       if (i >= 0) st.held.splice(i, 1);
     }
-    const pair = pairFor(c.callee);
-    if (pair) st.held.push({ pair, call: c, id: idOf(pair, c), ids: idsOf(pair, c) });
+    const pair = pairAt(c, ctx);
+    if (pair) {
+      const h: Held = { pair, call: c, id: idOf(pair, c), ids: idsOf(pair, c) };
+      if (pair.kind === 'status' && discarded(c, text) && ctx.fallible(c.callee)) h.unchecked = 'discarded';
+      st.held.push(h);
+    }
     // The helper's result says whether it succeeded: its resources are held like a status acquire.
     for (const k of ctx.helperAcquires.get(c.callee) ?? []) st.held.push({ pair: { ...k.pair, acquire: c.callee, kind: 'status' }, call: c, id: k.id, ids: k.ids, via: k.call });
+    if (c.assignedTo) st.status.set(resourceIdentity(c.assignedTo), c);
   }
 }
 
-/** `x = wq;` — the resource now also goes by x (it may be released through x). */
+/** `x = wq;` — the resource now also goes by x (it may be released through x). `ret = 0;` — no failure pending in ret. */
 function applyAliases(assigns: Assign[] | undefined, st: State): void {
   for (const a of assigns ?? []) {
     if (a.op !== '=') continue;
     const rhs = resourceIdentity(a.rhs);
+    const lhs = resourceIdentity(a.lhs);
+    if (!/\w\s*\(/.test(a.rhs)) st.status.delete(lhs);
     for (const h of st.held) {
       if (h.ids.includes(rhs)) {
         // Copy-on-write: states share Held objects across branches.
         const i = st.held.indexOf(h);
-        st.held[i] = { ...h, ids: [...h.ids, resourceIdentity(a.lhs)] };
+        st.held[i] = { ...h, ids: [...h.ids, lhs] };
       }
     }
   }
@@ -163,7 +219,7 @@ function testsFailureOf(cond: string, condCalls: CallSite[], h: Held): 'then' | 
   }
   const v = h.pair.kind === 'status' ? (h.call.assignedTo ?? '') : h.id;
   if (!v) return null;
-  const e = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '');
+  const e = resourceIdentity(v).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   if (h.pair.kind === 'status') {
     // `<=0`: register_blkdev(0, ...) and friends return the allocated major on success.
     if (new RegExp(`^\\(*${e}\\)*$|^\\(*${e}(<0|!=0|<=0)\\)*$|^\\(*${e}&&`).test(c)) return 'then';
@@ -199,6 +255,12 @@ function looksLikeFailureTest(cond: string): boolean {
     || /==NULL\)*$/.test(c);
 }
 
+/** The status variable a condition tests for failure (`ret`, `ret < 0`, `err != 0`), if that is all it tests. */
+function testedStatusVar(cond: string): string | undefined {
+  const c = cond.replace(/\b(unlikely|likely)\s*\(/g, '(').replace(/\s+/g, '');
+  return /^\(*([A-Za-z_]\w*)\)*(<0|!=0)?\)*$/.exec(c)?.[1];
+}
+
 function isErrorReturn(expr: string | null, inFailure: boolean): boolean {
   if (!expr) return false;
   const e = expr.replace(/\s+/g, '');
@@ -208,16 +270,23 @@ function isErrorReturn(expr: string | null, inFailure: boolean): boolean {
 }
 
 /**
- * `return register_x(&a);`, or `ret = register_x(&a);` right before `return ret;`: the function
- * ends with an acquire whose failure is its own result, so when it fails everything held before
- * it leaks (d349e9be5a2c: `return pci_register_driver(...)` after alloc_workqueue()).
+ * The call whose failure a return hands back: `return register_x(&a);`, or `return ret;` while
+ * `ret` still holds a fallible call's result that nothing has shown to be 0 (`ret = f(); if (ret)
+ * pr_err(...); return ret;`). When that call fails, everything held before it leaks
+ * (d349e9be5a2c: `return pci_register_driver(...)` after alloc_workqueue()).
  */
-function returnedAcquire(s: Extract<Stmt, { k: 'return' }>, prev: Stmt | undefined): CallSite | undefined {
+function returnedFailure(s: Extract<Stmt, { k: 'return' }>, st: State, ctx: Ctx): CallSite | undefined {
   const e = (s.expr ?? '').replace(/\s+/g, '').replace(/^\((.*)\)$/, '$1');
-  const fallible = (c: CallSite) => pairFor(c.callee)?.kind === 'status';
+  const fallible = (c: CallSite) => {
+    const p = pairAt(c, ctx);
+    return p ? p.kind === 'status' || p.kind === 'nid' || ctx.fallible(c.callee) : ctx.fallible(c.callee);
+  };
   const direct = /^(\w+)\(/.exec(e)?.[1];
   if (direct) return s.calls.find((c) => c.callee === direct && fallible(c));
-  if (/^\w+$/.test(e) && (prev?.k === 'expr' || prev?.k === 'decl')) return prev.calls.find((c) => c.assignedTo === e && fallible(c));
+  if (/^\w+$/.test(e)) {
+    const c = st.status.get(e);
+    return c && fallible(c) ? c : undefined;
+  }
   return undefined;
 }
 
@@ -231,8 +300,16 @@ function statusSuccess(expr: string | null): boolean {
   return e === '' || /^\(?0\)?$/.test(e) || /^(ret|err|error|rc|r|rv|retval|status|result|res)$/.test(e);
 }
 
-function walk(body: Stmt[], st: State, ctx: Ctx, failure: { on: boolean; failed?: CallSite }): State {
-  for (const [i, s] of body.entries()) {
+/** What the exit path undoes on its own: the table's own pairs and what the module's exit releases. */
+function strong(h: Held, ctx: Ctx): boolean {
+  return h.pair.release.some((r) => ctx.book.exitReleases(r));
+}
+
+const clone = (x: State): State => ({ dead: x.dead, held: [...x.held], status: new Map(x.status) });
+
+function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; failed?: CallSite }): State {
+  let failure = failureIn;
+  for (const s of body) {
     if (st.dead) {
       // Code after a return or goto is reached only through a label: goto paths handle it.
       if (s.k !== 'label') continue;
@@ -241,14 +318,21 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failure: { on: boolean; failed?
     switch (s.k) {
       case 'expr':
       case 'decl':
-        applyCalls(s.calls, st, ctx);
+        applyCalls(s.calls, st, ctx, s.text);
         applyAliases(s.assigns, st);
         break;
       case 'return': {
+        const before = st.status;
         applyCalls(s.calls, st, ctx);
+        st.status = before;
         const error = isErrorReturn(s.expr, failure.on);
-        const last = error ? undefined : returnedAcquire(s, body[i - 1]);
-        if (!error && !last && statusSuccess(s.expr)) ctx.kept?.push(...st.held);
+        const last = error ? undefined : returnedFailure(s, st, ctx);
+        if (!error && !last && statusSuccess(s.expr)) {
+          ctx.kept?.push(...st.held);
+          if (/^\(?0\)?$|^$/.test((s.expr ?? '').replace(/\s+/g, ''))) {
+            for (const h of st.held) if (h.unchecked && strong(h, ctx)) ctx.ignored.push({ held: h, returnLine: s.line });
+          }
+        }
         if (error || last) {
           for (const h of st.held) {
             // (by callee and line: the IR may list a returned call twice)
@@ -292,8 +376,9 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failure: { on: boolean; failed?
         const calls = new Set([tested, ...alsoTested].map((h) => h?.call));
         const alts = new Set([tested, ...alsoTested].map((h) => h?.alt).filter(Boolean));
         const absent = new Set(st.held.filter((h) => calls.has(h.call) || (h.alt && alts.has(h.alt))));
-        const without = (x: State): State => ({ dead: x.dead, held: x.held.filter((h) => !absent.has(h)) });
-        const clone = (x: State): State => ({ dead: x.dead, held: [...x.held] });
+        // A failed acquire may leave something to release (device_register(): put_device()).
+        const residues = [...absent].filter((h) => h.pair.onFailure?.length).map((h): Held => ({ ...h, pair: { ...h.pair, release: h.pair.onFailure!, onFailure: [] }, residue: true }));
+        const without = (x: State): State => ({ dead: x.dead, held: [...x.held.filter((h) => !absent.has(h)), ...residues], status: new Map(x.status) });
         const generic = !side && looksLikeFailureTest(s.cond);
         const lastCall = [...s.condCalls].pop() ?? lastCallBefore(ctx, s.line);
         const thenFail = side === 'then' ? { on: true, failed: tested!.call } : generic ? withFailed(lastCall) : failure;
@@ -302,20 +387,31 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failure: { on: boolean; failed?
         const elseIn = side === 'else' ? without(st) : clone(st);
         const t = walk(s.then, thenIn, ctx, thenFail);
         const e = s.else ? walk(s.else, elseIn, ctx, elseFail) : elseIn;
-        st = mergeBranches(st, t, e);
+        const merged = mergeBranches(st, t, e);
+        const v = testedStatusVar(s.cond);
+        if (side === 'then' && !t.dead && !e.dead) {
+          // The failure branch only logged (`if (err) pr_err(...);`): the step may or may not
+          // have happened, and its failure is still in the status variable.
+          for (const h of [tested!, ...alsoTested]) if (!merged.held.some((x) => x.call === h.call)) merged.held.push({ ...h, unchecked: 'reported' });
+        } else if ((side === 'then' || generic) && t.dead && v) merged.status.delete(v);
+        if (side === 'else' && t.dead && !s.else) {
+          // `if (ret == 0) goto out;` then the unwind ladder: what follows runs only on failure.
+          failure = { on: true, failed: tested!.call };
+        }
+        st = merged;
         break;
       }
       case 'loop': {
         applyCalls(s.condCalls, st, ctx);
-        const out = walk(s.body, { dead: false, held: [...st.held] }, ctx, failure);
+        const out = walk(s.body, clone(st), ctx, failure);
         // The body is taken to run: a cleanup loop (`while (i--) unregister(&d[i]);`) releases
         // what it names, an acquiring loop holds what it acquired. A body that always leaves
         // (return/goto) changes nothing for the code after the loop.
-        st = out.dead ? st : { dead: false, held: [...out.held] };
+        st = out.dead ? st : { dead: false, held: [...out.held], status: out.status };
         break;
       }
       case 'switch': {
-        const outs = s.cases.map((c) => walk(c.body, { dead: false, held: [...st.held] }, ctx, failure));
+        const outs = s.cases.map((c) => walk(c.body, clone(st), ctx, failure));
         st = outs.reduce((a, b) => merge(a, b), st);
         break;
       }
@@ -337,14 +433,21 @@ function lastCallBefore(ctx: Ctx, line: number): CallSite | undefined {
   return best;
 }
 
+/** Status variables after two paths join: a failure pending on either is pending. */
+function mergeStatus(a: State, b: State): Map<string, CallSite> {
+  const out = new Map(a.status);
+  for (const [k, v] of b.status) if (!out.has(k)) out.set(k, v);
+  return out;
+}
+
 /**
  * After an if: a resource held before it stays held only if neither branch released it (a
  * conditional release, `if (major >= 0) unregister_chrdev(...)`, counts as a release); one
  * acquired inside a branch is held after it.
  */
 function mergeBranches(before: State, a: State, b: State): State {
-  if (a.dead) return { dead: b.dead, held: [...b.held] };
-  if (b.dead) return { dead: false, held: [...a.held] };
+  if (a.dead) return { dead: b.dead, held: [...b.held], status: new Map(b.status) };
+  if (b.dead) return { dead: false, held: [...a.held], status: new Map(a.status) };
   const had = new Set(before.held.map((h) => h.call));
   const inA = new Set(a.held.map((h) => h.call));
   const inB = new Set(b.held.map((h) => h.call));
@@ -358,7 +461,7 @@ function mergeBranches(before: State, a: State, b: State): State {
     // Copy-on-write: states share Held objects across branches.
     held.push(alt && (newInA.includes(h) || newInB.includes(h)) ? { ...h, alt } : h);
   }
-  return { dead: false, held };
+  return { dead: false, held, status: mergeStatus(a, b) };
 }
 
 /** Split on top-level && and ||. */
@@ -382,11 +485,11 @@ function splitLogical(cond: string): string[] {
 
 /** Union of what may be held on either branch; dead only if both are. */
 function merge(a: State, b: State): State {
-  if (a.dead) return { dead: b.dead, held: [...b.held] };
-  if (b.dead) return { dead: false, held: [...a.held] };
+  if (a.dead) return { dead: b.dead, held: [...b.held], status: new Map(b.status) };
+  if (b.dead) return { dead: false, held: [...a.held], status: new Map(a.status) };
   const held = [...a.held];
   for (const h of b.held) if (!held.includes(h)) held.push(h);
-  return { dead: false, held };
+  return { dead: false, held, status: mergeStatus(a, b) };
 }
 
 function followGoto(label: string, gotoLine: number, st: State, ctx: Ctx, failed?: CallSite): void {
@@ -404,14 +507,23 @@ function followPath(at: number, label: string, gotoLine: number, st: State, ctx:
   const path = ctx.top.slice(at + 1);
   const before = [...st.held];
   const local: Ctx = { ...ctx, leaks: [], misorders: [] };
+  const failedPair = failed ? pairAt(failed, ctx) : undefined;
+  const failedHeld: Held | undefined = failed && failedPair ? { pair: failedPair, call: failed, id: idOf(failedPair, failed), ids: idsOf(failedPair, failed) } : undefined;
   // Releases on the path of things not acquired at the goto: a misordered or wrong label.
   for (const s of flattenPath(path)) {
     for (const c of s.calls) {
-      if (!isRelease(c.callee)) continue;
+      if (!ctx.book.isRelease(c.callee)) continue;
       const heldNow = before.some((h) => releaseMatches(h, c, before));
+      if (heldNow) continue;
+      // The release undoes the step that just failed (`err_reg: platform_driver_unregister(&drv)`
+      // after platform_driver_register(&drv) failed): the label is one rung too high.
+      if (failedHeld && failedPair?.kind === 'status' && failedHeld.ids.length && releaseMatches(failedHeld, c, [failedHeld])) {
+        ctx.misorders.push({ release: c, pair: failedPair, gotoLine, label, failedStep: true, ...(failed ? { failed } : {}) });
+        continue;
+      }
       const acquiredLater = (ctx.acquiredIds.get(c.callee) ?? []).some((a) => a.line > gotoLine && a.line < endOf(ctx));
-      if (!heldNow && acquiredLater) {
-        const pair = pairFor((ctx.acquiredIds.get(c.callee) ?? [])[0]!.callee)!;
+      if (acquiredLater) {
+        const pair = pairAt((ctx.acquiredIds.get(c.callee) ?? [])[0]!, ctx)!;
         if (pair.kind === 'status') {
           const m: Misorder = { release: c, pair, gotoLine, label };
           if (failed) m.failed = failed;
@@ -420,7 +532,7 @@ function followPath(at: number, label: string, gotoLine: number, st: State, ctx:
       }
     }
   }
-  const out = walk(path, { dead: false, held: [...st.held] }, local, { on: true, ...(failed ? { failed } : {}) });
+  const out = walk(path, clone(st), local, { on: true, ...(failed ? { failed } : {}) });
   // Leaks found inside the path (at its returns) are this goto's leaks.
   for (const l of local.leaks) {
     const leak: Leak = { held: l.held, exitLine: gotoLine, exitKind: 'goto', label, returnLine: l.returnLine };
@@ -472,18 +584,42 @@ function flattenPath(path: Stmt[]): { calls: CallSite[] }[] {
   return out;
 }
 
+/** Conditions of a function, for how its acquires are tested. */
+function conditionsOf(fn: FunctionFacts): { line: number; cond: string }[] {
+  return flatten(fn.body).flatMap((s) => (s.k === 'if' || s.k === 'loop' ? [{ line: s.line, cond: s.cond }] : []));
+}
+
+function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => boolean, extra: Partial<Ctx> = {}): Ctx {
+  return {
+    fn,
+    book,
+    fallible,
+    conds: conditionsOf(fn),
+    locals: declaredNames(fn),
+    top: fn.body,
+    acquiredIds: new Map(),
+    helperReleases: new Map(),
+    helperAcquires: new Map(),
+    following: new Set(),
+    leaks: [],
+    misorders: [],
+    ignored: [],
+    ...extra,
+  };
+}
+
 /**
  * Resources a same-file static helper acquires and still holds when it returns success (or falls
  * off its end): `static int __init init_inodecache(void) { cachep = kmem_cache_create(...);
  * if (!cachep) return -ENOMEM; return 0; }`. One level deep: a helper's own helpers are not followed.
  */
-function helperAcquires(facts: FileFacts): Map<string, Held[]> {
+function helperAcquires(facts: FileFacts, book: PairBook, fallible: (c: string) => boolean): Map<string, Held[]> {
   const out = new Map<string, Held[]>();
   for (const f of facts.functions) {
-    if (!f.isStatic || f.hasError || !f.calls.some((c) => pairFor(c.callee))) continue;
+    if (!f.isStatic || f.hasError || !f.calls.some((c) => book.pairFor(c.callee))) continue;
     const kept: Held[] = [];
-    const ctx: Ctx = { fn: f, top: f.body, acquiredIds: new Map(), helperReleases: new Map(), helperAcquires: new Map(), kept, following: new Set(), leaks: [], misorders: [] };
-    const end = walk(f.body, { dead: false, held: [] }, ctx, { on: false });
+    const ctx = newCtx(f, book, fallible, { kept });
+    const end = walk(f.body, { dead: false, held: [], status: new Map() }, ctx, { on: false });
     if (!end.dead) kept.push(...end.held);
     const unique = kept.filter((h, i) => kept.findIndex((x) => x.call === h.call) === i);
     if (unique.length) out.set(f.name, unique);
@@ -492,7 +628,7 @@ function helperAcquires(facts: FileFacts): Map<string, Held[]> {
 }
 
 /** Releases a same-file static helper performs (a cleanup function called on the unwind path). */
-function helperReleases(facts: FileFacts): Map<string, CallSite[]> {
+function helperReleases(facts: FileFacts, book: PairBook): Map<string, CallSite[]> {
   // `#ifdef CONFIG_X ... #else` stubs: one name, several definitions; any of them may be built.
   const byName = new Map<string, FunctionFacts[]>();
   for (const f of facts.functions) byName.set(f.name, [...(byName.get(f.name) ?? []), f]);
@@ -503,7 +639,7 @@ function helperReleases(facts: FileFacts): Map<string, CallSite[]> {
     const defs = byName.get(name);
     if (!defs || seen.has(name)) return [];
     seen.add(name);
-    return defs.flatMap((f) => f.calls.flatMap((c) => (isRelease(c.callee) ? [c] : collect(c.callee, seen))));
+    return defs.flatMap((f) => f.calls.flatMap((c) => (book.isRelease(c.callee) ? [c] : collect(c.callee, seen))));
   };
   for (const f of facts.functions) {
     const rel = collect(f.name, new Set());
@@ -512,16 +648,52 @@ function helperReleases(facts: FileFacts): Map<string, CallSite[]> {
   return out;
 }
 
-export function analyseUnwind(fn: FunctionFacts, facts: FileFacts): UnwindReport {
-  const acquiredIds = new Map<string, CallSite[]>();
+/**
+ * What the function holds on entry: file-scope objects it releases on a failure path without
+ * having acquired them (`if (err) { platform_device_unregister(reg_pdev); return err; }`) — its
+ * caller made them, and every other failure path after them must give them back as well.
+ */
+function inheritedHeld(fn: FunctionFacts, ctx: Ctx): Held[] {
+  const out: Held[] = [];
+  const visit = (stmts: readonly Stmt[], onFailure: boolean) => {
+    for (const s of stmts) {
+      if (s.k === 'if') {
+        const leaves = (b: Stmt[]) => {
+          const last = lastStmt(b);
+          return last?.k === 'return' && isErrorReturn(last.expr, true) && !/^\(?0\)?$/.test((last.expr ?? '').replace(/\s+/g, ''));
+        };
+        visit(s.then, onFailure || leaves(s.then));
+        if (s.else) visit(s.else, onFailure);
+        continue;
+      }
+      if (s.k === 'block') visit(s.body, onFailure);
+      if (!onFailure || (s.k !== 'expr' && s.k !== 'decl')) continue;
+      for (const c of s.calls) {
+        if (!ctx.book.isRelease(c.callee) || !c.args[0]) continue;
+        const id = resourceIdentity(c.args[0]);
+        if (!/^[A-Za-z_]\w*$/.test(id) || ctx.locals.has(id) || fn.params.includes(id)) continue;
+        if ((ctx.acquiredIds.get(c.callee) ?? []).length || out.some((h) => h.id === id)) continue;
+        const pair: BookPair = { acquire: '(on entry)', release: [c.callee], kind: 'handle', source: 'file' };
+        out.push({ pair, call: { callee: '(on entry)', args: [id], line: fn.startLine }, id, ids: [id], inherited: c.line });
+      }
+    }
+  };
+  visit(fn.body, false);
+  return out;
+}
+
+export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindOptions = {}): UnwindReport {
+  const book = opts.book ?? TABLE_BOOK;
+  const fallible = opts.fallible ?? ((c: string) => book.pairFor(c)?.kind === 'status');
+  const ctx = newCtx(fn, book, fallible, { helperReleases: helperReleases(facts, book), helperAcquires: helperAcquires(facts, book, fallible) });
   for (const c of fn.calls) {
-    const pair = pairFor(c.callee);
+    const pair = pairAt(c, ctx);
     if (!pair) continue;
-    for (const r of pair.release) acquiredIds.set(r, [...(acquiredIds.get(r) ?? []), c]);
+    for (const r of pair.release) ctx.acquiredIds.set(r, [...(ctx.acquiredIds.get(r) ?? []), c]);
   }
-  const ctx: Ctx = { fn, top: fn.body, acquiredIds, helperReleases: helperReleases(facts), helperAcquires: helperAcquires(facts), following: new Set(), leaks: [], misorders: [] };
-  walk(fn.body, { dead: false, held: [] }, ctx, { on: false });
-  return { leaks: dedupeLeaks(ctx.leaks), misorders: ctx.misorders };
+  walk(fn.body, { dead: false, held: inheritedHeld(fn, ctx), status: new Map() }, ctx, { on: false });
+  const ignored = ctx.ignored.filter((x, i) => ctx.ignored.findIndex((y) => y.held.call === x.held.call) === i);
+  return { leaks: dedupeLeaks(ctx.leaks), misorders: ctx.misorders, ignored };
 }
 
 function dedupeLeaks(leaks: Leak[]): Leak[] {

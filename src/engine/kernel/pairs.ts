@@ -1,0 +1,220 @@
+// Which calls of a module acquire something its failure paths must give back, and with what.
+// The seed is the fixed table of kernel APIs (resources.ts); beyond it, the module itself says
+// what init holds: whatever its module_exit releases (`snd_soc_util_exit()`), or what another
+// path of the same file undoes (`acpi_remove_address_space_handler()` on one error path), pairs
+// with the call named like its counterpart (`snd_soc_util_init()`, `acpi_install_...`). Names
+// pair by the kernel's own vocabulary: register/unregister, init/exit/cleanup, create/destroy,
+// alloc/free, add/del, install/remove, setup/teardown, start/stop, get/put, ...
+// Shared by the init unwind analysis and the teardown analysis, so both read one book.
+import type { CallSite, FileFacts, FunctionFacts } from '../../c/types.js';
+import { resourceIdentity } from '../../c/lex.js';
+import type { IndexQuery } from '../types.js';
+import { moduleEntryPoints, pathCalls } from './lifecycle.js';
+import { isRelease as tableRelease, pairFor as tablePair, type AcquireKind, type ResourcePair } from './resources.js';
+
+/** Where a pair comes from: the fixed table, the module's exit path, another path of the file, or a function of the tree. */
+export type PairSource = 'table' | 'exit' | 'file' | 'tree';
+
+export interface BookPair extends ResourcePair {
+  source: PairSource;
+}
+
+export interface PairBook {
+  pairFor(callee: string): BookPair | undefined;
+  isRelease(callee: string): boolean;
+  /** Does the module's exit path call this release? (Exit then takes the acquire for granted.) */
+  exitReleases(release: string): boolean;
+}
+
+/** Acquire words and the words of their undo, as kernel function names spell them. */
+const COUNTERPARTS: Readonly<Record<string, readonly string[]>> = {
+  register: ['unregister', 'deregister'],
+  init: ['exit', 'cleanup', 'fini', 'uninit', 'deinit', 'destroy', 'release', 'free', 'remove', 'teardown', 'shutdown', 'term'],
+  create: ['destroy', 'remove', 'delete', 'free', 'release'],
+  alloc: ['free', 'put', 'destroy', 'release'],
+  add: ['del', 'remove', 'delete'],
+  install: ['remove', 'uninstall'],
+  setup: ['teardown', 'cleanup', 'remove', 'free', 'release', 'destroy', 'shutdown'],
+  start: ['stop'],
+  attach: ['detach'],
+  enable: ['disable'],
+  request: ['free', 'release'],
+  get: ['put'],
+  open: ['close'],
+  map: ['unmap'],
+  load: ['unload'],
+  bind: ['unbind'],
+  link: ['unlink'],
+  hook: ['unhook'],
+  subscribe: ['unsubscribe'],
+  connect: ['disconnect'],
+  activate: ['deactivate'],
+  claim: ['release'],
+  reserve: ['release', 'unreserve'],
+  startup: ['shutdown'],
+  probe: ['remove'],
+};
+
+/** Words whose counterpart found only somewhere in the tree (not in this module) is still taken as a pair. */
+const TREE_WORDS = new Set(['register', 'create', 'alloc', 'install', 'attach', 'request']);
+
+/**
+ * Calls named like acquires that are not: lock and object initialisers with nothing to undo,
+ * reference gets of lookups, printing. Their counterparts (mutex_destroy) are hygiene, not leaks.
+ */
+const NOT_ACQUIRES = /^(mutex_init|spin_lock_init|raw_spin_lock_init|rwlock_init|init_rwsem|seqlock_init|init_waitqueue_head|init_completion|reinit_completion|INIT_\w+|kref_init|refcount_\w+|atomic\w*|ida_init|idr_init|idr_init_base|xa_init\w*|timer_setup|hrtimer_\w+|lockdep_\w+|pr_\w+|dev_(err|warn|info|dbg|notice|printk)\w*|printk|\w*_lock|\w*_unlock|of_\w+|fwnode_\w+|\w*_get_\w+|get_\w+|\w*_get_drvdata|\w*_set_\w+|\w*_enable_\w+|\w*_disable_\w+|pm_runtime_\w+|clk_\w+|regulator_\w+|gpiod?_\w+|irq_\w+|enable_irq|disable_irq|local_irq_\w+|preempt_\w+|rcu_\w+|synchronize_\w+|kfree\w*|vfree|kvfree)$/;
+
+/** Release names a call named `acquire` may be undone by (one word replaced). */
+export function counterpartNames(acquire: string): string[] {
+  const parts = acquire.split('_');
+  const out: string[] = [];
+  parts.forEach((w, i) => {
+    for (const r of COUNTERPARTS[w] ?? []) out.push([...parts.slice(0, i), r, ...parts.slice(i + 1)].join('_'));
+  });
+  return out;
+}
+
+/** The calls the module's exit path makes: the exit function, same-file helpers two levels, other files one level. */
+function exitCallNames(facts: FileFacts, index?: IndexQuery): Set<string> {
+  const exit = moduleEntryPoints(facts).exit?.fn;
+  if (!exit) return new Set();
+  const opts: Parameters<typeof pathCalls>[2] = { depth: 2 };
+  if (index) opts.index = index;
+  return new Set(pathCalls(facts, exit, opts).map((p) => p.call.callee));
+}
+
+/**
+ * The pairs book of one file: the fixed table, then name-derived pairs backed by the module's
+ * exit path, by another call in the file, or (for registration-like words) by the tree.
+ */
+export function moduleBook(facts: FileFacts, index?: IndexQuery): PairBook {
+  const exitCalls = exitCallNames(facts, index);
+  const fileCalls = new Set<string>();
+  for (const f of facts.functions) for (const c of f.calls) fileCalls.add(c.callee);
+  const derived = new Map<string, BookPair>();
+  const releases = new Set<string>();
+  for (const name of fileCalls) {
+    if (tablePair(name) || NOT_ACQUIRES.test(name) || tableRelease(name)) continue;
+    const cands = counterpartNames(name).filter((r) => r !== name);
+    const words = new Set(name.split('_'));
+    const inExit = cands.filter((r) => exitCalls.has(r));
+    const inFile = cands.filter((r) => fileCalls.has(r));
+    let source: PairSource | undefined;
+    let release: string[] = [];
+    if (inExit.length) [source, release] = ['exit', inExit];
+    else if (inFile.length) [source, release] = ['file', inFile];
+    else if (index && [...words].some((w) => TREE_WORDS.has(w))) {
+      const inTree = cands.filter((r) => index.functionsNamed(r).length > 0);
+      if (inTree.length) [source, release] = ['tree', inTree];
+    }
+    if (!source) continue;
+    derived.set(name, { acquire: name, release, kind: 'status', source });
+    for (const r of release) releases.add(r);
+  }
+  return {
+    pairFor(callee) {
+      const t = tablePair(callee);
+      return t ? { ...t, source: 'table' } : derived.get(callee);
+    },
+    isRelease: (callee) => tableRelease(callee) || releases.has(callee) || ALLOCATOR_RELEASES.has(callee),
+    exitReleases: (release) => exitCalls.has(release),
+  };
+}
+
+/** The fixed table alone (no file to learn from). */
+export const TABLE_BOOK: PairBook = {
+  pairFor(callee) {
+    const t = tablePair(callee);
+    return t ? { ...t, source: 'table' } : undefined;
+  },
+  isRelease: (callee) => tableRelease(callee) || ALLOCATOR_RELEASES.has(callee),
+  exitReleases: () => false,
+};
+
+/** Allocators whose result, stored where the function's caller or exit can find it, must be freed on failure. */
+const ALLOCATORS: Readonly<Record<string, readonly string[]>> = {
+  kmalloc: ['kfree', 'kvfree', 'kfree_sensitive'],
+  kzalloc: ['kfree', 'kvfree', 'kfree_sensitive'],
+  kcalloc: ['kfree', 'kvfree'],
+  kmalloc_array: ['kfree', 'kvfree'],
+  kmemdup: ['kfree', 'kvfree'],
+  kstrdup: ['kfree'],
+  kvmalloc: ['kvfree'],
+  kvzalloc: ['kvfree'],
+  kvcalloc: ['kvfree'],
+  kvmalloc_array: ['kvfree'],
+  vmalloc: ['vfree', 'kvfree'],
+  vzalloc: ['vfree', 'kvfree'],
+  __get_free_page: ['free_page'],
+  __get_free_pages: ['free_pages'],
+  get_zeroed_page: ['free_page'],
+};
+
+const ALLOCATOR_RELEASES = new Set(Object.values(ALLOCATORS).flat());
+
+/**
+ * An allocation kept beyond the function (`dasd_reserve_req = kmalloc(...)`, `ns->pages = vzalloc(...)`):
+ * the result goes to a file-scope variable or a member of some object, not a local. Freed on the
+ * failure paths after it like any handle.
+ */
+export function keptAllocation(call: CallSite, locals: ReadonlySet<string>): BookPair | undefined {
+  const release = ALLOCATORS[call.callee];
+  if (!release || !call.assignedTo) return undefined;
+  const target = resourceIdentity(call.assignedTo);
+  const member = /->|\./.test(target);
+  if (!member && (locals.has(target) || !/^[A-Za-z_]\w*$/.test(target))) return undefined;
+  // A member of a local object goes with that object.
+  if (member && locals.has(/^[A-Za-z_]\w*/.exec(target)?.[0] ?? '') && !/->/.test(target)) return undefined;
+  return { acquire: call.callee, release: [...release], kind: 'handle', source: 'table' };
+}
+
+/** Names kernel code gives status codes: never a handle. */
+const STATUS_NAMES = /^(ret|err|error|rc|r|rv|retval|status|result|res|\w+_ret|\w+_err|\w+_rc)$/;
+
+/**
+ * How a call site tells its failure: by the handle it returns (`if (!p)`, `IS_ERR(p)`), or by a
+ * status code. Read from the first condition after the call that tests its variable.
+ */
+export function kindAt(pair: BookPair, call: CallSite, conds: readonly { line: number; cond: string }[]): AcquireKind {
+  if (pair.source === 'table') return pair.kind;
+  const v = call.assignedTo ? resourceIdentity(call.assignedTo) : '';
+  if (!v || STATUS_NAMES.test(v)) return 'status';
+  const e = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const mentions = new RegExp(`(^|[^\\w>.])${e}($|[^\\w])`);
+  const first = conds.find((c) => c.line >= call.line && mentions.test(c.cond.replace(/\s+/g, ' ')));
+  if (!first) return 'status';
+  const handle = new RegExp(`(^|[^\\w>.])!\\s*\\(?\\s*${e}\\b|\\bIS_ERR(_OR_NULL)?\\s*\\(\\s*${e}\\s*\\)|\\b${e}\\s*==\\s*NULL`);
+  return handle.test(first.cond.replace(/\s+/g, ' ')) ? 'handle' : 'status';
+}
+
+/**
+ * Can a call of `callee` fail? Yes for the table's status acquires, and for functions of the file
+ * or (through the index) of the tree that return a negative errno or another call's result.
+ * Unknown functions are taken as not failing: a guess here would invent failure paths.
+ */
+export function fallibility(facts: FileFacts, book: PairBook, index?: IndexQuery): (callee: string) => boolean {
+  const memo = new Map<string, boolean>();
+  const fails = (f: FunctionFacts) => f.returnsErrno.length > 0 || f.propagates.length > 0;
+  return (callee) => {
+    const known = memo.get(callee);
+    if (known !== undefined) return known;
+    let r = false;
+    const p = book.pairFor(callee);
+    if (p?.source === 'table') r = p.kind === 'status' || p.kind === 'nid';
+    else {
+      const here = facts.functions.filter((f) => f.name === callee);
+      if (here.length) r = here.some(fails);
+      else if (index) {
+        for (const d of index.functionsNamed(callee).slice(0, 4)) {
+          const fn = index.fileFacts(d.file)?.functions.find((f) => f.name === callee);
+          if (fn && fails(fn)) {
+            r = true;
+            break;
+          }
+        }
+      }
+    }
+    memo.set(callee, r);
+    return r;
+  };
+}
