@@ -33,6 +33,12 @@ export default createRule({
       '{from}() {runs} and {how} the __exit function {target}() (line {tline}{where}): __exit code is discarded when built in. Drop __exit from {target}().',
     dataInit:
       '{object}{field} points to the {what} (line {tline}), but {object} is not __initdata and is used after init (it is handed to the kernel or read by runtime code): that use reaches freed memory. Drop {annotation} from {target}, or keep {object} to init only and mark it __initdata/__initconst.',
+    entry:
+      '{macro}({target}) names a function marked __{section} (line {tline}): {why}. Mark {target}() __{want}.',
+    caller:
+      '{target}() is now __init, but {caller}() in {callerFile} is not and calls it after init (probe or runtime code): the call lands in freed memory. Drop __init from {target}().',
+    initOnlyCallers:
+      '{from}() is not __init but {how} the {target} (line {tline}{where}); modpost reports this as a section mismatch. Every caller of {from}() is __init: mark it __init as well.',
     dataExit:
       '{object}{field} points to the __exit function {target}() (line {tline}) without __exit_p(): built in, the function is discarded and the pointer dangles. Use __exit_p({target}) (and __refdata on {object} when it is registered with a *_probe() helper), or drop __exit.',
   },
@@ -42,7 +48,14 @@ export default createRule({
       const where = u.targetFile === ctx.path ? '' : ` in ${u.targetFile}`;
       const base = { target: u.target, tline: u.targetLine, where };
       let message: string;
-      if (u.how === 'data') {
+      if (u.how === 'entry') {
+        const exit = u.fromRuns?.includes('exit');
+        message = format('entry', { ...base, macro: u.from ?? '', section: u.targetSection, want: exit ? 'exit' : 'init', why: exit ? '__init text is freed once the module is loaded, so unloading it jumps into freed memory' : '__exit text is discarded when the code is built in' });
+      } else if (u.how === 'caller') {
+        message = format('caller', { ...base, caller: u.from ?? '', callerFile: u.callerFile ?? '' });
+      } else if (u.callersAllInit) {
+        message = format('initOnlyCallers', { ...base, from: u.from ?? '', how: u.how === 'call' ? 'calls' : 'refers to', target: targetText(u) });
+      } else if (u.how === 'data') {
         const data = { ...base, object: u.object ?? '', field: u.field ? `.${u.field}` : '' };
         message = u.targetSection === 'exit' ? format('dataExit', data) : format('dataInit', { ...data, what: targetText(u), annotation: u.targetSection === 'initdata' ? '__initdata' : '__init' });
       } else if (u.targetSection === 'exit') {
@@ -52,17 +65,23 @@ export default createRule({
         message = format('initFromLater', { ...base, from: u.from ?? '', runs: runsText(u), how: u.how === 'call' ? 'calls' : 'refers to', target: targetText(u), data: u.targetSection === 'initdata' ? 'data' : '' });
       }
       const finding: RawFinding = {
-        key: u.how === 'data' ? `data:${u.object}.${u.field ?? ''}>${u.target}` : `${u.targetSection}:${u.target}`,
+        key: u.how === 'data' ? `data:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'caller' ? `caller:${u.target}` : u.how === 'entry' ? `entry:${u.from}(${u.target})` : `${u.targetSection}:${u.target}`,
         line: u.line,
         message,
         evidence: [
-          u.how === 'data' ? `${u.object}${u.field ? `.${u.field}` : ''} = ${u.target} (line ${u.line})` : `${u.from}() ${u.how === 'call' ? 'calls' : 'refers to'} ${u.target} at line ${u.line}; ${u.from}() ${runsText(u)}`,
+          u.how === 'data'
+            ? `${u.object}${u.field ? `.${u.field}` : ''} = ${u.target} (line ${u.line})`
+            : u.how === 'entry'
+              ? `${u.from}(${u.target}) at line ${u.line}`
+              : u.how === 'caller'
+                ? `${u.from}() in ${u.callerFile} calls ${u.target}() and is not __init`
+                : `${u.from}() ${u.how === 'call' ? 'calls' : 'refers to'} ${u.target} at line ${u.line}; ${u.from}() ${u.callersAllInit ? 'is called only from __init code' : runsText(u)}`,
           `${u.target} is ${u.targetSection === 'initdata' ? '__initdata' : `__${u.targetSection}`} (${u.targetFile}:${u.targetLine})`,
         ],
         // Adding the annotation on the target is as much the cause as adding the reference.
         causes: u.targetFile === ctx.path ? [u.line, u.targetLine] : [u.line],
       };
-      if (u.from) finding.function = u.from;
+      if (u.from && u.how !== 'entry' && u.how !== 'caller') finding.function = u.from;
       out.push(finding);
     }
     return out;

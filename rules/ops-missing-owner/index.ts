@@ -99,6 +99,54 @@ function hasField(s: StructInit, field: string): boolean {
   return s.fields.some((f) => f.field === field || f.field.startsWith(`${field}.`));
 }
 
+/** Owner fields and the values that make a module its own owner. */
+const OWNER_FIELD = /(^|\.)(owner|module|me|cra_module|ct_owner|qf_owner)$/;
+
+/**
+ * Bus drivers: `module_platform_driver()`, `pci_register_driver()`, `amba_driver_register()` and
+ * friends pass THIS_MODULE to the driver core themselves, so an explicit `.owner` (or
+ * `.driver.owner`) is redundant, and removing it is a routine clean-up.
+ */
+const driverOwned = (type: string, field: string) => (/_driver$/.test(type) && !ownedOpsFor(type)) || /(^|\.)(driver|drv|gendrv|pdrv|base)\.(owner)$/.test(field);
+
+function removedOwners(pre: FileFacts, post: FileFacts, path: string, format: (id: 'removed', data: Record<string, string | number>) => string): RawFinding[] {
+  const out: RawFinding[] = [];
+  const postInits = new Map(post.structInits.map((s) => [`${s.type}\0${s.name}`, s]));
+  for (const s of pre.structInits) {
+    const after = postInits.get(`${s.type}\0${s.name}`);
+    if (!after) continue;
+    for (const f of s.fields) {
+      if (f.value.trim() !== 'THIS_MODULE' || !OWNER_FIELD.test(f.field) || driverOwned(s.type, f.field)) continue;
+      if (after.fields.some((g) => g.field === f.field)) continue;
+      out.push({
+        key: `removed:${s.type}:${s.name}.${f.field}`,
+        line: after.line,
+        message: format('removed', { what: `struct ${s.type} ${s.name}`, field: `.${f.field}`, was: `line ${f.line} before the patch`, type: `struct ${s.type}`, obj: s.name }),
+        evidence: [`before: ${path}:${f.line}: .${f.field} = THIS_MODULE in ${s.name}`, `after: ${s.name} (line ${after.line}) has no .${f.field}`],
+        // The whole initialiser: the removed line sits between its fields.
+        causes: Array.from({ length: Math.max(1, ...after.fields.map((g) => g.line - after.line + 2)) }, (_, i) => after.line + i),
+      });
+    }
+  }
+  const postAssigns = new Set(post.functions.flatMap((fn) => runtimeOwnerAssigns(post, 'owner').filter((a) => a.fn === fn).map((a) => `${fn.name}\0${a.lhs}`)));
+  for (const a of runtimeOwnerAssigns(pre, 'owner')) {
+    if (a.rhs.trim() !== 'THIS_MODULE' || driverOwned('', a.lhs.replace(/->/g, '.'))) continue;
+    if (postAssigns.has(`${a.fn.name}\0${a.lhs}`)) continue;
+    const fn = post.functions.find((f) => f.name === a.fn.name);
+    if (!fn) continue;
+    const obj = a.lhs.replace(/(\.|->)owner$/, '');
+    out.push({
+      key: `removed-runtime:${a.fn.name}:${a.lhs}`,
+      line: fn.startLine,
+      function: fn.name,
+      message: format('removed', { what: `${fn.name}()`, field: a.lhs, was: `line ${a.line} before the patch`, type: 'structure with an owner', obj }),
+      evidence: [`before: ${path}:${a.line}: ${a.lhs} = THIS_MODULE in ${a.fn.name}()`, `after: ${fn.name}() no longer assigns it`],
+      causes: [fn.startLine],
+    });
+  }
+  return out;
+}
+
 export default createRule({
   id: 'ops-missing-owner',
   severity: 'warning',
@@ -118,12 +166,18 @@ export default createRule({
       '{count} of the {total} struct {type} entries of {name}[] have no .{field} = THIS_MODULE; {pin} ({pinFile}) takes the module reference from .{field}, so the module can be unloaded while {while}.',
     runtime:
       '{callee}() registers {obj} but {obj}.owner is never set to THIS_MODULE; {pin} ({pinFile}) takes the module reference from it, so the module can be unloaded while {while}. Set it before registering.',
+    removed:
+      '{what} no longer sets {field} = THIS_MODULE ({was}); a {type} carries its module so the core can pin it while the object is in use, and without it the module can be unloaded while {obj} is still reachable.',
     cdevParam:
       '{fn}() sets up the caller\'s cdev {obj} with this module\'s file operations but never sets {obj}->owner; the caller\'s module (which owns the cdev memory) can then be unloaded while a device node is open. Take the owner as a parameter and set it before cdev_add().',
   },
   check(ctx, format) {
     const out: RawFinding[] = [];
     const facts = ctx.facts;
+    // An owner the patch takes away (bus drivers excepted: their registration macros fill the
+    // owner in themselves, and drop-owner clean-ups are right). THIS_MODULE was written there, so
+    // the file is meant to be modular whatever its own markers say (a module of several files).
+    if (ctx.image === 'post' && ctx.before) out.push(...removedOwners(ctx.before.facts, facts, ctx.path, format));
     if (!unloadable(facts)) return out;
 
     // 1. Static initialisers, grouped per object (an array is one finding).

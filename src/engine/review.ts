@@ -15,7 +15,7 @@ import { UsageError } from '../errors.js';
 import { pathIgnored } from './config.js';
 import { overlayIndex } from './overlay.js';
 import { matchSuppression, parseSuppressions, suppressionRule, type Suppression } from './suppress.js';
-import type { Finding, ImageNote, IndexQuery, RawFinding, ReviewResult, Rule, SkippedFile } from './types.js';
+import type { Finding, ImageNote, IndexQuery, RawFinding, ReviewResult, Rule, RuleContext, SkippedFile } from './types.js';
 
 const C_FILE = /\.(c|h)$/;
 
@@ -78,11 +78,20 @@ export interface RuleRun {
 }
 
 /** Run rules on one image of one file. Rule exceptions never abort a review; they become notes. */
-export function runRules(rules: readonly Rule[], path: string, image: 'pre' | 'post', source: string, facts: FileFacts, index: IndexQuery, notes: string[]): RuleRun[] {
+export function runRules(
+  rules: readonly Rule[],
+  path: string,
+  image: 'pre' | 'post',
+  source: string,
+  facts: FileFacts,
+  index: IndexQuery,
+  notes: string[],
+  before?: RuleContext['before'],
+): RuleRun[] {
   const out: RuleRun[] = [];
   for (const rule of rules) {
     try {
-      for (const raw of rule.check({ path, image, source, facts, index })) out.push({ rule, raw });
+      for (const raw of rule.check({ path, image, source, facts, index, ...(before ? { before } : {}) })) out.push({ rule, raw });
     } catch (err) {
       notes.push(`rule ${rule.id} failed on ${path} (${image}): ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -247,7 +256,7 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
       const postSups = parseSuppressions(w.post.source);
       const used = new Set<Suppression>();
       const preRuns = runRules(rules, w.path, 'pre', w.pre.source, w.pre.facts, before, notes).filter((r) => !matchSuppression(preSups, r.rule.id, r.raw.line));
-      const postRuns = runRules(rules, w.path, 'post', w.post.source, w.post.facts, after, notes).filter((r) => {
+      const postRuns = runRules(rules, w.path, 'post', w.post.source, w.post.facts, after, notes, w.hunkOnly ? undefined : { source: w.pre.source, facts: w.pre.facts }).filter((r) => {
         const s = matchSuppression(postSups, r.rule.id, r.raw.line);
         if (s) used.add(s);
         return !s;

@@ -57,6 +57,12 @@ export interface RuleContext {
   source: string;
   facts: FileFacts;
   index: IndexQuery;
+  /**
+   * With the post-image of a patched file: the same file before the patch, for what only a change
+   * shows (an `.owner = THIS_MODULE` the patch removes from a type no table knows). A finding
+   * drawn from it exists in the post-image run only, so it always counts as introduced.
+   */
+  before?: { source: string; facts: FileFacts };
 }
 
 /** A rule's raw result, before the engine decides whether the patch introduced it. */

@@ -97,6 +97,7 @@ export const OWNED_OPS: readonly OwnedOps[] = [
   E('ip_set_type', 'me', 'linux/netfilter/ipset/ip_set.h', 'net/netfilter/ipset/ip_set_core.c', 'try_module_get((*found)->me)', 'a set of the type exists'),
   E('nf_conntrack_helper', 'me', 'net/netfilter/nf_conntrack_helper.h', 'net/netfilter/nf_conntrack_helper.c', 'try_module_get(h->me)', 'a connection uses the helper'),
   E('ip_vs_scheduler', 'module', 'net/ip_vs.h', 'net/netfilter/ipvs/ip_vs_sched.c', 'try_module_get(sched->module)', 'a service uses the scheduler'),
+  E('nft_chain_type', 'owner', 'net/netfilter/nf_tables.h', 'net/netfilter/nf_tables_api.c', 'try_module_get(type->owner)', 'a chain of the type exists'),
   E('snd_soc_card', 'owner', 'sound/soc.h', 'sound/soc/soc-core.c', 'card->owner, 0, &card->snd_card);', 'a PCM or control device of the card is open'),
 ];
 
@@ -119,6 +120,8 @@ export interface RuntimeRegistration {
 export const RUNTIME_REGISTRATIONS: readonly RuntimeRegistration[] = [
   { callee: 'reset_controller_register', arg: 0, type: 'reset_controller_dev' },
   { callee: 'devm_reset_controller_register', arg: 1, type: 'reset_controller_dev' },
+  { callee: 'snd_soc_register_card', arg: 0, type: 'snd_soc_card' },
+  { callee: 'devm_snd_soc_register_card', arg: 1, type: 'snd_soc_card' },
 ];
 
 // ---------------------------------------------------------------- where the module can go away

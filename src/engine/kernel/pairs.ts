@@ -64,6 +64,15 @@ const TREE_WORDS = new Set(['register', 'create', 'alloc', 'install', 'attach', 
  */
 const NOT_ACQUIRES = /^(mutex_init|spin_lock_init|raw_spin_lock_init|rwlock_init|init_rwsem|seqlock_init|init_waitqueue_head|init_completion|reinit_completion|INIT_\w+|kref_init|refcount_\w+|atomic\w*|ida_init|idr_init|idr_init_base|xa_init\w*|timer_setup|hrtimer_\w+|lockdep_\w+|pr_\w+|dev_(err|warn|info|dbg|notice|printk)\w*|printk|\w*_lock|\w*_unlock|of_\w+|fwnode_\w+|\w*_get_\w+|get_\w+|\w*_get_drvdata|\w*_set_\w+|\w*_enable_\w+|\w*_disable_\w+|pm_runtime_\w+|clk_\w+|regulator_\w+|gpiod?_\w+|irq_\w+|enable_irq|disable_irq|local_irq_\w+|preempt_\w+|rcu_\w+|synchronize_\w+|kfree\w*|vfree|kvfree)$/;
 
+/** Calls that set up or tear down nothing a failure path must give back (lock debugging, list heads, logging). */
+const TRIVIAL = /^(mutex_init|mutex_destroy|spin_lock_init|raw_spin_lock_init|rwlock_init|init_rwsem|init_waitqueue_head|init_completion|INIT_\w+|lockdep_\w+|pr_\w+|printk|dev_(err|warn|info|dbg|notice)|WARN\w*|BUG_ON|memset|atomic_set|refcount_set|kref_init|ida_destroy|idr_destroy|xa_destroy)$/;
+
+/** A function of the file whose every call is trivial (or that calls nothing): no resource behind its name. */
+function trivialIn(facts: FileFacts, name: string): boolean {
+  const defs = facts.functions.filter((f) => f.name === name);
+  return defs.length > 0 && defs.every((f) => f.calls.every((c) => TRIVIAL.test(c.callee)));
+}
+
 /** Release names a call named `acquire` may be undone by (one word replaced). */
 export function counterpartNames(acquire: string): string[] {
   const parts = acquire.split('_');
@@ -94,8 +103,8 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery): PairBook {
   const derived = new Map<string, BookPair>();
   const releases = new Set<string>();
   for (const name of fileCalls) {
-    if (tablePair(name) || NOT_ACQUIRES.test(name) || tableRelease(name)) continue;
-    const cands = counterpartNames(name).filter((r) => r !== name);
+    if (tablePair(name) || NOT_ACQUIRES.test(name) || tableRelease(name) || trivialIn(facts, name)) continue;
+    const cands = counterpartNames(name).filter((r) => r !== name && !trivialIn(facts, r));
     const words = new Set(name.split('_'));
     const inExit = cands.filter((r) => exitCalls.has(r));
     const inFile = cands.filter((r) => fileCalls.has(r));

@@ -34,7 +34,12 @@ export interface SectionUse {
   targetFile: string;
   targetLine: number;
   line: number;
-  how: 'call' | 'ref' | 'data';
+  /** `entry`: module_init()/module_exit() names a function of the other section. `caller`: a function of another file calls this file's __init function. */
+  how: 'call' | 'ref' | 'data' | 'entry' | 'caller';
+  /** The referring function is not __init, but every caller the tree has is (modpost still warns). */
+  callersAllInit?: boolean;
+  /** For `caller`: the other file's function and file. */
+  callerFile?: string;
 }
 
 /**
@@ -266,7 +271,57 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
     }
   }
   out.push(...dataMismatches(facts, lines, targets, runs, dead));
+  out.push(...entryMismatches(facts, sections));
+  if (index) out.push(...callerMismatches(facts, sections, index));
+  if (index) for (const u of out) if (u.from && (u.how === 'call' || u.how === 'ref') && u.targetSection !== 'exit') u.callersAllInit = onlyInitCallers(facts, u.from, index);
   return out;
+}
+
+/** module_exit() naming an __init function (freed before the module can be unloaded), or module_init() an __exit one. */
+function entryMismatches(facts: FileFacts, sections: Map<string, FunctionFacts['section']>): SectionUse[] {
+  const out: SectionUse[] = [];
+  for (const e of facts.moduleEntries) {
+    if (e.driver) continue;
+    const section = sections.get(e.fn);
+    const fn = facts.functions.find((f) => f.name === e.fn);
+    if (!fn || !section) continue;
+    if ((e.kind === 'exit' && section === 'init') || (e.kind === 'init' && section === 'exit')) {
+      out.push({ from: e.macro, fromRuns: [e.kind], target: e.fn, targetSection: section, targetFile: facts.path, targetLine: fn.startLine, line: e.line, how: 'entry' });
+    }
+  }
+  return out;
+}
+
+/**
+ * A non-static __init function of this file called from functions of other files that are not
+ * __init themselves (a clk registration helper called from probe routines): those calls run after
+ * init and land in freed text.
+ */
+function callerMismatches(facts: FileFacts, sections: Map<string, FunctionFacts['section']>, index: IndexQuery): SectionUse[] {
+  const out: SectionUse[] = [];
+  for (const f of facts.functions) {
+    if (f.isStatic || sections.get(f.name) !== 'init') continue;
+    for (const c of index.callersOf(f.name)) {
+      if (c.file === facts.path) continue;
+      const defs = index.functionsNamed(c.caller).filter((d) => d.file === c.file);
+      if (!defs.length || defs.some((d) => d.section === 'init' || d.section === 'exit')) continue;
+      out.push({ from: c.caller, fromRuns: ['runtime'], target: f.name, targetSection: 'init', targetFile: facts.path, targetLine: f.startLine, line: f.startLine, how: 'caller', callerFile: c.file });
+      break;
+    }
+  }
+  return out;
+}
+
+/** Does every call of this (non-static) function in the tree come from __init code? */
+function onlyInitCallers(facts: FileFacts, name: string, index: IndexQuery): boolean {
+  const fn = facts.functions.find((f) => f.name === name);
+  if (!fn || fn.isStatic || fn.exported) return false;
+  const callers = index.callersOf(name);
+  if (!callers.length) return false;
+  return callers.every((c) => {
+    const defs = index.functionsNamed(c.caller).filter((d) => d.file === c.file);
+    return defs.length > 0 && defs.every((d) => d.section === 'init');
+  });
 }
 
 /** Runtime objects whose initialisers name __init/__initdata (or __exit, outside __exit_p()). */
@@ -279,7 +334,9 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
     const t = targets.get(r.name);
     if (!t || !r.inObject || dead.has(r.line)) continue;
     const obj = r.inObject.replace(/\[.*$/, '');
-    if (WHITELISTED_OBJECT.test(obj)) continue;
+    // modpost lets `*_ops`/`*_console` objects name init code (early consoles set up once). A
+    // module's console is registered when a port is added, after init: its .setup must stay.
+    if (WHITELISTED_OBJECT.test(obj) && !(facts.modular && r.inType === 'console')) continue;
     if (!ctxCache.has(obj)) ctxCache.set(obj, objectContext(facts, lines, obj, r.line));
     const ctx = ctxCache.get(obj);
     if (!ctx || ctx === 'init' && t.section !== 'exit' || ctx === 'exit' && t.section === 'exit') continue;
@@ -309,6 +366,9 @@ const TABLE_LOOKUPS = /^(ARRAY_SIZE|sizeof|typeof|dmi_check_system|dmi_first_mat
  * pointers later), or if another object or a file macro names it.
  */
 function objectUsedAfterInit(facts: FileFacts, lines: string[], obj: string, runs: Map<string, Set<RunsIn>>): boolean {
+  // Visible to other files (`const struct hantro_variant imx8mq_vpu_variant = {...}` matched by a
+  // driver elsewhere): what they do with it is out of sight, so it may be used at any time.
+  if (facts.structInits.some((s) => s.name === obj && !s.isStatic)) return true;
   const sizeOnly = new RegExp(`\\b(ARRAY_SIZE|sizeof)\\s*\\(\\s*${obj}\\b`);
   if (facts.globalRefs.some((g) => g.name === obj && g.inObject !== obj && !sizeOnly.test(lines[g.line - 1] ?? ''))) return true;
   if (facts.fileMacros.some((m) => m.args.some((a) => new RegExp(`\\b${obj}\\b`).test(a)))) return true;
