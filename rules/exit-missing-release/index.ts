@@ -7,13 +7,73 @@ import { declaresLicense, disabledLines, moduleEntryPoints, pathLines, type Path
 import { destroyBeforeBarrier } from '../../src/engine/kernel/rcu.js';
 import { destroyedInUse, exitPath, keptByInit, registersCallbacks, unreleased, usedAfterRelease, type Kept } from '../../src/engine/kernel/teardown.js';
 import { initScope } from '../../src/engine/kernel/unwind.js';
-import type { RawFinding } from '../../src/engine/types.js';
+import type { RawFinding, RuleContext } from '../../src/engine/types.js';
+import type { CallSite, FunctionFacts } from '../../src/c/types.js';
+import { resourceIdentity } from '../../src/c/lex.js';
+import { acquireNamesFor, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
+import { RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js';
 
 const where = (p: PathCall): string => (p.via.length > 1 ? `${p.fn}() (called from ${p.via.slice(0, -1).join('() -> ')}())` : `${p.fn}()`);
 const label = (k: Kept): string => `${k.at.call.callee}(${k.ids[0] ?? k.at.call.args.join(', ')})`;
 /** The file says the module is meant to stay loaded ("no module_exit, intentional", "can not be unloaded"). */
 const saysPermanent = (source: string): boolean =>
   /\/[*/][^\n]*(no\s+(module_)?exit|exit\s+(routine|function)\s+not\s+defined|can\s*not\s+be\s+(unloaded|removed)|cannot\s+be\s+(unloaded|removed)|never\s+(be\s+)?unload)/i.test(source);
+
+/**
+ * A release the patch takes off the exit path while what it undoes is still there: something named
+ * like its acquire is still called in the file (`iso_exit()` dropped, `iso_init()` still called),
+ * or the object it releases is still used outside the exit path (`idr_destroy(&vduse_idr)` dropped,
+ * `idr_alloc(&vduse_idr, ...)` still made). A release that moved elsewhere on the path, or whose
+ * object went with it, is not reported.
+ */
+function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: 'dropped', data: Record<string, string | number>) => string): RawFinding[] {
+  const pre = ctx.before!;
+  const preExit = moduleEntryPoints(pre.facts).exit?.fn;
+  if (!preExit || preExit.name !== exitFn.name || preExit.hasError) return [];
+  const book = moduleBook(ctx.facts, ctx.index);
+  // The argument that names the resource: the table's position for the acquire this undoes (a
+  // sysfs group, not the kobject it hangs on), else the first one that is not NULL.
+  const argOf = (callee: string) => RESOURCE_PAIRS.find((r) => r.release.includes(callee) && r.kind === 'status')?.arg ?? -1;
+  const idOf = (c: CallSite) => resourceIdentity((argOf(c.callee) >= 0 ? c.args[argOf(c.callee)] : c.args.find((a) => !/^(NULL|0)$/.test(a.trim()))) ?? '');
+  const keyOf = (c: CallSite) => `${c.callee}(${c.args.map(resourceIdentity).join(',')})`;
+  const prePath = exitPath(pre.facts, preExit, ctx.index).filter((p) => !p.crossFile);
+  const postPath = exitPath(ctx.facts, exitFn, ctx.index);
+  const postKeys = new Set(postPath.map((p) => keyOf(p.call)));
+  const postIds = new Set(postPath.filter((p) => book.isRelease(p.call.callee) || releaseByName(p.call.callee)).map((p) => idOf(p.call)).filter(Boolean));
+  const exitNames = new Set([exitFn.name, ...postPath.map((p) => p.fn)]);
+  const elsewhere = ctx.facts.functions.filter((f) => !exitNames.has(f.name));
+  const calledElsewhere = new Set(elsewhere.flatMap((f) => f.calls.map((c) => c.callee)));
+  const out: RawFinding[] = [];
+  const seen = new Set<string>();
+  for (const p of prePath) {
+    const c = p.call;
+    const id = idOf(c);
+    const key = keyOf(c);
+    if (seen.has(key) || postKeys.has(key) || !(book.isRelease(c.callee) || releaseByName(c.callee))) continue;
+    seen.add(key);
+    // Replaced by another release of the same object (unregister -> unregister_and_put).
+    if (id && postIds.has(id)) continue;
+    // What undoes it is still done: in this file, or by a caller elsewhere in the same module directory.
+    const dir = ctx.path.replace(/\/[^/]*$/, '/');
+    const names = acquireNamesFor(c.callee);
+    const acquirer =
+      names.find((a) => calledElsewhere.has(a)) ??
+      [...calledElsewhere].find((n) => book.pairFor(n)?.release.includes(c.callee)) ??
+      names.find((a) => ctx.index.callersOf(a).some((x) => x.file.startsWith(dir) && x.file !== ctx.path));
+    const base = /^[A-Za-z_]\w*/.exec(id)?.[0] ?? '';
+    const objectStill = base && !preExit.params.includes(base) && elsewhere.some((f) => f.calls.some((x) => x.callee !== c.callee && x.args.some((a) => resourceIdentity(a) === id || resourceIdentity(a).startsWith(`${id}.`) || resourceIdentity(a).startsWith(`${id}->`))));
+    if (!acquirer && !objectStill) continue;
+    out.push({
+      key: `dropped:${key}`,
+      line: exitFn.startLine,
+      function: exitFn.name,
+      message: format('dropped', { exit: exitFn.name, call: `${c.callee}(${c.args.join(', ')})`, was: c.line, still: acquirer ? `${acquirer}() is still called` : `${id} is still used outside the exit path` }),
+      evidence: [`before: ${p.fn}() called ${c.callee}(${c.args.join(', ')}) at line ${c.line}`, `after: the exit path of ${exitFn.name}() has no ${c.callee}(${id})`, acquirer ? `${acquirer}() is still called in ${ctx.path}` : `${id} is still used in ${ctx.path}`],
+      causes: Array.from({ length: exitFn.endLine - exitFn.startLine + 1 }, (_, i) => exitFn.startLine + i),
+    });
+  }
+  return out;
+}
 
 export default createRule({
   id: 'exit-missing-release',
@@ -39,6 +99,8 @@ export default createRule({
     inUse:
       '{exit}() calls {release}({id}) before {userRelease}({user}): until then the callbacks registered by {userAcquire}() may still use {id} (init created it first). Tear down in reverse order of init: {userRelease}() first.',
     useAfter: '{fn}() passes {id} to {use}() after {release}({id}) freed it (line {relLine}).',
+    dropped:
+      '{exit}() no longer calls {call} (it did at line {was} before this patch), but {still}: after rmmod that is left behind. Keep the call in {exit}().',
   },
   check(ctx, format) {
     const facts = ctx.facts;
@@ -146,6 +208,7 @@ export default createRule({
         });
       }
     }
+    if (ctx.image === 'post' && ctx.before && exitFn && !exitFn.hasError) out.push(...droppedReleases(ctx, exitFn, format));
     // One finding per identity: a helper called twice on the path yields the same acquire twice.
     const keys = new Set<string>();
     return out.filter((f) => {

@@ -83,6 +83,24 @@ export function counterpartNames(acquire: string): string[] {
   return out;
 }
 
+/** Acquire names a release named `release` may undo (one word replaced): the inverse of counterpartNames(). */
+export function acquireNamesFor(release: string): string[] {
+  const parts = release.split('_');
+  const out: string[] = [];
+  parts.forEach((w, i) => {
+    for (const [acq, rels] of Object.entries(COUNTERPARTS)) if (rels.includes(w)) out.push([...parts.slice(0, i), acq, ...parts.slice(i + 1)].join('_'));
+  });
+  return out;
+}
+
+/** Words that name an undo, as the counterpart table spells them. */
+const RELEASE_WORDS = new Set(Object.values(COUNTERPARTS).flat());
+
+/** Is this a release by its name (`iso_exit`, `sysfs_remove_group`, `idr_destroy`)? */
+export function releaseByName(name: string): boolean {
+  return name.split('_').some((w) => RELEASE_WORDS.has(w));
+}
+
 /** The calls the module's exit path makes: the exit function, same-file helpers two levels, other files one level. */
 function exitCallNames(facts: FileFacts, index?: IndexQuery): Set<string> {
   const exit = moduleEntryPoints(facts).exit?.fn;
