@@ -7,6 +7,7 @@ import type { FunctionFacts } from '../../src/c/types.js';
 import { createRule } from '../../src/engine/rule.js';
 import { analyseModuleRefs, keptOnPurpose, obsoleteUseCount, type RefLeak } from '../../src/engine/kernel/modref.js';
 import type { RawFinding } from '../../src/engine/types.js';
+import { resourceIdentity } from '../../src/c/lex.js';
 
 const putFor = (l: RefLeak) => (l.held.kind === 'fops' ? 'fops_put' : 'module_put');
 
@@ -20,6 +21,50 @@ const REPLACEMENT: Record<string, string> = {
 
 function enclosing(fns: readonly FunctionFacts[], line: number): FunctionFacts | undefined {
   return fns.find((f) => line >= f.startLine && line <= f.endLine);
+}
+
+const PUTS = new Set(['module_put', 'fops_put']);
+const GETS = /^(try_module_get|__module_get|fops_get|bpf_try_module_get)$/;
+
+/**
+ * A put the patch removes while the gets stay as they were: the reference taken (here or by a
+ * helper that hands it back, as nft_chain_parse_hook() does) is no longer given back.
+ */
+function droppedPuts(pre: readonly FunctionFacts[], post: readonly FunctionFacts[], format: (id: 'dropped', data: Record<string, string | number>) => string): RawFinding[] {
+  const out: RawFinding[] = [];
+  const byName = new Map(pre.map((f) => [f.name, f]));
+  const count = (fn: FunctionFacts, pick: (callee: string) => boolean) => {
+    const m = new Map<string, { n: number; line: number }>();
+    for (const c of fn.calls) {
+      if (!pick(c.callee)) continue;
+      const id = `${c.callee}(${resourceIdentity(c.args[0] ?? '')})`;
+      const e = m.get(id) ?? { n: 0, line: c.line };
+      e.n++;
+      m.set(id, e);
+    }
+    return m;
+  };
+  const gets = (fn: FunctionFacts) => fn.calls.filter((c) => GETS.test(c.callee)).length;
+  for (const fn of post) {
+    const was = byName.get(fn.name);
+    // A function that says it keeps the reference on purpose (a comment) is taken at its word.
+    if (!was || fn.hasError || was.hasError || keptOnPurpose(fn, fn.startLine, fn.endLine)) continue;
+    const before = count(was, (c) => PUTS.has(c));
+    const after = count(fn, (c) => PUTS.has(c));
+    for (const [id, b] of before) {
+      if ((after.get(id)?.n ?? 0) >= b.n || gets(fn) !== gets(was)) continue;
+      const [, put, arg] = /^(\w+)\((.*)\)$/.exec(id)!;
+      out.push({
+        key: `dropped:${id}`,
+        line: fn.startLine,
+        function: fn.name,
+        message: format('dropped', { fn: fn.name, put: put!, id: arg!, was: b.line, gets: gets(fn) ? `${gets(fn)} get(s) in ${fn.name}()` : 'the get is made by a callee' }),
+        evidence: [`before: ${put}(${arg}) at line ${b.line} in ${fn.name}()`, `after: ${after.get(id)?.n ?? 0} of ${b.n} left; try_module_get()-style calls unchanged (${gets(fn)})`],
+        causes: Array.from({ length: fn.endLine - fn.startLine + 1 }, (_, i) => fn.startLine + i),
+      });
+    }
+  }
+  return out;
 }
 
 export default createRule({
@@ -43,9 +88,12 @@ export default createRule({
     beforeGet:
       '"goto {label}" at line {gotoLine} is taken before try_module_get({id}) at line {getLine}, but its path calls module_put({id}) at line {putLine}: it drops a reference not yet taken. Jump to a label past the put.',
     obsolete: '{macro} was removed in Linux 2.6; {replacement}.',
+    dropped:
+      '{fn}() no longer calls {put}({id}) (line {was} before this patch), but takes the reference as often as before ({gets}): one reference is no longer dropped, so the module can never be unloaded.',
   },
   check(ctx, format) {
     const out: RawFinding[] = [];
+    if (ctx.image === 'post' && ctx.before) out.push(...droppedPuts(ctx.before.facts.functions, ctx.facts.functions, format));
     for (const fn of ctx.facts.functions) {
       if (fn.hasError) continue;
       const report = analyseModuleRefs(fn, ctx.facts);

@@ -28,10 +28,26 @@ import type { IndexQuery, RawFinding } from '../../src/engine/types.js';
 const ASYNC = /^async_schedule(_node|_dev)?(_domain)?$/;
 const MAX_CALLERS = 40;
 
-/** Functions this file hands to async_schedule*(), and static helpers they call directly. */
+/**
+ * Completion callbacks of the asynchronous firmware loader, by the position of the callback:
+ * they run from the loader's worker while the firmware request is outstanding.
+ */
+const FW_ASYNC: Readonly<Record<string, number>> = { request_firmware_nowait: 6, firmware_request_nowait_nowarn: 6 };
+
+/**
+ * Functions this file hands to async_schedule*() or to the asynchronous firmware loader, and
+ * static helpers they call directly. The reason text says which.
+ */
 function asyncContext(facts: FileFacts): Map<string, string> {
   const out = new Map<string, string>();
-  for (const f of facts.functions) for (const c of f.calls) if (ASYNC.test(c.callee) && /^\w+$/.test(c.args[0] ?? '')) out.set(c.args[0]!, `${f.name}() schedules it with ${c.callee}() at line ${c.line}`);
+  for (const f of facts.functions) {
+    for (const c of f.calls) {
+      if (ASYNC.test(c.callee) && /^\w+$/.test(c.args[0] ?? '')) out.set(c.args[0]!, `${f.name}() schedules it with ${c.callee}() at line ${c.line}`);
+      const at = FW_ASYNC[c.callee];
+      const cb = at === undefined ? undefined : c.args[at]?.trim();
+      if (cb && /^\w+$/.test(cb)) out.set(cb, `${f.name}() hands it to ${c.callee}() at line ${c.line} as the firmware completion callback`);
+    }
+  }
   for (const [name, why] of [...out]) {
     const fn = facts.functions.find((f) => f.name === name);
     for (const c of fn?.calls ?? []) {
@@ -146,6 +162,8 @@ export default createRule({
     paramUser:
       '{fn}() asks modprobe for a module named by its caller with no fixed prefix, and a caller passes userspace data ({user}): its sender can load any module on the system (CVE-2011-1019). Request an alias namespace instead, request_module("<subsys>-%s", ...).{asFormat}',
     asFormat: ' The name is also the format string: a "%" in it is expanded.',
+    fwAsync:
+      '{fn}() runs as an asynchronous firmware-load completion ({why}) and waits for modprobe in {callee}({name}): the module it loads may itself wait for firmware or for the device being probed, and driver probing that waits on this completion deadlocks. Use request_module_nowait() (the iwlwifi fix 3d913719df14).',
     async:
       '{fn}() runs as an async_schedule() worker ({why}) and waits for modprobe in {callee}({name}): module init ends with async_synchronize_full(), which waits for this worker while it waits for the load, a deadlock __request_module() warns about. Use request_module_nowait(), or request from a workqueue.',
     init: '{why} and waits for modprobe in {callee}({name}): the modprobe that loads this module blocks until the nested one finishes, and a requested module that needs a symbol from this one waits for this init and gives up after 30 s. {hint}',
@@ -196,7 +214,7 @@ export default createRule({
         const inAsync = asyncFns.get(fn.name);
         const inInit = initFns.get(fn.name);
         if (inAsync) {
-          out.push({ key: `async:${name}`, line: c.line, function: fn.name, severity: 'error', message: format('async', { fn: fn.name, why: inAsync, callee: c.callee, name }), evidence: [inAsync, `${c.callee}(${args.join(', ')}) at line ${c.line} waits for modprobe`], causes: [c.line] });
+          out.push({ key: `async:${name}`, line: c.line, function: fn.name, severity: 'error', message: format(/firmware/.test(inAsync) ? 'fwAsync' : 'async', { fn: fn.name, why: inAsync, callee: c.callee, name }), evidence: [inAsync, `${c.callee}(${args.join(', ')}) at line ${c.line} waits for modprobe`], causes: [c.line] });
         } else if (inInit) {
           const hint = resultUsed(r) ? format('initUsed') : format('initUnused');
           out.push({ key: `init:${name}`, line: c.line, function: fn.name, severity: 'note', message: format('init', { why: inInit, callee: c.callee, name, hint }), evidence: [inInit, `${c.callee}(${args.join(', ')}) at line ${c.line} waits for modprobe`], causes: [c.line] });

@@ -261,11 +261,21 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
         if (s) used.add(s);
         return !s;
       });
-      const had = new Set(preRuns.map(identity));
-      for (const run of postRuns) {
-        if (had.has(identity(run))) continue;
-        findings.push(findingOf(run.rule, run.raw, w.path, patchNo, classify(run.raw, w), patch.commit));
+      // Identities are counted, not just looked up: a patch that adds a second instance of a
+      // pattern the function already has once (another early return after the same get, another
+      // request of the same name) introduces one. The instances on lines the patch touched are
+      // the ones left over after the pre-image's count is used up.
+      const had = new Map<string, number>();
+      for (const run of preRuns) had.set(identity(run), (had.get(identity(run)) ?? 0) + 1);
+      const onChange = (run: RuleRun) => [run.raw.line, ...(run.raw.causes ?? [])].some((l) => w.touched.has(l));
+      const ordered = [...postRuns].sort((a, b) => Number(onChange(a)) - Number(onChange(b)));
+      const fresh = new Set<RuleRun>();
+      for (const run of ordered) {
+        const n = had.get(identity(run)) ?? 0;
+        if (n > 0) had.set(identity(run), n - 1);
+        else fresh.add(run);
       }
+      for (const run of postRuns) if (fresh.has(run)) findings.push(findingOf(run.rule, run.raw, w.path, patchNo, classify(run.raw, w), patch.commit));
       findings.push(...suppressionFindings(postSups, used, rules, w, patchNo, patch.commit));
     }
     for (const w of work) {
