@@ -3,7 +3,7 @@
 // which functions does it touch, with whether each is a module_init/module_exit function of its
 // file. One JSON line per distinct patch (newest copy per normalised subject) on stdout.
 //
-//   node --import tsx scripts/corpus/triage.ts TREE mined.jsonl... > triaged.jsonl
+//   node --import tsx scripts/corpus/triage.ts TREE mined.jsonl... [--all-copies] > triaged.jsonl
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,30 +38,41 @@ function entryPoints(src: string): { init: Set<string>; exit: Set<string> } {
 }
 
 function main(): void {
-  const [tree, ...files] = process.argv.slice(2);
+  const [tree, ...files] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   if (!tree || !files.length) throw new Error('usage: triage.ts TREE mined.jsonl...');
-  const newest = new Map<string, Mined>();
+  // Every copy of a patch, newest first: the first that applies (forward or in reverse) is kept.
+  const copies = new Map<string, Mined[]>();
   for (const f of files) {
     for (const line of readFileSync(f, 'utf8').split('\n')) {
       if (!line) continue;
       const m = JSON.parse(line) as Mined;
       const k = normSubject(m.subject);
-      const prev = newest.get(k);
-      if (!prev || (m.date ?? '') > (prev.date ?? '')) newest.set(k, m);
+      copies.set(k, [...(copies.get(k) ?? []), m]);
     }
   }
-  for (const m of newest.values()) {
+  const tryAll = process.argv.includes('--all-copies');
+  for (const list of copies.values()) {
+    list.sort((a, b) => (b.date ?? '').localeCompare(a.date ?? ''));
+    for (const m of tryAll ? list : list.slice(0, 1)) {
+      if (emit(tree, m)) break;
+    }
+  }
+}
+
+/** Print the triage line of one mined patch; false when it applies neither way. */
+function emit(tree: string, m: Mined): boolean {
+  {
     let files;
     try {
       files = parseUnifiedDiff(m.diff);
     } catch {
-      continue;
+      return false;
     }
     const paths = files.map((f) => f.newPath ?? f.oldPath).filter((p): p is string => !!p);
-    if (!paths.length || !paths.every((p) => existsSync(join(tree, p)))) continue;
+    if (!paths.length || !paths.every((p) => existsSync(join(tree, p)))) return false;
     const reverse = gitApplies(tree, m.diff, true);
     const forward = !reverse && gitApplies(tree, m.diff, false);
-    if (!reverse && !forward) continue;
+    if (!reverse && !forward) return false;
     const funcs: string[] = [];
     const entries: string[] = [];
     for (const p of paths) {
@@ -78,6 +89,7 @@ function main(): void {
       if (/module_init|module_exit|THIS_MODULE|request_module|module_put|try_module_get|rcu_barrier|module_notifier/.test(m.diff)) entries.push('kw');
     }
     process.stdout.write(JSON.stringify({ ...m, applies: reverse ? 'reverse' : 'forward', paths, funcs: [...new Set(funcs)], entries: [...new Set(entries)] }) + '\n');
+    return true;
   }
 }
 

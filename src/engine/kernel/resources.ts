@@ -43,6 +43,8 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   { ...P('kobject_init_and_add', 'kobject_put'), onFailure: ['kobject_put'] },
   P('device_add_disk', ['del_gendisk', 'put_disk'], 'status', 1),
   P('add_disk', ['del_gendisk', 'put_disk']),
+  P('blk_mq_alloc_disk', 'put_disk', 'handle'),
+  P('blk_alloc_disk', 'put_disk', 'handle'),
   P('bus_register', 'bus_unregister'),
   P('driver_register', 'driver_unregister'),
   P('misc_register', 'misc_deregister'),

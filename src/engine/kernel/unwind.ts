@@ -517,7 +517,10 @@ function followPath(at: number, label: string, gotoLine: number, st: State, ctx:
       if (heldNow) continue;
       // The release undoes the step that just failed (`err_reg: platform_driver_unregister(&drv)`
       // after platform_driver_register(&drv) failed): the label is one rung too high.
-      if (failedHeld && failedPair?.kind === 'status' && failedHeld.ids.length && releaseMatches(failedHeld, c, [failedHeld])) {
+      // Without arguments on either side, the pair's names are the identity (`bfad_im_module_init()`
+      // failed, `bfad_im_module_exit()` on its path).
+      const bare = !!failedHeld && !failedHeld.ids.length && !failed?.args.length && !c.args.length && failedPair!.release.includes(c.callee);
+      if (failedHeld && failedPair?.kind === 'status' && (bare || (failedHeld.ids.length && releaseMatches(failedHeld, c, [failedHeld])))) {
         ctx.misorders.push({ release: c, pair: failedPair, gotoLine, label, failedStep: true, ...(failed ? { failed } : {}) });
         continue;
       }
