@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Patch, Person } from '../ingest/types.js';
 import { UsageError } from '../errors.js';
+import { addressOk } from '../report/headers.js';
 
 const Address = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'must be a plain address like user@example.org');
 /** `*` matches any run of characters: `*-bot@*`, `patchwork@*`. */
@@ -95,12 +96,14 @@ const norm = (a: string): string => a.trim().toLowerCase();
 
 /**
  * Recipients of a reply to `mail`, by policy. Only people on the original mail (From/To/Cc) can
- * appear; the bot never mails itself; an address appears once.
+ * appear; the bot never mails itself; an address appears once; only addresses we may write.
  */
 export function recipients(policy: ListPolicy, mail: Pick<Patch, 'author' | 'to' | 'cc'>, bot: string): { to: Person[]; cc: Person[] } {
   const on = new Map<string, Person>();
   for (const p of [...(mail.author ? [mail.author] : []), ...mail.to, ...mail.cc]) {
-    if (p.address && !on.has(norm(p.address))) on.set(norm(p.address), p);
+    // An address that cannot be written as a header (decoded CR/LF, spaces) is nobody we can mail:
+    // left out of the envelope as it is left out of To/Cc.
+    if (p.address && addressOk(p.address) && !on.has(norm(p.address))) on.set(norm(p.address), p);
   }
   const seen = new Set<string>([norm(bot)]);
   const take = (p: Person | undefined): Person | undefined => {

@@ -4,6 +4,7 @@
 import { displayPath, type FileDiff, type Hunk, type HunkLine } from '../diff/types.js';
 import type { Patch, Person } from '../ingest/types.js';
 import type { Finding } from '../engine/types.js';
+import { foldHeader, headerText, msgIdHeader, personHeader, personText, subjectHeader } from './headers.js';
 
 export const WRAP = 72;
 
@@ -40,12 +41,8 @@ export function mailable<T extends Finding>(findings: readonly T[]): T[] {
 }
 
 export function replySubject(original: string): string {
-  const s = original.replace(/\s+/g, ' ').trim().replace(/^((re|aw|sv)\s*(\[\d+\])?\s*:\s*)+/i, '');
+  const s = headerText(original).replace(/^((re|aw|sv)\s*(\[\d+\])?\s*:\s*)+/i, '');
   return `Re: ${s}`;
-}
-
-function angle(id: string): string {
-  return `<${id.replace(/^<+|>+$/g, '')}>`;
 }
 
 /** Greedy word wrap of one paragraph; a word longer than the width (a URL) stays whole. */
@@ -65,10 +62,6 @@ export function wrap(text: string, width = WRAP, indent = ''): string[] {
 
 export function precedentRef(p: { commit: string; subject: string }): string {
   return `${p.commit.slice(0, 12)} ("${p.subject}")`;
-}
-
-function personText(p: Person): string {
-  return p.name ? `${p.name} <${p.address}>` : p.address;
 }
 
 function summaryLine(f: MailFinding): string {
@@ -187,10 +180,11 @@ export function renderReply(input: ReplyInput): RenderedReply {
 
   const { lines, unplaced } = interleaved(patch, findings);
   if (lines.length > 0) {
-    const who = patch.author ? personText(patch.author) : 'the author';
+    const who = (patch.author && personText(patch.author)) ?? 'the author';
     const when = patch.date ? new Date(patch.date).toUTCString().replace('GMT', '+0000') : undefined;
     let attribution = when ? `On ${when}, ${who} wrote:` : `${who} wrote:`;
-    if (attribution.length > 78 && patch.author?.name) attribution = when ? `On ${when}, ${patch.author.name} wrote:` : `${patch.author.name} wrote:`;
+    const name = headerText(patch.author?.name ?? '');
+    if (attribution.length > 78 && name) attribution = when ? `On ${when}, ${name} wrote:` : `${name} wrote:`;
     body.push(attribution);
     body.push(...lines);
   }
@@ -211,17 +205,25 @@ export function renderReply(input: ReplyInput): RenderedReply {
   for (const r of rules) body.push(`  #modreview ignore ${r}`, `  #modreview false-positive ${r}`);
 
   const subject = replySubject(patch.rawSubject || patch.subject);
-  const refs = [...patch.references, ...(patch.messageId ? [patch.messageId] : [])].filter((v, i, a) => a.indexOf(v) === i);
-  const headers: [string, string][] = [
-    ['From', personText(input.bot)],
-  ];
-  if (input.to.length > 0) headers.push(['To', input.to.map(personText).join(', ')]);
-  if (input.cc.length > 0) headers.push(['Cc', input.cc.map(personText).join(', ')]);
+  // Every value below passes the header checks: what came from the mail we answer (ids, names)
+  // is dropped when it cannot be written as one header line, so the reply then does not thread on it.
+  const ownId = msgIdHeader(input.messageId);
+  if (!ownId) throw new Error(`reply Message-ID ${JSON.stringify(input.messageId)} is not a valid msg-id`);
+  const parent = patch.messageId ? msgIdHeader(patch.messageId) : undefined;
+  const refs = [...patch.references.map(msgIdHeader), parent].filter((v, i, a): v is string => v !== undefined && a.indexOf(v) === i);
+  const people = (list: Person[]): string[] => list.map(personText).filter((v): v is string => v !== undefined);
+  const from = personText(input.bot);
+  if (!from) throw new Error(`bot address ${JSON.stringify(input.bot.address)} is not a valid address`);
+  const headers: [string, string][] = [['From', from]];
+  const to = people(input.to);
+  const cc = people(input.cc);
+  if (to.length > 0) headers.push(['To', to.join(', ')]);
+  if (cc.length > 0) headers.push(['Cc', cc.join(', ')]);
   headers.push(['Subject', subject]);
   headers.push(['Date', rfc2822Date(input.date)]);
-  headers.push(['Message-ID', angle(input.messageId)]);
-  if (patch.messageId) headers.push(['In-Reply-To', angle(patch.messageId)]);
-  if (refs.length > 0) headers.push(['References', refs.map(angle).join(' ')]);
+  headers.push(['Message-ID', ownId]);
+  if (parent) headers.push(['In-Reply-To', parent]);
+  if (refs.length > 0) headers.push(['References', refs.join(' ')]);
   headers.push(['Auto-Submitted', 'auto-generated']);
   headers.push(['X-Mailer', 'modreview']);
   return { subject, headers, body: body.join('\n') + '\n' };
@@ -237,46 +239,6 @@ export function rfc2822Date(d: Date): string {
 
 // --- RFC 5322 serialisation (pure) --------------------------------------------------------
 
-function isAscii(s: string): boolean {
-  return /^[\x20-\x7e]*$/.test(s);
-}
-
-/** RFC 2047 encoded-words (base64, UTF-8), split so each word stays within 75 characters. */
-function encodeWord(s: string): string {
-  const words: string[] = [];
-  let chunk = '';
-  for (const ch of s) {
-    if (Buffer.byteLength(chunk + ch, 'utf8') > 42) {
-      words.push(chunk);
-      chunk = '';
-    }
-    chunk += ch;
-  }
-  if (chunk) words.push(chunk);
-  return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join(' ');
-}
-
-function encodePerson(p: Person): string {
-  if (!p.name) return p.address;
-  const name = isAscii(p.name) ? (/[()<>@,;:\\".[\]]/.test(p.name) ? `"${p.name.replace(/(["\\])/g, '\\$1')}"` : p.name) : encodeWord(p.name);
-  return `${name} <${p.address}>`;
-}
-
-/** Fold a header at spaces to keep lines within 78 characters where possible. */
-function fold(name: string, value: string): string {
-  const parts = value.split(' ');
-  const lines: string[] = [];
-  let line = `${name}:`;
-  for (const p of parts) {
-    if (line.length + 1 + p.length > 78 && line.length > name.length + 1) {
-      lines.push(line);
-      line = ` ${p}`;
-    } else line += ` ${p}`;
-  }
-  lines.push(line);
-  return lines.join('\r\n');
-}
-
 /**
  * Serialise to wire format (CRLF): text/plain; charset=utf-8, 8bit when the body is not ASCII
  * (lines never re-encoded, so quoted diff lines arrive byte for byte), quoted-printable only when
@@ -284,12 +246,13 @@ function fold(name: string, value: string): string {
  */
 export function toRaw(r: RenderedReply, people: { to: Person[]; cc: Person[]; from: Person }): Buffer {
   const out: string[] = [];
+  const list = (ps: Person[]): string => ps.map(personHeader).filter((v): v is string => v !== undefined).join(', ');
   for (const [name, value] of r.headers) {
-    if (name === 'From') out.push(fold(name, encodePerson(people.from)));
-    else if (name === 'To') out.push(fold(name, people.to.map(encodePerson).join(', ')));
-    else if (name === 'Cc') out.push(fold(name, people.cc.map(encodePerson).join(', ')));
-    else if (name === 'Subject') out.push(fold(name, isAscii(value) ? value : encodeWord(value)));
-    else out.push(fold(name, value));
+    if (name === 'From') out.push(foldHeader(name, personHeader(people.from) ?? ''));
+    else if (name === 'To') out.push(foldHeader(name, list(people.to)));
+    else if (name === 'Cc') out.push(foldHeader(name, list(people.cc)));
+    else if (name === 'Subject') out.push(foldHeader(name, subjectHeader(value)));
+    else out.push(foldHeader(name, value));
   }
   out.push('MIME-Version: 1.0');
   out.push('Content-Type: text/plain; charset=utf-8');
