@@ -4,6 +4,7 @@
 // succeeds with a file open or a resource held, and the next call — at the latest the release —
 // jumps into freed module memory. Precedents dea6e19f4ef7 (tap cdev) and 13e8a05b9224 (reset).
 import { resourceIdentity } from '../../src/c/lex.js';
+import { flatten } from '../../src/c/walk.js';
 import type { FileFacts, FunctionFacts, StructInit } from '../../src/c/types.js';
 import { createRule } from '../../src/engine/rule.js';
 import {
@@ -29,16 +30,8 @@ function filesystemFops(facts: FileFacts, name: string): boolean {
 }
 
 function iFopAssigned(fn: FunctionFacts, name: string): boolean {
-  const re = new RegExp(`(^|[^\\w])i_fop$`);
-  const walk = (ss: FunctionFacts['body']): boolean =>
-    ss.some((s) => {
-      if ((s.k === 'expr' || s.k === 'decl') && s.assigns?.some((a) => re.test(a.lhs.replace(/\s+/g, '')) && resourceIdentity(a.rhs) === name)) return true;
-      if (s.k === 'if') return walk(s.then) || walk(s.else ?? []);
-      if (s.k === 'loop' || s.k === 'block') return walk(s.body);
-      if (s.k === 'switch') return s.cases.some((c) => walk(c.body));
-      return false;
-    });
-  return walk(fn.body);
+  const re = /(^|[^\w])i_fop$/;
+  return flatten(fn.body).some((s) => (s.k === 'expr' || s.k === 'decl') && !!s.assigns?.some((a) => re.test(a.lhs.replace(/\s+/g, '')) && resourceIdentity(a.rhs) === name));
 }
 
 /**

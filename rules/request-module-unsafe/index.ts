@@ -22,7 +22,8 @@ import {
   type RequestCall,
   type Source,
 } from '../../src/engine/kernel/kmod.js';
-import { childLists, identifiersOf, walkStmts } from '../../src/engine/kernel/stmts.js';
+import { identifiersOf } from '../../src/c/cond.js';
+import { childLists, walkStmts } from '../../src/c/walk.js';
 import type { IndexQuery, RawFinding } from '../../src/engine/types.js';
 
 const ASYNC = /^async_schedule(_node|_dev)?(_domain)?$/;

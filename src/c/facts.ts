@@ -1,6 +1,9 @@
 // Per-file facts from kernel C: functions with a small statement IR, calls, returned errnos and
 // propagated callee results, module_init/module_exit entries, struct initialisers, references.
 // Output is plain JSON (see types.ts); no tree-sitter node escapes this module.
+import { moduleEntriesOf } from './entries.js';
+import { splitTopLevel } from './cond.js';
+import { flatten, forEachChild } from './walk.js';
 import type {
   Assign,
   CachedFacts,
@@ -27,40 +30,7 @@ export { FACTS_VERSION };
 
 const line = (n: SyntaxNode): number => n.startPosition.row + 1;
 
-// ---------------------------------------------------------------- module entries (lexical)
-
-/** Initcall-family macros: in a modular build every one of them becomes module_init(). */
-const INIT_MACROS = /^(module_init|late_initcall(?:_sync)?|device_initcall(?:_sync)?|subsys_initcall(?:_sync)?|fs_initcall(?:_sync)?|rootfs_initcall|arch_initcall(?:_sync)?|core_initcall(?:_sync)?|postcore_initcall(?:_sync)?|module_subsys_initcall)$/;
-const EXIT_MACROS = /^(module_exit)$/;
-/**
- * `module_platform_driver(drv)` and friends expand to `drv_init()` calling the register
- * function and `drv_exit()` calling the unregister function (include/linux/device/driver.h).
- */
-const DRIVER_MACRO = /^(module_[a-z0-9_]+_driver|module_driver)$/;
-const NOT_DRIVER_MACROS = new Set(['module_param_driver']);
-
-function moduleEntriesOf(code: string, lineOf: (o: number) => number): { entries: ModuleEntry[]; modular: boolean } {
-  const entries: ModuleEntry[] = [];
-  const re = /^[ \t]*([a-z_0-9]+)[ \t]*\([ \t]*([A-Za-z_][A-Za-z_0-9]*)/gm;
-  let modular = /\bMODULE_(LICENSE|AUTHOR|DESCRIPTION)\s*\(/.test(code);
-  for (let m = re.exec(code); m; m = re.exec(code)) {
-    const macro = m[1]!;
-    const arg = m[2]!;
-    const ln = lineOf(m.index);
-    if (INIT_MACROS.test(macro)) {
-      entries.push({ kind: 'init', fn: arg, line: ln, macro });
-      if (macro === 'module_init') modular = true;
-    } else if (EXIT_MACROS.test(macro)) {
-      entries.push({ kind: 'exit', fn: arg, line: ln, macro });
-      modular = true;
-    } else if (DRIVER_MACRO.test(macro) && !NOT_DRIVER_MACROS.has(macro)) {
-      entries.push({ kind: 'init', fn: `${arg}_init`, line: ln, macro, driver: arg });
-      entries.push({ kind: 'exit', fn: `${arg}_exit`, line: ln, macro, driver: arg });
-      modular = true;
-    }
-  }
-  return { entries, modular };
-}
+// Module entries are read lexically (src/c/entries.ts), shared with the tree index's lexical pass.
 
 function exportedNames(code: string): Set<string> {
   const out = new Set<string>();
@@ -83,23 +53,6 @@ function fileMacrosOf(code: string, original: string, lineOf: (o: number) => num
 }
 
 /** Split on commas not nested in (), [], {}. */
-export function splitTopLevel(text: string, sep = ','): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (c === sep && depth === 0) {
-      parts.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  const last = text.slice(start);
-  if (last.trim() !== '' || parts.length) parts.push(last);
-  return parts.map((p) => p.trim()).filter((p) => p !== '');
-}
 
 // ---------------------------------------------------------------- sections
 
@@ -505,34 +458,7 @@ function collectAssigns(body: Stmt[], into = new Map<string, { rhs: string; line
   return into;
 }
 
-export function forEachChild(s: Stmt, fn: (c: Stmt) => void): void {
-  switch (s.k) {
-    case 'if':
-      s.then.forEach(fn);
-      s.else?.forEach(fn);
-      break;
-    case 'loop':
-    case 'block':
-      s.body.forEach(fn);
-      break;
-    case 'switch':
-      for (const c of s.cases) c.body.forEach(fn);
-      break;
-    default:
-      break;
-  }
-}
 
-/** Every statement of a body, depth first, in source order. */
-export function flatten(body: Stmt[]): Stmt[] {
-  const out: Stmt[] = [];
-  const visit = (s: Stmt) => {
-    out.push(s);
-    forEachChild(s, visit);
-  };
-  body.forEach(visit);
-  return out;
-}
 
 /** Error codes a variable is compared with (`ret == -EEXIST`, `err != -EEXIST`): the function handles them. */
 function comparedCodes(body: Stmt[]): Map<string, Set<string>> {

@@ -100,3 +100,11 @@ export function squash(text: string): string {
 export function resourceIdentity(arg: string): string {
   return squash(arg).replace(/^\(+|\)+$/g, '').replace(/^&\s*/, '').replace(/\s+/g, '');
 }
+
+/** The source text of a function (its lines in `source`). */
+export function functionText(source: string, fn: { startLine: number; endLine: number }): string {
+  return source
+    .split('\n')
+    .slice(fn.startLine - 1, fn.endLine)
+    .join('\n');
+}

@@ -10,6 +10,7 @@
 // `=`, where the extractor (src/c/facts.ts) records only the calls whose value reaches a return.
 // A function the pre-pass cannot see is the one loss (a definition hidden by macros); such
 // functions are missing from the index exactly as they would be if tree-sitter misread them.
+import { moduleEntriesOf } from '../c/entries.js';
 
 /** A function definition as read lexically. */
 export interface LexFunction {
@@ -159,36 +160,13 @@ export function lineAt(starts: Int32Array, offset: number): number {
 // (comments and strings blanked, preprocessor lines kept), so the lexical entries of a file the
 // index does not parse are the entries the extractor would give.
 
-const INIT_MACROS =
-  /^(module_init|late_initcall(?:_sync)?|device_initcall(?:_sync)?|subsys_initcall(?:_sync)?|fs_initcall(?:_sync)?|rootfs_initcall|arch_initcall(?:_sync)?|core_initcall(?:_sync)?|postcore_initcall(?:_sync)?|module_subsys_initcall)$/;
-const DRIVER_MACRO = /^(module_[a-z0-9_]+_driver|module_driver)$/;
-const NOT_DRIVER_MACROS = new Set(['module_param_driver']);
-const ENTRY = /^[ \t]*([a-z_0-9]+)[ \t]*\([ \t]*([A-Za-z_][A-Za-z_0-9]*)/gm;
-const MODULE_META = /\bMODULE_(LICENSE|AUTHOR|DESCRIPTION)\s*\(/;
 const EXPORT = /\bEXPORT_SYMBOL(?:_GPL|_NS|_NS_GPL|_GPL_FOR_MODULES)?\s*\(\s*([A-Za-z_]\w*)/g;
 
+/** Module entries and modularity exactly as the facts extractor reads them (src/c/facts.ts). */
 export function entriesOf(code: string, starts: Int32Array): { entries: LexEntry[]; modular: boolean } {
-  const entries: LexEntry[] = [];
-  let modular = code.includes('MODULE_') && MODULE_META.test(code);
-  if (!code.includes('module_') && !code.includes('initcall')) return { entries, modular };
-  ENTRY.lastIndex = 0;
-  for (let m = ENTRY.exec(code); m; m = ENTRY.exec(code)) {
-    const macro = m[1]!;
-    const arg = m[2]!;
-    if (INIT_MACROS.test(macro)) {
-      entries.push({ kind: 'init', fn: arg, line: lineAt(starts, m.index), macro });
-      if (macro === 'module_init') modular = true;
-    } else if (macro === 'module_exit') {
-      entries.push({ kind: 'exit', fn: arg, line: lineAt(starts, m.index), macro });
-      modular = true;
-    } else if (DRIVER_MACRO.test(macro) && !NOT_DRIVER_MACROS.has(macro)) {
-      const ln = lineAt(starts, m.index);
-      entries.push({ kind: 'init', fn: `${arg}_init`, line: ln, macro, driver: arg });
-      entries.push({ kind: 'exit', fn: `${arg}_exit`, line: ln, macro, driver: arg });
-      modular = true;
-    }
-  }
-  return { entries, modular };
+  // Most files have neither: skip the scan (the extractor's regex would find nothing).
+  if (!code.includes('module_') && !code.includes('initcall')) return { entries: [], modular: code.includes('MODULE_') && /\bMODULE_(LICENSE|AUTHOR|DESCRIPTION)\s*\(/.test(code) };
+  return moduleEntriesOf(code, (o) => lineAt(starts, o));
 }
 
 function exportsOf(code: string): string[] {

@@ -194,51 +194,10 @@ export function dropBulkIndexes(db: DB): void {
 // ---------------------------------------------------------------------------------------------
 // Rows (computed in the workers; plain arrays cross threads cheaply)
 
-export interface FileRows {
-  functions: [name: string, line: number, end: number, isStatic: 0 | 1, section: string | null, exported: 0 | 1, hasError: 0 | 1][];
-  calls: [caller: string, callee: string, line: number][];
-  props: [caller: string, callee: string, line: number, masks: string][];
-  errno: [fn: string, code: string, line: number][];
-  entries: [kind: string, fn: string, macro: string, line: number, driver: string | null][];
-  structs: [type: string, name: string, line: number, fields: string][];
-  notifiers: [callback: string, block: string, line: number][];
-}
+// The rows of a file are derived from its facts in one place, shared with the in-memory index.
+export { deriveRows, type FileRows } from '../c/derived.js';
+import { deriveRows, type FileRows } from '../c/derived.js';
 
-/** `&foo_nb` / `foo_nb` / `&(foo_nb)` → `foo_nb`. */
-function objectName(arg: string | undefined): string | undefined {
-  if (!arg) return undefined;
-  const m = /^&?\s*\(?\s*([A-Za-z_]\w*)\s*\)?$/.exec(arg.trim());
-  return m?.[1];
-}
-
-export function deriveRows(facts: FileFacts): FileRows {
-  const rows: FileRows = { functions: [], calls: [], props: [], errno: [], entries: [], structs: [], notifiers: [] };
-  const nbCallbacks = new Map<string, string>();
-  for (const s of facts.structInits) {
-    rows.structs.push([s.type, s.name, s.line, JSON.stringify(s.fields)]);
-    if (/\bnotifier_block$/.test(s.type)) {
-      const cb = s.fields.find((f) => f.field === 'notifier_call' || f.field === '.notifier_call');
-      if (cb) nbCallbacks.set(s.name, cb.value.replace(/^&\s*/, '').trim());
-    }
-  }
-  for (const f of facts.functions) {
-    rows.functions.push([f.name, f.startLine, f.endLine, f.isStatic ? 1 : 0, f.section, f.exported ? 1 : 0, f.hasError ? 1 : 0]);
-    for (const c of f.calls) {
-      rows.calls.push([f.name, c.callee, c.line]);
-      if (c.callee === 'register_module_notifier') {
-        const nb = objectName(c.args[0]);
-        const cb = nb ? nbCallbacks.get(nb) : undefined;
-        if (nb && cb) rows.notifiers.push([cb, nb, c.line]);
-      }
-    }
-    for (const p of f.propagates) rows.props.push([f.name, p.callee, p.line, JSON.stringify(p.masks)]);
-    for (const e of f.returnsErrno) rows.errno.push([f.name, e.code, e.line]);
-  }
-  for (const e of facts.moduleEntries) rows.entries.push([e.kind, e.fn, e.macro, e.line, e.driver ?? null]);
-  return rows;
-}
-
-/** JSON, deflated fast (facts are written once per file version and read on demand). */
 export function packJson(value: unknown): { raw: number; z: Buffer } {
   const json = Buffer.from(JSON.stringify(value), 'utf8');
   return { raw: json.length, z: deflateSync(json, { level: 1 }) };

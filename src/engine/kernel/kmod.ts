@@ -10,7 +10,8 @@
 // 8909c9ad8ff0 made dev_load() ask for "netdev-%s" unless the caller has CAP_SYS_MODULE); hence
 // the alias namespaces "netdev-", "fs-", "crypto-", "char-major-", ...
 import type { CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
-import { identifiersOf, walkStmts } from './stmts.js';
+import { identifiersOf } from '../../c/cond.js';
+import { walkStmts } from '../../c/walk.js';
 
 export interface RequestCall {
   call: CallSite;

@@ -4,6 +4,7 @@
 // exit after a successful get must drop it again (module_put()/fops_put()), or the module can
 // never be unloaded. The reverse mistake, module_put() on a path where the get failed or was not
 // yet taken, drops someone else's reference and lets the module go while it is still in use.
+import { logicalParts, looksLikeFailureTest, normCond as norm, stripParens as unparen } from '../../c/cond.js';
 import { blankCommentsAndStrings, resourceIdentity } from '../../c/lex.js';
 import type { CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
 
@@ -71,50 +72,8 @@ const PUTS: Record<string, RefKind> = { module_put: 'module', fops_put: 'fops', 
 /** The identity of a get/put argument: `&foo->owner` and `( foo->owner )` compare equal. */
 export const refId = (arg: string | undefined): string => resourceIdentity(arg ?? '');
 
-const norm = (c: string) => c.replace(/\b(unlikely|likely)\s*\(/g, '(').replace(/\s+/g, '');
 
-/** Strip balanced outer parentheses. */
-function unparen(c: string): string {
-  let s = c;
-  while (s.startsWith('(') && s.endsWith(')')) {
-    let depth = 0;
-    let whole = true;
-    for (let i = 0; i < s.length; i++) {
-      if (s[i] === '(') depth++;
-      else if (s[i] === ')') depth--;
-      if (depth === 0 && i < s.length - 1) {
-        whole = false;
-        break;
-      }
-    }
-    if (!whole) break;
-    s = s.slice(1, -1);
-  }
-  return s;
-}
 
-/** Top-level `&&`/`||` parts of a condition and the operator joining them ('' for one part, '?' mixed). */
-function logicalParts(cond: string): { parts: string[]; op: '' | '&&' | '||' | '?' } {
-  const c = unparen(norm(cond));
-  const parts: string[] = [];
-  let op: '' | '&&' | '||' | '?' = '';
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < c.length; i++) {
-    const ch = c[i];
-    if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    else if (depth === 0 && (c.startsWith('&&', i) || c.startsWith('||', i))) {
-      const o = c.slice(i, i + 2) as '&&' | '||';
-      op = op && op !== o ? '?' : o;
-      parts.push(c.slice(start, i));
-      start = i + 2;
-      i++;
-    }
-  }
-  parts.push(c.slice(start));
-  return { parts: parts.map(unparen), op };
-}
 
 /**
  * How a condition tests a get or its flag: which branch holds the reference. 'then' / 'else':
@@ -135,25 +94,7 @@ function branchHolding(cond: string, probe: RegExp): { holds: 'then' | 'else' | 
   return { holds: 'then', failIn: 'else' };
 }
 
-/** Conditions that read as "something failed" (the branch they guard is an error path). */
-export function looksLikeFailureTest(cond: string): boolean {
-  const { parts, op } = logicalParts(cond);
-  // `ret < 0 && ret != -EACCES`, `IS_ERR(p) || !p->ops`: a part that tests an error code or pointer.
-  if (parts.length > 1 && op !== '?') return parts.some((p) => failurePart(p, false));
-  return failurePart(unparen(norm(cond)), true);
-}
 
-function failurePart(c: string, alone: boolean): boolean {
-  if (!alone && /^!\(*[\w.>-]+\)*$/.test(c)) return false;
-  return (
-    /^!?\(*(ret|err|error|rc|r|rv|retval|status|result|res|rets)\)*(<0|!=0)?$/.test(c) && !c.startsWith('!') ||
-    /^!\(*[\w.>-]+\)*$/.test(c) ||
-    /IS_ERR(_OR_NULL)?\(/.test(c) && !c.startsWith('!') ||
-    /<0\)*$/.test(c) ||
-    /==NULL\)*$/.test(c) ||
-    /^WARN_ON(_ONCE)?\(/.test(c)
-  );
-}
 
 const ERRNO_EXPR = /^\(?-E[A-Z0-9]+\)?$|^ERR_PTR\(|^ERR_CAST\(|^PTR_ERR\(/;
 /** Negative codes that do not mean failure: the operation continues asynchronously. */

@@ -9,7 +9,9 @@
 // the states is what a change to `enum module_state` or to those calls must be checked against.
 import type { CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
 import { pairFor } from './resources.js';
-import { exits, functionText, identifiersOf, ownCalls, splitTop, stripParens, walkStmts } from './stmts.js';
+import { identifiersOf, splitTop, stripParens } from '../../c/cond.js';
+import { functionText } from '../../c/lex.js';
+import { exits, ownCalls, walkStmts } from '../../c/walk.js';
 
 export const COMING = 'MODULE_STATE_COMING';
 export const GOING = 'MODULE_STATE_GOING';
@@ -30,46 +32,8 @@ export const CHAIN_PROTOCOL: readonly { callee: string; states: string[] }[] = [
   { callee: 'blocking_notifier_call_chain_robust', states: [COMING, GOING] },
 ];
 
-// ------------------------------------------------------------------------------- registrations
-
-export interface NotifierReg {
-  callback: string;
-  block: string;
-  line: number;
-}
-
-const objectName = (arg: string | undefined) => /^&?\s*\(?\s*([A-Za-z_]\w*)\s*\)?$/.exec((arg ?? '').trim())?.[1];
-
-/**
- * Module notifier callbacks registered in this file: `register_module_notifier(&nb)` where `nb`
- * is a `struct notifier_block` initialised with `.notifier_call = cb` at file scope, or given its
- * callback by assignment (`nb.notifier_call = cb;`) in the registering function.
- */
-export function moduleNotifierCallbacks(facts: FileFacts): NotifierReg[] {
-  const blocks = new Map<string, string>();
-  for (const s of facts.structInits) {
-    if (!/\bnotifier_block$/.test(s.type)) continue;
-    const cb = s.fields.find((f) => f.field.replace(/^\./, '') === 'notifier_call');
-    if (cb) blocks.set(s.name, cb.value.replace(/^&\s*/, '').trim());
-  }
-  const out: NotifierReg[] = [];
-  for (const f of facts.functions) {
-    for (const c of f.calls) {
-      if (c.callee !== 'register_module_notifier') continue;
-      const nb = objectName(c.args[0]);
-      if (!nb) continue;
-      let cb = blocks.get(nb);
-      if (!cb) {
-        walkStmts(f.body, (s) => {
-          if (s.k !== 'expr' || !s.assigns) return;
-          for (const a of s.assigns) if (a.lhs.replace(/\s+/g, '') === `${nb}.notifier_call`) cb = a.rhs.replace(/^&\s*/, '').trim();
-        });
-      }
-      if (cb && /^[A-Za-z_]\w*$/.test(cb) && !out.some((o) => o.callback === cb && o.block === nb)) out.push({ callback: cb, block: nb, line: c.line });
-    }
-  }
-  return out;
-}
+// The registrations themselves are derived once, for the index and the rules (src/c/derived.ts).
+export { moduleNotifierCallbacks, type NotifierReg } from '../../c/derived.js';
 
 // ------------------------------------------------------------------------------ state analysis
 

@@ -18,7 +18,8 @@
 // (registering the cpuidle devices pins the owner for good, so the one unloadable idle driver,
 // haltpoll, leaves it NULL on purpose).
 import { blankCommentsAndStrings, lineIndex } from '../../c/lex.js';
-import type { FileFacts, FunctionFacts, Stmt, StructInit } from '../../c/types.js';
+import type { FileFacts, FunctionFacts, StructInit } from '../../c/types.js';
+import { flatten } from '../../c/walk.js';
 
 export interface OwnedOps {
   /** `struct <type>`. */
@@ -144,33 +145,6 @@ export function unloadable(facts: FileFacts): boolean {
   return !pinsItself;
 }
 
-// ---------------------------------------------------------------- statements
-
-/** Every statement of a body, nested ones included, in source order. */
-export function allStmts(body: readonly Stmt[]): Stmt[] {
-  const out: Stmt[] = [];
-  const visit = (s: Stmt) => {
-    out.push(s);
-    switch (s.k) {
-      case 'if':
-        s.then.forEach(visit);
-        s.else?.forEach(visit);
-        break;
-      case 'loop':
-      case 'block':
-        s.body.forEach(visit);
-        break;
-      case 'switch':
-        s.cases.forEach((c) => c.body.forEach(visit));
-        break;
-      default:
-        break;
-    }
-  };
-  body.forEach(visit);
-  return out;
-}
-
 export interface OwnerAssign {
   fn: FunctionFacts;
   lhs: string;
@@ -184,7 +158,7 @@ export function runtimeOwnerAssigns(facts: FileFacts, field: string): OwnerAssig
   const re = new RegExp(`(\\.|->)\\s*${last}$`);
   const out: OwnerAssign[] = [];
   for (const fn of facts.functions) {
-    for (const s of allStmts(fn.body)) {
+    for (const s of flatten(fn.body)) {
       if (s.k !== 'expr' && s.k !== 'decl') continue;
       for (const a of s.assigns ?? []) if (a.op === '=' && re.test(a.lhs.replace(/\s+/g, ''))) out.push({ fn, lhs: a.lhs.replace(/\s+/g, ''), rhs: a.rhs, line: s.line });
     }

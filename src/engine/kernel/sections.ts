@@ -7,7 +7,7 @@
 // file-scope object's initialiser names; it follows the file's call graph to tell a static
 // helper used only by init code (not a bug, not "after init") from one that runs later.
 import type { FileFacts, FunctionFacts, GlobalRef } from '../../c/types.js';
-import { flatten } from '../../c/facts.js';
+import { flatten } from '../../c/walk.js';
 import { blankCommentsAndStrings } from '../../c/lex.js';
 import type { IndexQuery } from '../types.js';
 import { disabledLines } from './lifecycle.js';

@@ -2,7 +2,8 @@
 // and whether module_exit gives each back, in an order that does not free something still in
 // use. Uses the acquire→release pairs of resources.ts, shared with the init unwind analysis.
 import type { CallSite, FileFacts, FunctionFacts } from '../../c/types.js';
-import { flatten } from '../../c/facts.js';
+import { flatten } from '../../c/walk.js';
+import { splitTopLevel } from '../../c/cond.js';
 import { resourceIdentity } from '../../c/lex.js';
 import type { IndexQuery } from '../types.js';
 import { pathCalls, type PathCall } from './lifecycle.js';
@@ -78,7 +79,7 @@ export function declaredNames(fn: FunctionFacts): Set<string> {
   for (const s of flatten(fn.body)) {
     if (s.k !== 'decl') continue;
     const text = s.text.replace(/;\s*$/, '');
-    for (const part of splitTop(text)) {
+    for (const part of splitTopLevel(text)) {
       const lhs = part.split('=')[0]!.replace(/\[[^\]]*\]/g, '').trim();
       const m = /([A-Za-z_]\w*)\s*$/.exec(lhs);
       if (m) out.add(m[1]!);
@@ -87,22 +88,6 @@ export function declaredNames(fn: FunctionFacts): Set<string> {
   return out;
 }
 
-function splitTop(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '(' || c === '{' || c === '[') depth++;
-    else if (c === ')' || c === '}' || c === ']') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  out.push(text.slice(start));
-  return out;
-}
 
 /** First identifier of an identity (`foo_wq`, `priv` of `priv->wq`). */
 const baseName = (id: string): string => /^[A-Za-z_]\w*/.exec(id)?.[0] ?? '';

@@ -4,10 +4,10 @@
 // its label to the function's end, falling through later labels — and see what is still held.
 import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
 import { resourceIdentity } from '../../c/lex.js';
-import { flatten } from '../../c/facts.js';
+import { flatten, lastStmt } from '../../c/walk.js';
+import { logicalParts, looksLikeFailureTest } from '../../c/cond.js';
 import { keptAllocation, kindAt, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
 import { declaredNames } from './teardown.js';
-import { lastStmt } from './stmts.js';
 
 export interface Held {
   pair: BookPair;
@@ -245,15 +245,6 @@ function statusOverwritten(h: Held, ifLine: number, ctx: Ctx): boolean {
   return !!v && ctx.fn.calls.some((c) => c.assignedTo === v && c.line > h.call.line && c.line < ifLine);
 }
 
-/** Conditions that read as "something failed" even when no tracked acquire is involved. */
-function looksLikeFailureTest(cond: string): boolean {
-  const c = cond.replace(/\b(unlikely|likely)\s*\(/g, '(').replace(/\s+/g, '');
-  return /^\(*!?\(*(ret|err|error|rc|r|rv|retval|status|result|res)\)*(<0|!=0)?\)*$/.test(c) && !c.startsWith('!')
-    || /^!\(*[\w.>-]+\)*$/.test(c)
-    || /IS_ERR(_OR_NULL)?\(/.test(c) && !c.startsWith('!')
-    || /<0\)*$/.test(c)
-    || /==NULL\)*$/.test(c);
-}
 
 /** The status variable a condition tests for failure (`ret`, `ret < 0`, `err != 0`), if that is all it tests. */
 function testedStatusVar(cond: string): string | undefined {
@@ -366,7 +357,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           if (side) tested = st.held[i];
         }
         // `if (a_ret < 0 && b_ret < 0)` / `||`: every resource whose failure a part tests may be absent.
-        const parts = splitLogical(s.cond);
+        const parts = logicalParts(s.cond).parts;
         const alsoTested = parts.length > 1 ? st.held.filter((h) => !statusOverwritten(h, s.line, ctx) && parts.some((p) => testsFailureOf(p, s.condCalls, h) === 'then')) : [];
         if (!side && alsoTested.length) {
           side = 'then';
@@ -464,24 +455,6 @@ function mergeBranches(before: State, a: State, b: State): State {
   return { dead: false, held, status: mergeStatus(a, b) };
 }
 
-/** Split on top-level && and ||. */
-function splitLogical(cond: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < cond.length; i++) {
-    const c = cond[i];
-    if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (depth === 0 && (cond.startsWith('&&', i) || cond.startsWith('||', i))) {
-      out.push(cond.slice(start, i));
-      start = i + 2;
-      i++;
-    }
-  }
-  out.push(cond.slice(start));
-  return out.map((x) => x.trim()).filter(Boolean);
-}
 
 /** Union of what may be held on either branch; dead only if both are. */
 function merge(a: State, b: State): State {

@@ -1,0 +1,117 @@
+// The one set of helpers for conditions and expressions as the statement IR keeps them (source
+// text): splitting at top-level operators and commas, stripping parentheses, the identifiers an
+// expression names, and whether a condition reads as "something failed".
+
+/** `(`/`[`/`{` nesting-aware split of `text` at top-level `sep` (argument lists, declarators). */
+export function splitTopLevel(text: string, sep = ','): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (c === sep && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  const last = text.slice(start);
+  if (last.trim() !== '' || parts.length) parts.push(last);
+  return parts.map((p) => p.trim()).filter((p) => p !== '');
+}
+
+/** `((x))` → `x` when the outer parentheses enclose the whole expression. */
+export function stripParens(expr: string): string {
+  let e = expr.trim();
+  for (;;) {
+    if (!e.startsWith('(') || !e.endsWith(')')) return e;
+    let depth = 0;
+    let whole = true;
+    for (let i = 0; i < e.length; i++) {
+      if (e[i] === '(') depth++;
+      else if (e[i] === ')') depth--;
+      if (depth === 0 && i < e.length - 1) {
+        whole = false;
+        break;
+      }
+    }
+    if (!whole) return e;
+    e = e.slice(1, -1).trim();
+  }
+}
+
+/** Top-level `&&`/`||` parts of a condition and the operator joining them ('' for one part, '?' mixed). */
+export function logicalParts(cond: string): { parts: string[]; op: '' | '&&' | '||' | '?' } {
+  const c = stripParens(normCond(cond));
+  const parts: string[] = [];
+  let op: '' | '&&' | '||' | '?' = '';
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < c.length; i++) {
+    const ch = c[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && (c.startsWith('&&', i) || c.startsWith('||', i))) {
+      const o = c.slice(i, i + 2) as '&&' | '||';
+      op = op && op !== o ? '?' : o;
+      parts.push(c.slice(start, i));
+      start = i + 2;
+      i++;
+    }
+  }
+  parts.push(c.slice(start));
+  return { parts: parts.map(stripParens).filter(Boolean), op };
+}
+
+/** `a || b && (c || d)` split at top-level `op`, respecting parentheses. */
+export function splitTop(expr: string, op: '||' | '&&'): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < expr.length; i++) {
+    const ch = expr[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && expr.startsWith(op, i)) {
+      out.push(expr.slice(start, i));
+      start = i + op.length;
+      i += op.length - 1;
+    }
+  }
+  out.push(expr.slice(start));
+  return out.map(stripParens);
+}
+
+/** A condition without `likely()`/`unlikely()` wrappers and without whitespace. */
+export const normCond = (c: string): string => c.replace(/\b(unlikely|likely)\s*\(/g, '(').replace(/\s+/g, '');
+
+/** Identifiers in an expression, string and character literals removed. */
+export function identifiersOf(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, ' ')
+    .replace(/'(?:[^'\\]|\\.)*'/g, ' ')
+    .replace(/\s*(->|\.)\s*/g, '$1');
+  // Member names (`.type`, `->name`) are not identifiers of their own.
+  return [...bare.matchAll(/(?<![\w.]|->)\b([A-Za-z_]\w*)\b/g)].map((m) => m[1]!);
+}
+
+/** Conditions that read as "something failed" (the branch they guard is an error path). */
+export function looksLikeFailureTest(cond: string): boolean {
+  const { parts, op } = logicalParts(cond);
+  // `ret < 0 && ret != -EACCES`, `IS_ERR(p) || !p->ops`: a part that tests an error code or pointer.
+  if (parts.length > 1 && op !== '?') return parts.some((p) => failurePart(p, false));
+  return failurePart(stripParens(normCond(cond)), true);
+}
+
+function failurePart(c: string, alone: boolean): boolean {
+  if (!alone && /^!\(*[\w.>-]+\)*$/.test(c)) return false;
+  return (
+    (/^!?\(*(ret|err|error|rc|r|rv|retval|status|result|res|rets)\)*(<0|!=0)?$/.test(c) && !c.startsWith('!')) ||
+    /^!\(*[\w.>-]+\)*$/.test(c) ||
+    (/IS_ERR(_OR_NULL)?\(/.test(c) && !c.startsWith('!')) ||
+    /<0\)*$/.test(c) ||
+    /==NULL\)*$/.test(c) ||
+    /^WARN_ON(_ONCE)?\(/.test(c)
+  );
+}
