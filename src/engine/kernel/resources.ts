@@ -44,6 +44,11 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('device_add_disk', ['del_gendisk', 'put_disk'], 'status', 1),
   P('add_disk', ['del_gendisk', 'put_disk']),
   P('blk_mq_alloc_disk', 'put_disk', 'handle'),
+  // PCI device lookups hand out a reference (pci_dev_put() drops it; iterating passes it on).
+  P('pci_get_device', 'pci_dev_put', 'handle'),
+  P('pci_get_class', 'pci_dev_put', 'handle'),
+  P('pci_get_subsys', 'pci_dev_put', 'handle'),
+  P('pci_get_domain_bus_and_slot', 'pci_dev_put', 'handle'),
   P('blk_alloc_disk', 'put_disk', 'handle'),
   P('bus_register', 'bus_unregister'),
   P('driver_register', 'driver_unregister'),

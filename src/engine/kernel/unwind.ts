@@ -246,10 +246,10 @@ function statusOverwritten(h: Held, ifLine: number, ctx: Ctx): boolean {
 }
 
 
-/** The status variable a condition tests for failure (`ret`, `ret < 0`, `err != 0`), if that is all it tests. */
+/** The status variable a condition tests (`ret`, `ret < 0`, `err != 0`, `!ret`, `ret == 0`), if that is all it tests. */
 function testedStatusVar(cond: string): string | undefined {
   const c = cond.replace(/\b(unlikely|likely)\s*\(/g, '(').replace(/\s+/g, '');
-  return /^\(*([A-Za-z_]\w*)\)*(<0|!=0)?\)*$/.exec(c)?.[1];
+  return /^!?\(*([A-Za-z_]\w*)\)*(<0|!=0|==0)?\)*$/.exec(c)?.[1];
 }
 
 function isErrorReturn(expr: string | null, inFailure: boolean): boolean {
@@ -389,16 +389,26 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           // `if (ret == 0) goto out;` then the unwind ladder: what follows runs only on failure.
           failure = { on: true, failed: tested!.call };
         }
-        st = merged;
+        const chained = side === 'else' && !s.else && !t.dead && v !== undefined && t.status.get(v) !== undefined && t.status.get(v) !== st.status.get(v);
+        // `if (!ret) ret = register_b();`: the chain idiom. Where the earlier step failed nothing
+        // more happens and its error is returned with nothing new held, so the path worth
+        // following is the one where it succeeded and the next step was tried.
+        st = chained ? t : merged;
         break;
       }
       case 'loop': {
+        const before = new Set(st.held);
         applyCalls(s.condCalls, st, ctx);
+        // `while ((dev = pci_get_device(..., dev)))`: an iterator that hands out a reference in
+        // the condition drops it on the next turn and ends on NULL, so it is held in the body
+        // (an early return there leaks it) but not after the loop.
+        const iterator = new Set(st.held.filter((h) => !before.has(h)));
         const out = walk(s.body, clone(st), ctx, failure);
         // The body is taken to run: a cleanup loop (`while (i--) unregister(&d[i]);`) releases
         // what it names, an acquiring loop holds what it acquired. A body that always leaves
         // (return/goto) changes nothing for the code after the loop.
-        st = out.dead ? st : { dead: false, held: [...out.held], status: out.status };
+        const after = out.dead ? st : { dead: false, held: [...out.held], status: out.status };
+        st = { ...after, held: after.held.filter((h) => !iterator.has(h)) };
         break;
       }
       case 'switch': {
