@@ -32,9 +32,10 @@ describe('initializerText on hostile declarations', () => {
   });
 
   it('still reads the declarations it read before: attributes, array brackets', () => {
-    for (const decl of ['foo_fops __read_mostly =', 'foo_fops __aligned(64) __ro_after_init =', 'foo_fops\n\t__cacheline_aligned_in_smp =']) {
+    for (const decl of ['foo_fops __read_mostly =', 'foo_fops __aligned(64) __ro_after_init =', 'foo_fops[] __initconst=', 'foo_fops __cacheline_aligned_in_smp\n\t=']) {
       const source = `static const struct file_operations ${decl} {\n\t.open = foo_open,\n};\n`;
-      expect(initializerText(source, init(source), 'owner'), decl).toMatchObject({ startLine: 1, endLine: 3, namesField: false });
+      const brace = source.slice(0, source.indexOf('{')).split('\n').length;
+      expect(initializerText(source, init(source), 'owner'), decl).toMatchObject({ startLine: brace, endLine: brace + 2, namesField: false });
     }
     const arr = `static struct file_operations foo_fops[2] __initconst = {\n\t{ .open = a_open },\n\t{ .open = b_open },\n};\n`;
     expect(initializerText(arr, init(arr, 'foo_fops[0]'), 'owner')).toMatchObject({ startLine: 2, endLine: 2 });

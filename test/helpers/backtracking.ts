@@ -45,8 +45,10 @@ export function overBudget(script: string, budget = 50_000): Promise<string[]> {
       const traced = Buffer.concat(out)
         .toString('utf8')
         .split('\n')
-        .map((l) => /^Experimental execution .*?<String\[\d+\]: #(.*)>\s*$/.exec(l)?.[1])
-        .filter((s): s is string => s !== undefined);
+        // `<String[61]: #source>` (internalised) or `<String[61]: "source">`.
+        .map((l) => /^Experimental execution .*?<String\[\d+\]: (.*)>\s*$/.exec(l)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .map((s) => s.replace(/^#|^"(.*)"$/, '$1'));
       resolve([...new Set(traced)]);
     });
   });

@@ -254,7 +254,10 @@ export function initializerText(source: string, init: StructInit, field: string)
   const base = init.name.replace(/\[.*$/, '');
   const pos = starts[init.line - 1] ?? 0;
   // `prio_qdisc_ops __read_mostly = {`, `foo[] __initconst = {`: attributes may stand before the `=`.
-  const decl = new RegExp(`\\b${base}\\s*(\\[[^\\]]*\\]\\s*)*(__\\w+\\s*(\\([^)]*\\)\\s*)?)*=\\s*\\{`, 'g');
+  // Each attribute is a whole word after white space, and brackets and parentheses do not nest,
+  // so the text splits one way only: `(__\w+\s*)*` could cut a run of underscores into `__\w+`
+  // pieces in exponentially many ways (a later `foo_ops ____…x` took seconds).
+  const decl = new RegExp(`\\b${base}(?:\\s*\\[[^\\[\\]]*\\])*(?:\\s+__\\w+(?:\\s*\\([^()]*\\))?)*\\s*=\\s*\\{`, 'g');
   decl.lastIndex = pos;
   const m = decl.exec(code);
   if (!m) return null;
