@@ -99,10 +99,29 @@ function splitGitHeader(rest: string): [string, string] | undefined {
   return sp > 0 ? [rest.slice(0, sp), rest.slice(sp + 1)] : undefined;
 }
 
+/** diff(1)'s timestamp: `2024-01-31 12:00:00.000000000 +0100`. */
+const DIFF_DATE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [+-]\d{4}$/;
+
+/**
+ * `p` without a timestamp after white space at its end. The stamp is its last three words, so it
+ * is found from the end: a regex searching for `\s+<date>$` tried every blank of the line as its
+ * start (quadratic: a `--- a/x<100k spaces>y` line took over 10 s).
+ */
+function dropDate(p: string): string {
+  const zone = p.lastIndexOf(' ');
+  const time = zone > 0 ? p.lastIndexOf(' ', zone - 1) : -1;
+  const date = time - 10;
+  if (date < 1 || !/\s/.test(p[date - 1]!) || !DIFF_DATE.test(p.slice(date))) return p;
+  return p.slice(0, date);
+}
+
 /** The path of a `---`/`+++` line: drop the timestamp diff(1) appends after a tab; /dev/null → null. */
 function fileLinePath(s: string): string | null {
   let p = s.trim();
-  if (!p.startsWith('"')) p = p.replace(/\t.*$/, '').replace(/\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? [+-]\d{4}$/, '');
+  if (!p.startsWith('"')) {
+    const tab = p.indexOf('\t');
+    p = dropDate(tab >= 0 ? p.slice(0, tab) : p);
+  }
   p = unquoteGitPath(p.trim());
   return p === '/dev/null' ? null : p;
 }
