@@ -33,6 +33,18 @@ function toStructured(file: FileDiff): StructuredPatch {
   };
 }
 
+/**
+ * The patch with every hunk's declared start moved back to just past the end of the pre-image
+ * when it lies beyond it, as git apply does (find_pos: `if (line > img->nr) line = img->nr`).
+ * The search visits the same places in the file, but does not first walk from the declared start
+ * down to the file's end one line at a time (a billion steps for `@@ -1000000000,7 ...`), and an
+ * insertion-only hunk is not placed past the end with the gap filled by missing lines.
+ */
+function withinFile(patch: StructuredPatch, pre: string): StructuredPatch {
+  const end = pre.split('\n').length;
+  return { ...patch, hunks: patch.hunks.map((h) => (h.oldStart > end ? { ...h, oldStart: end } : h)) };
+}
+
 function header(h: Hunk): string {
   return `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`;
 }
@@ -87,14 +99,14 @@ function locate(pre: string, hunks: { oldStart: number; oldLines: number; lines:
 /** Apply every hunk of `file` to `pre`. Hunks may land at an offset; content must match exactly. */
 export function applyHunks(pre: string, file: FileDiff): ApplyResult {
   if (file.binary) return { ok: false, reason: 'binary patch: cannot be applied as text' };
-  const patch = toStructured(file);
-  if (patch.hunks.length === 0) return { ok: true, post: pre, offsets: [] };
+  if (file.hunks.length === 0) return { ok: true, post: pre, offsets: [] };
   if (pre === '' && file.hunks.every((h) => h.oldLines === 0)) {
     // A new file. diff models '' as one empty line and would leave it after the insertion.
     const added = file.hunks.flatMap((h) => h.lines.filter((l) => l.kind === 'add'));
     const post = added.map((l) => l.text).join('\n') + (added.length > 0 && !added[added.length - 1]!.noNewline ? '\n' : '');
     return { ok: true, post, offsets: file.hunks.map(() => 0) };
   }
+  const patch = withinFile(toStructured(file), pre);
   let post: string | false;
   try {
     post = applyPatch(pre, patch, { fuzzFactor: 0 });
@@ -110,7 +122,9 @@ export function applyHunks(pre: string, file: FileDiff): ApplyResult {
     return { ok: false, reason: 'the pre-image does not end the way the patch expects (newline at end of file)' };
   }
   const where = locate(pre, patch.hunks);
-  return { ok: true, post, offsets: Array.isArray(where) ? where : file.hunks.map(() => 0) };
+  // Offsets are from the start the file's header declares, moved or not.
+  const offsets = Array.isArray(where) ? where.map((o, k) => o + patch.hunks[k]!.oldStart - file.hunks[k]!.oldStart) : file.hunks.map(() => 0);
+  return { ok: true, post, offsets };
 }
 
 /** True when every hunk applies to `pre` (the patch was made against this version of the file). */
@@ -125,7 +139,7 @@ export function preImageMatches(pre: string, file: FileDiff): boolean {
 export function reverseApplies(pre: string, file: FileDiff): boolean {
   if (file.binary || file.hunks.length === 0) return false;
   const forward = toStructured(file);
-  const rev = reversePatch(forward) as StructuredPatch;
+  const rev = withinFile(reversePatch(forward) as StructuredPatch, pre);
   try {
     return applyPatch(pre, rev, { fuzzFactor: 0 }) !== false;
   } catch {

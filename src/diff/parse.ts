@@ -13,6 +13,14 @@ import type { FileDiff, FileStatus, Hunk, HunkLine } from './types.js';
 
 const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$/;
 
+/**
+ * Largest line number or count a hunk header may carry. The biggest kernel sources (generated
+ * register headers) have a few hundred thousand lines; a header beyond this is not a source
+ * file's, and its numbers would size the pre-image search and the hunk-only images (a start of
+ * 3e8 asked for an array of that many lines; 1e9 made the search walk a billion positions).
+ */
+export const MAX_HUNK_LINE = 1_000_000;
+
 interface RawHunk {
   header: string;
   oldStart: number;
@@ -316,6 +324,12 @@ export function parseUnifiedDiff(text: string): FileDiff[] {
       }
       if (!m) {
         cur.problems.push(`unreadable hunk header ${snippet(line)}`);
+        i++;
+        continue;
+      }
+      // Too large to be a line of a source file: unreadable, its body skipped like any stray line.
+      if ([m[1], m[2], m[3], m[4]].some((n) => n !== undefined && !(Number(n) <= MAX_HUNK_LINE))) {
+        cur.problems.push(`unreadable hunk header ${snippet(line)}: line numbers above ${MAX_HUNK_LINE}`);
         i++;
         continue;
       }
