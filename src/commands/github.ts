@@ -1,13 +1,14 @@
 // `modreview github`: run the GitHub App (probot 14) as an HTTP server receiving webhooks.
 // Reads probot's usual environment: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET,
 // PORT, HOST, LOG_LEVEL, GHE_HOST / GHE_PROTOCOL (GitHub Enterprise), WEBHOOK_PATH; plus
-// MODREVIEW_TREE (a local kernel tree whose index gives tree-wide facts), MODREVIEW_DB, and
+// MODREVIEW_TREE (a local kernel tree whose index gives tree-wide facts), MODREVIEW_DB,
+// MODREVIEW_WEBHOOK_MAX_BYTES (largest delivery accepted; GitHub's own cap by default), and
 // REDIS_URL: when set, reviews are not run here but queued in Redis for `modreview worker`
 // processes (src/commands/worker.ts). Missing or malformed credentials, or a Redis that cannot
 // be reached: one line on stderr and exit status 2, never a stack trace.
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
@@ -20,6 +21,7 @@ import type { ModreviewApp } from '../github/app.js';
 import { checkRedisUrl, redisWhere, type ProducerOptions } from '../github/redis-queue.js';
 import { defaultStorePath } from '../store/db.js';
 import { GithubStore } from '../store/github.js';
+import { DEFAULT_MAX_WEBHOOK_BYTES } from '../github/webhook.js';
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 type Level = (typeof LEVELS)[number];
@@ -42,6 +44,8 @@ export interface ServerConfig extends AppConfig {
   port: number;
   host: string;
   webhookPath: string;
+  /** Largest webhook body accepted (bytes); larger deliveries get 413 before they are read. */
+  maxBodyBytes: number;
 }
 
 /** The PEM text of the private key, or a UsageError naming the variable and what is wrong. */
@@ -92,12 +96,15 @@ export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   const portText = env.PORT?.trim() || '3000';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`PORT: expected a port number (0-65535), got "${portText}"`);
+  const maxText = env.MODREVIEW_WEBHOOK_MAX_BYTES?.trim() || String(DEFAULT_MAX_WEBHOOK_BYTES);
+  if (!/^[1-9]\d{0,9}$/.test(maxText)) throw new UsageError(`MODREVIEW_WEBHOOK_MAX_BYTES: expected a positive number of bytes, got "${maxText}"`);
   return {
     ...readRest(env, appId, privateKey),
     secret,
     port,
     host: env.HOST?.trim() || 'localhost',
     webhookPath: env.WEBHOOK_PATH || '/api/github/webhooks',
+    maxBodyBytes: Number(maxText),
   };
 }
 
@@ -172,10 +179,28 @@ export function treeIndex(cfg: AppConfig, log: Logger): (() => Promise<IndexQuer
   };
 }
 
+/** The path of a request URL without its query and trailing slashes, as probot's middleware compares it. */
+function pathOf(url: string | undefined): string | undefined {
+  let path: string;
+  try {
+    path = new URL(url ?? '', 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+  let end = path.length;
+  while (end > 1 && path[end - 1] === '/') end--;
+  return path.slice(0, end);
+}
+
 export async function startGithubServer(cfg: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
   // Loaded here, not at the top: every command module is imported by the CLI, and the other
   // commands should not pay for probot.
-  const [{ createNodeMiddleware, Probot, ProbotOctokit }, { pino }, { createApp }] = await Promise.all([import('probot'), import('pino'), import('../github/app.js')]);
+  const [{ createNodeMiddleware, Probot, ProbotOctokit }, { pino }, { createApp }, { readDelivery, refuse }] = await Promise.all([
+    import('probot'),
+    import('pino'),
+    import('../github/app.js'),
+    import('../github/webhook.js'),
+  ]);
   const log = opts.log ?? pino({ name: 'modreview', level: cfg.logLevel });
   // With REDIS_URL the workers review; this process only needs Redis (checked before listening).
   const queue = cfg.redisUrl ? await (await import('../github/redis-queue.js')).RedisReviewQueue.open(cfg.redisUrl, opts.redis) : undefined;
@@ -191,14 +216,34 @@ export async function startGithubServer(cfg: ServerConfig, opts: StartOptions = 
     Octokit: opts.Octokit ?? ProbotOctokit,
   });
   const middleware = await createNodeMiddleware(app, { probot, webhooksPath: cfg.webhookPath });
+  const notFound = (res: ServerResponse): void => {
+    if (!res.headersSent) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  };
+  /**
+   * A delivery passes readDelivery() (size limit, signature on the raw bytes, then the shape the
+   * handlers read) before probot sees it; probot gets the checked text instead of the stream.
+   */
+  const webhook = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const d = await readDelivery(req, { secret: cfg.secret, maxBytes: cfg.maxBodyBytes });
+    if ('status' in d) {
+      log.warn(`webhook refused (${d.status}): ${d.reason}`);
+      // Too large: the rest is not read, and the connection goes with the answer.
+      refuse(res, d, d.status === 413);
+      return;
+    }
+    (req as IncomingMessage & { body?: string }).body = d.body;
+    await middleware(req, res, () => notFound(res));
+  };
   const server = createServer((req, res) => {
     if (req.method === 'GET' && (req.url === '/ping' || req.url === '/healthz')) {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('PONG');
       return;
     }
-    void middleware(req, res, () => {
-      if (!res.headersSent) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    });
+    if (req.method === 'POST' && pathOf(req.url) === pathOf(cfg.webhookPath)) {
+      void webhook(req, res);
+      return;
+    }
+    void middleware(req, res, () => notFound(res));
   });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -114,10 +114,11 @@ export async function readDelivery(req: IncomingMessage, opts: { secret: string;
   let text: string;
   let payload: unknown;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    // BOM kept: the text must stay the signed bytes (probot verifies it again).
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
     payload = JSON.parse(text);
   } catch (e) {
-    return { status: 400, reason: `malformed payload: ${e instanceof SyntaxError ? `not JSON (${e.message.split('\n')[0]})` : 'not UTF-8'}` };
+    return { status: 400, reason: `malformed payload: ${e instanceof SyntaxError ? 'not JSON' : 'not UTF-8 text'}` };
   }
   const name = header(req, 'x-github-event')!;
   const problem = payloadProblem(name, payload);
