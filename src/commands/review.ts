@@ -8,7 +8,7 @@ import { Option, type Command } from 'commander';
 import type { CommandRegistrar } from '../cli.js';
 import { InputError, UsageError } from '../errors.js';
 import type { ReviewOptions } from '../engine/api.js';
-import { DEFAULT_TREE_CONFIG, parseTreeConfig, TREE_CONFIG_FILE, type TreeConfig } from '../engine/config.js';
+import { DEFAULT_TREE_CONFIG, parseTreeConfig, readConfigFile, TREE_CONFIG_FILE, type TreeConfig } from '../engine/config.js';
 import { SEVERITY_RANK, type Finding, type FindingFilter, type IndexQuery, type Severity } from '../engine/types.js';
 import { readSubmission } from '../ingest/series.js';
 import { safeTreePath, treeImages } from '../lore/tree.js';
@@ -67,12 +67,13 @@ export function loadTreeConfig(where: { tree?: string | undefined; file?: string
   if (!path) return DEFAULT_TREE_CONFIG;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
+    text = readConfigFile(path);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
     if (where.file) throw new UsageError(`--config: cannot read ${where.file}`);
     return DEFAULT_TREE_CONFIG;
   }
-  return parseTreeConfig(text, knownRules, path);
+  return parseTreeConfig(text, knownRules, path, (w) => process.stderr.write(`modreview: warning: ${w.replace(/[\r\n]+/g, ' ')}\n`));
 }
 
 /** modreview's own version, from the package.json above this module (src/ or dist/src/). */

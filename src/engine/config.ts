@@ -1,7 +1,8 @@
 // Tree configuration: `.modreview.yml` at the top of the kernel tree (or --config FILE). Rules on
 // or off, severity overrides, paths never reviewed. Parsing is pure; the CLI reads the file.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import picomatch from 'picomatch';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
@@ -35,18 +36,66 @@ export function formatZodIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   });
 }
 
-/** YAML text → validated data, or the list of problems. */
-export function parseYamlWith<S extends z.ZodType>(schema: S, text: string): { ok: true; data: z.infer<S> | undefined } | { ok: false; problems: string[] } {
+/**
+ * Largest configuration file read. A real one is a few hundred bytes; parsing YAML costs far
+ * more than its size (an 11 MB file took 40 s and 2 GB), so anything larger is refused unread.
+ */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+
+/** The one-line form of a YAML error or warning: its message up to the source excerpt. */
+function yamlLine(e: { message: string }): string {
+  return e.message.split('\n')[0]!.replace(/:$/, '');
+}
+
+/**
+ * YAML text → validated data, or the list of problems. Warnings (an unresolved tag, ...) come
+ * back as one line each for the caller to show: the yaml package would otherwise print them
+ * itself as a multi-line process warning with a source excerpt.
+ */
+export function parseYamlWith<S extends z.ZodType>(
+  schema: S,
+  text: string,
+): { ok: true; data: z.infer<S> | undefined; warnings: string[] } | { ok: false; problems: string[] } {
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size > MAX_CONFIG_BYTES) return { ok: false, problems: [tooLarge(size)] };
   let data: unknown;
+  let warnings: string[];
   try {
-    data = parseYaml(text, { prettyErrors: true });
+    const doc = parseDocument(text, { prettyErrors: true, logLevel: 'silent' });
+    if (doc.errors.length > 0) return { ok: false, problems: [`not valid YAML: ${yamlLine(doc.errors[0]!)}`] };
+    warnings = doc.warnings.map(yamlLine);
+    data = doc.toJS();
   } catch (e) {
-    const msg = e instanceof YAMLParseError ? e.message.split('\n')[0]! : String(e);
-    return { ok: false, problems: [`not valid YAML: ${msg}`] };
+    // toJS() refuses alias expansion beyond its limit ("billion laughs").
+    return { ok: false, problems: [`not valid YAML: ${e instanceof Error ? yamlLine(e) : String(e)}`] };
   }
-  if (data === null || data === undefined) return { ok: true, data: undefined };
+  if (data === null || data === undefined) return { ok: true, data: undefined, warnings };
   const r = schema.safeParse(data);
-  return r.success ? { ok: true, data: r.data } : { ok: false, problems: formatZodIssues(r.error.issues) };
+  return r.success ? { ok: true, data: r.data, warnings } : { ok: false, problems: formatZodIssues(r.error.issues) };
+}
+
+function tooLarge(size: number): string {
+  return `${(size / 1024).toFixed(0)} KB, over the ${MAX_CONFIG_BYTES / 1024} KB limit for a configuration file`;
+}
+
+/**
+ * A configuration file's text, read only up to the size limit: a larger file (or a device or
+ * pipe that never ends) is one clear UsageError naming it, without reading the rest.
+ */
+export function readConfigFile(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let n = 0;
+    for (let got; n < buf.length && (got = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += got;
+    if (n > MAX_CONFIG_BYTES) {
+      const size = fstatSync(fd).size;
+      throw new UsageError(`${path}: ${size > MAX_CONFIG_BYTES ? tooLarge(size) : `over the ${MAX_CONFIG_BYTES / 1024} KB limit for a configuration file`}`);
+    }
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function globProblems(globs: readonly string[], key: string): string[] {
@@ -61,10 +110,14 @@ export function globProblems(globs: readonly string[], key: string): string[] {
   return out;
 }
 
-/** Validate a tree config; unknown rule ids are problems too (a typo must not silently do nothing). */
-export function parseTreeConfig(text: string, knownRules: readonly string[], source = TREE_CONFIG_FILE): TreeConfig {
+/**
+ * Validate a tree config; unknown rule ids are problems too (a typo must not silently do nothing).
+ * YAML warnings go to `warn`, one line each, prefixed with the source.
+ */
+export function parseTreeConfig(text: string, knownRules: readonly string[], source = TREE_CONFIG_FILE, warn?: (line: string) => void): TreeConfig {
   const r = parseYamlWith(treeConfigSchema, text);
   if (!r.ok) throw new UsageError(`${source}: ${r.problems.join('; ')}`);
+  for (const w of r.warnings) warn?.(`${source}: ${w}`);
   const cfg = r.data ?? DEFAULT_TREE_CONFIG;
   const problems = [
     ...Object.keys(cfg.rules).filter((id) => !knownRules.includes(id)).map((id) => `rules.${id}: unknown rule id (see 'modreview rules')`),
