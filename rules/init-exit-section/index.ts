@@ -39,6 +39,10 @@ export default createRule({
       '{target}() is now __init, but {caller}() in {callerFile} is not and calls it after init (probe or runtime code): the call lands in freed memory. Drop __init from {target}().',
     initOnlyCallers:
       '{from}() is not __init but {how} the {target} (line {tline}{where}); modpost reports this as a section mismatch. Every caller of {from}() is __init: mark it __init as well.',
+    exitOneShot:
+      '{object}{field} points to the __exit function {target}() (line {tline}) through __exit_p(): in a module the pointer stays, so modpost reports a section mismatch. The driver is registered once for good (it cannot be unbound), so mark {object} __refdata.',
+    exitUnbind:
+      '{object}{field} points to the __exit function {target}() (line {tline}) through __exit_p(): built in, the function is discarded and the driver\'s remove becomes NULL, yet the device can still be unbound (sysfs unbind, deferred probe) and then is never torn down. Drop __exit and __exit_p().',
     dataExit:
       '{object}{field} points to the __exit function {target}() (line {tline}) without __exit_p(): built in, the function is discarded and the pointer dangles. Use __exit_p({target}) (and __refdata on {object} when it is registered with a *_probe() helper), or drop __exit.',
   },
@@ -57,7 +61,7 @@ export default createRule({
         message = format('initOnlyCallers', { ...base, from: u.from ?? '', how: u.how === 'call' ? 'calls' : 'refers to', target: targetText(u) });
       } else if (u.how === 'data') {
         const data = { ...base, object: u.object ?? '', field: u.field ? `.${u.field}` : '' };
-        message = u.targetSection === 'exit' ? format('dataExit', data) : format('dataInit', { ...data, what: targetText(u), annotation: u.targetSection === 'initdata' ? '__initdata' : '__init' });
+        message = u.exitP === 'one-shot' ? format('exitOneShot', data) : u.exitP === 'unbindable' ? format('exitUnbind', data) : u.targetSection === 'exit' ? format('dataExit', data) : format('dataInit', { ...data, what: targetText(u), annotation: u.targetSection === 'initdata' ? '__initdata' : '__init' });
       } else if (u.targetSection === 'exit') {
         const fromInit = !u.fromRuns?.includes('runtime');
         message = format(fromInit ? 'exitFromInit' : 'exitFromRuntime', { ...base, from: u.from ?? '', runs: fromInit ? 'runs during init (an error path, or a helper of init)' : runsText(u), how: u.how === 'call' ? 'calls' : 'takes the address of' });
@@ -79,7 +83,7 @@ export default createRule({
           `${u.target} is ${u.targetSection === 'initdata' ? '__initdata' : `__${u.targetSection}`} (${u.targetFile}:${u.targetLine})`,
         ],
         // Adding the annotation on the target is as much the cause as adding the reference.
-        causes: u.targetFile === ctx.path ? [u.line, u.targetLine] : [u.line],
+        causes: [u.line, ...(u.targetFile === ctx.path ? [u.targetLine] : []), ...(u.objectLine !== undefined ? [u.objectLine] : [])],
       };
       if (u.from && u.how !== 'entry' && u.how !== 'caller') finding.function = u.from;
       out.push(finding);

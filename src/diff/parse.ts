@@ -83,6 +83,23 @@ export function unquoteGitPath(s: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
+/**
+ * git's C-style quoting of a name holding a control character, `"` or `\\` (the inverse of
+ * unquoteGitPath), for diff headers written from names that did not come in one.
+ */
+export function quoteGitPath(s: string): string {
+  if (!/[\x00-\x1f\x7f"\\]/.test(s)) return s;
+  const named: Record<string, string> = { '\n': 'n', '\t': 't', '\r': 'r', '\x07': 'a', '\b': 'b', '\f': 'f', '\v': 'v', '\\': '\\', '"': '"' };
+  let out = '';
+  for (const ch of s) {
+    const n = named[ch];
+    if (n) out += `\\${n}`;
+    else if (ch < ' ' || ch === '\x7f') out += `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`;
+    else out += ch;
+  }
+  return `"${out}"`;
+}
+
 /** `diff --git a/X b/Y` → [X-with-prefix, Y-with-prefix]. Paths may contain spaces; quoted names too. */
 function splitGitHeader(rest: string): [string, string] | undefined {
   if (rest.startsWith('"')) {
@@ -155,7 +172,8 @@ function finish(d: Draft): FileDiff {
   let status: FileStatus;
   if (d.deletedFile || (newPath === null && oldPath !== null)) status = 'deleted';
   else if (d.newFile || (oldPath === null && newPath !== null)) status = 'added';
-  else if (d.renameFrom !== undefined || d.renameTo !== undefined) status = 'renamed';
+  // Differing names without a rename header: git apply moves the file all the same (x.c => y.c).
+  else if (d.renameFrom !== undefined || d.renameTo !== undefined || (d.git && oldPath !== newPath && d.copyFrom === undefined)) status = 'renamed';
   else if (d.copyFrom !== undefined || d.copyTo !== undefined) status = 'copied';
   else if (d.raw.length === 0 && !d.binary && d.oldMode && d.newMode && d.oldMode !== d.newMode) status = 'mode-only';
   else status = 'modified';

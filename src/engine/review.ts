@@ -7,6 +7,7 @@ import { factsOfParsed, postImageFacts, seedMemo, sharedFunctionMemo } from '../
 import { gitBlobId } from '../c/lex.js';
 import { parseKernelC, type ParsedSource } from '../c/parse.js';
 import { addedLines, applyHunks, hunkOnlyImages, lineShift, reverseApplies } from '../diff/apply.js';
+import { fileNameProblem, printablePath } from '../diff/paths.js';
 import { displayPath, type FileDiff } from '../diff/types.js';
 import type { Patch, Submission } from '../ingest/types.js';
 import { allRules } from '../../rules/index.js';
@@ -206,6 +207,12 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
     const work: FileWork[] = [];
     for (const file of patch.files) {
       const path = displayPath(file);
+      // First: a name outside the tree (or one that cannot be printed) is neither read nor reported.
+      const badName = fileNameProblem(file);
+      if (badName) {
+        skipped.push({ file: printablePath(path), reason: badName, patch: patchNo });
+        continue;
+      }
       if (file.binary) {
         skipped.push({ file: path, reason: 'binary diff', patch: patchNo });
         continue;

@@ -2,7 +2,7 @@
 // `.diff` media type fails past 300 files); each file's `patch` is turned into a FileDiff by the
 // ordinary unified-diff reader after a git header is put in front of it. GitHub leaves `patch` out
 // for binary files and for diffs it truncates: those are listed, never guessed at.
-import { parseUnifiedDiff } from '../diff/parse.js';
+import { parseUnifiedDiff, quoteGitPath } from '../diff/parse.js';
 import type { FileDiff } from '../diff/types.js';
 import type { Patch, Submission, SubjectInfo } from '../ingest/types.js';
 import type { Octokit } from './octokit.js';
@@ -24,21 +24,27 @@ export interface ConvertedFiles {
   problems: string[];
 }
 
-/** The git header GitHub's `patch` field lacks, per file status. */
+/**
+ * The git header GitHub's `patch` field lacks, per file status. Names are quoted as git quotes
+ * them: a name is the sender's, and one holding a newline would otherwise write header lines
+ * of its own (the engine then skips the file for its name).
+ */
 export function gitHeader(f: PrFile): string {
   const p = f.filename;
   const old = f.previous_filename ?? p;
+  const a = (n: string) => quoteGitPath(`a/${n}`);
+  const b = (n: string) => quoteGitPath(`b/${n}`);
   switch (f.status) {
     case 'added':
-      return `diff --git a/${p} b/${p}\nnew file mode 100644\n--- /dev/null\n+++ b/${p}\n`;
+      return `diff --git ${a(p)} ${b(p)}\nnew file mode 100644\n--- /dev/null\n+++ ${b(p)}\n`;
     case 'removed':
-      return `diff --git a/${p} b/${p}\ndeleted file mode 100644\n--- a/${p}\n+++ /dev/null\n`;
+      return `diff --git ${a(p)} ${b(p)}\ndeleted file mode 100644\n--- ${a(p)}\n+++ /dev/null\n`;
     case 'renamed':
-      return `diff --git a/${old} b/${p}\nrename from ${old}\nrename to ${p}\n--- a/${old}\n+++ b/${p}\n`;
+      return `diff --git ${a(old)} ${b(p)}\nrename from ${quoteGitPath(old)}\nrename to ${quoteGitPath(p)}\n--- ${a(old)}\n+++ ${b(p)}\n`;
     case 'copied':
-      return `diff --git a/${old} b/${p}\ncopy from ${old}\ncopy to ${p}\n--- a/${old}\n+++ b/${p}\n`;
+      return `diff --git ${a(old)} ${b(p)}\ncopy from ${quoteGitPath(old)}\ncopy to ${quoteGitPath(p)}\n--- ${a(old)}\n+++ ${b(p)}\n`;
     default:
-      return `diff --git a/${p} b/${p}\n--- a/${p}\n+++ b/${p}\n`;
+      return `diff --git ${a(p)} ${b(p)}\n--- ${a(p)}\n+++ ${b(p)}\n`;
   }
 }
 

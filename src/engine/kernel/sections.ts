@@ -40,6 +40,10 @@ export interface SectionUse {
   callersAllInit?: boolean;
   /** For `caller`: the other file's function and file. */
   callerFile?: string;
+  /** An __exit function reached through __exit_p(): from a driver registered once for good (`one-shot`), or one that can be unbound. */
+  exitP?: 'one-shot' | 'unbindable';
+  /** For `data`: the line the object is declared on. */
+  objectLine?: number;
 }
 
 /**
@@ -346,12 +350,19 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
       if (!usedLater.has(obj)) usedLater.set(obj, objectUsedAfterInit(facts, lines, obj, runs));
       if (!usedLater.get(obj)) continue;
     }
-    if (t.section === 'exit' && exitPointer(facts, r)) continue;
+    // `.remove = __exit_p(foo_remove)` keeps the pointer in a module: modpost reports it unless
+    // the object is __refdata (a driver registered with platform_driver_probe() cannot be
+    // unbound), and a driver that can be unbound calls the stripped function when built in.
+    const viaExitP = t.section === 'exit' && exitPointer(facts, r);
     const key = `${obj}.${r.field ?? ''}>${r.name}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const use: SectionUse = { object: obj, target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line: r.line, how: 'data' };
     if (r.field) use.field = r.field;
+    if (viaExitP) use.exitP = oneShotDriver(facts, lines, obj) ? 'one-shot' : 'unbindable';
+    // The object's own declaration (where __refdata or __initdata would stand) causes it too.
+    const decl = facts.structInits.find((x) => x.name === obj)?.line;
+    if (decl !== undefined) use.objectLine = decl;
     out.push(use);
   }
   return out;
@@ -382,6 +393,16 @@ function objectUsedAfterInit(facts: FileFacts, lines: string[], obj: string, run
     if (f.calls.some((c) => !defined.has(c.callee) && !TABLE_LOOKUPS.test(c.callee) && c.args.some((a) => re.test(a)))) return true;
   }
   return false;
+}
+
+/** Registrations of a driver that can never be unbound: its remove runs only at module exit. */
+const ONE_SHOT = /^(platform_driver_probe|__platform_driver_probe|module_platform_driver_probe|platform_create_bundle|__platform_create_bundle|builtin_platform_driver_probe)$/;
+
+function oneShotDriver(facts: FileFacts, lines: string[], obj: string): boolean {
+  // module_platform_driver_probe(drv, probe) at file scope.
+  if (lines.some((l) => new RegExp(`^\\s*(module|builtin)_platform_driver_probe\\s*\\(\\s*${obj}\\b`).test(l))) return true;
+  const re = new RegExp(`^&?\\s*${obj}$`);
+  return facts.functions.some((f) => f.calls.some((c) => ONE_SHOT.test(c.callee) && c.args.some((a) => re.test(a.trim()))));
 }
 
 /** `.remove = __exit_p(foo_remove)`: NULL when built in, the function in a module (include/linux/init.h). */
