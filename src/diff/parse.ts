@@ -84,7 +84,7 @@ export function unquoteGitPath(s: string): string {
 }
 
 /**
- * git's C-style quoting of a name holding a control character, `"` or `\\` (the inverse of
+ * git's C-style quoting of a name holding a control character, `"` or a backslash (the inverse of
  * unquoteGitPath), for diff headers written from names that did not come in one.
  */
 export function quoteGitPath(s: string): string {

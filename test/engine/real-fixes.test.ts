@@ -1,0 +1,95 @@
+// Real upstream fixes from list mail (corpus/real, dev split only), each applied in reverse to
+// Linux 6.12 so that the patch re-introduces the bug it fixed, reviewed exactly as `modreview
+// review --tree` does. One case per shape the analyses were widened for; and real ordinary
+// patches of the same code that must stay silent. The held-out test split is not used here.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CORPUS_DIR, loadRealCorpus, splitOf, type RealCase } from '../../src/engine/real-corpus.js';
+import type { IndexQuery } from '../../src/engine/types.js';
+import { buildIndex } from '../../src/index/build.js';
+import { TreeIndex } from '../../src/index/query.js';
+import { openStore, type DB } from '../../src/store/db.js';
+import { patchPaths } from '../../scripts/corpus/apply.js';
+import { caseDiff } from '../../src/engine/real-corpus.js';
+import { runRealCase } from '../../scripts/real-corpus.js';
+import { kernelTree } from '../helpers/kernel.js';
+
+const dir = fileURLToPath(new URL(`../../${CORPUS_DIR}`, import.meta.url));
+const all = loadRealCorpus(dir);
+
+/** Case id prefix → what the finding must say (rule and a piece of its message). */
+const FIXES: Record<string, { rule: string; says: string }> = {
+  'acpi-ipmi-remove-address-space-handler': { rule: 'init-error-unwind', says: 'acpi_install_address_space_handler' },
+  'serial-txx9-add-missing-platform-driver-unregister': { rule: 'init-error-unwind', says: 'platform_driver_register(serial_txx9_plat_driver)' },
+  'rbd-fix-possible-memory-leak-in-rbd-sysfs-init': { rule: 'init-error-unwind', says: 'put_device' },
+  'iio-trigger-sysfs-fix-possible-memory-leak': { rule: 'init-error-unwind', says: 'device_initialize(iio_sysfs_trig_dev)' },
+  'wifi-cfg80211-fix-not-unregister-reg-pdev': { rule: 'init-error-unwind', says: 'reg_pdev is released on the failure path' },
+  'usb-misc-usb3503-fix-logic-in-usb3503-init': { rule: 'init-error-unwind', says: 'does not act on its failure' },
+  'iommu-exynos-fix-error-handling-in-exynos-iommu-init': { rule: 'init-error-unwind', says: 'undoing the very step that just failed' },
+  'net-defxx-fix-missing-err-handling-in-dfx-init': { rule: 'init-error-unwind', says: 'eisa_driver_register(dfx_eisa_driver)' },
+  's390-dasd-fix-potential-memleak-in-dasd-eckd-init': { rule: 'init-error-unwind', says: 'kmalloc(dasd_reserve_req)' },
+  'applicom-fix-pci-device-refcount-leak': { rule: 'init-error-unwind', says: 'pci_dev_put' },
+  'netdevsim-set-nsim-dev-health-break-fops-owner': { rule: 'ops-missing-owner', says: 'no longer sets .owner = THIS_MODULE' },
+  'asoc-imx-card-set-card-owner': { rule: 'ops-missing-owner', says: 'data->card.owner' },
+  'netfilter-nft-chain-nat-inet-family-is-missing-module-owners': { rule: 'ops-missing-owner', says: 'nft_chain_type' },
+  'tty-serial-owl-fix-the-link-time-qualifier': { rule: 'init-exit-section', says: 'module_exit(owl_uart_exit)' },
+  'clk-mediatek-clk-apmixed-remove-unneeded-init-annotation': { rule: 'init-exit-section', says: 'is now __init' },
+  'parport-amiga-mark-driver-struct-with-refdata': { rule: 'init-exit-section', says: 'mark amiga_parallel_driver __refdata' },
+  'media-i2c-et8ek8-dont-strip-remove-function': { rule: 'init-exit-section', says: 'can still be unbound' },
+  'vdpa-fix-idr-memory-leak-in-vduse-module-exit': { rule: 'exit-missing-release', says: 'idr_destroy' },
+  'bluetooth-call-iso-exit-on-module-unload': { rule: 'exit-missing-release', says: 'iso_init() is still called' },
+  'netfilter-nf-tables-drop-module-reference-after-updating': { rule: 'module-ref-leak', says: 'no longer calls module_put' },
+};
+/** Ordinary patches (forward fixes and clean-ups of the same functions) that must stay silent. */
+const SILENT = ['scsi-scsi-transport-spi-fix-page-fault', 'scsi-scsi-transport-spi-fix-unhandled-errors', 'scsi-fcoe-replace-eexist-with-ebusy', 'platform-x86-msi-laptop-add-msi-scm-model-exit-helper'];
+
+const pick = (prefix: string): RealCase => {
+  const c = all.filter((x) => x.id.startsWith(prefix));
+  expect(c, prefix).toHaveLength(1);
+  return c[0]!;
+};
+
+const tmp = mkdtempSync(join(tmpdir(), 'modreview-realfix-'));
+let db: DB;
+let index: IndexQuery;
+let tree: string;
+
+beforeAll(async () => {
+  tree = kernelTree();
+  // Cross-file questions (another file of the module still calls iso_init(), callers of an
+  // __init function) need the index over the cases' directories.
+  const cases = [...Object.keys(FIXES), ...SILENT].map(pick);
+  const paths = [...new Set(cases.flatMap((c) => patchPaths(caseDiff(dir, c)).map((p) => posix.dirname(p))))];
+  db = openStore(join(tmp, 'index.sqlite'));
+  await buildIndex(tree, { db, paths });
+  index = await TreeIndex.open(db, tree);
+}, 600_000);
+
+afterAll(() => {
+  db?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('real fixes, reversed onto Linux 6.12', () => {
+  it.each(Object.entries(FIXES))('%s', async (prefix, want) => {
+    const c = pick(prefix);
+    expect(splitOf(c.messageId)).toBe('dev');
+    const out = await runRealCase(tree, dir, c, index);
+    expect(out.error).toBeUndefined();
+    const mine = out.findings.filter((f) => f.rule === want.rule);
+    expect(mine.map((f) => f.message).join('\n'), out.findings.map((f) => `${f.rule}: ${f.message}`).join('\n')).toContain(want.says);
+    expect(c.rules).toContain(want.rule);
+  });
+
+  it.each(SILENT)('%s stays silent', async (prefix) => {
+    const c = pick(prefix);
+    expect(splitOf(c.messageId)).toBe('dev');
+    expect(c.kind).toBe('ordinary');
+    const out = await runRealCase(tree, dir, c, index);
+    expect(out.error).toBeUndefined();
+    expect(out.findings.map((f) => `${f.rule}: ${f.message}`)).toEqual([]);
+  });
+});
