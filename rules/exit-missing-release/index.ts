@@ -122,6 +122,8 @@ export default createRule({
         // Built-in-only code keeps module_init() without an exit: only a module (MODULE_LICENSE)
         // initialised by module_init() itself is one that users expect to unload.
         if (entry.macro !== 'module_init' || ep.driverMacro || !declaresLicense(ctx.source) || saysPermanent(ctx.source)) continue;
+        // kbuild can only build it in: no exit is needed, it never unloads.
+        if (ctx.index.buildKind?.(ctx.path) === 'builtin') continue;
         const cbs = kept.filter((k) => registersCallbacks(k.pair.acquire));
         if (!cbs.length) continue;
         out.push({

@@ -42,7 +42,9 @@ export default createRule({
   check(ctx, format) {
     const out: RawFinding[] = [];
     const inits = new Set(ctx.facts.moduleEntries.filter((e) => e.kind === 'init').map((e) => e.fn));
-    const isInit = (name: string) => ctx.facts.modular && inits.has(name);
+    // Built-in only code (kbuild: bool or obj-y) is no module: kmod never sees what its init returns.
+    const builtin = ctx.index.buildKind?.(ctx.path) === 'builtin';
+    const isInit = (name: string) => ctx.facts.modular && !builtin && inits.has(name);
     const chainsCache = new Map<string, FunctionRef[][]>();
     const chainsTo = (name: string) => {
       let c = chainsCache.get(name);

@@ -171,7 +171,7 @@ export default createRule({
     // owner in themselves, and drop-owner clean-ups are right). THIS_MODULE was written there, so
     // the file is meant to be modular whatever its own markers say (a module of several files).
     if (ctx.image === 'post' && ctx.before) out.push(...removedOwners(ctx.before.facts, facts, ctx.path, format));
-    if (!unloadable(facts)) return out;
+    if (!unloadable(facts, ctx.index.buildKind?.(ctx.path))) return out;
 
     // 1. Static initialisers, grouped per object (an array is one finding).
     const groups = new Map<string, { ops: OwnedOps; inits: StructInit[]; all: number }>();

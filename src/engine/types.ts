@@ -46,6 +46,12 @@ export interface IndexQuery {
    */
   pathToModuleInit(fn: string, file: string, code?: string): { chain: FunctionRef[] } | null;
   moduleNotifiers(): { callback: string; file: string; line: number }[];
+  /**
+   * Whether kbuild can build the file into a module ('module': a tristate or obj-m object, or a
+   * member of one) or only into the kernel ('builtin'); undefined when there is no tree to read
+   * or kbuild does not place the file.
+   */
+  buildKind?(path: string): 'module' | 'builtin' | undefined;
   /** Facts of a file (overlaid post-image when the patch touches it), when the index has it. */
   fileFacts(path: string): FileFacts | undefined;
 }

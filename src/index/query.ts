@@ -11,6 +11,7 @@ import type { FileFacts, Section } from '../c/types.js';
 import type { CallerRef, FunctionRef, IndexQuery } from '../engine/types.js';
 import type { DB } from '../store/db.js';
 import { decompressFacts, migrateIndex } from '../store/index-cache.js';
+import { Kbuild, type BuildKind } from './kbuild.js';
 import { byFileLine, QueryBase, type EdgeRow, type EntryRow, type ErrnoRow, type FnRow, type NotifierRow, type PropRow } from './view.js';
 export * from './view.js';
 
@@ -142,6 +143,12 @@ export class TreeIndex extends QueryBase {
 
   private readonly entryCache = new Map<string, { gen: string; rows: EntryRow[] }>();
   private initCache: { gen: string; rows: ReturnType<QueryBase['initFunctions']> } | undefined;
+
+  private kbuild: Kbuild | undefined;
+  override buildKind(path: string): BuildKind | undefined {
+    this.kbuild ??= new Kbuild(this.root);
+    return this.kbuild.kindOf(path);
+  }
 
   private generation(): string {
     return `${this.st.dataVersion.get() as number}:${this.st.changes.get() as number}`;

@@ -8,6 +8,7 @@
 import type { FileFacts, Section } from '../c/types.js';
 import { deriveRows } from '../c/derived.js';
 import type { CallerRef, FunctionRef, IndexQuery } from '../engine/types.js';
+import type { BuildKind } from './kbuild.js';
 
 export interface FnRow {
   name: string;
@@ -154,7 +155,13 @@ export abstract class QueryBase implements IndexQuery, RowSource {
   isInitFunction(file: string, fn: string): boolean {
     const list = this.initList();
     if (this.initSet?.of !== list) this.initSet = { of: list, keys: new Set(list.map((i) => `${i.file}\0${i.fn}`)) };
-    return this.initSet.keys.has(`${file}\0${fn}`);
+    // Code kbuild can only build in is never a module_init path, whatever macro it uses.
+    return this.initSet.keys.has(`${file}\0${fn}`) && this.buildKind(file) !== 'builtin';
+  }
+
+  /** Whether kbuild can build the file into a module (undefined: no tree to ask, or kbuild does not say). */
+  buildKind(_path: string): BuildKind | undefined {
+    return undefined;
   }
 
   /** module_exit targets of a file (most files have at most one). */
@@ -306,6 +313,9 @@ export class OverlayIndex extends QueryBase {
   facts(path: string): FileFacts | undefined {
     if (this.hidden.has(path)) return this.mem.facts(path);
     return this.base.facts(path);
+  }
+  override buildKind(path: string): BuildKind | undefined {
+    return this.base instanceof QueryBase ? this.base.buildKind(path) : undefined;
   }
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractFacts } from '../../src/c/facts.js';
 import type { FileFacts } from '../../src/c/types.js';
-import { filesIndex } from '../../src/engine/overlay.js';
+import { overlayIndex } from '../../src/engine/overlay.js';
 import type { IndexQuery } from '../../src/engine/types.js';
 import { buildIndex } from '../../src/index/build.js';
 import { TreeIndex } from '../../src/index/query.js';
@@ -29,7 +29,8 @@ beforeAll(async () => {
   await buildIndex(root, { db, paths: PATHS });
   tree = await TreeIndex.open(db, root);
   facts = PATHS.map((p) => extractFacts(p, readFileSync(join(root, p), 'utf8')));
-  memory = filesIndex(facts);
+  // What a review asks: the tree index with these files overlaid by their own facts.
+  memory = overlayIndex(tree, facts);
 }, 600_000);
 
 afterAll(() => {

@@ -135,8 +135,11 @@ export const RUNTIME_REGISTRATIONS: readonly RuntimeRegistration[] = [
  * MODULE_LICENSE() is a library module or part of one: it can be unloaded. A module that pins
  * itself for good (`__module_get(THIS_MODULE)` in init) cannot.
  */
-export function unloadable(facts: FileFacts): boolean {
-  if (!facts.modular || /\.h$/.test(facts.path)) return false;
+export function unloadable(facts: FileFacts, kind?: 'module' | 'builtin'): boolean {
+  // kbuild knows better than the file's own markers: a member of a module (netdevsim's
+  // health.c has no module_init of its own) can be unloaded; bool-only code cannot.
+  if (kind === 'builtin' || /\.h$/.test(facts.path)) return false;
+  if (!facts.modular && kind !== 'module') return false;
   const inits = facts.moduleEntries.filter((e) => e.kind === 'init');
   const exits = facts.moduleEntries.filter((e) => e.kind === 'exit');
   if (inits.length && !exits.length) return false;
