@@ -65,6 +65,7 @@ export default createRule({
             const names = chains.map((c) => `${c[0]!.name}() in ${c[0]!.file}`);
             out.push({
               key: `${CODE}:origin`,
+              group: `${CODE}@${ctx.path}:${fn.name}`,
               line: literal.line,
               function: fn.name,
               ...(CONTESTED.has(fn.name) ? { severity: 'warning' as const } : {}),
@@ -91,6 +92,7 @@ export default createRule({
         const last = src.chain[src.chain.length - 1]!;
         out.push({
           key: `${CODE}:via:${p.callee}`,
+          group: `${CODE}@${last.file}:${last.name}`,
           line: p.line,
           function: fn.name,
           severity: 'warning',

@@ -241,7 +241,8 @@ export async function runScan(paths: string[], o: ScanCliOptions, out: (s: strin
       }
     }
     const summary = { tree: root, scanned, skipped, problems, notes, seconds: (performance.now() - t0) / 1000 };
-    const ordered = findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+    const { byOrigin } = await import('../engine/scan.js');
+    const ordered = byOrigin(findings).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
     if (o.format === 'json') {
       const { scanJson } = await import('../report/scan.js');
       out(`${JSON.stringify(scanJson(ordered, rules, summary), null, 2)}\n`);

@@ -116,6 +116,7 @@ export function findingOf(rule: Rule, raw: RawFinding, file: string, patch: numb
     where,
   };
   if (raw.function) f.function = raw.function;
+  if (raw.group) f.group = raw.group;
   if (commit) f.commit = commit;
   return f;
 }

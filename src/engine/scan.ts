@@ -38,6 +38,38 @@ export function scanFile(rules: readonly Rule[], input: ScanInput, index: IndexQ
   return { findings, notes };
 }
 
+/** At most this many other places are listed under the one finding of a group. */
+const GROUP_EVIDENCE = 12;
+
+/**
+ * One finding per group (RawFinding.group): the one at the group's origin when the scan found
+ * it (`fn@file` is how groups are named), else the first; the other places become evidence.
+ * 218 warnings of one -EEXIST origin become one finding listing where it flows.
+ */
+export function byOrigin(findings: readonly Finding[]): Finding[] {
+  const groups = new Map<string, Finding[]>();
+  const out: Finding[] = [];
+  for (const f of findings) {
+    if (!f.group) {
+      out.push(f);
+      continue;
+    }
+    const g = groups.get(f.group);
+    if (g) g.push(f);
+    else groups.set(f.group, [f]);
+  }
+  for (const [name, members] of groups) {
+    const at = name.slice(name.indexOf('@') + 1);
+    const head = members.find((m) => `${m.file}:${m.function ?? ''}` === at) ?? members[0]!;
+    // In path order: workers finish files in any order, the report must not depend on it.
+    const others = members.filter((m) => m !== head).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+    const listed = others.slice(0, GROUP_EVIDENCE).map((m) => `also flows through ${m.function ?? '?'}() (${m.file}:${m.line})`);
+    if (others.length > GROUP_EVIDENCE) listed.push(`... and ${others.length - GROUP_EVIDENCE} more function(s)`);
+    out.push(others.length ? { ...head, evidence: [...head.evidence, ...listed] } : head);
+  }
+  return out;
+}
+
 export interface FindingGroup {
   rule: string;
   files: { file: string; findings: Finding[] }[];

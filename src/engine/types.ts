@@ -85,6 +85,11 @@ export interface RawFinding {
   /** Lines (in this image) whose change should be taken as causing the finding. */
   causes?: number[];
   severity?: Severity;
+  /**
+   * Findings that share a group are one problem seen from several places (every function an
+   * -EEXIST flows through on its way to module_init): a scan reports the group once.
+   */
+  group?: string;
 }
 
 export interface RuleMeta {
@@ -126,6 +131,8 @@ export interface Finding {
   where: 'added' | 'context' | 'outside';
   /** Commit SHA of the patch, when known (GitHub PR commits, format-patch `From <sha>`). */
   commit?: string;
+  /** See RawFinding.group. */
+  group?: string;
 }
 
 export interface SkippedFile {

@@ -1,11 +1,11 @@
 // Reports of `modreview scan`: text grouped by rule, then file (a maintainer reads one
-// convention at a time), and JSON (version 1) with the same grouping. SARIF reuses sarif.ts.
+// convention at a time), and JSON (version 2) with the flat findings array `review` gives. SARIF reuses sarif.ts.
 // Pure: data in, string out.
 import { groupFindings } from '../engine/scan.js';
 import type { Finding, RuleMeta } from '../engine/types.js';
 import { precedentText, totals } from './cli.js';
 
-export const SCAN_JSON_VERSION = 1;
+export const SCAN_JSON_VERSION = 2;
 
 const LABEL: Record<Finding['severity'], string> = { error: 'ERROR', warning: 'WARNING', note: 'NOTE' };
 
@@ -48,35 +48,39 @@ export interface ScanJson {
   version: number;
   tree: string;
   summary: { findings: number; scanned: number; skipped: number; seconds: number };
-  rules: {
+  /** Flat, as `review --format json` gives them: one consumer reads both. */
+  findings: {
     rule: string;
-    files: {
-      file: string;
-      findings: { severity: Finding['severity']; line: number; function: string | null; message: string; evidence: string[]; fingerprint: string }[];
-    }[];
+    severity: Finding['severity'];
+    file: string;
+    line: number;
+    function: string | null;
+    message: string;
+    evidence: string[];
+    precedents: { commit: string; subject: string }[];
+    fingerprint: string;
   }[];
   problems: ScanSummary['problems'];
   notes: string[];
 }
 
 export function scanJson(findings: readonly Finding[], rules: readonly RuleMeta[], s: ScanSummary): ScanJson {
+  // Rule (catalogue order), then file, then line: the text report's order, flattened.
+  const ordered = groupFindings(findings, rules.map((r) => r.id)).flatMap((g) => g.files.flatMap((f) => f.findings));
   return {
     version: SCAN_JSON_VERSION,
     tree: s.tree,
     summary: { findings: findings.length, scanned: s.scanned, skipped: s.skipped, seconds: Number(s.seconds.toFixed(2)) },
-    rules: groupFindings(findings, rules.map((r) => r.id)).map((g) => ({
-      rule: g.rule,
-      files: g.files.map((f) => ({
-        file: f.file,
-        findings: f.findings.map((x) => ({
-          severity: x.severity,
-          line: x.line,
-          function: x.function ?? null,
-          message: x.message,
-          evidence: x.evidence,
-          fingerprint: x.fingerprint,
-        })),
-      })),
+    findings: ordered.map((x) => ({
+      rule: x.rule,
+      severity: x.severity,
+      file: x.file,
+      line: x.line,
+      function: x.function ?? null,
+      message: x.message,
+      evidence: x.evidence,
+      precedents: x.precedents.map((p) => ({ commit: p.commit, subject: p.subject })),
+      fingerprint: x.fingerprint,
     })),
     problems: s.problems,
     notes: s.notes,
