@@ -3,6 +3,7 @@
 // hand-checked sample), annotated fixtures, an accuracy corpus — and cites only precedents that
 // ../shared/precedents.md verifies (SHA and exact subject together), or says plainly that there
 // is no verified precedent. rules/fixtures.test.ts runs the fixtures; scripts/accuracy.ts the corpus.
+import { CORPUS_DIR, loadRealCorpus } from '../src/engine/real-corpus.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,6 +13,8 @@ import { allRules } from './index.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SHARED = join(here, '..', '..', 'shared', 'precedents.md');
+/** Upstream commits as list mails state them (stable copies: "[ Upstream commit ... ]"). */
+const mailed = loadRealCorpus(join(here, '..', CORPUS_DIR)).flatMap((c) => (c.upstream ? [c.upstream] : []));
 
 /** `| rule | 12-char sha | subject | what |` rows of the verified-precedents table. */
 export function verifiedPrecedents(md: string): { rule: string; commit: string; subject: string }[] {
@@ -71,7 +74,14 @@ describe.each(allRules.map((r) => [r.id, r] as const))('rule %s', (id, rule) => 
       return;
     }
     for (const p of rule.precedents) {
-      if (shared) expect(shared.filter((s) => s.commit === p.commit && s.subject === p.subject), `${p.commit} ("${p.subject}") in precedents.md`).not.toEqual([]);
+      // Verified by ../shared/precedents.md, or by a list mail that states the upstream SHA
+      // with the subject: the mail is in the real-patch corpus, and its Message-ID in the README.
+      const inShared = shared?.some((s) => s.commit === p.commit && s.subject === p.subject);
+      const fromMail = mailed.find((u) => u.sha === p.commit && u.subject === p.subject);
+      if (!inShared) {
+        expect(fromMail, `${p.commit} ("${p.subject}") in precedents.md or stated by a corpus mail`).toBeDefined();
+        expect(md, `${p.commit}: the Message-ID of the mail that states it`).toContain(fromMail!.source);
+      }
       expect(md).toContain(`${p.commit} ("${p.subject}")`);
     }
   });

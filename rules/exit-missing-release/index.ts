@@ -85,6 +85,8 @@ export default createRule({
   precedents: [
     { commit: 'f126fbadce92', subject: 'cpufreq: mediatek: Unregister platform device on exit' },
     { commit: 'a7e8de822e0b', subject: 'dax: make sure inodes are flushed before destroy cache' },
+    { commit: '5422145d0b74', subject: 'dmaengine: ioatdma: Fix missing kmem_cache_destroy()' },
+    { commit: 'd9ea58b5dc6b', subject: 'vdpa: Fix IDR memory leak in VDUSE module exit' },
   ],
   references: ['Documentation/RCU/rcubarrier.rst', 'include/linux/module.h', 'kernel/module/main.c'],
   messages: {

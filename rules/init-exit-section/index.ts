@@ -20,9 +20,10 @@ export default createRule({
   title: 'Code reaches __init/__initdata after init, or __exit outside the exit path',
   rationale:
     '__init text and __initdata are freed when init is over; code that runs later and calls or reads them jumps into freed memory. __exit text is discarded in built-in builds; calling it from init (an error path) or from runtime code breaks the link or calls garbage. modpost warns about these as section mismatches; catching them on the patch saves a round trip.',
-  precedents: [],
-  noPrecedent:
-    'No verified precedent commit; the mechanism is the one modpost checks at build time (scripts/mod/modpost.c, "Section mismatch in reference from ... to ..."), and include/linux/init.h.',
+  precedents: [
+    { commit: '3991b04d4870', subject: 'virt: sev-guest: Mark driver struct with __refdata to prevent section mismatch' },
+    { commit: 'f31e0d0c2cad', subject: "ASoC: tlv320adc3xxx: Don't strip remove function when driver is builtin" },
+  ],
   references: ['include/linux/init.h', 'scripts/mod/modpost.c'],
   messages: {
     initFromLater:

@@ -74,9 +74,10 @@ export default createRule({
   title: 'Module reference not dropped on a failure path (or dropped without being held)',
   rationale:
     'try_module_get() pins a module until the matching module_put(). A function that takes the reference and then fails without putting it leaves the module pinned for good: rmmod reports it in use forever. A module_put() on a path where the get failed or was never taken drops a reference someone else holds, so the module can be unloaded while it is still in use. The pre-2.6 MOD_INC_USE_COUNT/MOD_DEC_USE_COUNT macros no longer exist.',
-  precedents: [],
-  noPrecedent:
-    'No verified precedent: the mechanism is try_module_get()/module_put() in include/linux/module.h, and seed 001 (the modules maintainer\'s "all failure paths must do MOD_DEC_USE_COUNT").',
+  precedents: [
+    { commit: 'da46ee19cbd8', subject: 'regulator: core: fix module refcount leak in set_supply()' },
+    { commit: '9617cd6f24b2', subject: 'block: fix module reference leakage from bdev_open_by_dev error path' },
+  ],
   references: ['include/linux/module.h', 'include/linux/fs.h'],
   messages: {
     leakReturn:

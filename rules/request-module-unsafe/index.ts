@@ -154,6 +154,7 @@ export default createRule({
   precedents: [
     { commit: '8909c9ad8ff0', subject: "net: don't allow CAP_NET_ADMIN to load non-netdev kernel modules" },
     { commit: '8660484ed1cf', subject: 'module: add debugging auto-load duplicate module support' },
+    { commit: '3d913719df14', subject: 'wifi: iwlwifi: Use request_module_nowait' },
   ],
   references: ['include/linux/kmod.h', 'kernel/module/kmod.c', 'kernel/module/dups.c', 'kernel/module/main.c'],
   messages: {
