@@ -35,7 +35,7 @@ export interface RenderedReply {
   body: string;
 }
 
-/** Which findings may be mailed: only what the patch's own added lines introduced. */
+/** Which findings may be mailed: what the patch introduced (on or caused by a line it adds or removes, or in a function it changes). */
 export function mailable<T extends Finding>(findings: readonly T[]): T[] {
   return findings.filter((f) => f.where === 'added');
 }
@@ -79,25 +79,81 @@ function diffLine(l: HunkLine): string {
   return (l.kind === 'add' ? '+' : l.kind === 'del' ? '-' : ' ') + l.text;
 }
 
-/** Where a finding anchors: hunk index and line index within it (the comment goes after it). */
+/** Post-image position of each hunk line: its own new line, or for a removed line the line now in its place. */
+function postPositions(h: Hunk): number[] {
+  let next = h.newStart;
+  return h.lines.map((l) => {
+    if (l.newLine !== undefined) {
+      next = l.newLine + 1;
+      return l.newLine;
+    }
+    return Math.max(1, next);
+  });
+}
+
+const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
+/**
+ * How strongly a removed line is what the finding talks about: 3 when the finding names its
+ * pre-image line ("line 790 before the patch", "before: drivers/x.c:790: ..."), 2 when it quotes
+ * the removed statement (".owner = THIS_MODULE"), 1 when it names a function the line calls
+ * ("without class_unregister()") that no added line of the file calls; else 0.
+ */
+function removedLineScore(l: HunkLine, said: { text: string; oldLines: Set<number> }, addedCalls: Set<string>): number {
+  if (l.oldLine !== undefined && said.oldLines.has(l.oldLine)) return 3;
+  const stmt = oneLine(l.text).replace(/[,;{]\s*$/, '').trim();
+  // (not a bare `return 0`, `goto out` or label: those say nothing about which line is meant)
+  if (stmt.length >= 6 && /[A-Za-z_]/.test(stmt) && !/^(return|goto|break|continue)\b|^\w+:$/.test(stmt) && said.text.includes(stmt)) return 2;
+  for (const m of l.text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) {
+    const name = m[1]!;
+    if (/^(if|for|while|switch|return|sizeof)$/.test(name) || addedCalls.has(name)) continue;
+    if (new RegExp(`\\b${name}\\b`).test(said.text)) return 1;
+  }
+  return 0;
+}
+
+/** What a finding says in words: its message and evidence, and the pre-image lines it names. */
+function findingText(f: Finding): { text: string; oldLines: Set<number> } {
+  const oldLines = new Set<number>();
+  for (const m of f.message.matchAll(/\bline (\d+) before (?:the|this) patch\b/g)) oldLines.add(Number(m[1]));
+  for (const e of f.evidence) {
+    if (!/^before:/.test(e)) continue;
+    for (const m of e.matchAll(/:(\d+):|\bline (\d+)\b/g)) oldLines.add(Number(m[1] ?? m[2]));
+  }
+  return { text: oneLine([f.message, ...f.evidence].join(' ')), oldLines };
+}
+
+/**
+ * Where a finding anchors: hunk index and line index within it (the comment goes after it, and
+ * the quote ends there). In order: the added line the finding is on; the removed line(s) it is
+ * about (a removed `.owner = THIS_MODULE`, a dropped unwind step: findings carry post-image lines,
+ * so these are found through the pre-image lines, statements and calls the finding names); the
+ * context line it is on; else the nearest changed line, added or removed.
+ */
 function anchor(file: FileDiff, f: Finding): { hunk: number; line: number } | undefined {
-  let best: { hunk: number; line: number; dist: number } | undefined;
+  const said = findingText(f);
+  const addedCalls = new Set(file.hunks.flatMap((h) => h.lines.filter((l) => l.kind === 'add').flatMap((l) => [...l.text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]!))));
+  const deletedFile = file.newPath === null;
+  let exactAdd: { hunk: number; line: number } | undefined;
+  let exactContext: { hunk: number; line: number } | undefined;
+  let removed: { hunk: number; line: number; score: number; dist: number } | undefined;
+  let nearest: { hunk: number; line: number; dist: number } | undefined;
   file.hunks.forEach((h, hi) => {
+    const pos = postPositions(h);
     h.lines.forEach((l, li) => {
-      const n = l.newLine ?? l.oldLine;
-      if (n === undefined) return;
-      if (l.kind !== 'del' && l.newLine === f.line) {
-        if (!best || best.dist > 0) best = { hunk: hi, line: li, dist: 0 };
-        return;
+      const at = deletedFile ? (l.oldLine ?? 0) : pos[li]!;
+      const dist = Math.abs(at - f.line);
+      if (l.kind === 'add' && l.newLine === f.line) exactAdd ??= { hunk: hi, line: li };
+      else if (l.kind === 'context' && l.newLine === f.line) exactContext ??= { hunk: hi, line: li };
+      if (l.kind === 'del') {
+        const score = deletedFile && l.oldLine === f.line ? 3 : removedLineScore(l, said, addedCalls);
+        if (score > 0 && (!removed || score > removed.score || (score === removed.score && dist < removed.dist))) removed = { hunk: hi, line: li, score, dist };
       }
-      // Otherwise the nearest added line (the change that caused it).
-      if (l.kind === 'add') {
-        const dist = Math.abs((l.newLine ?? 0) - f.line) + 1;
-        if (!best || dist < best.dist) best = { hunk: hi, line: li, dist };
-      }
+      if (l.kind !== 'context' && (!nearest || dist < nearest.dist)) nearest = { hunk: hi, line: li, dist };
     });
   });
-  return best ? { hunk: best.hunk, line: best.line } : undefined;
+  const pick = exactAdd ?? removed ?? exactContext ?? nearest;
+  return pick ? { hunk: pick.hunk, line: pick.line } : undefined;
 }
 
 function commentBlock(f: MailFinding): string[] {
@@ -107,10 +163,8 @@ function commentBlock(f: MailFinding): string[] {
   for (const e of f.evidence) out.push('', ...wrap(e));
   if (f.precedents.length > 0) {
     out.push('', 'The same problem was fixed upstream in:');
-    for (const p of f.precedents) {
-      const ref = precedentRef(p);
-      out.push(...(ref.length + 2 <= 78 ? [`  ${ref}`] : wrap(ref, 78, '  ')));
-    }
+    // One line each, however long: `sha ("subject")` is never wrapped, as in a Fixes: tag.
+    for (const p of f.precedents) out.push(`  ${precedentRef(p)}`);
   }
   return out;
 }
