@@ -11,7 +11,7 @@ import type { RawFinding, RuleContext } from '../../src/engine/types.js';
 import type { CallSite, FunctionFacts } from '../../src/c/types.js';
 import { resourceIdentity } from '../../src/c/lex.js';
 import { acquireNamesFor, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
-import { RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js';
+import { isManaged, RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js';
 
 const where = (p: PathCall): string => (p.via.length > 1 ? `${p.fn}() (called from ${p.via.slice(0, -1).join('() -> ')}())` : `${p.fn}()`);
 const label = (k: Kept): string => `${k.at.call.callee}(${k.ids[0] ?? k.at.call.args.join(', ')})`;
@@ -43,6 +43,12 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
   const exitNames = new Set([exitFn.name, ...postPath.map((p) => p.fn)]);
   const elsewhere = ctx.facts.functions.filter((f) => !exitNames.has(f.name));
   const calledElsewhere = new Set(elsewhere.flatMap((f) => f.calls.map((c) => c.callee)));
+  const referenced = new Set([...ctx.facts.functions.flatMap((f) => f.refs), ...ctx.facts.globalRefs.map((r) => r.name)]);
+  // ... and what those call in this file (unregister_ext() -> unregister_as_ext3()), a few levels.
+  const byName = new Map(ctx.facts.functions.map((f) => [f.name, f]));
+  const reach = new Set([...referenced].filter((n) => byName.has(n)));
+  for (let depth = 0; depth < 3; depth++) for (const n of [...reach]) for (const c of byName.get(n)!.calls) if (byName.has(c.callee)) reach.add(c.callee);
+  const byPointer = [...reach].map((n) => byName.get(n)!);
   const out: RawFinding[] = [];
   const seen = new Set<string>();
   for (const p of prePath) {
@@ -53,15 +59,20 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
     seen.add(key);
     // Replaced by another release of the same object (unregister -> unregister_and_put).
     if (id && postIds.has(id)) continue;
-    // What undoes it is still done: in this file, or by a caller elsewhere in the same module directory.
-    const dir = ctx.path.replace(/\/[^/]*$/, '/');
+    // Moved into a function the module hands over by address (a rollback table, an ops
+    // callback): it may well run at exit, out of this analysis' sight.
+    if (byPointer.some((f) => f.calls.some((x) => keyOf(x) === key))) continue;
+    // What undoes it is still done: in this file, or by another file of the same module (kbuild
+    // links them into one object: net/bluetooth's iso.c calls iso_init() for af_bluetooth.c).
+    const mod = ctx.index.moduleOf?.(ctx.path);
     const names = acquireNamesFor(c.callee);
     const acquirer =
       names.find((a) => calledElsewhere.has(a)) ??
       [...calledElsewhere].find((n) => book.pairFor(n)?.release.includes(c.callee)) ??
-      names.find((a) => ctx.index.callersOf(a).some((x) => x.file.startsWith(dir) && x.file !== ctx.path));
+      (mod ? names.find((a) => ctx.index.callersOf(a).some((x) => x.file !== ctx.path && ctx.index.moduleOf?.(x.file) === mod)) : undefined);
     const base = /^[A-Za-z_]\w*/.exec(id)?.[0] ?? '';
-    const objectStill = base && !preExit.params.includes(base) && elsewhere.some((f) => f.calls.some((x) => x.callee !== c.callee && x.args.some((a) => resourceIdentity(a) === id || resourceIdentity(a).startsWith(`${id}.`) || resourceIdentity(a).startsWith(`${id}->`))));
+    // (A managed acquire — devm_request_region() after the clean-up — is released by the driver core.)
+    const objectStill = base && !preExit.params.includes(base) && elsewhere.some((f) => f.calls.some((x) => x.callee !== c.callee && !isManaged(x.callee) && x.args.some((a) => resourceIdentity(a) === id || resourceIdentity(a).startsWith(`${id}.`) || resourceIdentity(a).startsWith(`${id}->`))));
     if (!acquirer && !objectStill) continue;
     out.push({
       key: `dropped:${key}`,

@@ -241,17 +241,36 @@ function isIteratorMacro(n: SyntaxNode): boolean {
   return missingSemi && !!expr && expr.type === 'call_expression';
 }
 
-function stmtsOf(nodes: SyntaxNode[]): Stmt[] {
+/**
+ * How deep the statement IR of one function may nest (each block, branch, loop body, case and
+ * each `else` of an else-if chain is a level). Every pass over the IR recurses, in this module,
+ * the kernel analyses and the rules: ~3,000 nested braces overflowed the stack and aborted the
+ * whole review. Linux 6.12's deepest function nests 32 levels (intel_init_cdclk_hooks, an
+ * else-if chain); a function past the bound is skipped with a reason (FileFacts.unanalysed).
+ * The same bound holds for the value expressions a return is traced through and for nested
+ * initialisers of a file-scope object.
+ */
+export const MAX_NESTING = 200;
+
+/** Thrown while reading a construct nested deeper than MAX_NESTING. */
+export class NestingTooDeep extends Error {
+  constructor(what: 'statements' | 'expressions' | 'initialisers') {
+    super(`its ${what} nest deeper than ${MAX_NESTING} levels`);
+  }
+}
+
+/** `depth`: how many IR statements enclose these nodes (0 for a function body's own statements). */
+function stmtsOf(nodes: SyntaxNode[], depth: number): Stmt[] {
   const out: Stmt[] = [];
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i]!;
     if (isIteratorMacro(n) && nodes[i + 1]) {
       const body = nodes[i + 1]!;
-      out.push({ k: 'loop', line: line(n), cond: squash(n.text), condCalls: callsIn(n), body: toStmts(body) });
+      out.push({ k: 'loop', line: line(n), cond: squash(n.text), condCalls: callsIn(n), body: toStmts(body, depth + 1) });
       i++;
       continue;
     }
-    out.push(...toStmts(n));
+    out.push(...toStmts(n, depth));
   }
   return out;
 }
@@ -260,12 +279,13 @@ function childStatements(n: SyntaxNode): SyntaxNode[] {
   return n.namedChildren.filter((c) => c.type !== 'comment');
 }
 
-function toStmts(n: SyntaxNode | null): Stmt[] {
+function toStmts(n: SyntaxNode | null, depth: number): Stmt[] {
   if (!n) return [];
+  if (depth > MAX_NESTING) throw new NestingTooDeep('statements');
   const ln = line(n);
   switch (n.type) {
     case 'compound_statement':
-      return [{ k: 'block', line: ln, body: stmtsOf(childStatements(n)) }];
+      return [{ k: 'block', line: ln, body: stmtsOf(childStatements(n), depth + 1) }];
     case 'declaration':
       return [{ k: 'decl', line: ln, text: squash(n.text), calls: callsIn(n), assigns: assignsIn(n) }];
     case 'expression_statement':
@@ -274,19 +294,19 @@ function toStmts(n: SyntaxNode | null): Stmt[] {
       const cond = n.childForFieldName('condition');
       const alt = n.childForFieldName('alternative');
       const elseNode = alt?.type === 'else_clause' ? alt.namedChildren.find((c) => c.type !== 'comment') ?? null : alt;
-      const s: Stmt = { k: 'if', line: ln, cond: condText(cond), condCalls: callsIn(cond), then: toStmts(n.childForFieldName('consequence')) };
-      if (elseNode) s.else = toStmts(elseNode);
+      const s: Stmt = { k: 'if', line: ln, cond: condText(cond), condCalls: callsIn(cond), then: toStmts(n.childForFieldName('consequence'), depth + 1) };
+      if (elseNode) s.else = toStmts(elseNode, depth + 1);
       return [s];
     }
     case 'for_statement': {
       const parts = ['initializer', 'condition', 'update'].map((f) => n.childForFieldName(f)).filter((x): x is SyntaxNode => !!x);
       const condCalls = parts.flatMap((p) => callsIn(p));
-      return [{ k: 'loop', line: ln, cond: parts.map((p) => squash(p.text)).join('; '), condCalls, body: toStmts(n.childForFieldName('body')) }];
+      return [{ k: 'loop', line: ln, cond: parts.map((p) => squash(p.text)).join('; '), condCalls, body: toStmts(n.childForFieldName('body'), depth + 1) }];
     }
     case 'while_statement':
     case 'do_statement': {
       const cond = n.childForFieldName('condition');
-      return [{ k: 'loop', line: ln, cond: condText(cond), condCalls: callsIn(cond), body: toStmts(n.childForFieldName('body')) }];
+      return [{ k: 'loop', line: ln, cond: condText(cond), condCalls: callsIn(cond), body: toStmts(n.childForFieldName('body'), depth + 1) }];
     }
     case 'return_statement': {
       const e = n.namedChildren.find((c) => c.type !== 'comment') ?? null;
@@ -297,7 +317,8 @@ function toStmts(n: SyntaxNode | null): Stmt[] {
     case 'labeled_statement': {
       const label = n.childForFieldName('label')?.text ?? n.firstNamedChild?.text ?? '';
       const rest = childStatements(n).filter((c) => c.type !== 'statement_identifier');
-      return [{ k: 'label', line: ln, name: label }, ...stmtsOf(rest)];
+      // (A label is a level too: its statement is read by recursion, and chains of labels nest.)
+      return [{ k: 'label', line: ln, name: label }, ...stmtsOf(rest, depth + 1)];
     }
     case 'switch_statement': {
       const body = n.childForFieldName('body');
@@ -306,7 +327,7 @@ function toStmts(n: SyntaxNode | null): Stmt[] {
         if (c.type !== 'case_statement') continue;
         const value = c.childForFieldName('value');
         const stmts = childStatements(c).filter((x) => x.id !== value?.id);
-        cases.push({ line: line(c), labels: value ? [squash(value.text)] : [], body: stmtsOf(stmts) });
+        cases.push({ line: line(c), labels: value ? [squash(value.text)] : [], body: stmtsOf(stmts, depth + 1) });
       }
       return [{ k: 'switch', line: ln, cond: condText(n.childForFieldName('condition')), cases }];
     }
@@ -323,12 +344,12 @@ function toStmts(n: SyntaxNode | null): Stmt[] {
       const skip = new Set([n.childForFieldName('condition')?.id, n.childForFieldName('name')?.id, alt?.id]);
       const inner = childStatements(n).filter((c) => !skip.has(c.id) && c.type !== 'preproc_arg');
       const header = squash(n.text.split('\n')[0] ?? '');
-      const s: Stmt = { k: 'if', line: ln, cond: header, condCalls: [], then: stmtsOf(inner) };
-      if (alt) s.else = toStmts(alt);
+      const s: Stmt = { k: 'if', line: ln, cond: header, condCalls: [], then: stmtsOf(inner, depth + 1) };
+      if (alt) s.else = toStmts(alt, depth + 1);
       return [s];
     }
     case 'preproc_else':
-      return stmtsOf(childStatements(n));
+      return stmtsOf(childStatements(n), depth);
     case 'preproc_call':
     case 'preproc_def':
     case 'preproc_function_def':
@@ -408,13 +429,15 @@ function valueOrigins(
   seen: Set<string>,
   out: Origins,
   via?: string,
+  depth = 0,
 ): void {
+  if (depth > MAX_NESTING) throw new NestingTooDeep('expressions');
   const t = stripParens(expr);
   if (!t) return;
   const tern = splitTernary(t);
   if (tern) {
-    valueOrigins(tern[1], ln, assigns, seen, out, via);
-    valueOrigins(tern[2], ln, assigns, seen, out, via);
+    valueOrigins(tern[1], ln, assigns, seen, out, via, depth + 1);
+    valueOrigins(tern[2], ln, assigns, seen, out, via, depth + 1);
     return;
   }
   const neg = /^-\s*(E[A-Z][A-Z0-9]*)$/.exec(t);
@@ -427,7 +450,7 @@ function valueOrigins(
     const name = call[1]!;
     if (PASS_THROUGH.has(name)) {
       const inner = t.slice(call[0].length, -1);
-      valueOrigins(splitTopLevel(inner)[0] ?? '', ln, assigns, seen, out, via);
+      valueOrigins(splitTopLevel(inner)[0] ?? '', ln, assigns, seen, out, via, depth + 1);
     } else if (!NOT_VALUE.has(name)) {
       const site: Origins['callees'][number] = { callee: name, line: ln };
       if (via) site.via = via;
@@ -438,7 +461,7 @@ function valueOrigins(
   if (/^[A-Za-z_]\w*$/.test(t) && !/^[A-Z][A-Z0-9_]*$/.test(t)) {
     if (seen.has(t)) return;
     seen.add(t);
-    for (const a of assigns.get(t) ?? []) valueOrigins(a.rhs, a.line, assigns, seen, out, via ?? t);
+    for (const a of assigns.get(t) ?? []) valueOrigins(a.rhs, a.line, assigns, seen, out, via ?? t, depth + 1);
   }
 }
 
@@ -545,7 +568,7 @@ function functionFacts(def: SyntaxNode, original: string, exported: Set<string>)
 
 function functionFactsIn(def: SyntaxNode, bodyNode: SyntaxNode, name: string, header: string, specifiers: string[], exported: Set<string>): FunctionFacts {
   const nodes = current!;
-  const body = stmtsOf(childStatements(bodyNode));
+  const body = stmtsOf(childStatements(bodyNode), 0);
   const calls = callsIn(bodyNode);
   const callNames = new Set(calls.map((c) => c.callee));
   const refs = new Set<string>();
@@ -576,14 +599,15 @@ function functionFactsIn(def: SyntaxNode, bodyNode: SyntaxNode, name: string, he
 
 // ---------------------------------------------------------------- struct initialisers and references
 
-function flattenInitializer(list: SyntaxNode, prefix: string, out: FieldInit[]): void {
+function flattenInitializer(list: SyntaxNode, prefix: string, out: FieldInit[], depth = 0): void {
+  if (depth > MAX_NESTING) throw new NestingTooDeep('initialisers');
   for (const item of list.namedChildren) {
     if (item.type !== 'initializer_pair') continue;
     const designators = item.namedChildren.filter((c) => c.type === 'field_designator' || c.type === 'subscript_designator');
     const value = item.childForFieldName('value') ?? item.namedChildren[item.namedChildren.length - 1];
     if (!value || !designators.length) continue;
     const field = prefix + designators.map((d) => squash(d.text).replace(/^\./, '')).join('.');
-    if (value.type === 'initializer_list') flattenInitializer(value, `${field}.`, out);
+    if (value.type === 'initializer_list') flattenInitializer(value, `${field}.`, out, depth + 1);
     else out.push({ field, value: squash(value.text), line: line(item) });
   }
 }
@@ -644,13 +668,15 @@ function structInitsOf(decl: SyntaxNode, original: string): { inits: StructInit[
 /** Top-level constructs, looking through preprocessor conditionals and `extern "C"`-like wrappers. */
 function topLevel(root: SyntaxNode): SyntaxNode[] {
   const out: SyntaxNode[] = [];
-  const visit = (n: SyntaxNode) => {
-    for (const c of n.namedChildren) {
-      if (c.type.startsWith('preproc_if') || c.type === 'preproc_else' || c.type === 'preproc_elif' || c.type === 'linkage_specification' || c.type === 'declaration_list') visit(c);
-      else out.push(c);
-    }
-  };
-  visit(root);
+  // A stack of child lists rather than recursion (#if can nest thousands deep), in document order.
+  const stack: { nodes: SyntaxNode[]; next: number }[] = [{ nodes: root.namedChildren, next: 0 }];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const c = top.nodes[top.next++];
+    if (!c) stack.pop();
+    else if (c.type.startsWith('preproc_if') || c.type === 'preproc_else' || c.type === 'preproc_elif' || c.type === 'linkage_specification' || c.type === 'declaration_list') stack.push({ nodes: c.namedChildren, next: 0 });
+    else out.push(c);
+  }
   return out;
 }
 
@@ -728,6 +754,18 @@ export interface ExtractOptions {
    * read lexically (module entries, exports, file-scope macros, the blob id) come from here.
    */
   whole?: string;
+  /**
+   * Asked before each function: true stops the extraction with ExtractionStopped (a review's
+   * time budget for the file is used up). No partial facts come out of a stopped extraction.
+   */
+  stop?: () => boolean;
+}
+
+/** An extraction its `stop` callback ended. */
+export class ExtractionStopped extends Error {
+  constructor() {
+    super('extraction stopped');
+  }
 }
 
 /** Put the functions of cached facts back into a memo (what extracting them again would do). */
@@ -754,10 +792,26 @@ export function factsOfParsed(path: string, parsed: ParsedSource, opts: ExtractO
   const structInits: StructInit[] = [];
   const globalRefs: GlobalRef[] = [];
   const sectionObjects: FileFacts['sectionObjects'] = [];
+  const unanalysed: NonNullable<FileFacts['unanalysed']> = [];
+  /** `read()`, or undefined with the construct recorded in `unanalysed` when it is too deep to read. */
+  const guarded = <T>(what: () => string, at: SyntaxNode, read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (err) {
+      const reason = skipReason(err);
+      if (!reason) throw err;
+      unanalysed.push({ what: what(), line: line(at), reason });
+      return undefined;
+    }
+  };
   const root = parsed.tree.rootNode;
   const memo = opts.memo;
   let starts: number[] | undefined;
   const factsOf = (def: SyntaxNode, inError: boolean): FunctionFacts | undefined => {
+    if (opts.stop?.()) throw new ExtractionStopped();
+    return guarded(() => `function ${functionName(def) ?? '(unnamed)'}()`, def, () => memoFactsOf(def, inError));
+  };
+  const memoFactsOf = (def: SyntaxNode, inError: boolean): FunctionFacts | undefined => {
     if (!memo && !opts.keys) return functionFacts(def, source, exported);
     starts ??= lineStarts(source);
     const key = lineKey(source, parsed.text, starts, def.startPosition.row + 1, def.endPosition.row + 1, def.hasError || inError, exported.has(functionName(def) ?? ''));
@@ -783,7 +837,8 @@ export function factsOfParsed(path: string, parsed: ParsedSource, opts: ExtractO
       const f = factsOf(n, false);
       if (f) functions.push(f);
     } else if (n.type === 'declaration') {
-      const r = structInitsOf(n, source);
+      const r = guarded(() => 'a declaration', n, () => structInitsOf(n, source));
+      if (!r) continue;
       structInits.push(...r.inits);
       globalRefs.push(...r.refs);
       sectionObjects.push(...r.sectionObjs);
@@ -805,7 +860,16 @@ export function factsOfParsed(path: string, parsed: ParsedSource, opts: ExtractO
     sectionObjects,
     fileMacros: fileMacrosOf(code, whole, lineOf),
     modular,
+    ...(unanalysed.length ? { unanalysed } : {}),
   };
+}
+
+/** Why a function's facts could not be built, for an error that means "skip this function"; undefined for a bug. */
+function skipReason(err: unknown): string | undefined {
+  if (err instanceof NestingTooDeep) return err.message;
+  // Another recursion (an expression nested thousands deep) ran out of stack: the same case.
+  if (err instanceof RangeError && /call stack/i.test(err.message)) return 'it nests too deeply to analyse (stack exhausted)';
+  return undefined;
 }
 
 // ---------------------------------------------------------------- the post-image from the pre-image

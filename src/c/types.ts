@@ -129,6 +129,12 @@ export interface FileFacts {
   fileMacros: { name: string; args: string[]; line: number }[];
   /** The file is modular: has module_init/module_exit or a module_*_driver macro or MODULE_LICENSE. */
   modular: boolean;
+  /**
+   * Constructs left out of the facts, with why: a function (`what`: "function foo()") or a
+   * file-scope declaration nested deeper than MAX_NESTING (facts.ts). Present only when there
+   * is one: facts of ordinary code are unchanged by it.
+   */
+  unanalysed?: { what: string; line: number; reason: string }[];
 }
 
 /** The facts of a whole file, with the memo key of each of its functions (same order). */

@@ -19,18 +19,22 @@ import { listFeedback } from '../lore/feedback.js';
 import type { Log } from '../lore/log.js';
 import { maildirTransport, outboxSummary, smtpTransport, type DeliverOptions, type Transport } from '../lore/outbox.js';
 import { loadPolicy, parsePolicy, PolicySchema, zodProblem, type Policy } from '../lore/policy.js';
+import { gitError } from '../lore/inbox.js';
 import { emptyReport, Responder, type SyncReport } from '../lore/responder.js';
-import { treeImages } from '../lore/tree.js';
+import { safeTreePath, treeImages } from '../lore/tree.js';
 import { openStore, type DB } from '../store/db.js';
 import { migrateLore } from '../store/lore.js';
 import { migrateOutbox } from '../store/outbox.js';
+import { addressOk } from '../report/headers.js';
 
 const ConfigSchema = z
   .object({
     db: z.string().min(1),
     cache_dir: z.string().min(1),
     tree: z.string().min(1).optional(),
-    bot: z.object({ name: z.string().min(1), address: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'must be a plain address') }).strict(),
+    /** Files or directories of the tree the index covers (default: the whole tree). */
+    index_paths: z.array(z.string().min(1)).min(1).optional(),
+    bot: z.object({ name: z.string().min(1), address: z.string().refine(addressOk, 'must be a plain address') }).strict(),
     docs_url: z.string().url().optional(),
     wait_minutes: z.number().min(0).default(60),
     max_message_mb: z.number().positive().default(20),
@@ -59,7 +63,7 @@ const ConfigSchema = z
   })
   .strict();
 
-export type LoreConfig = z.infer<typeof ConfigSchema> & { policyObject: Policy; base: string };
+export type LoreConfig = z.infer<typeof ConfigSchema> & { policyObject: Policy; policySource: string; base: string };
 
 export function loadConfig(path: string): LoreConfig {
   let data: unknown;
@@ -73,7 +77,8 @@ export function loadConfig(path: string): LoreConfig {
   const base = dirname(resolve(path));
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const c = r.data;
-  const policy = typeof c.policy === 'string' ? loadPolicy(abs(c.policy)) : parsePolicy(c.policy ?? {}, `${path}: policy`);
+  const policySource = typeof c.policy === 'string' ? abs(c.policy) : `${path}: policy`;
+  const policy = typeof c.policy === 'string' ? loadPolicy(policySource) : parsePolicy(c.policy ?? {}, policySource);
   return {
     ...c,
     db: abs(c.db),
@@ -82,37 +87,99 @@ export function loadConfig(path: string): LoreConfig {
     ...(c.outbox ? { outbox: abs(c.outbox) } : {}),
     inboxes: c.inboxes.map((i) => ({ ...i, url: /^[a-z][a-z0-9+.-]*:\/\//i.test(i.url) ? i.url : abs(i.url) })),
     policyObject: policy,
+    policySource,
     base,
   };
 }
 
-/** The pieces a run needs, wired from the config. `review` may be injected (tests). */
-export async function createResponder(cfg: LoreConfig, log: Log, deps: { review?: ReviewFn; now?: () => number } = {}): Promise<{ responder: Responder; db: DB }> {
-  const db = openStore(cfg.db);
-  migrateLore(db);
-  migrateOutbox(db);
-  const review = deps.review ?? (await import('../engine/review.js')).reviewSubmission;
-  let index: IndexQuery | undefined;
-  if (cfg.tree) {
-    try {
-      if (!statSync(cfg.tree).isDirectory()) throw new Error();
-    } catch {
-      throw new UsageError(`tree: not a directory: ${cfg.tree}`);
-    }
-    try {
-      const { TreeIndex } = await import('../index/query.js');
-      index = await TreeIndex.open(db, realpathSync(cfg.tree));
-    } catch (e) {
-      log.warn({ tree: cfg.tree, reason: e instanceof Error ? e.message : String(e) }, 'lore: no tree index; cross-file questions see only the patched files');
-    }
+/**
+ * Every list the policy names must be carried by a configured inbox (or be the `--list` of an
+ * `--mbox` run): a misspelt or forgotten list would otherwise stay muted without a word.
+ */
+export function checkPolicyLists(cfg: LoreConfig, extra: string[] = []): void {
+  const carried = new Set([...cfg.inboxes.map((i) => i.list ?? i.name), ...extra]);
+  for (const list of cfg.policyObject.lists()) {
+    if (carried.has(list)) continue;
+    const have = [...carried].sort();
+    throw new UsageError(
+      `${cfg.policySource}: lists.${list}: no configured inbox carries list "${list}" (${have.length ? `inboxes carry: ${have.join(', ')}` : 'no inboxes configured'}); add an inbox with list: ${list}, or remove it from the policy`,
+    );
   }
+}
+
+/** `tree` must be set for a review, and `index_paths` must name things inside it. */
+function checkTree(cfg: LoreConfig): string {
+  if (!cfg.tree) throw new UsageError(`${cfg.base}: tree: not set; the responder reviews against a kernel tree and its index (docs/LORE.md)`);
+  try {
+    if (!statSync(cfg.tree).isDirectory()) throw new Error();
+  } catch {
+    throw new UsageError(`tree: not a directory: ${cfg.tree}`);
+  }
+  const root = realpathSync(cfg.tree);
+  for (const p of cfg.index_paths ?? []) if (!safeTreePath(root, p)) throw new UsageError(`index_paths: not a file or directory inside ${root}: ${p}`);
+  return root;
+}
+
+/**
+ * Build or refresh the index of the configured tree in the responder's own store (only files
+ * that changed are read again), with progress on stderr: a bar on a terminal, log lines
+ * otherwise. A tree that cannot be indexed is an error: the responder never reviews without
+ * the cross-file facts its rules need.
+ */
+export async function prepareIndex(db: DB, tree: string, paths: string[] | undefined, log: Log): Promise<IndexQuery> {
+  const [{ buildIndex }, { TreeIndex }, { progressReporter }] = await Promise.all([import('../index/build.js'), import('../index/query.js'), import('./progress.js')]);
+  const bar = progressReporter();
+  let lastLog = 0;
+  let lastPhase = '';
+  log.info({ tree, db: db.name, paths }, 'lore: indexing the tree (only changed files are read)');
+  try {
+    const stats = await buildIndex(tree, {
+      db,
+      ...(paths?.length ? { paths } : {}),
+      onProgress(p) {
+        bar.onProgress(p);
+        const t = Date.now();
+        if (p.phase !== lastPhase || t - lastLog >= 5000 || p.done === p.total) {
+          if (process.stderr.isTTY !== true) log.info({ phase: p.phase, done: p.done, total: p.total }, 'lore: indexing progress');
+          lastLog = t;
+          lastPhase = p.phase;
+        }
+      },
+    });
+    bar.stop();
+    log.info({ tree, seen: stats.seen, parsed: stats.parsed, unchanged: stats.unchanged, problems: stats.problems.length, seconds: Number(stats.seconds.toFixed(1)) }, 'lore: tree indexed');
+    return await TreeIndex.open(db, tree);
+  } catch (e) {
+    throw new Error(`tree index of ${tree} could not be built in ${db.name}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  } finally {
+    bar.stop();
+  }
+}
+
+/**
+ * The pieces a run needs, wired from the config: the store, the tree index (built or refreshed
+ * first, into the same store) and the responder. `refreshIndex` brings the index up to date again
+ * (each `watch` pass). `review` may be injected (tests).
+ */
+export async function createResponder(
+  cfg: LoreConfig,
+  log: Log,
+  deps: { review?: ReviewFn; now?: () => number } = {},
+): Promise<{ responder: Responder; db: DB; refreshIndex: () => Promise<void> }> {
+  const tree = checkTree(cfg);
+  const db = openStore(cfg.db);
+  let index: IndexQuery;
+  try {
+    migrateLore(db);
+    migrateOutbox(db);
+    index = await prepareIndex(db, tree, cfg.index_paths, log);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  const review = deps.review ?? (await import('../engine/review.js')).reviewSubmission;
   const facts = factsCacheOf(db, String(FACTS_VERSION));
-  const reviewOptions = (sub: Submission): ReviewOptions => {
-    const o: ReviewOptions = { filter: 'added', facts };
-    if (cfg.tree) o.images = treeImages(cfg.tree, sub.series.baseCommit);
-    if (index) o.index = index;
-    return o;
-  };
+  const reviewOptions = (sub: Submission): ReviewOptions => ({ filter: 'added', facts, images: treeImages(tree, sub.series.baseCommit), index });
   const responder = new Responder(
     { db, policy: cfg.policyObject, review, reviewOptions, log, ...(deps.now ? { now: deps.now } : {}) },
     {
@@ -124,7 +191,10 @@ export async function createResponder(cfg: LoreConfig, log: Log, deps: { review?
       ...(cfg.docs_url ? { docsUrl: cfg.docs_url } : {}),
     },
   );
-  return { responder, db };
+  const refreshIndex = async (): Promise<void> => {
+    index = await prepareIndex(db, tree, cfg.index_paths, log);
+  };
+  return { responder, db, refreshIndex };
 }
 
 export function transportFor(cfg: LoreConfig): Transport {
@@ -162,29 +232,44 @@ export async function syncOnce(
       try {
         await responder.syncInbox(inbox, report);
       } catch (e) {
-        // One unreachable inbox does not stop the others.
-        log.error({ inbox: inbox.name, error: e instanceof Error ? e.message.split('\n')[0] : String(e) }, 'lore: inbox sync failed');
+        // One unreachable inbox does not stop the others; it is counted, and the exit status says so.
+        const error = gitError(e);
+        report.inboxFailures.push({ inbox: inbox.name, error });
+        log.error({ inbox: inbox.name, error }, 'lore: inbox sync failed');
       }
     }
   }
   if (stop?.()) return report;
   await responder.processPending(report);
   if (stop?.()) return report;
-  await responder.deliver(transport, deliverOptions(cfg));
+  const delivered = await responder.deliver(transport, deliverOptions(cfg));
+  report.failed += delivered.failed.length;
+  report.deferred += delivered.deferred.length;
   return report;
 }
 
-function summary(report: SyncReport, db: DB, transport: Transport): string {
+/** 1 when the pass had a failure an operator must see (an inbox not synced, a reply that ended `failed`), else 0. */
+export function exitStatus(report: SyncReport): number {
+  return report.inboxFailures.length > 0 || report.failed > 0 ? 1 : 0;
+}
+
+export function summary(report: SyncReport, db: DB, transport: Transport): string {
   const ob = outboxSummary(db);
+  const kinds = Object.entries(report.skips)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([k, n]) => `${n} ${k}`);
   const parts = [
     `${report.messages} new message(s)`,
-    `${report.skipped} skipped`,
+    `${report.skipped} skipped${kinds.length ? ` (${kinds.join(', ')})` : ''}`,
     `${report.reviewed} series reviewed`,
     `${report.waiting} waiting for parts`,
     `${report.queued} repl${report.queued === 1 ? 'y' : 'ies'} queued`,
   ];
   if (report.muted) parts.push(`${report.muted} not queued (list muted)`);
   if (report.feedback) parts.push(`${report.feedback} feedback`);
+  if (report.deferred) parts.push(`${report.deferred} deferred by rate limit`);
+  if (report.failed) parts.push(`${report.failed} repl${report.failed === 1 ? 'y' : 'ies'} failed`);
+  if (report.inboxFailures.length) parts.push(`${report.inboxFailures.length} inbox(es) failed (${report.inboxFailures.map((f) => f.inbox).join(', ')})`);
   const out = Object.entries(ob).map(([k, v]) => `${v} ${k}`).join(', ') || 'empty';
   return `lore sync: ${parts.join(', ')}; outbox (${transport.kind === 'smtp' ? 'SMTP' : 'dry-run maildir'}): ${out}`;
 }
@@ -202,7 +287,7 @@ function makeLog(level: string): Log {
   return pino({ level, base: undefined }, destination(2));
 }
 
-export const register: CommandRegistrar = (program: Command) => {
+export const register: CommandRegistrar = (program: Command, setExit) => {
   const lore = program.command('lore').description('follow public-inbox (lore) lists, review each series, reply in-thread');
 
   lore
@@ -214,9 +299,10 @@ export const register: CommandRegistrar = (program: Command) => {
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o: { config: string; mbox?: string; list: string; logLevel: string }) => {
       const cfg = loadConfig(o.config);
+      checkPolicyLists(cfg, o.mbox ? [o.list] : []);
       const log = makeLog(o.logLevel);
-      const { responder, db } = await createResponder(cfg, log);
       const transport = transportFor(cfg);
+      const { responder, db } = await createResponder(cfg, log);
       try {
         let input: { mbox: Buffer; list: string } | undefined;
         if (o.mbox) {
@@ -230,6 +316,7 @@ export const register: CommandRegistrar = (program: Command) => {
         }
         const report = await syncOnce(responder, cfg, transport, log, input);
         process.stdout.write(`${summary(report, db, transport)}\n`);
+        setExit(exitStatus(report));
       } finally {
         transport.close?.();
         db.close();
@@ -246,10 +333,12 @@ export const register: CommandRegistrar = (program: Command) => {
       const cfg = loadConfig(o.config);
       const interval = o.interval !== undefined ? Number(o.interval) : cfg.interval_seconds;
       if (!Number.isFinite(interval) || interval <= 0) throw new UsageError(`--interval: expected a positive number of seconds, got "${o.interval}"`);
+      checkPolicyLists(cfg);
       const log = makeLog(o.logLevel);
-      const { responder, db } = await createResponder(cfg, log);
       const transport = transportFor(cfg);
+      const { responder, db, refreshIndex } = await createResponder(cfg, log);
       let stopping = false;
+      let first = true;
       let wake: (() => void) | undefined;
       const onSignal = (sig: string) => {
         if (!stopping) log.info({ signal: sig }, 'lore watch: stopping after the current step');
@@ -261,6 +350,9 @@ export const register: CommandRegistrar = (program: Command) => {
       try {
         while (!stopping) {
           try {
+            // The tree moves (git pull): each pass after the first refreshes its index (changed files only).
+            if (!first) await refreshIndex();
+            first = false;
             const report = await syncOnce(responder, cfg, transport, log, undefined, () => stopping);
             log.info({ ...report, outbox: outboxSummary(db) }, 'lore watch: pass done');
           } catch (e) {

@@ -4,6 +4,7 @@ import type { Patch, Submission } from '../ingest/types.js';
 import type { FactsCache } from '../c/types.js';
 import type { TreeConfig } from './config.js';
 import type { FindingFilter, ImageNote, IndexQuery, ReviewResult } from './types.js';
+import type { ReviewLimits } from './limits.js';
 
 export interface PreImage {
   text: string;
@@ -33,6 +34,8 @@ export interface ReviewOptions {
   config?: TreeConfig;
   /** Facts of pre-images seen before, by blob id (src/store/facts-cache.ts). */
   facts?: FactsCache;
+  /** Size and time limits per file (src/engine/limits.ts); what they cut is listed in `skipped`. */
+  limits?: ReviewLimits;
 }
 
 export type { CachedFacts, FactsCache } from '../c/types.js';

@@ -33,5 +33,6 @@ export function overlayIndex(base: IndexQuery | undefined, files: FileFacts[]): 
     moduleNotifiers: () => [...keep(base.moduleNotifiers()), ...mine.moduleNotifiers()],
     fileFacts: (path) => mine.fileFacts(path) ?? base.fileFacts(path),
     buildKind: (path) => base.buildKind?.(path),
+    moduleOf: (path) => base.moduleOf?.(path),
   };
 }

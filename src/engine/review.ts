@@ -3,7 +3,7 @@
 // the patch introduces is kept — matched by rule, function and a stable key, never by line.
 import { createHash } from 'node:crypto';
 import type { FileFacts } from '../c/types.js';
-import { factsOfParsed, postImageFacts, seedMemo, sharedFunctionMemo } from '../c/facts.js';
+import { ExtractionStopped, factsOfParsed, postImageFacts, seedMemo, sharedFunctionMemo } from '../c/facts.js';
 import { gitBlobId } from '../c/lex.js';
 import { parseKernelC, type ParsedSource } from '../c/parse.js';
 import { addedLines, applyHunks, hunkOnlyImages, lineShift, reverseApplies } from '../diff/apply.js';
@@ -14,6 +14,7 @@ import { allRules } from '../../rules/index.js';
 import type { ImageProvider, ReviewFn, ReviewOptions } from './api.js';
 import { UsageError } from '../errors.js';
 import { pathIgnored } from './config.js';
+import { FileBudget, sectionKey, sizeProblem, unanalysedNotes } from './limits.js';
 import { overlayIndex } from './overlay.js';
 import { matchSuppression, parseSuppressions, suppressionRule, type Suppression } from './suppress.js';
 import type { Finding, ImageNote, IndexQuery, RawFinding, ReviewResult, Rule, RuleContext, SkippedFile } from './types.js';
@@ -58,6 +59,8 @@ interface FileWork {
   added: Set<number>;
   /** Images rebuilt from the hunks alone: not a base for later patches of the series. */
   hunkOnly: boolean;
+  /** The file's time budget, spent on its facts and then on its rules. */
+  budget: FileBudget;
 }
 
 /** Post-image positions of deletions: the post line that now stands where removed lines were. */
@@ -178,7 +181,7 @@ async function imagesFor(
  * Facts of a pre-image: from the facts cache when this content was seen before (its functions go
  * back into the memo, so the post-image reuses them), else extracted and remembered.
  */
-function preImageFacts(path: string, source: string, cache: ReviewOptions['facts']): { preFacts: FileFacts; preParsed?: ParsedSource; keys: string[] } {
+function preImageFacts(path: string, source: string, cache: ReviewOptions['facts'], stop?: () => boolean): { preFacts: FileFacts; preParsed?: ParsedSource; keys: string[] } {
   const blob = cache ? gitBlobId(source) : '';
   const hit = cache?.get(blob);
   if (hit) {
@@ -187,7 +190,7 @@ function preImageFacts(path: string, source: string, cache: ReviewOptions['facts
   }
   const preParsed = parseKernelC(source);
   const keys: string[] = [];
-  const preFacts = factsOfParsed(path, preParsed, { memo: sharedFunctionMemo, keys });
+  const preFacts = factsOfParsed(path, preParsed, { memo: sharedFunctionMemo, keys, ...(stop ? { stop } : {}) });
   cache?.put(blob, { facts: preFacts, keys });
   return { preFacts, preParsed, keys };
 }
@@ -206,8 +209,19 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
   for (const [i, patch] of submission.patches.entries()) {
     const patchNo = patch.tags.index || i + 1;
     const work: FileWork[] = [];
+    /** Post-images of files skipped by a limit: still the base for later patches. */
+    const carried = new Map<string, string>();
+    const sections = new Map<string, { path: string; count: number }>();
     for (const file of patch.files) {
       const path = displayPath(file);
+      // A repeated identical section is the same change: reviewed once, said once below.
+      const sectionId = sectionKey(file);
+      const seen = sections.get(sectionId);
+      if (seen) {
+        seen.count++;
+        continue;
+      }
+      sections.set(sectionId, { path, count: 1 });
       // First: a name outside the tree (or one that cannot be printed) is neither read nor reported.
       const badName = fileNameProblem(file);
       if (badName) {
@@ -242,18 +256,47 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
       }
       const imgs = await imagesFor(file, patch, patchNo, seriesText, options.images, images, notes);
       if (!imgs) continue;
+      const limitSkip = (reason: string) => {
+        skipped.push({ file: path, reason, patch: patchNo });
+        if (!imgs.hunkOnly) carried.set(path, imgs.post);
+      };
+      const tooLarge = sizeProblem(options.limits, imgs.pre, imgs.post);
+      if (tooLarge) {
+        limitSkip(tooLarge);
+        continue;
+      }
       const oldPath = file.oldPath ?? path;
-      const { preFacts, preParsed, keys } = seriesFacts.has(oldPath) ? { preFacts: seriesFacts.get(oldPath)!, preParsed: undefined, keys: undefined } : preImageFacts(oldPath, imgs.pre, options.facts);
-      const memo = { memo: sharedFunctionMemo };
-      // Functions the patch left alone keep their facts, moved (postImageFacts parses only the
-      // rest); when that cannot be trusted, the post-image is parsed whole — from the pre-image's
-      // tree when there is one (tree-sitter re-parses around the change).
-      const postFacts =
-        (keys && imgs.offsets ? postImageFacts(path, { source: imgs.pre, facts: preFacts, keys }, imgs.post, lineShift(file, imgs.offsets), memo) : null) ??
-        factsOfParsed(path, parseKernelC(imgs.post, preParsed), memo);
+      const budget = new FileBudget(options.limits);
+      const memo = { memo: sharedFunctionMemo, stop: budget.spent };
+      let facts: { preFacts: FileFacts; postFacts: FileFacts };
+      try {
+        facts = budget.run(() => {
+          const { preFacts, preParsed, keys } = seriesFacts.has(oldPath) ? { preFacts: seriesFacts.get(oldPath)!, preParsed: undefined, keys: undefined } : preImageFacts(oldPath, imgs.pre, options.facts, budget.spent);
+          // Functions the patch left alone keep their facts, moved (postImageFacts parses only the
+          // rest); when that cannot be trusted, the post-image is parsed whole — from the pre-image's
+          // tree when there is one (tree-sitter re-parses around the change).
+          const postFacts =
+            (keys && imgs.offsets ? postImageFacts(path, { source: imgs.pre, facts: preFacts, keys }, imgs.post, lineShift(file, imgs.offsets), memo) : null) ??
+            factsOfParsed(path, parseKernelC(imgs.post, preParsed), memo);
+          return { preFacts, postFacts };
+        });
+      } catch (err) {
+        if (!(err instanceof ExtractionStopped)) throw err;
+        limitSkip(budget.reason('while reading its functions; not analysed'));
+        continue;
+      }
+      const { preFacts, postFacts } = facts;
+      notes.push(...unanalysedNotes(path, preFacts, postFacts));
       const added = addedLines(file);
       const touched = new Set([...added, ...deletionSites(file)]);
-      work.push({ diff: file, path, pre: { source: imgs.pre, facts: { ...preFacts, path } }, post: { source: imgs.post, facts: postFacts }, touched, added, hunkOnly: !!imgs.hunkOnly });
+      work.push({ diff: file, path, pre: { source: imgs.pre, facts: { ...preFacts, path } }, post: { source: imgs.post, facts: postFacts }, touched, added, hunkOnly: !!imgs.hunkOnly, budget });
+    }
+    for (const { path, count } of sections.values()) {
+      if (count > 1) notes.push(`${printablePath(path)}: the same file section appears ${count} times in patch ${patchNo}; reviewed once`);
+    }
+    for (const [path, post] of carried) {
+      seriesText.set(path, post);
+      seriesFacts.delete(path);
     }
     if (!work.length) continue;
 
@@ -263,8 +306,25 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
       const preSups = parseSuppressions(w.pre.source);
       const postSups = parseSuppressions(w.post.source);
       const used = new Set<Suppression>();
-      const preRuns = runRules(rules, w.path, 'pre', w.pre.source, w.pre.facts, before, notes).filter((r) => !matchSuppression(preSups, r.rule.id, r.raw.line));
-      const postRuns = runRules(rules, w.path, 'post', w.post.source, w.post.facts, after, notes, w.hunkOnly ? undefined : { source: w.pre.source, facts: w.pre.facts }).filter((r) => {
+      // Rule by rule on both images, so a used-up time budget cuts both at the same rule (a
+      // rule run on one image only would turn all its findings into differences).
+      const preAll: RuleRun[] = [];
+      const postAll: RuleRun[] = [];
+      let ran = rules;
+      w.budget.run(() => {
+        for (const [k, rule] of rules.entries()) {
+          if (w.budget.spent()) {
+            const rest = rules.slice(k).map((r) => r.id);
+            skipped.push({ file: w.path, reason: w.budget.reason(`after ${k} of ${rules.length} rules; not run: ${rest.join(', ')}`), patch: patchNo });
+            ran = rules.slice(0, k);
+            break;
+          }
+          preAll.push(...runRules([rule], w.path, 'pre', w.pre.source, w.pre.facts, before, notes));
+          postAll.push(...runRules([rule], w.path, 'post', w.post.source, w.post.facts, after, notes, w.hunkOnly ? undefined : { source: w.pre.source, facts: w.pre.facts }));
+        }
+      });
+      const preRuns = preAll.filter((r) => !matchSuppression(preSups, r.rule.id, r.raw.line));
+      const postRuns = postAll.filter((r) => {
         const s = matchSuppression(postSups, r.rule.id, r.raw.line);
         if (s) used.add(s);
         return !s;
@@ -284,7 +344,8 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
         else fresh.add(run);
       }
       for (const run of postRuns) if (fresh.has(run)) findings.push(findingOf(run.rule, run.raw, w.path, patchNo, classify(run.raw, w), patch.commit));
-      findings.push(...suppressionFindings(postSups, used, rules, w, patchNo, patch.commit));
+      // (A suppression for a rule the budget cut cannot be judged unused.)
+      findings.push(...suppressionFindings(postSups, used, ran, w, patchNo, patch.commit));
     }
     for (const w of work) {
       if (w.hunkOnly) continue;

@@ -52,6 +52,8 @@ export interface IndexQuery {
    * or kbuild does not place the file.
    */
   buildKind?(path: string): 'module' | 'builtin' | undefined;
+  /** The kbuild object (module) the file is linked into: files of one module share it. */
+  moduleOf?(path: string): string | undefined;
   /** Facts of a file (overlaid post-image when the patch touches it), when the index has it. */
   fileFacts(path: string): FileFacts | undefined;
 }

@@ -140,6 +140,20 @@ export class Kbuild {
     return known ? 'builtin' : undefined;
   }
 
+  /**
+   * The object the file is linked into (`drivers/net/netdevsim/netdevsim` for health.c, the file's
+   * own object when it stands alone): files of one module share it.
+   */
+  moduleOf(path: string): string | undefined {
+    const dir = dirname(path) === '.' ? '' : dirname(path);
+    const obj = `${posix.basename(path).replace(/\.c$/, '')}.o`;
+    const rules = this.rules(dir);
+    if (!rules) return undefined;
+    if (rules.objects.has(obj)) return posix.join(dir, obj.replace(/\.o$/, ''));
+    for (const [name, members] of rules.composites) if (members.has(obj) && rules.objects.has(`${name}.o`)) return posix.join(dir, name);
+    return undefined;
+  }
+
   /** Can the file (a path relative to the tree) be built into a module? */
   kindOf(path: string): BuildKind | undefined {
     if (this.kinds.has(path)) return this.kinds.get(path);

@@ -149,6 +149,10 @@ export class TreeIndex extends QueryBase {
     this.kbuild ??= new Kbuild(this.root);
     return this.kbuild.kindOf(path);
   }
+  override moduleOf(path: string): string | undefined {
+    this.kbuild ??= new Kbuild(this.root);
+    return this.kbuild.moduleOf(path);
+  }
 
   private generation(): string {
     return `${this.st.dataVersion.get() as number}:${this.st.changes.get() as number}`;

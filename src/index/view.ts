@@ -164,6 +164,11 @@ export abstract class QueryBase implements IndexQuery, RowSource {
     return undefined;
   }
 
+  /** The module (kbuild object) the file is linked into, when kbuild says. */
+  moduleOf(_path: string): string | undefined {
+    return undefined;
+  }
+
   /** module_exit targets of a file (most files have at most one). */
   exitFunctions(file: string): { fn: string; line: number; macro: string }[] {
     return this.entryRows('exit')
@@ -316,6 +321,9 @@ export class OverlayIndex extends QueryBase {
   }
   override buildKind(path: string): BuildKind | undefined {
     return this.base instanceof QueryBase ? this.base.buildKind(path) : undefined;
+  }
+  override moduleOf(path: string): string | undefined {
+    return this.base instanceof QueryBase ? this.base.moduleOf(path) : undefined;
   }
 }
 

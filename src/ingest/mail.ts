@@ -116,14 +116,43 @@ function isPatchAttachment(a: ParsedMail['attachments'][number]): boolean {
   return false;
 }
 
-/** Decode bytes as UTF-8 or, when that fails, Latin-1 (which never fails), saying so. */
-export function decodeText(buf: Buffer, problems: string[], what: string): string {
+/**
+ * Decode bytes in their declared charset (any label the WHATWG Encoding Standard knows:
+ * ISO-8859-x, windows-125x, KOI8-R, GB18030, Shift_JIS, ...). Without one, or when it is UTF-8 or
+ * US-ASCII, as UTF-8, and when that fails as Latin-1 (which never fails), saying so. Bytes that
+ * are invalid in the declared charset, or a charset nobody knows, are a problem of the text.
+ */
+export function decodeText(buf: Buffer, problems: string[], what: string, charset?: string): string {
+  const cs = charset?.trim().toLowerCase();
+  if (cs && !/^(utf-?8|us-ascii|ascii)$/.test(cs)) {
+    let decoder: TextDecoder | undefined;
+    try {
+      decoder = new TextDecoder(cs, { fatal: true });
+    } catch {
+      problems.push(`${what} could not be decoded: unknown charset ${JSON.stringify(charset)}`);
+    }
+    if (decoder) {
+      try {
+        return decoder.decode(buf);
+      } catch {
+        problems.push(`${what} could not be decoded in its declared charset ${charset}`);
+      }
+    }
+    return buf.toString('latin1');
+  }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buf);
   } catch {
     problems.push(`${what} is not valid UTF-8; read as Latin-1`);
     return buf.toString('latin1');
   }
+}
+
+/** The charset parameter of a MIME part's Content-Type, if it declares one. */
+function declaredCharset(headers: Map<string, unknown> | undefined): string | undefined {
+  const ct = headers?.get('content-type') as { params?: Record<string, string> } | undefined;
+  const cs = ct?.params?.charset;
+  return typeof cs === 'string' && cs.trim() ? cs.trim() : undefined;
 }
 
 /** Split raw header text from body without MIME knowledge (fallback when mailparser fails). */
@@ -175,7 +204,7 @@ export async function readMail(raw: Buffer, opts: { fromLine?: string; order?: n
     rawSubject = parsed.subject ?? '';
     for (const a of parsed.attachments ?? []) {
       if (!isPatchAttachment(a)) continue;
-      extraTexts.push(decodeText(a.content, problems, `attachment ${a.filename ?? a.contentType}`));
+      extraTexts.push(decodeText(a.content, problems, `attachment ${a.filename ?? a.contentType}`, declaredCharset(a.headers as Map<string, unknown>)));
     }
     const author = people(parsed.from)[0];
     patch = {
@@ -200,7 +229,9 @@ export async function readMail(raw: Buffer, opts: { fromLine?: string; order?: n
     const from = headers.get('from');
     if (from) patch.author = { address: from.trim() };
   }
-  if (body.includes('\uFFFD')) problems.push('the text contains bytes that could not be decoded in its declared charset');
+  // mailparser decodes the text in its declared charset (UTF-8 when it declares none); what is left
+  // as U+FFFD was not valid in it.
+  if (body.includes('\uFFFD')) problems.push('the text contains bytes that could not be decoded in its declared charset (UTF-8 when none is declared)');
   body = body.replace(/\r\n/g, '\n');
 
   // The diff may sit in the body, in patch attachments, or in both (body = message, attachment = diff).

@@ -30,6 +30,8 @@ export interface InboxEntry {
   kind: 'm' | 'd';
   blob: string;
   size: number;
+  /** Why the blob cannot be read (missing from a partial mirror): the entry is skipped with this reason. */
+  unreadable?: string;
 }
 
 export interface WalkOptions {
@@ -193,8 +195,15 @@ export class InboxMirror {
         }
       }
       if (!pick) continue;
-      const size = Number((await g.raw(['cat-file', '-s', pick.blob])).trim());
-      entries.push({ inbox: this.cfg.name, epoch, commit: m[1]!, time: Number(m[2]) * 1000, kind: pick.kind, blob: pick.blob, size });
+      const entry: InboxEntry = { inbox: this.cfg.name, epoch, commit: m[1]!, time: Number(m[2]) * 1000, kind: pick.kind, blob: pick.blob, size: 0 };
+      try {
+        entry.size = Number((await g.raw(['cat-file', '-s', pick.blob])).trim());
+      } catch (err) {
+        // One object missing (a partial mirror, a pruned or corrupt pack) is one unreadable
+        // message, not an unreadable inbox: the caller skips it and moves the cursor on.
+        entry.unreadable = `unreadable object: blob ${pick.blob} of commit ${m[1]!.slice(0, 12)}: ${gitError(err)}`;
+      }
+      entries.push(entry);
     }
     return { entries, rewritten, head };
   }
@@ -202,6 +211,12 @@ export class InboxMirror {
   async read(entry: InboxEntry): Promise<Buffer> {
     return this.git(entry.epoch).binaryCatFile(['blob', entry.blob]);
   }
+}
+
+/** The first line git wrote on standard error (`fatal: ...`), without simple-git's wrapping. */
+export function gitError(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'git failed';
 }
 
 /** Split an mbox (mboxrd / mboxo) into raw messages, for one-off runs from a file or stdin. */

@@ -111,6 +111,11 @@ export interface DeliverOptions {
   /** First retry delay; doubles per attempt, capped at an hour. */
   baseDelayMs?: number;
   log?: Log;
+  /**
+   * Whether a due reply must wait (a rate limit): the time it may go and why. A held reply stays
+   * `pending` with that `not_before`, so a later run sends it; it is never dropped.
+   */
+  hold?: (row: OutboxRow, now: number) => { until: number; reason: string } | undefined;
   /** Test hook: crash (SIGKILL self) at this point, to prove restart safety. */
   crashAt?: 'sending' | 'sent-unrecorded';
 }
@@ -119,6 +124,8 @@ export interface DeliverReport {
   sent: string[];
   retrying: string[];
   failed: string[];
+  /** Held back by `hold` (rate limit) until a later run. */
+  deferred: string[];
 }
 
 function crash(point: string, want: string | undefined): void {
@@ -130,7 +137,7 @@ export async function deliverDue(db: DB, transport: Transport, opts: DeliverOpti
   const now = opts.now ?? Date.now;
   const maxAttempts = opts.maxAttempts ?? 6;
   const base = opts.baseDelayMs ?? 60_000;
-  const report: DeliverReport = { sent: [], retrying: [], failed: [] };
+  const report: DeliverReport = { sent: [], retrying: [], failed: [], deferred: [] };
   const due = db
     .prepare(`SELECT * FROM outbox WHERE state IN ('pending', 'sending') AND not_before <= ? ORDER BY created_at, message_id`)
     .all(now()) as OutboxRow[];
@@ -146,6 +153,15 @@ export async function deliverDue(db: DB, transport: Transport, opts: DeliverOpti
         continue;
       }
       opts.log?.warn({ messageId: row.message_id, attempts: row.attempts }, 'outbox: resuming an interrupted attempt (same Message-ID)');
+    }
+    if (row.state === 'pending' && opts.hold) {
+      const held = opts.hold(row, now());
+      if (held) {
+        db.prepare(`UPDATE outbox SET not_before = ?, last_error = ? WHERE message_id = ? AND state = 'pending'`).run(held.until, held.reason, row.message_id);
+        opts.log?.info({ messageId: row.message_id, reason: held.reason, until: new Date(held.until).toISOString() }, 'outbox: deferred');
+        report.deferred.push(row.message_id);
+        continue;
+      }
     }
     // Record the attempt before touching the transport.
     const claimed = db

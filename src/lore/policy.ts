@@ -7,15 +7,18 @@ import type { Patch, Person } from '../ingest/types.js';
 import { UsageError } from '../errors.js';
 import { addressOk } from '../report/headers.js';
 
-const Address = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'must be a plain address like user@example.org');
+/** Checked by the same validator every address the reply writes goes through (headers.ts). */
+const Address = z.string().refine(addressOk, 'must be a plain address like user@example.org');
 /** `*` matches any run of characters: `*-bot@*`, `patchwork@*`. */
 const Pattern = z.string().min(1);
 
 export const ListPolicySchema = z
   .object({
     mute: z.boolean().default(true),
+    /** To: the patch author. */
     reply_to_author: z.boolean().default(true),
-    reply_all: z.boolean().default(false),
+    /** Cc: everyone on the original To/Cc, the list included (as the 0-day robot answers); false: private to the author. */
+    reply_all: z.boolean().default(true),
     /** Addresses Cc'd when they were on the original mail (typically the list itself). */
     cc: z.array(Address).default([]),
     ignore_from: z.array(Pattern).default([]),
@@ -51,6 +54,11 @@ export type PolicyFile = z.infer<typeof PolicySchema>;
 
 export class Policy {
   constructor(private readonly file: PolicyFile = { lists: {} }) {}
+
+  /** The lists the policy names. */
+  lists(): string[] {
+    return Object.keys(this.file.lists);
+  }
 
   forList(list: string): ListPolicy {
     const merged = { ...(this.file.defaults ?? {}), ...(this.file.lists[list] ?? {}) };

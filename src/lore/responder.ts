@@ -10,12 +10,13 @@ import type { Patch, Person, Submission } from '../ingest/types.js';
 import type { ReviewFn, ReviewOptions } from '../engine/api.js';
 import type { Finding, ReviewResult } from '../engine/types.js';
 import { mailable, renderReply, toRaw, type MailFinding } from '../report/email.js';
+import { addressOk } from '../report/headers.js';
 import type { DB } from '../store/db.js';
 import { migrateLore } from '../store/lore.js';
-import { migrateOutbox } from '../store/outbox.js';
+import { migrateOutbox, type OutboxRow } from '../store/outbox.js';
 import { removedLater } from './bisect.js';
 import { isMuted, recordFeedback } from './feedback.js';
-import { InboxMirror, setCursor, splitMbox, type InboxConfig, type WalkOptions } from './inbox.js';
+import { gitError, InboxMirror, setCursor, splitMbox, type InboxConfig, type WalkOptions } from './inbox.js';
 import { silentLog, type Log } from './log.js';
 import { deliverDue, type DeliverOptions, type DeliverReport, type Transport } from './outbox.js';
 import { postCheck, type CheckState } from './patchwork.js';
@@ -27,6 +28,7 @@ import {
   ingestMessage,
   markGroup,
   pendingGroups,
+  recordSkip,
   type Group,
   type IngestResult,
   type Origin,
@@ -67,10 +69,37 @@ export interface SyncReport {
   queued: number;
   muted: number;
   rewritten: string[];
+  /** Skipped messages by kind of reason (`undecodable text`, `unreadable object`, ...); sums to `skipped`. */
+  skips: Record<string, number>;
+  /** Inboxes that could not be synced in this pass, with the reason. */
+  inboxFailures: { inbox: string; error: string }[];
+  /** Replies whose delivery ended `failed` in this pass. */
+  failed: number;
+  /** Replies held back by a rate limit in this pass (still pending: sent when the window allows). */
+  deferred: number;
 }
 
 export function emptyReport(): SyncReport {
-  return { messages: 0, skipped: 0, duplicates: 0, deleted: 0, feedback: 0, reviewed: 0, dropped: 0, waiting: 0, queued: 0, muted: 0, rewritten: [] };
+  return { messages: 0, skipped: 0, duplicates: 0, deleted: 0, feedback: 0, reviewed: 0, dropped: 0, waiting: 0, queued: 0, muted: 0, rewritten: [], skips: {}, inboxFailures: [], failed: 0, deferred: 0 };
+}
+
+/** The kind of a skip reason, for the summary line. */
+export function skipKind(reason: string): string {
+  if (/^undecodable/.test(reason)) return 'undecodable text';
+  if (/^unreadable object/.test(reason)) return 'unreadable object';
+  if (/^message is .* MB, over/.test(reason)) return 'oversized';
+  if (/^broken MIME/.test(reason)) return 'broken MIME';
+  if (/^unreadable diff|^diff without file headers|^truncated/.test(reason)) return 'unreadable diff';
+  if (/Message-ID/.test(reason)) return 'no Message-ID';
+  if (/matches ignore_from/.test(reason)) return 'ignored sender';
+  if (/carries no diff/.test(reason)) return 'no diff';
+  return reason.split(':')[0]!.slice(0, 40);
+}
+
+export function countSkip(report: SyncReport, reason: string): void {
+  report.skipped++;
+  const k = skipKind(reason);
+  report.skips[k] = (report.skips[k] ?? 0) + 1;
 }
 
 /** The Message-ID of our reply: the same reply to the same mail always gets the same id. */
@@ -90,6 +119,7 @@ export class Responder {
   ) {
     this.log = deps.log ?? silentLog;
     this.now = deps.now ?? Date.now;
+    if (!addressOk(opts.bot.address)) throw new Error(`bot address ${JSON.stringify(opts.bot.address)} is not an address the bot may write`);
     migrateLore(deps.db);
     migrateOutbox(deps.db);
   }
@@ -109,7 +139,7 @@ export class Responder {
   /** Read one message into the store (and feedback when it answers us). */
   private async takeMessage(raw: Buffer, origin: Origin, report: SyncReport): Promise<IngestResult> {
     const r = await ingestMessage(this.db, raw, origin, this.limits(), this.log, this.now());
-    if (r.status === 'skipped') report.skipped++;
+    if (r.status === 'skipped') countSkip(report, r.reason ?? 'skipped');
     else if (r.status === 'duplicate') report.duplicates++;
     else {
       report.messages++;
@@ -137,23 +167,25 @@ export class Responder {
         const origin: Origin = { inbox: cfg.name, list, epoch, commit: e.commit, time: e.time };
         // The size check comes before reading the blob: a 50 MB message is never loaded.
         const max = this.opts.maxMessageBytes ?? 20e6;
-        if (e.kind === 'm' && e.size > max) {
-          const reason = `message is ${(e.size / 1e6).toFixed(1)} MB, over the ${(max / 1e6).toFixed(1)} MB limit`;
+        let reason: string | undefined = e.unreadable;
+        if (!reason && e.kind === 'm' && e.size > max) reason = `message is ${(e.size / 1e6).toFixed(1)} MB, over the ${(max / 1e6).toFixed(1)} MB limit`;
+        let raw: Buffer | undefined;
+        if (!reason) {
+          try {
+            raw = await mirror.read(e);
+          } catch (err) {
+            reason = `unreadable object: blob ${e.blob} of commit ${e.commit.slice(0, 12)}: ${gitError(err)}`;
+          }
+        }
+        if (reason || !raw) {
+          // Skipped with its reason, and the cursor moves past it: the next message is read.
+          const why = reason ?? 'unreadable object';
           this.db.transaction(() => {
-            this.db.prepare('INSERT INTO lore_skip (inbox, epoch, git_commit, msgid, reason, at) VALUES (?, ?, ?, NULL, ?, ?)').run(cfg.name, epoch, e.commit, reason, this.now());
+            recordSkip(this.db, origin, undefined, why, this.now());
             setCursor(this.db, cfg.name, epoch, e.commit, e.time);
           })();
-          this.log.warn({ inbox: cfg.name, epoch, commit: e.commit, reason }, 'lore: message skipped');
-          report.skipped++;
-          continue;
-        }
-        let raw: Buffer;
-        try {
-          raw = await mirror.read(e);
-        } catch (err) {
-          this.log.error({ inbox: cfg.name, commit: e.commit, error: String(err) }, 'lore: cannot read blob; skipped');
-          setCursor(this.db, cfg.name, epoch, e.commit, e.time);
-          report.skipped++;
+          this.log.warn({ inbox: cfg.name, epoch, commit: e.commit, reason: why }, 'lore: message skipped');
+          countSkip(report, why);
           continue;
         }
         // Reading is async (mailparser); the store update and the cursor move are one transaction.
@@ -246,9 +278,13 @@ export class Responder {
       })
       .map((f) => ({ ...f }));
     if (seriesNotes.length) this.log.info({ key: g.key, version: g.version, notes: seriesNotes }, 'lore: findings fixed later in the series, not mailed');
+    // "still present since vN" only when the reply about it on vN was delivered: a reply that was
+    // cancelled (embargo, superseded, deleted patch), is still waiting or failed told nobody.
     const sinceQ = this.db.prepare(
       `SELECT MIN(s.version) AS v FROM lore_finding f JOIN lore_series s ON s.id = f.series_id
-       WHERE s.series_key = ? AND s.version < ? AND f.fingerprint = ?`,
+       WHERE s.series_key = ? AND s.version < ? AND f.fingerprint = ?
+         AND EXISTS (SELECT 1 FROM outbox o, json_each(o.findings) j
+                     WHERE o.series_id = s.id AND o.state = 'sent' AND json_extract(j.value, '$.fingerprint') = f.fingerprint)`,
     );
     for (const f of findings) {
       const v = (sinceQ.get(g.key, g.version, f.fingerprint) as { v: number | null }).v;
@@ -263,9 +299,6 @@ export class Responder {
     }
     const now = this.now();
     const timeOf = this.db.prepare('SELECT time FROM lore_message WHERE msgid = ?');
-    const hourAgo = now - 3600_000;
-    const listCount = this.db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE list = ? AND created_at > ? AND state != 'cancelled'`);
-    const authorCount = this.db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE author = ? AND created_at > ? AND state != 'cancelled'`);
     const insertOutbox = this.db.prepare(
       `INSERT OR IGNORE INTO outbox (message_id, list, series_id, in_reply_to, author, envelope_from, recipients, raw, findings, state, not_before, last_error, created_at)
        VALUES (@id, @list, @series, @irt, @author, @from, @rcpt, @raw, @findings, @state, @notBefore, @error, @now)`,
@@ -302,15 +335,13 @@ export class Responder {
           continue;
         }
         const rc = recipients(policy, target, this.opts.bot.address);
-        const envelope = [...rc.to, ...rc.cc].map((p) => p.address);
+        // (recipients() keeps only addresses headers.ts accepts; the envelope is those same people)
+        const envelope = [...rc.to, ...rc.cc].map((p) => p.address).filter(addressOk);
         if (envelope.length === 0) {
           this.log.warn({ target: target.messageId }, 'lore: reply has no recipient under the policy; not queued');
           continue;
         }
         const author = target.author?.address.toLowerCase() ?? null;
-        let limited: string | undefined;
-        if ((listCount.get(g.list, hourAgo) as { n: number }).n >= policy.rate_limit.per_list_per_hour) limited = `rate limit: ${policy.rate_limit.per_list_per_hour} replies per hour on ${g.list}`;
-        else if (author && (authorCount.get(author, hourAgo) as { n: number }).n >= policy.rate_limit.per_author_per_hour) limited = `rate limit: ${policy.rate_limit.per_author_per_hour} replies per hour to ${author}`;
         const messageId = replyMessageId(target.messageId!, fs.map((f) => f.fingerprint), this.opts.bot.address);
         const targetNotes = [...notes];
         const rendered = renderReply({
@@ -339,13 +370,13 @@ export class Responder {
           rcpt: JSON.stringify(envelope),
           raw,
           findings: JSON.stringify(fs.map((f) => ({ rule: f.rule, file: f.file, function: f.function, fingerprint: f.fingerprint }))),
-          state: limited ? 'cancelled' : 'pending',
+          state: 'pending',
           notBefore,
-          error: limited ?? null,
+          error: null,
           now,
         });
-        if (limited) this.log.warn({ target: target.messageId, reason: limited }, 'lore: reply not sent');
-        else if (r.changes) {
+        // Rate limits are applied when the reply is due (deliver): a limited reply waits, it is not dropped.
+        if (r.changes) {
           report.queued++;
           for (const f of fs) mailed.add(f);
         }
@@ -377,6 +408,26 @@ export class Responder {
   }
 
   async deliver(transport: Transport, opts: DeliverOptions = {}): Promise<DeliverReport> {
-    return deliverDue(this.db, transport, { log: this.log, now: this.now, ...opts });
+    return deliverDue(this.db, transport, { log: this.log, now: this.now, hold: (row, now) => this.rateLimited(row, now), ...opts });
+  }
+
+  /**
+   * The policy's rate limits, counted over replies actually sent in the last hour, per list and
+   * per patch author: when one is reached, the reply waits until the oldest of those sends leaves
+   * the hour (0 means no limit).
+   */
+  private rateLimited(row: OutboxRow, now: number): { until: number; reason: string } | undefined {
+    const { per_list_per_hour: perList, per_author_per_hour: perAuthor } = this.deps.policy.forList(row.list).rate_limit;
+    const since = now - 3600_000;
+    const check = (column: 'list' | 'author', value: string, limit: number, what: string) => {
+      if (limit <= 0) return undefined;
+      const sent = this.db
+        .prepare(`SELECT sent_at FROM outbox WHERE ${column} = ? AND state = 'sent' AND sent_at > ? ORDER BY sent_at DESC LIMIT ?`)
+        .all(value, since, limit) as { sent_at: number }[];
+      if (sent.length < limit) return undefined;
+      const until = sent[limit - 1]!.sent_at + 3600_000 + 1;
+      return { until, reason: `rate limit: ${limit} replies per hour ${what}; deferred until ${new Date(until).toISOString()}` };
+    };
+    return check('list', row.list, perList, `on ${row.list}`) ?? (row.author ? check('author', row.author, perAuthor, `to ${row.author}`) : undefined);
   }
 }

@@ -191,3 +191,92 @@ export const fakeReview: ReviewFn = async (sub) => {
 export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/**
+ * A small kernel-like git tree: drivers/foo is a tristate module of two objects; main.c's
+ * module_init returns foo_register_type() from core.c. `crossFilePatch` makes that function
+ * return -EEXIST: only an index of the tree sees that it reaches module_init (another file).
+ */
+export async function smallTree(dir: string): Promise<string> {
+  const root = join(dir, 'linux');
+  mkdirSync(join(root, 'drivers', 'foo'), { recursive: true });
+  writeFileSync(join(root, 'drivers', 'foo', 'Kconfig'), 'config FOO\n\ttristate "Foo support"\n');
+  writeFileSync(join(root, 'drivers', 'foo', 'Makefile'), 'obj-$(CONFIG_FOO) += foo.o\nfoo-y := core.o main.o\n');
+  writeFileSync(join(root, 'drivers', 'foo', 'core.c'), SMALL_CORE);
+  writeFileSync(
+    join(root, 'drivers', 'foo', 'main.c'),
+    `// SPDX-License-Identifier: GPL-2.0
+#include <linux/module.h>
+#include "foo.h"
+
+static struct foo_type foo_default = {
+	.name = "default",
+};
+
+static int __init foo_init(void)
+{
+	return foo_register_type(&foo_default);
+}
+
+static void __exit foo_exit(void)
+{
+	foo_unregister_type(&foo_default);
+}
+
+module_init(foo_init);
+module_exit(foo_exit);
+MODULE_LICENSE("GPL");
+`,
+  );
+  const g = simpleGit(root, { config: ['user.name=Tree', 'user.email=tree@localhost', 'commit.gpgsign=false'] });
+  await g.init();
+  await g.add('.');
+  await g.raw(['commit', '-q', '-m', 'base']);
+  return root;
+}
+
+const SMALL_CORE = `// SPDX-License-Identifier: GPL-2.0
+#include <linux/module.h>
+#include <linux/list.h>
+#include "foo.h"
+
+static LIST_HEAD(foo_types);
+
+int foo_register_type(struct foo_type *type)
+{
+	if (foo_find_type(type->name))
+		return -EBUSY;
+	list_add(&type->list, &foo_types);
+	return 0;
+}
+EXPORT_SYMBOL(foo_register_type);
+`;
+
+/** The patch to smallTree()'s core.c: -EBUSY becomes -EEXIST (a cross-file module_init path). */
+export function crossFilePatch(): string {
+  const blob = (t: string) => createHash('sha1').update(`blob ${Buffer.byteLength(t)}\0${t}`).digest('hex').slice(0, 7);
+  const after = SMALL_CORE.replace('return -EBUSY;', 'return -EEXIST;');
+  return `Report a duplicate type as -EEXIST.
+
+Signed-off-by: Jane Developer <jane@example.org>
+---
+ drivers/foo/core.c | 2 +-
+ 1 file changed, 1 insertion(+), 1 deletion(-)
+
+diff --git a/drivers/foo/core.c b/drivers/foo/core.c
+index ${blob(SMALL_CORE)}..${blob(after)} 100644
+--- a/drivers/foo/core.c
++++ b/drivers/foo/core.c
+@@ -8,7 +8,7 @@ static LIST_HEAD(foo_types);
+ int foo_register_type(struct foo_type *type)
+ {
+ 	if (foo_find_type(type->name))
+-		return -EBUSY;
++		return -EEXIST;
+ 	list_add(&type->list, &foo_types);
+ 	return 0;
+ }
+-- 
+2.39.5
+`;
+}

@@ -44,7 +44,7 @@ describe('lore sync over a public-inbox v2 inbox', () => {
     responder = new Responder(
       {
         db,
-        policy: parsePolicy({ lists: { 'dm-devel': { mute: false, reply_to_author: true, cc: [LIST], ignore_from: ['patchwork-bot@*'], rate_limit: { per_list_per_hour: 100, per_author_per_hour: 100 } } } }),
+        policy: parsePolicy({ lists: { 'dm-devel': { mute: false, reply_to_author: true, reply_all: false, cc: [LIST], ignore_from: ['patchwork-bot@*'], rate_limit: { per_list_per_hour: 100, per_author_per_hour: 100 } } } }),
         review: fakeReview,
         log,
         now: () => now,

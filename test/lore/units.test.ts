@@ -1,5 +1,5 @@
 // Pure parts: the reply's layout, the policy file and its recipients, rate limits.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readMail } from '../../src/ingest/mail.js';
@@ -7,6 +7,7 @@ import { loadPolicy, parsePolicy, recipients } from '../../src/lore/policy.js';
 import { renderReply, replySubject, toRaw, type MailFinding } from '../../src/report/email.js';
 import { openStore } from '../../src/store/db.js';
 import { Responder } from '../../src/lore/responder.js';
+import { maildirTransport } from '../../src/lore/outbox.js';
 import { cleanup, fakeReview, mail, scratch } from './helpers.js';
 
 const LONG_LINE = `+\tpr_err("${'x'.repeat(100)}\\n");`;
@@ -151,16 +152,17 @@ describe('policy', () => {
     const rc = recipients(p, mailTo, 'bot@example.net');
     expect(rc.to.map((x) => x.address)).toEqual(['jane@example.org']);
     expect(rc.cc.map((x) => x.address)).toEqual(['list@vger.kernel.org', 'm@example.org']);
-    const narrow = recipients(parsePolicy({ lists: { l: { reply_to_author: false, cc: ['list@vger.kernel.org'] } } }).forList('l'), mailTo, 'bot@example.net');
+    const narrow = recipients(parsePolicy({ lists: { l: { reply_to_author: false, reply_all: false, cc: ['list@vger.kernel.org'] } } }).forList('l'), mailTo, 'bot@example.net');
     expect(narrow).toEqual({ to: [{ address: 'list@vger.kernel.org' }], cc: [] });
   });
 
-  it('rate limits per author per hour, visibly', async () => {
+  it('rate limits per author per hour defer the reply to a later run, never drop it', async () => {
     const dir = scratch();
     const db = openStore(join(dir, 's.sqlite'));
+    let now = Date.parse('2025-01-15T10:00:00Z');
     try {
       const responder = new Responder(
-        { db, policy: parsePolicy({ lists: { l: { mute: false, rate_limit: { per_list_per_hour: 10, per_author_per_hour: 2 } } } }), review: fakeReview },
+        { db, policy: parsePolicy({ lists: { l: { mute: false, rate_limit: { per_list_per_hour: 10, per_author_per_hour: 2 } } } }), review: fakeReview, now: () => now },
         { bot: { address: 'bot@example.net' }, cacheDir: join(dir, 'c') },
       );
       for (let i = 0; i < 3; i++) {
@@ -168,9 +170,22 @@ describe('policy', () => {
         await responder.ingestMbox(Buffer.from(mail({ msgid: `r${i}@example.org`, subject: `[PATCH] r${i}`, body })), 'l');
       }
       await responder.processPending();
-      const rows = db.prepare('SELECT state, last_error FROM outbox ORDER BY in_reply_to').all() as { state: string; last_error: string | null }[];
-      expect(rows.map((r) => r.state)).toEqual(['pending', 'pending', 'cancelled']);
-      expect(rows[2]!.last_error).toBe('rate limit: 2 replies per hour to jane@example.org');
+      const rows = () => db.prepare('SELECT in_reply_to, state, not_before, last_error FROM outbox ORDER BY in_reply_to').all() as { in_reply_to: string; state: string; not_before: number; last_error: string | null }[];
+      expect(rows().map((r) => r.state)).toEqual(['pending', 'pending', 'pending']);
+      const out = join(dir, 'out');
+      const first = await responder.deliver(maildirTransport(out));
+      expect(first.sent).toHaveLength(2);
+      expect(first.deferred).toHaveLength(1);
+      const held = rows().find((r) => r.state === 'pending')!;
+      expect(held.last_error).toBe('rate limit: 2 replies per hour to jane@example.org; deferred until 2025-01-15T11:00:00.001Z');
+      expect(held.not_before).toBe(now + 3600_000 + 1);
+      // Half an hour later: still held. After the hour: sent.
+      now += 1800_000;
+      expect((await responder.deliver(maildirTransport(out))).sent).toHaveLength(0);
+      now += 1800_001;
+      expect((await responder.deliver(maildirTransport(out))).sent).toEqual([db.prepare('SELECT message_id FROM outbox WHERE in_reply_to = ?').pluck().get(held.in_reply_to)]);
+      expect(rows().map((r) => r.state)).toEqual(['sent', 'sent', 'sent']);
+      expect(readdirSync(join(out, 'new'))).toHaveLength(3);
     } finally {
       db.close();
       cleanup(dir);

@@ -154,6 +154,15 @@ export function exitBarriers(facts: FileFacts, exit: FunctionFacts, index: Index
       }
     }
   }
+  // Functions init or exit hand over by address (a rollback table run at exit, as
+  // module_subinit()-style helpers do): their barriers may run at exit, out of the path's sight.
+  const entryFns = [exit.name, ...facts.moduleEntries.filter((e) => e.kind === 'init').map((e) => e.fn)];
+  const handed = new Set(facts.functions.filter((f) => entryFns.includes(f.name)).flatMap((f) => f.refs));
+  for (const name of handed) {
+    const f = local.get(name);
+    const b = f?.calls.find((c) => barrierNames.has(c.callee));
+    if (b) out.push({ call: b, via: [exit.name, name], barrier: b.callee, pos: calls.length, ...(b.callee === 'srcu_barrier' ? { ssp: resourceIdentity(b.args[0] ?? '') } : {}) });
+  }
   calls.forEach((pc, pos) => {
     const c = pc.call;
     if (pc.crossFile) return;
