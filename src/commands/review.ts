@@ -30,6 +30,18 @@ export interface ReviewCliOptions {
   /** Files or directories of the tree the implicit index refresh walks (default: the whole tree). */
   indexPath?: string[];
   config?: string;
+  /** Per-file limits (src/engine/limits.ts). */
+  maxFileBytes?: number;
+  fileTimeout?: number;
+}
+
+/** A positive whole number for an option, or a usage error naming it. */
+function positiveInt(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${flag}: not a positive whole number: ${v}`);
+    return n;
+  };
 }
 
 export function exitCodeFor(findings: readonly Pick<Finding, 'severity'>[], failOn: FailOn): 0 | 1 {
@@ -140,6 +152,9 @@ export async function runReview(file: string, o: ReviewCliOptions, out: (s: stri
   const options: ReviewOptions = { filter: o.filter, config };
   if (o.rules?.length) options.rules = o.rules;
   if (o.ignore?.length) options.ignore = o.ignore;
+  if (o.maxFileBytes !== undefined || o.fileTimeout !== undefined) {
+    options.limits = { ...(o.maxFileBytes !== undefined ? { maxFileBytes: o.maxFileBytes } : {}), ...(o.fileTimeout !== undefined ? { fileTimeoutMs: o.fileTimeout } : {}) };
+  }
   const preNotes: string[] = [];
   let db: DB | undefined;
   try {
@@ -186,6 +201,8 @@ export const register: CommandRegistrar = (program: Command, setExit) => {
     // Repeatable and comma-separated rather than variadic, so it never swallows the <file> argument.
     .option('--index-path <paths>', 'refresh the tree index only under these files or directories of the tree (comma-separated, repeatable; default: the whole tree)', idList)
     .option('--no-index', 'do not build or use the tree index (cross-file questions see only the patch)')
+    .option('--max-file-bytes <n>', 'skip (and report) a C file larger than this (default 2 MiB)', positiveInt('--max-file-bytes'))
+    .option('--file-timeout <ms>', 'time one file may take; what is left when it runs out is skipped and reported (default 20000)', positiveInt('--file-timeout'))
     .action(async (file: string, o: ReviewCliOptions) => {
       setExit(await runReview(file, o, (s) => process.stdout.write(s)));
     });

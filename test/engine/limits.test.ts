@@ -7,6 +7,7 @@ import { allRules } from '../../rules/index.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../../src/engine/limits.js';
 import { reviewSubmission } from '../../src/engine/review.js';
 import { readSubmission } from '../../src/ingest/series.js';
+import { runCli } from '../cli/run.js';
 
 const BUGGY = `#include <linux/module.h>
 #include <linux/platform_device.h>
@@ -108,5 +109,18 @@ describe('time budget per file', () => {
     expect(r.skipped).toEqual([
       { file: 'drivers/misc/slow.c', reason: `time budget of 5000 ms per file used up after 1 of ${allRules.length} rules; not run: ${rest.map((x) => x.id).join(', ')}`, patch: 1 },
     ]);
+  });
+});
+
+describe('modreview review --max-file-bytes / --file-timeout', () => {
+  it('pass the limits to the review, and refuse what is not a positive whole number', async () => {
+    const r = await runCli(['review', '--no-index', '--max-file-bytes', '100', 'examples/dm-log-eexist.patch']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('skipped: drivers/md/dm-log.c: larger than the per-file limit (254 > 100 bytes); not analysed');
+    for (const [flag, value] of [['--file-timeout', 'abc'], ['--max-file-bytes', '0'], ['--max-file-bytes', '-5']]) {
+      const bad = await runCli(['review', flag!, value!, 'examples/dm-log-eexist.patch']);
+      expect(bad.code, `${flag} ${value}`).toBe(2);
+      expect(bad.stderr).toContain(`${flag}: not a positive whole number`);
+    }
   });
 });
