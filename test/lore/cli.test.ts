@@ -62,7 +62,7 @@ describe('lore sync (CLI)', () => {
     expect(files).toHaveLength(1);
     const eml = readFileSync(join(dir, 'idx', 'outbox', 'new', files[0]!), 'utf8');
     expect(eml).toContain('module-init-eexist: drivers/foo/core.c:11 foo_register_type()');
-    expect(eml).toContain('foo_init() (drivers/foo/main.c) -> foo_register_type() (drivers/foo/core.c) -> -EEXIST');
+    expect(eml.replace(/\s+/g, ' ')).toContain('foo_init() (drivers/foo/main.c) -> foo_register_type() (drivers/foo/core.c) -> -EEXIST');
     // The index lives in the responder's own db (not in ~/.cache/modreview/modreview.sqlite).
     const db = openStore(join(dir, 'idx', 'state.sqlite'));
     try {
@@ -81,7 +81,8 @@ describe('lore sync (CLI)', () => {
     const b = await run(['lore', 'sync', '--config', gone]);
     expect(b.code).toBe(2);
     expect(b.err).toContain('tree: not a directory:');
-    expect(existsSync(join(dir, 'notree', 'outbox', 'new'))).toBe(false);
+    const out = join(dir, 'notree', 'outbox', 'new');
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 
   it('a policy naming a list no inbox carries is a configuration error', async () => {
@@ -124,24 +125,8 @@ describe('lore sync (CLI)', () => {
     const bare = join(dir, 'partial-inbox', 'git', '0.git');
     const g = simpleGit(bare);
     const blob = (await g.raw(['rev-parse', 'HEAD~1:m'])).trim();
-    await g.raw(['repack', '-a', '-d', '-q']).catch(() => undefined);
-    await g.raw(['unpack-objects', '-q']).catch(() => undefined);
     const loose = join(bare, 'objects', blob.slice(0, 2), blob.slice(2));
-    if (!existsSync(loose)) {
-      // Objects packed: explode the pack so the one blob can be removed.
-      const packs = readdirSync(join(bare, 'objects', 'pack')).filter((f) => f.endsWith('.pack'));
-      for (const p of packs) {
-        const path = join(bare, 'objects', 'pack', p);
-        const data = readFileSync(path);
-        rmSync(path);
-        rmSync(path.replace(/\.pack$/, '.idx'));
-        await new Promise<void>((res, rej) => {
-          const c = spawn('git', ['unpack-objects', '-q'], { cwd: bare, stdio: ['pipe', 'ignore', 'inherit'] });
-          c.on('exit', (code) => (code === 0 ? res() : rej(new Error(`unpack-objects: ${code}`))));
-          c.stdin.end(data);
-        });
-      }
-    }
+    // (TestInbox pushes one message at a time: objects stay loose)
     rmSync(loose);
     await expect(g.raw(['cat-file', '-s', blob])).rejects.toThrow();
 

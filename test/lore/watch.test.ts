@@ -5,7 +5,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, mail, patchBody, scratch, TestInbox } from './helpers.js';
+import { cleanup, mail, patchBody, scratch, smallTree, TestInbox } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('./fixtures/lore-cli.ts', import.meta.url));
 
@@ -28,13 +28,14 @@ describe('lore watch / feedback commands', () => {
   let config: string;
   beforeAll(async () => {
     dir = scratch();
+    await smallTree(dir);
     const inbox = new TestInbox(join(dir, 'inbox'));
     await inbox.add(mail({ msgid: 'w1@example.org', subject: '[PATCH] w: one', body: patchBody({ file: 'drivers/w.c', fn: 'w_register', eexist: false }) }));
     await inbox.publish();
     config = join(dir, 'lore.yaml');
     writeFileSync(
       config,
-      `db: state.sqlite\ncache_dir: cache\nbot: { name: modreview, address: bot@example.net }\ninboxes:\n  - { name: w, url: inbox }\noutbox: outbox\n`,
+      `db: state.sqlite\ncache_dir: cache\ntree: linux\nbot: { name: modreview, address: bot@example.net }\ninboxes:\n  - { name: w, url: inbox }\noutbox: outbox\n`,
     );
   });
   afterAll(() => cleanup(dir));
