@@ -386,13 +386,16 @@ export const register: CommandRegistrar = (program: Command, setExit) => {
       const db = openStore(cfg.db);
       try {
         migrateLore(db);
-        const rows = listFeedback(db);
+        // Each mute lapses feedback.expire_days after it was received (the list's policy now).
+        const rows = listFeedback(db).map((r) => ({ ...r, expires_at: r.received_at + cfg.policyObject.forList(r.list).feedback.expire_days * 86400_000 }));
+        const now = Date.now();
         if (o.json) for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
         else if (rows.length === 0) process.stdout.write('no feedback received\n');
         else
           for (const r of rows) {
             const where = [r.file, r.function ? `${r.function}()` : undefined].filter(Boolean).join(' ');
-            process.stdout.write(`${new Date(r.received_at).toISOString()}  ${r.list}  ${r.kind} ${r.rule}  ${where}  from ${r.from_addr}  <${r.msgid}>\n`);
+            const until = `${r.expires_at > now ? 'muted until' : 'expired'} ${new Date(r.expires_at).toISOString().slice(0, 10)}`;
+            process.stdout.write(`${new Date(r.received_at).toISOString()}  ${r.list}  ${r.kind} ${r.rule}  ${where}  from ${r.from_addr}  <${r.msgid}>  ${until}\n`);
           }
       } finally {
         db.close();

@@ -1,10 +1,13 @@
-// Feedback by mail: a recipient of one of our replies answers with `#modreview ignore <rule>` or
-// `#modreview false-positive <rule>`. It is recorded and mutes that rule for the function/file
-// the reply was about, on that list.
+// Feedback by mail: someone answers one of our replies with `#modreview ignore <rule>` or
+// `#modreview false-positive <rule>`. When the list's policy lets that sender mute (any recipient
+// of the reply, the patch author only, or the maintainers it lists), it is recorded and mutes that
+// rule for the function/file the reply was about, on that list, until it expires
+// (feedback.expire_days, 90 by default).
 import type { MailMessage } from '../ingest/mail.js';
 import type { DB } from '../store/db.js';
 import type { OutboxRow } from '../store/outbox.js';
 import type { Log } from './log.js';
+import type { ListPolicy } from './policy.js';
 
 export interface FeedbackCommand {
   kind: 'ignore' | 'false-positive';
@@ -29,8 +32,8 @@ interface OutboxFinding {
   fingerprint: string;
 }
 
-/** Record the feedback a reply carries, if it answers one of our mails and comes from a recipient. */
-export function recordFeedback(db: DB, mail: MailMessage, list: string, log: Log, now: number): number {
+/** Record the feedback a reply carries, if it answers one of our mails and its sender may mute under the policy. */
+export function recordFeedback(db: DB, mail: MailMessage, list: string, log: Log, now: number, policyFor: (list: string) => ListPolicy): number {
   const p = mail.patch;
   if (!p.messageId) return 0;
   const cmds = parseFeedback(p.commitMessage);
@@ -43,9 +46,15 @@ export function recordFeedback(db: DB, mail: MailMessage, list: string, log: Log
   }
   if (!row) return 0;
   const sender = p.author?.address?.toLowerCase();
-  const allowed = new Set([...(JSON.parse(row.recipients) as string[]), ...(row.author ? [row.author] : [])].map((a) => a.toLowerCase()));
+  const { mute_by: muteBy, maintainers } = policyFor(row.list || list).feedback;
+  const allowed = new Set(
+    (muteBy === 'author' ? (row.author ? [row.author] : []) : muteBy === 'maintainers' ? maintainers : [...(JSON.parse(row.recipients) as string[]), ...(row.author ? [row.author] : [])]).map((a) =>
+      a.toLowerCase(),
+    ),
+  );
   if (!sender || !allowed.has(sender)) {
-    log.warn({ msgid: p.messageId, from: sender, replyTo: row.message_id }, 'lore: feedback ignored: sender was not a recipient of the reply');
+    const why = muteBy === 'author' ? 'sender is not the patch author' : muteBy === 'maintainers' ? 'sender is not a maintainer listed in the policy' : 'sender was not a recipient of the reply';
+    log.warn({ msgid: p.messageId, from: sender, replyTo: row.message_id, muteBy }, `lore: feedback ignored: ${why}`);
     return 0;
   }
   const findings = JSON.parse(row.findings) as OutboxFinding[];
@@ -66,12 +75,13 @@ export function recordFeedback(db: DB, mail: MailMessage, list: string, log: Log
   return n;
 }
 
-export function isMuted(db: DB, list: string, f: { rule: string; file: string; function?: string }): boolean {
+/** Muted by feedback received within the last `expireDays` days. */
+export function isMuted(db: DB, list: string, f: { rule: string; file: string; function?: string }, now: number, expireDays: number): boolean {
   return !!db
     .prepare(
-      `SELECT 1 FROM lore_feedback WHERE list = ? AND rule = ? AND (file IS NULL OR file = ?) AND (function IS NULL OR function = ?)`,
+      `SELECT 1 FROM lore_feedback WHERE list = ? AND rule = ? AND (file IS NULL OR file = ?) AND (function IS NULL OR function = ?) AND received_at > ?`,
     )
-    .get(list, f.rule, f.file, f.function ?? null);
+    .get(list, f.rule, f.file, f.function ?? null, now - expireDays * 86400_000);
 }
 
 export interface FeedbackRow {

@@ -30,6 +30,17 @@ export const ListPolicySchema = z
       })
       .strict()
       .default({ per_list_per_hour: 20, per_author_per_hour: 3 }),
+    /** Feedback by mail (`#modreview ignore|false-positive <rule>`): who may mute, and for how long. */
+    feedback: z
+      .object({
+        /** `recipients`: anyone the reply went to (the author included); `author`: the patch author only; `maintainers`: only the addresses below. */
+        mute_by: z.enum(['recipients', 'author', 'maintainers']).default('recipients'),
+        maintainers: z.array(Address).default([]),
+        /** A mute lapses this many days after it was received; the rule speaks again. */
+        expire_days: z.number().positive().max(3650).default(90),
+      })
+      .strict()
+      .default({ mute_by: 'recipients', maintainers: [], expire_days: 90 }),
     patchwork: z
       .object({
         url: z.string().url(),
@@ -77,7 +88,14 @@ export function zodProblem(source: string, err: z.ZodError): string {
 export function parsePolicy(data: unknown, source = 'policy'): Policy {
   const r = PolicySchema.safeParse(data ?? {});
   if (!r.success) throw new UsageError(zodProblem(source, r.error));
-  return new Policy(r.data);
+  const policy = new Policy(r.data);
+  for (const [where, list] of [['defaults', undefined] as const, ...Object.keys(r.data.lists).map((l) => [`lists.${l}`, l] as const)]) {
+    const fb = list === undefined ? ListPolicySchema.parse(r.data.defaults ?? {}).feedback : policy.forList(list).feedback;
+    if (fb.mute_by === 'maintainers' && fb.maintainers.length === 0) {
+      throw new UsageError(`${source}: ${where}.feedback.maintainers: mute_by is maintainers but no maintainer is listed (nobody could mute a rule)`);
+    }
+  }
+  return policy;
 }
 
 export function loadPolicy(path: string): Policy {

@@ -149,7 +149,7 @@ export class Responder {
   }
 
   private feedbackFrom(mail: MailMessage, list: string): number {
-    return recordFeedback(this.db, mail, list, this.log, this.now());
+    return recordFeedback(this.db, mail, list, this.log, this.now(), (l) => this.deps.policy.forList(l));
   }
 
   /** Fetch an inbox and read every new message, advancing the cursor message by message. */
@@ -323,7 +323,7 @@ export class Responder {
 
       for (const [target, all] of byTarget) {
         const fs = all.filter((f) => {
-          if (isMuted(this.db, g.list, f)) {
+          if (isMuted(this.db, g.list, f, now, policy.feedback.expire_days)) {
             this.log.info({ rule: f.rule, file: f.file, function: f.function }, 'lore: finding muted by feedback');
             return false;
           }

@@ -1,7 +1,7 @@
 // Feedback by mail, and the patchwork check reporter (nock, payloads shaped like patchwork's API).
 import { join } from 'node:path';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type DB } from '../../src/store/db.js';
 import { listFeedback, parseFeedback } from '../../src/lore/feedback.js';
 import { memoryLog } from '../../src/lore/log.js';
@@ -63,6 +63,92 @@ describe('feedback by mail', () => {
     await responder.processPending();
     expect(queued().map((q) => q.in_reply_to)).toEqual(['p1@example.org']);
     expect(log.entries.some((e) => e.msg === 'lore: finding muted by feedback')).toBe(true);
+  });
+});
+
+describe('feedback: who may mute, and for how long', () => {
+  let dir: string;
+  let db: DB;
+  let now = Date.parse('2025-01-15T10:00:00Z');
+  const DAY = 86400_000;
+  let log = memoryLog();
+
+  const patch = (id: string, subject: string) =>
+    mail({ msgid: id, subject, to: ['dm-devel@lists.linux.dev'], cc: ['maint@example.org'], body: patchBody({ file: 'drivers/md/foo.c', fn: 'foo_register', eexist: true, tag: id }) });
+  const replyTo = (id: string) => (db.prepare('SELECT message_id FROM outbox WHERE in_reply_to = ?').pluck().get(id) as string | undefined)!;
+  const answer = (from: string, id: string, ours: string, patchId: string) =>
+    mail({ msgid: id, from, subject: 'Re: [PATCH] foo', inReplyTo: ours, references: [patchId, ours], body: '#modreview false-positive module-init-eexist\n' });
+
+  function responder(feedback: Record<string, unknown>): Responder {
+    return new Responder(
+      { db, policy: parsePolicy({ lists: { dm: { mute: false, feedback, rate_limit: { per_list_per_hour: 0, per_author_per_hour: 0 } } } }), review: fakeReview, log, now: () => now },
+      { bot: BOT, cacheDir: join(dir, 'cache') },
+    );
+  }
+  /** Send a patch, get our reply out, and answer it from `from`; true when the answer was recorded. */
+  async function muteFrom(r: Responder, tag: string, from: string): Promise<boolean> {
+    await r.ingestMbox(Buffer.from(patch(`${tag}@example.org`, `[PATCH] foo: ${tag}`)), 'dm');
+    await r.processPending();
+    await r.deliver(maildirTransport(join(dir, 'out')));
+    const before = listFeedback(db).length;
+    await r.ingestMbox(Buffer.from(answer(from, `${tag}-fb@example.org`, replyTo(`${tag}@example.org`), `${tag}@example.org`)), 'dm');
+    return listFeedback(db).length > before;
+  }
+  /** Whether a new patch with the same finding gets a reply now. */
+  async function mailedAgain(r: Responder, tag: string): Promise<boolean> {
+    await r.ingestMbox(Buffer.from(patch(`${tag}@example.org`, `[PATCH] foo: ${tag}`)), 'dm');
+    await r.processPending();
+    return replyTo(`${tag}@example.org`) !== undefined;
+  }
+
+  beforeEach(() => {
+    dir = scratch();
+    db = openStore(join(dir, 'state.sqlite'));
+    now = Date.parse('2025-01-15T10:00:00Z');
+    log = memoryLog();
+  });
+  afterEach(() => {
+    db.close();
+    cleanup(dir);
+  });
+
+  it('a mute expires after 90 days by default, or after feedback.expire_days', async () => {
+    const r = responder({});
+    expect(await muteFrom(r, 'e1', 'Jane Developer <jane@example.org>')).toBe(true);
+    now += 89 * DAY;
+    expect(await mailedAgain(r, 'e2')).toBe(false);
+    now += 2 * DAY;
+    expect(await mailedAgain(r, 'e3')).toBe(true);
+
+    const short = responder({ expire_days: 7 });
+    expect(await muteFrom(short, 's1', 'Maint <maint@example.org>')).toBe(true);
+    now += 6 * DAY;
+    expect(await mailedAgain(short, 's2')).toBe(false);
+    now += 2 * DAY;
+    expect(await mailedAgain(short, 's3')).toBe(true);
+  });
+
+  it('mute_by: author lets only the patch author mute', async () => {
+    const r = responder({ mute_by: 'author' });
+    expect(await muteFrom(r, 'a1', 'Maint <maint@example.org>')).toBe(false);
+    expect(log.entries.some((e) => e.msg === 'lore: feedback ignored: sender is not the patch author')).toBe(true);
+    expect(await muteFrom(r, 'a2', 'Jane Developer <jane@example.org>')).toBe(true);
+  });
+
+  it('mute_by: maintainers lets only the listed maintainers mute (the author cannot)', async () => {
+    const r = responder({ mute_by: 'maintainers', maintainers: ['agk@redhat.com'] });
+    expect(await muteFrom(r, 'm1', 'Jane Developer <jane@example.org>')).toBe(false);
+    expect(await muteFrom(r, 'm2', 'Maint <maint@example.org>')).toBe(false);
+    expect(log.entries.filter((e) => e.msg === 'lore: feedback ignored: sender is not a maintainer listed in the policy')).toHaveLength(2);
+    expect(await mailedAgain(r, 'm3')).toBe(true);
+    expect(await muteFrom(r, 'm4', 'Alasdair Kergon <agk@redhat.com>')).toBe(true);
+    expect(await mailedAgain(r, 'm5')).toBe(false);
+  });
+
+  it('mute_by: maintainers without maintainers is a policy error', () => {
+    expect(() => parsePolicy({ lists: { dm: { feedback: { mute_by: 'maintainers' } } } }, 'policy.yaml')).toThrow(
+      'policy.yaml: lists.dm.feedback.maintainers: mute_by is maintainers but no maintainer is listed (nobody could mute a rule)',
+    );
   });
 });
 
