@@ -355,6 +355,7 @@ export const register: CommandRegistrar = (program: Command, setExit) => {
             first = false;
             const report = await syncOnce(responder, cfg, transport, log, undefined, () => stopping);
             log.info({ ...report, outbox: outboxSummary(db) }, 'lore watch: pass done');
+            if (exitStatus(report) !== 0) log.error({ inboxFailures: report.inboxFailures, failed: report.failed }, 'lore watch: pass had failures');
           } catch (e) {
             log.error({ error: e instanceof Error ? e.message : String(e) }, 'lore watch: pass failed; retrying next interval');
           }

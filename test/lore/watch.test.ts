@@ -54,6 +54,20 @@ describe('lore watch / feedback commands', () => {
     expect(readdirSync(join(dir, 'cache', 'inboxes', 'w', 'git'))).toEqual(['0.git']);
   });
 
+  it('a pass with a failed inbox is logged at error level; watch keeps going until SIGTERM, exit 0', async () => {
+    const bad = join(dir, 'bad-inbox.yaml');
+    writeFileSync(bad, `db: state2.sqlite\ncache_dir: cache2\ntree: linux\nbot: { name: modreview, address: bot@example.net }\ninboxes:\n  - { name: gone, url: no-such-inbox }\n  - { name: w, url: inbox }\noutbox: outbox2\n`);
+    let sent = false;
+    const res = await run(['lore', 'watch', '--config', bad, '--interval', '30'], (err, kill) => {
+      if (!sent && err.includes('lore watch: pass had failures')) {
+        sent = true;
+        kill('SIGTERM');
+      }
+    });
+    expect(res.code).toBe(0);
+    expect(res.err).toMatch(/"level":50,.*"inboxFailures":\[\{"inbox":"gone"/);
+  });
+
   it('feedback lists what was received; a bad config is one line, exit 2', async () => {
     const fb = await run(['lore', 'feedback', '--config', config]);
     expect(fb.code).toBe(0);
