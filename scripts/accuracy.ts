@@ -58,7 +58,7 @@ export async function loadCorpus(rulesDir = join(ROOT, 'rules')): Promise<RuleCa
 /** Index scope of a corpus: each case's indexPaths, else its file's directory. */
 export function indexScope(corpus: readonly RuleCases[]): string[] {
   const paths = new Set<string>();
-  for (const { cases } of corpus) for (const c of cases) for (const p of c.indexPaths ?? [posix.dirname(c.file)]) paths.add(p.replace(/\/+$/, ''));
+  for (const { cases } of corpus) for (const c of cases) for (const p of c.indexPaths ?? [posix.dirname(c.file)]) paths.add(p.replace(/(?<!\/)\/+$/, ''));
   // A directory already covered by a shorter one adds nothing to the walk.
   const sorted = [...paths].sort((a, b) => a.length - b.length);
   return sorted.filter((p, i) => !sorted.slice(0, i).some((q) => p.startsWith(`${q}/`)));

@@ -30,15 +30,15 @@ export interface BenchPatch {
  * `\` of a macro continuation). `code` is the line with comments and strings blanked.
  */
 function editLine(line: string, code: string, k: number): string {
-  const trimmed = line.replace(/\s+$/, '');
+  const trimmed = line.trimEnd();
   // The line ends inside a comment that goes on (a closed `*/` takes a comment after it).
-  const endsInComment = code.replace(/\s+$/, '').length < trimmed.length && !trimmed.endsWith('*/');
+  const endsInComment = code.trimEnd().length < trimmed.length && !trimmed.endsWith('*/');
   if (/-E[A-Z]+\b/.test(code)) {
     const m = /-E([A-Z]+)\b/.exec(code)!;
     return line.slice(0, m.index) + (m[1] === 'BUSY' ? '-EAGAIN' : '-EBUSY') + line.slice(m.index + m[0].length);
   }
   if (endsInComment) return `${trimmed} bench ${k}`;
-  if (trimmed.endsWith('\\')) return `${trimmed.slice(0, -1).replace(/\s+$/, '')} /* bench ${k} */ \\`;
+  if (trimmed.endsWith('\\')) return `${trimmed.slice(0, -1).trimEnd()} /* bench ${k} */ \\`;
   return `${trimmed}\t/* bench ${k} */`;
 }
 

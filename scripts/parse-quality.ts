@@ -215,7 +215,7 @@ const CAUSES: [string, RegExp][] = [
   ['case range', /\bcase\b[^:]*\.\.\./],
   ['asm', /\b(asm|__asm__|__asm)\b/],
   ['iterator macro', /\b\w*(for_each|foreach|scoped_guard|_each_)\w*\s*\(/],
-  ['type as macro argument', /\(\s*[^()]*\b(struct|union|enum|unsigned|signed|const)\b[^()]*[,)]/],
+  ['type as macro argument', /\([^()]*\b(struct|union|enum|unsigned|signed|const)\b[^()]*[,)]/],
   ['declaring macro', /^\s*(static\s+|const\s+)*[A-Z_][A-Z0-9_]*\s*\(/],
   ['annotation', /\b__[a-z]\w*\b/],
   ['token pasting / macro body', /##|\\$/],

@@ -16,8 +16,23 @@ import { isManaged, RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js'
 const where = (p: PathCall): string => (p.via.length > 1 ? `${p.fn}() (called from ${p.via.slice(0, -1).join('() -> ')}())` : `${p.fn}()`);
 const label = (k: Kept): string => `${k.at.call.callee}(${k.ids[0] ?? k.at.call.args.join(', ')})`;
 /** The file says the module is meant to stay loaded ("no module_exit, intentional", "can not be unloaded"). */
-const saysPermanent = (source: string): boolean =>
-  /\/[*/][^\n]*(no\s+(module_)?exit|exit\s+(routine|function)\s+not\s+defined|can\s*not\s+be\s+(unloaded|removed)|cannot\s+be\s+(unloaded|removed)|never\s+(be\s+)?unload)/i.test(source);
+const saysPermanent = (source: string): boolean => {
+  // Each place the phrase starts, then whether a comment opener stands before it on its line
+  // (one regex with `[^\n]*` between the two was tried from every opener to the end of its line).
+  const phrase = /no\s+(?:module_)?exit|exit\s+(?:routine|function)\s+not\s+defined|can\s*not\s+be\s+(?:unloaded|removed)|cannot\s+be\s+(?:unloaded|removed)|never\s+(?:be\s+)?unload/gi;
+  let pos = 0;
+  let opener = false;
+  for (let m = phrase.exec(source); m; m = phrase.exec(source)) {
+    for (; pos < m.index; pos++) {
+      const c = source[pos];
+      if (c === '\n') opener = false;
+      else if (c === '/' && (source[pos + 1] === '*' || source[pos + 1] === '/')) opener = true;
+    }
+    if (opener) return true;
+    phrase.lastIndex = m.index + 1;
+  }
+  return false;
+};
 
 /**
  * A release the patch takes off the exit path while what it undoes is still there: something named

@@ -178,7 +178,7 @@ export default createRule({
     for (const s of facts.structInits.flatMap(elementsOf)) {
       const ops = ownedOpsFor(s.type);
       if (!ops || s.viaMacro) continue;
-      const base = s.name.replace(/\[.*$/, '');
+      const base = s.name.split('[')[0]!;
       const g = groups.get(`${s.type}\0${base}`) ?? { ops, inits: [], all: 0 };
       g.all++;
       groups.set(`${s.type}\0${base}`, g);

@@ -114,7 +114,7 @@ function loopVariant(loop: Extract<Stmt, { k: 'loop' }>): Set<string> {
   walkStmts(loop.body, (s) => {
     if ((s.k === 'expr' || s.k === 'decl') && s.assigns) for (const a of s.assigns) out.add(identifiersOf(a.lhs)[0] ?? '');
     const text = s.k === 'expr' || s.k === 'decl' ? s.text : s.k === 'if' || s.k === 'loop' ? s.cond : '';
-    for (const m of text.matchAll(/(\w+)\s*(\+\+|--)|(\+\+|--)\s*(\w+)/g)) out.add(m[1] ?? m[4] ?? '');
+    for (const m of text.matchAll(/\b(\w+)\s*(\+\+|--)|(\+\+|--)\s*(\w+)/g)) out.add(m[1] ?? m[4] ?? '');
     for (const c of s.k === 'expr' || s.k === 'decl' ? s.calls : []) if (/printf|strscpy|strcpy|strncpy|strlcpy|memcpy|strcat/.test(c.callee)) out.add(identifiersOf(c.args[0] ?? '')[0] ?? '');
   });
   return out;

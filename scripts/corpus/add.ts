@@ -27,12 +27,12 @@ interface Selected {
 /** A readable, stable id: the subject's words after the tags, and 6 hex of the Message-ID. */
 export function caseId(subject: string, messageId: string): string {
   const words = subject
-    .replace(/^(\s*\[[^\]]*\]\s*)+/, '')
+    .replace(/^\s*(?:\[[^\]]*\]\s*)+/, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
+    .replace(/^-+|(?<!-)-+$/g, '')
     .slice(0, 60)
-    .replace(/-+$/, '');
+    .replace(/(?<!-)-+$/, '');
   return `${words}-${createHash('sha256').update(messageId).digest('hex').slice(0, 6)}`;
 }
 

@@ -19,7 +19,7 @@ interface Mined {
 }
 
 export function normSubject(s: string): string {
-  return s.replace(/^(\s*\[[^\]]*\]\s*)+/, '').replace(/\s+/g, ' ').trim().toLowerCase();
+  return s.replace(/^\s*(?:\[[^\]]*\]\s*)+/, '').replace(/\s+/g, ' ').trim().toLowerCase();
 }
 
 function gitApplies(tree: string, diff: string, reverse: boolean): boolean {
@@ -80,7 +80,7 @@ function emit(tree: string, m: Mined): boolean {
       const src = readFileSync(join(tree, p), 'utf8');
       const ep = entryPoints(src);
       for (const h of m.diff.matchAll(/^@@ [^@]+ @@ ?(.*)$/gm)) {
-        const fn = /(\w+)\s*\(/.exec(h[1] ?? '')?.[1];
+        const fn = /\b(\w+)\s*\(/.exec(h[1] ?? '')?.[1];
         if (!fn) continue;
         funcs.push(fn);
         if (ep.init.has(fn)) entries.push(`init:${fn}`);

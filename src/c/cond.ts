@@ -91,7 +91,10 @@ export function identifiersOf(expr: string): string[] {
   const bare = expr
     .replace(/"(?:[^"\\]|\\.)*"/g, ' ')
     .replace(/'(?:[^'\\]|\\.)*'/g, ' ')
-    .replace(/\s*(->|\.)\s*/g, '$1');
+    // Blanks next to `->` and `.` go: those before one, then those after one (one regex with a
+    // blank run on both sides was tried from every blank of a run that precedes no member access).
+    .replace(/(?<!\s)\s+(?=->|\.)/g, '')
+    .replace(/(->|\.)\s+/g, '$1');
   // Member names (`.type`, `->name`) are not identifiers of their own.
   return [...bare.matchAll(/(?<![\w.]|->)\b([A-Za-z_]\w*)\b/g)].map((m) => m[1]!);
 }

@@ -11,7 +11,7 @@ export interface NotifierReg {
   line: number;
 }
 
-const objectName = (arg: string | undefined) => /^&?\s*\(?\s*([A-Za-z_]\w*)\s*\)?$/.exec((arg ?? '').trim())?.[1];
+const objectName = (arg: string | undefined) => /^&?\s*(?:\(\s*)?([A-Za-z_]\w*)\s*\)?$/.exec((arg ?? '').trim())?.[1];
 
 /**
  * Module notifier callbacks registered in this file: `register_module_notifier(&nb)` where `nb`

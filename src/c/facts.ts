@@ -229,7 +229,9 @@ function declaratorName(d: SyntaxNode | null): string | undefined {
 function condText(n: SyntaxNode | null): string {
   if (!n) return '';
   const t = squash(n.text);
-  return n.type === 'parenthesized_expression' ? t.replace(/^\(\s*/, '').replace(/\s*\)$/, '') : t;
+  if (n.type !== 'parenthesized_expression') return t;
+  const inner = t.replace(/^\(\s*/, '');
+  return inner.endsWith(')') ? inner.slice(0, -1).trimEnd() : inner;
 }
 
 /** `list_for_each_entry(pos, head, member) {` parses as a call missing its `;` followed by a block. */
@@ -381,7 +383,7 @@ interface Origins {
 function stripParens(e: string): string {
   let t = e.trim();
   for (;;) {
-    const cast = /^\(\s*(?:const\s+)?(?:unsigned\s+|signed\s+)?(?:struct\s+)?[A-Za-z_]\w*\s*\**\s*\)\s*(?=[-(\w])/.exec(t);
+    const cast = /^\(\s*(?:const\s+)?(?:unsigned\s+|signed\s+)?(?:struct\s+)?[A-Za-z_]\w*\s*(?:\*+\s*)?\)\s*(?=[-(\w])/.exec(t);
     if (cast && !/^\(\s*-?E[A-Z0-9]+\s*\)/.test(t)) {
       t = t.slice(cast[0].length).trim();
       continue;
@@ -492,7 +494,15 @@ function comparedCodes(body: Stmt[]): Map<string, Set<string>> {
     out.set(v, set);
   };
   const scan = (text: string) => {
-    for (const m of text.matchAll(/([A-Za-z_][\w.>-]*)\s*[!=]=\s*-\s*(E[A-Z0-9]+)/g)) add(m[1]!, m[2]!);
+    // `v == -ECODE`: v is the run of name characters before the test, from its first letter. The
+    // regex starts at a run's beginning only (from every character of a long run it was quadratic).
+    const test = /(?<![\w.>-])([\w.>-]+)\s*[!=]=\s*-\s*(E[A-Z0-9]+)/g;
+    for (let m = test.exec(text); m; m = test.exec(text)) {
+      const name = m[1]!.slice(m[1]!.search(/[A-Za-z_]|$/));
+      if (name) add(name, m[2]!);
+      // No letter in the run: the test may still hold for a later run (`0 == -EINVAL == -ENOMEM`).
+      else test.lastIndex = m.index + m[1]!.length;
+    }
     for (const m of text.matchAll(/-\s*(E[A-Z0-9]+)\s*[!=]=\s*([A-Za-z_][\w.>-]*)/g)) add(m[2]!, m[1]!);
   };
   for (const s of flatten(body)) {

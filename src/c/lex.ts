@@ -98,7 +98,7 @@ export function squash(text: string): string {
 
 /** `&foo_driver`, `( & foo )`, `foo` → `foo`: the identity of a resource argument. */
 export function resourceIdentity(arg: string): string {
-  return squash(arg).replace(/^\(+|\)+$/g, '').replace(/^&\s*/, '').replace(/\s+/g, '');
+  return squash(arg).replace(/^\(+|(?<!\))\)+$/g, '').replace(/^&\s*/, '').replace(/\s+/g, '');
 }
 
 /** The source text of a function (its lines in `source`). */

@@ -100,16 +100,43 @@ export function quoteGitPath(s: string): string {
   return `"${out}"`;
 }
 
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+
+/**
+ * `X "Y"` → [X, '"Y"']: the first blank run (with no line break before it) that is followed by a
+ * quoted name reaching the end of `rest`. Each quoted name is read up to its first unescaped
+ * quote, and a candidate quote follows a blank (is never escaped), so this is linear.
+ */
+function lastQuotedName(rest: string): [string, string] | undefined {
+  const quoted = /"(?:[^"\\]|\\.)*"$/y;
+  const lineBreak = rest.search(LINE_BREAK);
+  for (let j = rest.indexOf('"', 1); j > 0; j = rest.indexOf('"', j + 1)) {
+    if (!/\s/.test(rest[j - 1]!)) continue;
+    let i = j - 1;
+    while (i > 0 && /\s/.test(rest[i - 1]!)) i--;
+    // The name before the blanks holds no line break.
+    if (lineBreak >= 0 && lineBreak < i) return undefined;
+    quoted.lastIndex = j;
+    if (quoted.test(rest)) return [rest.slice(0, i), rest.slice(j)];
+  }
+  return undefined;
+}
+
 /** `diff --git a/X b/Y` → [X-with-prefix, Y-with-prefix]. Paths may contain spaces; quoted names too. */
 function splitGitHeader(rest: string): [string, string] | undefined {
+  // (String operations around the quoted name: the regexes `^("...")\s+(.*)$` and
+  // `^(.*?)\s+("...")$` traded a blank run between two quantifiers, quadratic on a long one.)
   if (rest.startsWith('"')) {
-    const m = /^("(?:[^"\\]|\\.)*")\s+(.*)$/.exec(rest);
-    if (!m) return undefined;
-    return [unquoteGitPath(m[1]!), unquoteGitPath(m[2]!.trim())];
+    const q = /^"(?:[^"\\]|\\.)*"/.exec(rest);
+    if (!q) return undefined;
+    const after = rest.slice(q[0].length);
+    const second = after.trimStart();
+    if (second.length === after.length || LINE_BREAK.test(second)) return undefined;
+    return [unquoteGitPath(q[0]), unquoteGitPath(second.trim())];
   }
   if (rest.endsWith('"')) {
-    const m = /^(.*?)\s+("(?:[^"\\]|\\.)*")$/.exec(rest);
-    if (m) return [m[1]!, unquoteGitPath(m[2]!)];
+    const m = lastQuotedName(rest);
+    if (m) return [m[0], unquoteGitPath(m[1])];
   }
   // Unquoted: both halves are the same length when the path is unchanged, which resolves spaces.
   const half = (rest.length - 1) / 2;

@@ -23,11 +23,13 @@ function logicalLines(text: string): string[] {
   return text
     .replace(/\\\r?\n/g, ' ')
     .split('\n')
+    // eslint-disable-next-line regexp/no-super-linear-move -- the operator's kernel tree, not patch input
     .map((l) => l.replace(/#.*$/, '').trim())
     .filter(Boolean);
 }
 
 /** `obj-$(CONFIG_X) += a.o b/`, `foo-objs := a.o`, `foo-y += a.o`, `foo-$(CONFIG_Y) += b.o`. */
+// eslint-disable-next-line regexp/no-super-linear-backtracking -- one logical line of the operator's kernel tree, not patch input
 const ASSIGN = /^([A-Za-z0-9_.-]+?)-(y|m|objs|\$\(CONFIG_([A-Za-z0-9_]+)\))\s*(?::=|\+=|=)\s*(.*)$/;
 
 export function parseMakefile(text: string): DirRules {

@@ -3,7 +3,7 @@
 import type { SubjectInfo } from './types.js';
 
 /** Reply/forward prefixes in the languages mail clients commonly use (Aw: is German Outlook). */
-const REPLY_PREFIX = /^\s*(re|aw|sv|antw|vs|fwd?|wg|tr)\s*(\[\d+\])?\s*:\s*/i;
+const REPLY_PREFIX = /^\s*(?:re|aw|sv|antw|vs|fwd?|wg|tr)\s*(?:\[\d+\]\s*)?:\s*/i;
 
 export function parseSubject(raw: string): SubjectInfo {
   let s = (raw ?? '').replace(/\s+/g, ' ').trim();
@@ -57,7 +57,7 @@ export function parseSubject(raw: string): SubjectInfo {
     // `[PATCHv3]` and `[PATCH-v3]` mean `[PATCH v3]`.
     const group = m[1]!.replace(/(patch)[-_]?(v\d+)/gi, '$1 $2');
     for (const word of group.split(/\s+/)) {
-      const chunk = word.replace(/^[,;]+|[,;]+$/g, '');
+      const chunk = word.replace(/^[,;]+|(?<![,;])[,;]+$/g, '');
       if (!chunk) continue;
       let mm: RegExpExecArray | null;
       if ((mm = /^(\d{1,4})\/(\d{1,4})$/.exec(chunk))) {

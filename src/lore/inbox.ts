@@ -62,7 +62,7 @@ function isRemote(url: string): boolean {
 }
 
 function epochUrl(url: string, n: number): string {
-  return isRemote(url) ? `${url.replace(/\/+$/, '')}/git/${n}.git` : resolve(url, 'git', `${n}.git`);
+  return isRemote(url) ? `${url.replace(/(?<!\/)\/+$/, '')}/git/${n}.git` : resolve(url, 'git', `${n}.git`);
 }
 
 export class InboxMirror {

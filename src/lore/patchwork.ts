@@ -9,7 +9,7 @@ export interface PatchworkConfig {
 export type CheckState = 'pending' | 'success' | 'warning' | 'fail';
 
 function apiBase(url: string): string {
-  return `${url.replace(/\/+$/, '').replace(/\/api(\/[\d.]+)?$/, '')}/api`;
+  return `${url.replace(/(?<!\/)\/+$/, '').replace(/\/api(\/[\d.]+)?$/, '')}/api`;
 }
 
 export async function findPatchId(cfg: PatchworkConfig, msgid: string): Promise<number | undefined> {

@@ -41,7 +41,7 @@ export function mailable<T extends Finding>(findings: readonly T[]): T[] {
 }
 
 export function replySubject(original: string): string {
-  const s = headerText(original).replace(/^((re|aw|sv)\s*(\[\d+\])?\s*:\s*)+/i, '');
+  const s = headerText(original).replace(/^(?:(?:re|aw|sv)\s*(?:\[\d+\]\s*)?:\s*)+/i, '');
   return `Re: ${s}`;
 }
 
@@ -68,6 +68,11 @@ function summaryLine(f: MailFinding): string {
   const where = `${f.file}:${f.line}${f.function ? ` ${f.function}()` : ''}`;
   const since = f.since !== undefined ? ` (still present since v${f.since})` : '';
   return `  ${f.rule}: ${where}${since}`;
+}
+
+/** A quoted line without a lone trailing blank (what a context line of an empty line leaves); longer trailing runs stay as written. */
+function dropLoneBlank(l: string): string {
+  return l.endsWith(' ') && !/\s/.test(l.charAt(l.length - 2)) ? l.slice(0, -1) : l;
 }
 
 function hunkHeader(h: Hunk): string {
@@ -212,7 +217,7 @@ function interleaved(patch: Patch, findings: MailFinding[]): { lines: string[]; 
           from = at.line - CONTEXT_BEFORE;
           lines.push('[ ... ]');
         }
-        for (let i = from; i <= at.line; i++) lines.push(`> ${diffLine(h.lines[i]!)}`.replace(/\s+$/, (s) => (s === ' ' ? '' : s)));
+        for (let i = from; i <= at.line; i++) lines.push(dropLoneBlank(`> ${diffLine(h.lines[i]!)}`));
         nextLine = at.line + 1;
       }
       lines.push('', ...commentBlock(f), '');
@@ -250,7 +255,7 @@ export function renderReply(input: ReplyInput): RenderedReply {
   while (body.length > 0 && body[body.length - 1] === '') body.pop();
 
   const rules = [...new Set(findings.map((f) => f.rule))];
-  const base = input.docsUrl.replace(/\/+$/, '');
+  const base = input.docsUrl.replace(/(?<!\/)\/+$/, '');
   body.push('', '-- ');
   body.push(...wrap(`modreview${input.botVersion ? ` ${input.botVersion}` : ''}, an automated reviewer for Linux module-lifecycle conventions.`));
   for (const r of rules) body.push(`Rule: ${base}/${r}`);

@@ -34,7 +34,7 @@ export function fileUri(path: string): string {
 }
 
 export function sarifReport(findings: readonly Finding[], opts: SarifOptions): Record<string, unknown> {
-  const docs = (opts.docsUrl ?? DEFAULT_DOCS_URL).replace(/\/+$/, '');
+  const docs = (opts.docsUrl ?? DEFAULT_DOCS_URL).replace(/(?<!\/)\/+$/, '');
   const rules = opts.rules;
   const indexOf = new Map(rules.map((r, i) => [r.id, i]));
   return {

@@ -98,7 +98,8 @@ export function literalPieces(text: string): { lit?: string; macro?: string }[] 
   return out.length ? out : null;
 }
 
-const CONVERSION = /^%([-+ #0]*)(\d+|\*)?(?:\.(\d+|\*))?(hh|h|ll|l|z|j|t|L)?([a-zA-Z])/;
+// (A width never starts with 0: a leading 0 is a flag. Said so, the flags and the width cannot trade zeros.)
+const CONVERSION = /^%([-+ #0]*)([1-9]\d*|\*)?(?:\.(\d+|\*))?(hh|h|ll|l|z|j|t|L)?([a-zA-Z])/;
 
 /** Offset just past the last printf conversion of a format (0 when it has none). */
 function lastConversionEnd(text: string): number {

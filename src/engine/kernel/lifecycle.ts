@@ -72,7 +72,7 @@ function successReturn(body: Stmt[]): boolean {
  */
 function testsFailure(cond: string): boolean {
   const c = cond.replace(/\b(unlikely|likely)\s*\(/g, '(').replace(/\s+/g, '');
-  return /^\(*(ret|err|error|rc|rv|retval|status|result|res)\)*(<0|!=0)?\)*$/.test(c) || /^\(*IS_ERR(_OR_NULL)?\(/.test(c) || /^\(*\w+<0\)*$/.test(c);
+  return /^\(*(ret|err|error|rc|rv|retval|status|result|res)(?:\)*(?:<0|!=0))?\)*$/.test(c) || /^\(*IS_ERR(_OR_NULL)?\(/.test(c) || /^\(*\w+<0\)*$/.test(c);
 }
 
 interface Ctx {
@@ -161,7 +161,7 @@ function substitute(call: CallSite, params: string[], args: string[]): CallSite 
   let changed = false;
   const next = call.args.map((a) => {
     const id = resourceIdentity(a);
-    const m = /^([A-Za-z_]\w*)(.*)$/.exec(id);
+    const m = /^([A-Za-z_]\w*)(?!\w)(.*)$/.exec(id);
     const to = m ? map.get(m[1]!) : undefined;
     if (!m || to === undefined) return a;
     changed = true;
@@ -217,7 +217,7 @@ export function crossFileDefinition(index: IndexQuery, name: string, fromFile: s
 
 /** `MODULE_LICENSE()` in the source: since the 6.x clean-ups, code that cannot be a module drops it. */
 export function declaresLicense(source: string): boolean {
-  return /^\s*MODULE_LICENSE\s*\(/m.test(source);
+  return /^[^\S\n\r\u2028\u2029]*MODULE_LICENSE\s*\(/m.test(source);
 }
 
 /**

@@ -134,6 +134,8 @@ function condEffect(cond: string, a: Analysis): CondEffect {
     if (els !== undefined) out.else = els;
     return out;
   }
+  // c is squashed (single blanks, no line breaks): the lazy prefix tries each position once.
+  // eslint-disable-next-line regexp/no-super-linear-backtracking -- linear on squashed text (see above)
   const m = /^(.+?)\s*(==|!=)\s*(.+)$/.exec(c);
   if (!m) return {};
   const [, l, op, r] = m as unknown as [string, string, string, string];
@@ -377,7 +379,7 @@ export function moduleStateEnum(source: string): EnumValue[] | null {
   const body = m[1]!.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')).replace(/\/\/[^\n]*/g, (c) => ' '.repeat(c.length));
   const lineAt = (off: number) => source.slice(0, off).split('\n').length;
   const out: EnumValue[] = [];
-  for (const e of body.matchAll(/\b([A-Za-z_]\w*)\b\s*(=\s*[^,]+)?\s*(,|$)/g)) out.push({ name: e[1]!, line: lineAt(bodyStart + e.index!) });
+  for (const e of body.matchAll(/\b([A-Za-z_]\w*)\b\s*(=[^,]+)?(,|$)/g)) out.push({ name: e[1]!, line: lineAt(bodyStart + e.index!) });
   return out;
 }
 

@@ -254,7 +254,7 @@ function lexed(source: string) {
 
 export function initializerText(source: string, init: StructInit, field: string): InitializerText | null {
   const { code, noPre, lineOf, starts } = lexed(source);
-  const base = init.name.replace(/\[.*$/, '');
+  const base = init.name.split('[')[0]!;
   const pos = starts[init.line - 1] ?? 0;
   // `prio_qdisc_ops __read_mostly = {`, `foo[] __initconst = {`: attributes may stand before the `=`.
   // Each attribute is a whole word after white space, and brackets and parentheses do not nest,

@@ -75,7 +75,7 @@ function headerText(lines: string[], fn: FunctionFacts): string {
 
 /** The declaration text of a file-scope object: the lines from its name back to its start. */
 function objectHeader(lines: string[], name: string, line: number): string {
-  const base = name.replace(/\[.*$/, '');
+  const base = name.split('[')[0]!;
   const re = new RegExp(`\\b${base}\\b`);
   for (let l = Math.min(line, lines.length); l > 0 && line - l < 200; l--) {
     const t = lines[l - 1] ?? '';
@@ -166,7 +166,7 @@ export function runsIn(facts: FileFacts, source: string): Map<string, Set<RunsIn
 function macroArgs(source: string): Set<string> {
   const out = new Set<string>();
   const code = blankCommentsAndStrings(source);
-  for (const m of code.matchAll(/^(?:static\s+)?(?:const\s+)?([A-Z][A-Z0-9_]*)\s*\(([^;{]*?)\)\s*;?\s*$/gm)) {
+  for (const m of code.matchAll(/^(?:static\s+)?(?:const\s+)?([A-Z][A-Z0-9_]*)\s*\(([^;{]*?)\)\s*(?:;\s*)?$/gm)) {
     if (/DECLARE|^MODULE_|^EXPORT_/.test(m[1]!)) continue;
     for (const a of m[2]!.split(',')) {
       const id = a.trim();
@@ -178,7 +178,7 @@ function macroArgs(source: string): Set<string> {
 
 /** When code reached from a file-scope object runs: null for __refdata (declared intentional). */
 function objectContext(facts: FileFacts, lines: string[], obj: string, line: number): RunsIn | null {
-  const base = obj.replace(/\[.*$/, '');
+  const base = obj.split('[')[0]!;
   const so = facts.sectionObjects.find((o) => o.name === base);
   if (so?.section === 'initdata' || so?.section === 'initconst') return 'init';
   if (so?.section === 'exitdata') return 'exit';
@@ -337,7 +337,7 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
   for (const r of facts.globalRefs) {
     const t = targets.get(r.name);
     if (!t || !r.inObject || dead.has(r.line)) continue;
-    const obj = r.inObject.replace(/\[.*$/, '');
+    const obj = r.inObject.split('[')[0]!;
     // modpost lets `*_ops`/`*_console` objects name init code (early consoles set up once). A
     // module's console is registered when a port is added, after init: its .setup must stay.
     if (WHITELISTED_OBJECT.test(obj) && !(facts.modular && r.inType === 'console')) continue;
@@ -418,7 +418,8 @@ function localNames(fn: FunctionFacts): Set<string> {
   for (const s of flatten(fn.body)) {
     if (s.k !== 'decl') continue;
     for (const part of s.text.replace(/;\s*$/, '').split(',')) {
-      const m = /([A-Za-z_]\w*)\s*(\[[^\]]*\])*\s*(=.*)?$/.exec(part.split('=')[0]!.trim());
+      // (The part is trimmed and holds no `=`: the name is the last word, after it only array bounds.)
+      const m = /(?<!\w)\d*([A-Za-z_]\w*)\s*(?:\[[^\]]*\])*$/.exec(part.split('=')[0]!.trim());
       if (m) out.add(m[1]!);
     }
   }

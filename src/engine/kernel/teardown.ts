@@ -73,6 +73,19 @@ const RECURSIVE: readonly { acquire: RegExp; parentArg: Record<string, number>; 
   { acquire: /^debugfs_/, parentArg: { debugfs_create_dir: 1 }, release: ['debugfs_remove', 'debugfs_remove_recursive'] },
 ];
 
+/** `s` without its `[...]` parts, each `[` to the first `]` after it (a regex was quadratic on `[` without `]`). */
+function withoutBrackets(s: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = s.indexOf('['); i >= 0; i = s.indexOf('[', from)) {
+    const j = s.indexOf(']', i + 1);
+    if (j < 0) break;
+    out += s.slice(from, i);
+    from = j + 1;
+  }
+  return out + s.slice(from);
+}
+
 /** Names declared in a function: parameters and locals. */
 export function declaredNames(fn: FunctionFacts): Set<string> {
   const out = new Set(fn.params);
@@ -80,8 +93,8 @@ export function declaredNames(fn: FunctionFacts): Set<string> {
     if (s.k !== 'decl') continue;
     const text = s.text.replace(/;\s*$/, '');
     for (const part of splitTopLevel(text)) {
-      const lhs = part.split('=')[0]!.replace(/\[[^\]]*\]/g, '').trim();
-      const m = /([A-Za-z_]\w*)\s*$/.exec(lhs);
+      const lhs = withoutBrackets(part.split('=')[0]!).trim();
+      const m = /(?<!\w)\d*([A-Za-z_]\w*)$/.exec(lhs);
       if (m) out.add(m[1]!);
     }
   }
@@ -220,7 +233,7 @@ function removedWithSubtree(k: Kept, rels: PathCall[]): boolean {
   if (!fam || !rels.some((r) => fam.release.includes(r.call.callee))) return false;
   const parent = fam.parentArg[k.pair.acquire];
   const p = parent === undefined ? '' : resourceIdentity(k.at.call.args[parent] ?? '');
-  return (p !== '' && p !== 'NULL') || /^"[^"]*\/[^"]*"$/.test(k.at.call.args[0] ?? '');
+  return (p !== '' && p !== 'NULL') || /^"[^"/]*\/[^"]*"$/.test(k.at.call.args[0] ?? '');
 }
 
 export function unreleased(kept: Kept[], path: PathCall[]): Unreleased[] {

@@ -249,7 +249,7 @@ function statusOverwritten(h: Held, ifLine: number, ctx: Ctx): boolean {
 /** The status variable a condition tests (`ret`, `ret < 0`, `err != 0`, `!ret`, `ret == 0`), if that is all it tests. */
 function testedStatusVar(cond: string): string | undefined {
   const c = cond.replace(/\b(unlikely|likely)\s*\(/g, '(').replace(/\s+/g, '');
-  return /^!?\(*([A-Za-z_]\w*)\)*(<0|!=0|==0)?\)*$/.exec(c)?.[1];
+  return /^!?\(*([A-Za-z_]\w*)(?:\)*(?:<0|!=0|==0))?\)*$/.exec(c)?.[1];
 }
 
 function isErrorReturn(expr: string | null, inFailure: boolean): boolean {
