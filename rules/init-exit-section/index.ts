@@ -36,6 +36,8 @@ export default createRule({
       '{object}{field} points to the {what} (line {tline}), but {object} is not __initdata and is used after init (it is handed to the kernel or read by runtime code): that use reaches freed memory. Drop {annotation} from {target}, or keep {object} to init only and mark it __initdata/__initconst.',
     entry:
       '{macro}({target}) names a function marked __{section} (line {tline}): {why}. Mark {target}() __{want}.',
+    callerExit:
+      '{target}() is now __exit, but {caller}() in {callerFile} is not exit code ({when}) and calls it: __exit code is discarded when built in, so that call breaks the link or jumps into nothing. Drop __exit from {target}().',
     caller:
       '{target}() is now __init, but {caller}() in {callerFile} is not and calls it after init (probe or runtime code): the call lands in freed memory. Drop __init from {target}().',
     initOnlyCallers:
@@ -57,7 +59,10 @@ export default createRule({
         const exit = u.fromRuns?.includes('exit');
         message = format('entry', { ...base, macro: u.from ?? '', section: u.targetSection, want: exit ? 'exit' : 'init', why: exit ? '__init text is freed once the module is loaded, so unloading it jumps into freed memory' : '__exit text is discarded when the code is built in' });
       } else if (u.how === 'caller') {
-        message = format('caller', { ...base, caller: u.from ?? '', callerFile: u.callerFile ?? '' });
+        message =
+          u.targetSection === 'exit'
+            ? format('callerExit', { ...base, caller: u.from ?? '', callerFile: u.callerFile ?? '', when: u.fromRuns?.includes('init') ? 'it runs during init, an error path' : 'it runs at any time' })
+            : format('caller', { ...base, caller: u.from ?? '', callerFile: u.callerFile ?? '' });
       } else if (u.callersAllInit) {
         message = format('initOnlyCallers', { ...base, from: u.from ?? '', how: u.how === 'call' ? 'calls' : 'refers to', target: targetText(u) });
       } else if (u.how === 'data') {

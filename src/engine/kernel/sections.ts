@@ -299,17 +299,24 @@ function entryMismatches(facts: FileFacts, sections: Map<string, FunctionFacts['
 /**
  * A non-static __init function of this file called from functions of other files that are not
  * __init themselves (a clk registration helper called from probe routines): those calls run after
- * init and land in freed text.
+ * init and land in freed text. Likewise a non-static __exit function called from other files'
+ * code that is not exit code (an init error path): discarded when built in.
  */
 function callerMismatches(facts: FileFacts, sections: Map<string, FunctionFacts['section']>, index: IndexQuery): SectionUse[] {
   const out: SectionUse[] = [];
   for (const f of facts.functions) {
-    if (f.isStatic || sections.get(f.name) !== 'init') continue;
+    const section = sections.get(f.name);
+    if (f.isStatic || (section !== 'init' && section !== 'exit')) continue;
     for (const c of index.callersOf(f.name)) {
       if (c.file === facts.path) continue;
       const defs = index.functionsNamed(c.caller).filter((d) => d.file === c.file);
-      if (!defs.length || defs.some((d) => d.section === 'init' || d.section === 'exit')) continue;
-      out.push({ from: c.caller, fromRuns: ['runtime'], target: f.name, targetSection: 'init', targetFile: facts.path, targetLine: f.startLine, line: f.startLine, how: 'caller', callerFile: c.file });
+      if (!defs.length) continue;
+      if (section === 'init' && defs.some((d) => d.section === 'init' || d.section === 'exit')) continue;
+      // An __exit function may be called from exit code only: an init error path in another
+      // file (snd_soc_init() calling snd_soc_util_exit()) breaks when built in.
+      if (section === 'exit' && defs.some((d) => d.section === 'exit')) continue;
+      const runs: RunsIn = defs.some((d) => d.section === 'init') ? 'init' : 'runtime';
+      out.push({ from: c.caller, fromRuns: [runs], target: f.name, targetSection: section, targetFile: facts.path, targetLine: f.startLine, line: f.startLine, how: 'caller', callerFile: c.file });
       break;
     }
   }
