@@ -21,7 +21,7 @@ import type {
 } from './types.js';
 import { blankCommentsAndStrings, gitBlobId, lineIndex, lineStarts, squash } from './lex.js';
 import { createHash } from 'node:crypto';
-import { parseKernelC, parsePreprocessed, type ParsedSource, type SyntaxNode } from './parse.js';
+import { ExtractionStopped, parseKernelC, parsePreprocessed, type ParsedSource, type SyntaxNode } from './parse.js';
 import { preprocessKernelSource } from './preprocess.js';
 
 import { FACTS_VERSION } from './version.js';
@@ -765,18 +765,14 @@ export interface ExtractOptions {
    */
   whole?: string;
   /**
-   * Asked before each function: true stops the extraction with ExtractionStopped (a review's
-   * time budget for the file is used up). No partial facts come out of a stopped extraction.
+   * Asked before each function (and by postImageFacts' parse as it goes): true stops the
+   * extraction with ExtractionStopped (a review's time budget for the file is used up). No
+   * partial facts come out of a stopped extraction.
    */
   stop?: () => boolean;
 }
 
-/** An extraction its `stop` callback ended. */
-export class ExtractionStopped extends Error {
-  constructor() {
-    super('extraction stopped');
-  }
-}
+export { ExtractionStopped };
 
 /** Put the functions of cached facts back into a memo (what extracting them again would do). */
 export function seedMemo(memo: FunctionMemo, cached: CachedFacts): void {
@@ -979,7 +975,7 @@ export function postImageFacts(path: string, pre: ImageFacts, post: string, shif
     parts.push(s.slice(pos));
     return parts.join('');
   };
-  const parsed = parsePreprocessed(blankLines(post), blankLines(text));
+  const parsed = parsePreprocessed(blankLines(post), blankLines(text), opts.stop);
   // Any error, and the extents of the rest are not to be trusted: an #if left open takes what
   // follows, and tree-sitter's recovery from a broken function depends on what follows it (on
   // random edits of real files, trusting errors inside functions gave 3 in 1,100 different facts).

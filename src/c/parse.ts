@@ -25,30 +25,44 @@ export interface ParsedSource {
   tree: Tree;
 }
 
+/** An extraction or parse its `stop` callback ended (a review's time budget for the file ran out). */
+export class ExtractionStopped extends Error {
+  constructor() {
+    super('extraction stopped');
+  }
+}
+
 /**
  * The node binding copies the input through a fixed-size buffer; large files need an explicit
- * bufferSize or they fail with "Invalid argument".
+ * bufferSize or they fail with "Invalid argument". `stop` is asked as tree-sitter goes (its
+ * progress callback): error recovery on hostile text can take seconds (400 KB of `>>` at file
+ * scope: 7 s), and a time budget must hold inside a parse too.
  */
-function parseText(text: string, old?: Tree): Tree {
-  return getParser().parse(text, old, { bufferSize: Math.max(64 * 1024, text.length * 2 + 2) });
+function parseText(text: string, old?: Tree, stop?: () => boolean): Tree {
+  const parser = getParser();
+  const tree = parser.parse(text, old, { bufferSize: Math.max(64 * 1024, text.length * 2 + 2), ...(stop ? { progressCallback: () => stop() } : {}) }) as Tree | null | undefined;
+  if (tree) return tree;
+  // A halted parser resumes the halted parse on its next call (whatever text that is): forget it.
+  parser.reset();
+  throw new ExtractionStopped();
 }
 
 /** Parse text already preprocessed (same length as `original`, which rules and facts read). */
-export function parsePreprocessed(original: string, text: string): ParsedSource {
-  return { original, text, tree: parseText(text) };
+export function parsePreprocessed(original: string, text: string, stop?: () => boolean): ParsedSource {
+  return { original, text, tree: parseText(text, undefined, stop) };
 }
 
 /** Parse kernel C; with `previous`, incrementally from its tree (see editedTree). */
-export function parseKernelC(original: string, previous?: ParsedSource): ParsedSource {
+export function parseKernelC(original: string, previous?: ParsedSource, stop?: () => boolean): ParsedSource {
   const text = preprocessKernelSource(original);
-  if (!previous) return { original, text, tree: parseText(text) };
+  if (!previous) return { original, text, tree: parseText(text, undefined, stop) };
   const before = errorCount(previous);
-  const incremental: ParsedSource = { original, text, tree: parseText(text, editedTree(previous, text)) };
+  const incremental: ParsedSource = { original, text, tree: parseText(text, editedTree(previous, text), stop) };
   // Error recovery is where an incremental parse may settle differently from a fresh one (seen
   // on 3 of 600 random edits of kernel files, all of which broke the syntax). When the edit
   // changed the errors, parse afresh: the post-image must read as it would on its own.
   if (errorCount(incremental) === before) return incremental;
-  return { original, text, tree: parseText(text) };
+  return { original, text, tree: parseText(text, undefined, stop) };
 }
 
 const errorCounts = new WeakMap<Tree, number>();

@@ -378,6 +378,14 @@ export function parseUnifiedDiff(text: string): FileDiff[] {
         i++;
         continue;
       }
+      // Line 0 is where an empty range starts (`-0,0`: nothing before a new file's first line);
+      // a range of lines cannot start there (`@@ -0 +3 @@` numbered its lines from 0).
+      const count = (n: string | undefined) => (n === undefined ? 1 : Number(n));
+      if ((Number(m[1]) === 0 && count(m[2]) > 0) || (Number(m[3]) === 0 && count(m[4]) > 0)) {
+        cur.problems.push(`unreadable hunk header ${snippet(line)}: a range of lines starting at line 0`);
+        i++;
+        continue;
+      }
       const raw: RawHunk = {
         header: `@@ -${m[1]}${m[2] !== undefined ? `,${m[2]}` : ''} +${m[3]}${m[4] !== undefined ? `,${m[4]}` : ''} @@`,
         oldStart: Number(m[1]),

@@ -16,9 +16,9 @@ export function pathProblem(p: string): string | undefined {
   return undefined;
 }
 
-/** A name as it can be printed on one line: quoted (JSON) when it holds a control character. */
+/** A name as it can be printed on one line: quoted (JSON) when it holds a control character or is empty. */
 export function printablePath(p: string): string {
-  return /[\x00-\x1f\x7f]/.test(p) ? JSON.stringify(p) : p;
+  return p === '' || /[\x00-\x1f\x7f]/.test(p) ? JSON.stringify(p) : p;
 }
 
 /** Why a file of a diff cannot be reviewed under its names, or undefined. */

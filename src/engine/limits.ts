@@ -1,6 +1,7 @@
 // What one review may spend per file, in the manner of semgrep's --max-target-bytes and
-// --timeout: a file over the size limit is not analysed, and a file whose time budget runs out
-// stops between functions (facts) or between rules. Either way the result says so in `skipped`
+// --timeout: a file over the size limit (or with a line over the line limit) is not analysed, and
+// a file whose time budget runs out stops inside its parse, between functions (facts) or between
+// rules. Either way the result says so in `skipped`
 // (never a silent partial review). Also here: the per-function skips of the facts builder turned
 // into report notes, and the key under which repeated identical sections of a patch are reviewed
 // once.
@@ -11,6 +12,12 @@ import type { FileDiff } from '../diff/types.js';
 export interface ReviewLimits {
   /** Largest pre- or post-image (UTF-8 bytes) of a C file that is analysed; default 2 MiB. */
   maxFileBytes?: number;
+  /**
+   * Longest line (characters) of a C file that is analysed; default 16,384. Linux 6.12's longest
+   * line in a .c or .h file has 1,291; tree-sitter's error recovery on one long line of junk is
+   * superlinear (400 KB of `>>` after a statement: 7 s to parse).
+   */
+  maxLineChars?: number;
   /** Wall-clock milliseconds one file's facts and rules may take; default 20 s. */
   fileTimeoutMs?: number;
   /** The clock the budget reads (milliseconds); tests give their own. Default performance.now. */
@@ -18,17 +25,32 @@ export interface ReviewLimits {
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_MAX_LINE_CHARS = 16_384;
 export const DEFAULT_FILE_TIMEOUT_MS = 20_000;
 
 const bytes = (n: number): string => n.toLocaleString('en-US');
 
-/** Why a file this large is not analysed, or undefined when it is within the limit. */
+function longestLine(s: string): number {
+  let longest = 0;
+  for (let at = 0; at <= s.length; ) {
+    const end = s.indexOf('\n', at);
+    const stop = end < 0 ? s.length : end;
+    longest = Math.max(longest, stop - at);
+    at = stop + 1;
+  }
+  return longest;
+}
+
+/** Why a file this large (or with a line this long) is not analysed, or undefined when it is within the limits. */
 export function sizeProblem(limits: ReviewLimits | undefined, ...images: string[]): string | undefined {
   const max = limits?.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   // A string's UTF-8 size is at least its length and at most three times it: count only when it matters.
-  const longest = Math.max(0, ...images.map((s) => (s.length * 3 <= max ? s.length : Buffer.byteLength(s, 'utf8'))));
-  if (longest <= max) return undefined;
-  return `larger than the per-file limit (${bytes(longest)} > ${bytes(max)} bytes); not analysed`;
+  const largest = Math.max(0, ...images.map((s) => (s.length * 3 <= max ? s.length : Buffer.byteLength(s, 'utf8'))));
+  if (largest > max) return `larger than the per-file limit (${bytes(largest)} > ${bytes(max)} bytes); not analysed`;
+  const maxLine = limits?.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
+  const line = Math.max(0, ...images.map((s) => (s.length <= maxLine ? 0 : longestLine(s))));
+  if (line > maxLine) return `a line longer than the per-file limit (${bytes(line)} > ${bytes(maxLine)} characters); not analysed`;
+  return undefined;
 }
 
 /**

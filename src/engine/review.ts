@@ -188,7 +188,7 @@ function preImageFacts(path: string, source: string, cache: ReviewOptions['facts
     seedMemo(sharedFunctionMemo, hit);
     return { preFacts: { ...hit.facts, path }, keys: hit.keys };
   }
-  const preParsed = parseKernelC(source);
+  const preParsed = parseKernelC(source, undefined, stop);
   const keys: string[] = [];
   const preFacts = factsOfParsed(path, preParsed, { memo: sharedFunctionMemo, keys, ...(stop ? { stop } : {}) });
   cache?.put(blob, { facts: preFacts, keys });
@@ -277,12 +277,12 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
           // tree when there is one (tree-sitter re-parses around the change).
           const postFacts =
             (keys && imgs.offsets ? postImageFacts(path, { source: imgs.pre, facts: preFacts, keys }, imgs.post, lineShift(file, imgs.offsets), memo) : null) ??
-            factsOfParsed(path, parseKernelC(imgs.post, preParsed), memo);
+            factsOfParsed(path, parseKernelC(imgs.post, preParsed, budget.spent), memo);
           return { preFacts, postFacts };
         });
       } catch (err) {
         if (!(err instanceof ExtractionStopped)) throw err;
-        limitSkip(budget.reason('while reading its functions; not analysed'));
+        limitSkip(budget.reason('while parsing it or reading its functions; not analysed'));
         continue;
       }
       const { preFacts, postFacts } = facts;

@@ -109,8 +109,9 @@ function people(v: AddressObject | AddressObject[] | undefined): Person[] {
 
 /** Attachments that can carry a patch: git send-email --attach, or mail clients' "text/x-patch". */
 function isPatchAttachment(a: ParsedMail['attachments'][number]): boolean {
-  const type = (a.contentType ?? '').toLowerCase();
-  const name = (a.filename ?? '').toLowerCase();
+  // (mailparser gives `false` for a Content-Type it cannot read.)
+  const type = (typeof a.contentType === 'string' ? a.contentType : '').toLowerCase();
+  const name = (typeof a.filename === 'string' ? a.filename : '').toLowerCase();
   if (/^text\/(x-patch|x-diff|x-diff-|plain|patch|diff)/.test(type)) return true;
   if (/^application\/(x-patch|x-diff|octet-stream)/.test(type) && /\.(patch|diff)$/.test(name)) return true;
   return false;

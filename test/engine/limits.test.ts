@@ -4,7 +4,7 @@
 // partial review), and the other files of the patch are reviewed as usual.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { allRules } from '../../rules/index.js';
-import { DEFAULT_MAX_FILE_BYTES } from '../../src/engine/limits.js';
+import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LINE_CHARS } from '../../src/engine/limits.js';
 import { reviewSubmission } from '../../src/engine/review.js';
 import { readSubmission } from '../../src/ingest/series.js';
 import { runCli } from '../cli/run.js';
@@ -80,7 +80,30 @@ describe('size limit per file', () => {
   });
 });
 
+describe('line limit per file', () => {
+  it(`a line over ${DEFAULT_MAX_LINE_CHARS} characters (the default) skips the file with the reason`, async () => {
+    const junk = BUGGY.replace('MODULE_LICENSE("GPL");', `MODULE_LICENSE("GPL");${'>'.repeat(DEFAULT_MAX_LINE_CHARS)}`);
+    const sub = await readSubmission(Buffer.from(newFile('drivers/misc/junk.c', junk) + newFile('drivers/misc/foo.c', BUGGY)));
+    const r = await reviewSubmission(sub, {});
+    expect(found(r)).toEqual([BUG]);
+    const longest = 'MODULE_LICENSE("GPL");'.length + DEFAULT_MAX_LINE_CHARS;
+    expect(r.skipped).toEqual([{ file: 'drivers/misc/junk.c', reason: `a line longer than the per-file limit (${longest.toLocaleString('en-US')} > 16,384 characters); not analysed`, patch: 1 }]);
+  });
+});
+
 describe('time budget per file', () => {
+  it('holds inside tree-sitter: a parse that takes too long is stopped', async () => {
+    // Junk after a statement at file scope takes tree-sitter's error recovery seconds; the
+    // budget is asked from its progress callback. A clock that moves 1 ms a read: 50 reads.
+    let t = 0;
+    const now = () => t++;
+    const junk = `\tspin_unlock(&lock);${'>'.repeat(100_000)}\n`;
+    const sub = await readSubmission(Buffer.from(newFile('drivers/misc/junk.c', junk) + newFile('drivers/misc/foo.c', BUGGY)));
+    const r = await reviewSubmission(sub, { limits: { fileTimeoutMs: 50, maxLineChars: 200_000, now } });
+    expect(found(r)).toEqual([BUG]);
+    expect(r.skipped).toEqual([{ file: 'drivers/misc/junk.c', reason: 'time budget of 50 ms per file used up while parsing it or reading its functions; not analysed', patch: 1 }]);
+  });
+
   it('runs out between functions: the file is skipped with the reason, the next file (own budget) is reviewed', async () => {
     // A clock that moves 1 ms each time it is read: the budget is checked before each function.
     let t = 0;
@@ -88,7 +111,7 @@ describe('time budget per file', () => {
     const sub = await readSubmission(Buffer.from(newFile('drivers/misc/slow.c', many(300)) + newFile('drivers/misc/foo.c', BUGGY)));
     const r = await reviewSubmission(sub, { limits: { fileTimeoutMs: 100, now } });
     expect(found(r)).toEqual([BUG]);
-    expect(r.skipped).toEqual([{ file: 'drivers/misc/slow.c', reason: 'time budget of 100 ms per file used up while reading its functions; not analysed', patch: 1 }]);
+    expect(r.skipped).toEqual([{ file: 'drivers/misc/slow.c', reason: 'time budget of 100 ms per file used up while parsing it or reading its functions; not analysed', patch: 1 }]);
   });
 
   it('runs out between rules: the rules not run are named, on both images alike', async () => {
