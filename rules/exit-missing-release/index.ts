@@ -149,7 +149,9 @@ export default createRule({
       if (!ep.exit) {
         // Built-in-only code keeps module_init() without an exit: only a module (MODULE_LICENSE)
         // initialised by module_init() itself is one that users expect to unload.
-        if (entry.macro !== 'module_init' || ep.driverMacro || !declaresLicense(ctx.source) || saysPermanent(ctx.source)) continue;
+        // (Any initcall of a file kbuild can build as a module becomes its module_init.)
+        const modularInit = entry.macro === 'module_init' || ctx.index.buildKind?.(ctx.path) === 'module';
+        if (!modularInit || ep.driverMacro || !declaresLicense(ctx.source) || saysPermanent(ctx.source)) continue;
         // kbuild can only build it in: no exit is needed, it never unloads.
         if (ctx.index.buildKind?.(ctx.path) === 'builtin') continue;
         const cbs = kept.filter((k) => registersCallbacks(k.pair.acquire));
