@@ -98,8 +98,19 @@ export function squash(text: string): string {
 
 /** `&foo_driver`, `( & foo )`, `foo` → `foo`: the identity of a resource argument. */
 export function resourceIdentity(arg: string): string {
-  return squash(arg).replace(/^\(+|(?<!\))\)+$/g, '').replace(/^&\s*/, '').replace(/\s+/g, '');
+  return squash(arg)
+    .replace(POINTER_CAST, '')
+    .replace(/^\(+|(?<!\))\)+$/g, '')
+    .trim()
+    .replace(/^&\s*/, '')
+    .replace(/\s+/g, '');
 }
+
+/**
+ * A leading pointer cast, `(struct acpi_table_header **)&erst_tab`: the object is what follows
+ * it (acpi_put_table(erst_tab) releases it), and the cast's parenthesis is not the argument's.
+ */
+const POINTER_CAST = /^\(\s*(?:const\s+)?(?:(?:struct|union|enum)\s+)?\w+\s*\*+\s*\)\s*/;
 
 /** The source text of a function (its lines in `source`). */
 export function functionText(source: string, fn: { startLine: number; endLine: number }): string {
