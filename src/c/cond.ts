@@ -115,6 +115,7 @@ function failurePart(c: string, alone: boolean): boolean {
     (/IS_ERR(_OR_NULL)?\(/.test(c) && !c.startsWith('!')) ||
     /<0\)*$/.test(c) ||
     /==NULL\)*$/.test(c) ||
-    /^WARN_ON(_ONCE)?\(/.test(c)
+    /^WARN_ON(_ONCE)?\(/.test(c) ||
+    /^ACPI_FAILURE\(/.test(c)
   );
 }

@@ -50,6 +50,8 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('pci_get_subsys', 'pci_dev_put', 'handle'),
   P('pci_get_domain_bus_and_slot', 'pci_dev_put', 'handle'),
   P('blk_alloc_disk', 'put_disk', 'handle'),
+  // ACPI tables are mapped and counted: acpi_put_table() undoes acpi_get_table(sig, n, &table).
+  P('acpi_get_table', 'acpi_put_table', 'status', 2),
   P('bus_register', 'bus_unregister'),
   P('driver_register', 'driver_unregister'),
   P('misc_register', 'misc_deregister'),

@@ -222,8 +222,9 @@ function testsFailureOf(cond: string, condCalls: CallSite[], h: Held): 'then' | 
   const e = resourceIdentity(v).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   if (h.pair.kind === 'status') {
     // `<=0`: register_blkdev(0, ...) and friends return the allocated major on success.
-    if (new RegExp(`^\\(*${e}\\)*$|^\\(*${e}(<0|!=0|<=0)\\)*$|^\\(*${e}&&`).test(c)) return 'then';
-    if (new RegExp(`^!\\(*${e}\\)*$|^\\(*${e}==0\\)*$`).test(c)) return 'else';
+    // (ACPICA calls return an acpi_status: AE_OK is 0, ACPI_FAILURE() tests the rest.)
+    if (new RegExp(`^\\(*${e}\\)*$|^\\(*${e}(<0|!=0|<=0)\\)*$|^\\(*${e}&&|^ACPI_FAILURE\\(${e}\\)$`).test(c)) return 'then';
+    if (new RegExp(`^!\\(*${e}\\)*$|^\\(*${e}==0\\)*$|^ACPI_SUCCESS\\(${e}\\)$`).test(c)) return 'else';
     return null;
   }
   if (h.pair.kind === 'nid') {
