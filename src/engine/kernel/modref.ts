@@ -7,6 +7,7 @@
 import { logicalParts, looksLikeFailureTest, normCond as norm, stripParens as unparen } from '../../c/cond.js';
 import { blankCommentsAndStrings, resourceIdentity } from '../../c/lex.js';
 import type { CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
+import { walkStmts } from '../../c/walk.js';
 
 export type RefKind = 'module' | 'fops';
 
@@ -132,6 +133,8 @@ interface Ctx {
   leaks: RefLeak[];
   /** Labels being followed (a goto chain that loops back is not followed twice). */
   following: Set<string>;
+  /** Same-file lookups that return an object with its owner's module reference taken. */
+  getters: Map<string, string>;
 }
 
 interface Fail {
@@ -198,6 +201,13 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, condGet?: CallSite):
         // A release callback of the file puts it (put_device() -> dev->release()).
         return !(h.kind === 'module' && callbackCovers(ctx, h));
       });
+    }
+    // `ops = find_ops(name)`: a lookup of this file that returns the object with its owner pinned
+    // hands the caller the reference; a null/ERR_PTR test of the variable tells the paths apart.
+    const owner = ctx.getters.get(c.callee);
+    if (owner !== undefined && c.assignedTo && c !== condGet && /^[A-Za-z_]\w*$/.test(refId(c.assignedTo))) {
+      const v = refId(c.assignedTo);
+      st.held.push({ call: c, kind: 'module', id: owner ? owner.replace(/^[A-Za-z_]\w*/, v) : `${v}->owner`, flag: v });
     }
     const get = GETS[c.callee];
     if (get && c !== condGet) {
@@ -427,9 +437,11 @@ function walkIf(s: Extract<Stmt, { k: 'if' }>, st: State, ctx: Ctx, f: Fail): St
       const v = h.flag ?? (h.kind === 'fops' ? h.id : '');
       if (!v) continue;
       const esc = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      const how = branchHolding(s.cond, new RegExp(`^!?${esc}$|^${esc}(==|!=)NULL$`));
+      // `IS_ERR(ops)` tests a lookup's failure as `!ops` does.
+      const cond = norm(s.cond).replace(new RegExp(`(!?)IS_ERR(?:_OR_NULL)?\\(${esc}\\)`, 'g'), (_m, neg: string) => (neg ? v : `!${v}`));
+      const how = branchHolding(cond, new RegExp(`^!?${esc}$|^${esc}(==|!=)NULL$`));
       if (!how) continue;
-      const part = logicalParts(s.cond).parts.find((p) => new RegExp(`^!?${esc}`).test(p)) ?? '';
+      const part = logicalParts(cond).parts.find((p) => new RegExp(`^!?${esc}`).test(p)) ?? '';
       const nullTest = /==NULL$/.test(part);
       const thenHolds = nullTest ? how.holds === 'else' : how.holds === 'then';
       const elseHolds = nullTest ? how.holds === 'then' : how.holds === 'else';
@@ -646,8 +658,34 @@ export function keptOnPurpose(fn: FunctionFacts, from: number, to: number): bool
 
 // ---------------------------------------------------------------- the analysis
 
+/**
+ * Lookups of this file that hand back an object with its owner's module pinned: a function named
+ * as a lookup (get, find, lookup, grab, request, load, bind, attach) that calls try_module_get()
+ * and returns a pointer variable. The value: what it pins, as `ops->owner` (root = what it returns).
+ */
+export function refGetters(facts: FileFacts): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of facts.functions) {
+    if (!/(^|_)(get|find|lookup|grab|request|load|bind|attach|try_get)(_|$)/.test(f.name) || isVoid(f)) continue;
+    const gets = f.calls.filter((c) => c.callee === 'try_module_get');
+    if (gets.length !== 1) continue;
+    const returned = new Set<string>();
+    walkStmts(f.body, (st) => {
+      if (st.k !== 'return' || !st.expr) return;
+      const x = refId(st.expr);
+      if (/^[A-Za-z_]\w*$/.test(x) && !/^(NULL|true|false|ret|err|error|rc|res|result|status)$/.test(x) && !/^[A-Z_0-9]+$/.test(x)) returned.add(x);
+    });
+    if (!returned.size) continue;
+    const id = refId(gets[0]!.args[0]);
+    out.set(f.name, returned.has(rootOf(id)) ? id : '');
+  }
+  return out;
+}
+
 export function analyseModuleRefs(fn: FunctionFacts, facts: FileFacts): ModRefReport {
-  if (!fn.calls.some((c) => GETS[c.callee])) return { leaks: [], misputs: misputs(fn) };
+  const getters = refGetters(facts);
+  getters.delete(fn.name);
+  if (!fn.calls.some((c) => GETS[c.callee] || getters.has(c.callee))) return { leaks: [], misputs: misputs(fn) };
   const helpers = helperPuts(facts, fn.name);
   const ctx: Ctx = {
     fn,
@@ -657,6 +695,7 @@ export function analyseModuleRefs(fn: FunctionFacts, facts: FileFacts): ModRefRe
     callerObjects: callerObjects(fn),
     leaks: [],
     following: new Set(),
+    getters,
   };
   walk(fn.body, { held: [], dead: false }, ctx, { on: false });
   const seen = new Set<string>();
