@@ -122,6 +122,8 @@ export default createRule({
       '{acquire}() in {where} keeps its result only in the local variable \'{local}\', so {exit}() cannot {release}() it and it outlives the module. Keep it in a file-scope variable and release it in {exit}().',
     noExit:
       '{init}() registers {list} but the module has no module_exit(): it can never be unloaded (delete_module() refuses without an exit function). Add an exit function that undoes them, or say why the module must stay loaded.',
+    exitRemoved:
+      'The patch removes module_exit({exit}) while {init}() still initialises the module: it can no longer be unloaded (delete_module() refuses without an exit function), and nothing undoes {list} any more. Keep an exit function, or say why the module must stay loaded.',
     rcuOrder:
       '{exit}() calls kmem_cache_destroy({cache}) before rcu_barrier(): RCU callbacks of this module ({cbs}) still pending at that point free into the destroyed cache. Call rcu_barrier() before kmem_cache_destroy().',
     inUse:
@@ -154,6 +156,22 @@ export default createRule({
         if (!modularInit || ep.driverMacro || !declaresLicense(ctx.source) || saysPermanent(ctx.source)) continue;
         // kbuild can only build it in: no exit is needed, it never unloads.
         if (ctx.index.buildKind?.(ctx.path) === 'builtin') continue;
+        // The patch deletes the module's exit: the module can no longer be unloaded at all, and
+        // whatever the old exit undid is now undone by nobody (a regression whatever init keeps).
+        const preExit = ctx.image === 'post' && ctx.before ? moduleEntryPoints(ctx.before.facts).exit : undefined;
+        if (preExit && !preExit.entry.driver) {
+          const undone = preExit.fn ? exitPath(ctx.before!.facts, preExit.fn, ctx.index).filter((p) => !p.crossFile).map((p) => p.call.callee).filter((c) => moduleBook(ctx.facts, ctx.index).isRelease(c) || releaseByName(c)) : [];
+          out.push({
+            key: 'exit-removed',
+            line: entry.line,
+            function: init.name,
+            severity: 'warning',
+            message: format('exitRemoved', { init: init.name, exit: preExit.entry.fn, list: undone.length ? [...new Set(undone)].slice(0, 4).map((c) => `${c}()`).join(', ') + (undone.length > 4 ? ', ...' : '') : 'what init set up' }),
+            evidence: [`before: module_exit(${preExit.entry.fn}) in ${ctx.path}`, `after: module_init(${init.name}) at line ${entry.line} and no module_exit()`],
+            causes: [entry.line, ...Array.from({ length: Math.max(0, lineCount - init.endLine) }, (_, i) => init.endLine + 1 + i)],
+          });
+          continue;
+        }
         const cbs = kept.filter((k) => registersCallbacks(k.pair.acquire));
         if (!cbs.length) continue;
         out.push({
