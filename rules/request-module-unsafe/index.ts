@@ -23,8 +23,8 @@ import {
   type Source,
 } from '../../src/engine/kernel/kmod.js';
 import { identifiersOf } from '../../src/c/cond.js';
-import { childLists, walkStmts } from '../../src/c/walk.js';
-import type { IndexQuery, RawFinding } from '../../src/engine/types.js';
+import { childLists, exits, walkStmts } from '../../src/c/walk.js';
+import type { IndexQuery, RawFinding, RuleContext } from '../../src/engine/types.js';
 
 const ASYNC = /^async_schedule(_node|_dev)?(_domain)?$/;
 const MAX_CALLERS = 40;
@@ -144,6 +144,61 @@ function asksOnce(loop: Extract<Stmt, { k: 'loop' }>, r: RequestCall): boolean {
 
 const nameText = (args: readonly string[], fmt: number) => args.slice(fmt).join(', ');
 
+
+/**
+ * The conditions that decide whether a request runs: those of the statements around it, and
+ * those of earlier `if`s in the function that leave (`if (found) return 0;` guards as well as
+ * `if (!found) request_module(...)` does). Each as the identifiers it names.
+ */
+function guardsOf(fn: FunctionFacts, r: RequestCall): string[][] {
+  const out = r.outer.flatMap((s) => (s.k === 'if' || s.k === 'loop' || s.k === 'switch' ? [s.cond] : []));
+  walkStmts(fn.body, (s, outer) => {
+    if (s.k === 'if' && s.line < r.call.line && !r.outer.includes(s) && (exits(s.then) || (s.else && exits(s.else))) && outer.every((o) => r.outer.includes(o))) out.push(s.cond);
+  });
+  return out.filter((c) => !c.startsWith('#')).map((c) => [...new Set(identifiersOf(c))]);
+}
+
+/**
+ * A waiting request the patch stripped of a check it had: the same request in the same function
+ * ran only when a condition held (a lookup failed), and now runs without any condition naming the
+ * same things, so every call spawns a modprobe even when the module is there (the elevator fix
+ * 47bd26 shape: `if (!__elevator_find(name)) request_module(...)`).
+ */
+function droppedGuards(ctx: RuleContext, argsOf: ArgsOf, format: (id: 'unguarded', data: Record<string, string | number>) => string): RawFinding[] {
+  const pre = ctx.before!;
+  const preLines = pre.source.split('\n');
+  const preArgsOf: ArgsOf = (c) => writtenArgs(pre.source, c, preLines);
+  const out: RawFinding[] = [];
+  for (const fn of ctx.facts.functions) {
+    if (fn.hasError) continue;
+    const reqs = requestCalls(fn).filter((r) => r.wait && r.call.callee !== 'try_then_request_module');
+    if (!reqs.length) continue;
+    const preFn = pre.facts.functions.find((f) => f.name === fn.name && !f.hasError);
+    if (!preFn) continue;
+    const preReqs = requestCalls(preFn).map((r) => ({ r, fmt: preArgsOf(r.call)[r.fmt] ?? '' }));
+    for (const r of reqs) {
+      const name = nameText(argsOf(r.call), r.fmt);
+      // The same request: the same callee and format (its arguments may be spelled anew).
+      const was = preReqs.filter((p) => p.fmt === (argsOf(r.call)[r.fmt] ?? '') && p.r.call.callee === r.call.callee);
+      if (was.length !== 1) continue;
+      const before = guardsOf(preFn, was[0]!.r).filter((ids) => ids.length);
+      if (!before.length) continue;
+      const now = new Set(guardsOf(fn, r).flat());
+      const lost = before.filter((ids) => !ids.some((id) => now.has(id)));
+      if (!lost.length) continue;
+      out.push({
+        key: `unguarded:${name}`,
+        line: r.call.line,
+        function: fn.name,
+        message: format('unguarded', { fn: fn.name, callee: r.call.callee, name, names: lost.map((ids) => ids.join(', ')).join('; ') }),
+        evidence: [`before: ${preFn.name}() asked only under a condition on ${lost.map((ids) => ids.join(', ')).join('; ')} (line ${was[0]!.r.call.line})`, `after: ${r.call.callee}(${argsOf(r.call).join(', ')}) at line ${r.call.line} has no such check`],
+        causes: [r.call.line],
+      });
+    }
+  }
+  return out;
+}
+
 export default createRule({
   id: 'request-module-unsafe',
   severity: 'warning',
@@ -172,6 +227,8 @@ export default createRule({
     initUnused: 'The result is not used: request_module_nowait(), or MODULE_SOFTDEP("pre: ...") so that modprobe loads it first, fits.',
     initUsed: 'Prefer MODULE_SOFTDEP("pre: ...") so that modprobe loads it first, or request it outside init.',
     loop: '{callee}({name}) runs on every pass of the loop at line {loopLine} with the same module name: each pass spawns a modprobe for a module that is loaded by now or is not coming. Request it once before the loop, or use try_then_request_module() to ask only when the lookup fails.',
+    unguarded:
+      '{fn}() now calls {callee}({name}) without the check it had on {names}: a waiting request spawns a modprobe on every call, even when the module is loaded or the name is already served, and concurrent ones are the duplicates kernel/module/dups.c reports. Keep asking only when the lookup fails (or use try_then_request_module()).',
     repeat:
       'Module {name} is requested unconditionally from {count} functions ({fns}): each call spawns a modprobe even when the module is loaded, and concurrent ones are the duplicates kernel/module/dups.c reports. Request it once, or use try_then_request_module(lookup, {name}) to ask only when the lookup fails.',
   },
@@ -239,6 +296,7 @@ export default createRule({
         }
       }
     }
+    if (ctx.image === 'post' && ctx.before) out.push(...droppedGuards(ctx, argsOf, format));
     for (const [name, sites] of unconditional) {
       if (sites.length < 2) continue;
       out.push({
