@@ -18,15 +18,25 @@ function droppedBarriers(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
   const was = exitBarriers(ctx.before!.facts, preExit, ctx.index).filter((b) => BARRIER_CALLS.has(b.call.callee) || RCU_FLAVOURS.some((f) => f.barrier.includes(b.barrier)));
   if (!was.length) return [];
   const now = exitBarriers(ctx.facts, exitFn, ctx.index);
-  if (now.length) return [];
-  const b = was[0]!;
+  // An explicit rcu_barrier()/srcu_barrier() the author wrote, gone, while only an API that
+  // barriers on its own (unregister_pernet_subsys()) stays: that one waits only for callbacks
+  // queued before it runs, and the explicit one usually guards what comes after it (a
+  // kmem_cache_destroy(), the end of exit). A maintainer should be asked; a warning, not an error.
+  const explicit = (b: Barrier) => RCU_FLAVOURS.some((f) => f.barrier.includes(b.call.callee));
+  const dropped = was.filter(explicit).filter((b) => !now.some((n) => n.call.callee === b.call.callee));
+  if (now.length && !dropped.length) return [];
+  const b = now.length ? dropped[0]! : was[0]!;
+  const covering = now.find((n) => !explicit(n));
   return [
     {
       key: `dropped:${b.barrier}`,
       line: exitFn.startLine,
       function: exitFn.name,
-      message: format('dropped', { exit: `${exitFn.name}()`, barrier: `${b.barrier}()`, was: b.call.line }),
-      evidence: [`before: ${b.via.join('() -> ')}() called ${b.call.callee}() at line ${b.call.line}`, `after: the exit path of ${exitFn.name}() runs no RCU barrier`],
+      ...(covering ? { severity: 'warning' as const } : {}),
+      message:
+        format('dropped', { exit: `${exitFn.name}()`, barrier: `${b.barrier}()`, was: b.call.line }) +
+        (covering ? ` (${covering.call.callee}() at line ${covering.call.line} runs ${covering.barrier}() itself, but only for callbacks queued before it.)` : ''),
+      evidence: [`before: ${b.via.join('() -> ')}() called ${b.call.callee}() at line ${b.call.line}`, covering ? `after: the exit path of ${exitFn.name}() calls no ${b.call.callee}() of its own` : `after: the exit path of ${exitFn.name}() runs no RCU barrier`],
       causes: Array.from({ length: exitFn.endLine - exitFn.startLine + 1 }, (_, i) => exitFn.startLine + i),
     },
   ];
