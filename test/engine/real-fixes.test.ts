@@ -42,6 +42,9 @@ const FIXES: Record<string, { rule: string; says: string }> = {
   'vdpa-fix-idr-memory-leak-in-vduse-module-exit': { rule: 'exit-missing-release', says: 'idr_destroy' },
   'bluetooth-call-iso-exit-on-module-unload': { rule: 'exit-missing-release', says: 'iso_init() is still called' },
   'netfilter-nf-tables-drop-module-reference-after-updating': { rule: 'module-ref-leak', says: 'no longer calls module_put' },
+  'acpi-apei-put-the-error-record-serialization-table-for-error': { rule: 'init-error-unwind', says: 'without acpi_put_table()' },
+  'cpufreq-armada-37xx-fix-module-unloading': { rule: 'exit-missing-release', says: 'removes module_exit(armada37xx_cpufreq_driver_exit)' },
+  'elevator-do-not-request-module-if-elevator-exists': { rule: 'request-module-unsafe', says: 'without the check it had' },
 };
 /** Ordinary patches (forward fixes and clean-ups of the same functions) that must stay silent. */
 const SILENT = ['scsi-scsi-transport-spi-fix-page-fault', 'scsi-scsi-transport-spi-fix-unhandled-errors', 'scsi-fcoe-replace-eexist-with-ebusy', 'platform-x86-msi-laptop-add-msi-scm-model-exit-helper'];
