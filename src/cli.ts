@@ -15,6 +15,7 @@ async function registrars(): Promise<CommandRegistrar[]> {
     import('./commands/github.js'),
     import('./commands/lore.js'),
     import('./commands/worker.js'),
+    import('./commands/serve.js'),
   ]);
   return mods.map((m) => m.register);
 }
