@@ -1,6 +1,6 @@
 # modreview: one image for every deployment; the default command is `modreview serve`.
 #   docker build -t modreview .
-#   docker run -v modreview-data:/data -p 8080:8080 modreview                      (serve, config /data/serve.yaml if present)
+#   docker run -v modreview-data:/data -p 8080:8080 modreview serve --config /data/serve.yaml
 #   docker run -v modreview-data:/data modreview review --tree /data/linux x.patch  (one-off review)
 # The build steps live in scripts/image-build.sh so they can be run and tested without Docker.
 FROM node:20-bookworm-slim AS build
