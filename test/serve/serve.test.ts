@@ -1,7 +1,7 @@
 // `modreview serve` as a child process: /healthz, /readyz, /metrics (exposition format parsed),
 // the status page, counters that move after a lore review, and SIGTERM → exit 0.
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,8 +74,31 @@ describe('modreview serve', () => {
     expect(page).toContain('Series reviewed: 1');
     expect(page).not.toContain('<script');
     expect((await fetch(`${base}/nope`)).status).toBe(404);
+    // The image's HEALTHCHECK command, as the Dockerfile writes it, against this server.
+    const dockerfile = readFileSync(fileURLToPath(new URL('../../Dockerfile', import.meta.url)), 'utf8');
+    const hc = /HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])/.exec(dockerfile);
+    expect(hc).not.toBeNull();
+    const [cmd, ...args] = JSON.parse(hc![1]!) as string[];
+    expect(cmd).toBe('node');
+    const port = new URL(base).port;
+    expect(spawnSync(process.execPath, args, { env: { ...process.env, SERVE_PORT: port } }).status).toBe(0);
     p.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(err).toContain('modreview serve: stopped');
+    // Nothing listens any more: the same health check now fails.
+    expect(spawnSync(process.execPath, args, { env: { ...process.env, SERVE_PORT: port } }).status).toBe(1);
+  });
+});
+
+describe('the image', () => {
+  it('Dockerfile: multi-stage Node 20 slim, build through scripts/image-build.sh, non-root, /data, serve by default', () => {
+    const d = readFileSync(fileURLToPath(new URL('../../Dockerfile', import.meta.url)), 'utf8');
+    expect(d.match(/^FROM node:20-bookworm-slim/gm)).toHaveLength(2);
+    expect(d).toContain('RUN sh scripts/image-build.sh');
+    const users = [...d.matchAll(/^USER (\S+)/gm)].map((m) => m[1]);
+    expect(users.at(-1)).toBe('node');
+    expect(d).toMatch(/^VOLUME \["\/data"\]/m);
+    expect(d).toMatch(/^CMD \["serve"\]$/m);
+    expect(d).toMatch(/HOST=0\.0\.0\.0/);
   });
 });
