@@ -23,6 +23,7 @@ const MODULES = {
   github: () => import('./github.js'),
   lore: () => import('./lore.js'),
   worker: () => import('./worker.js'),
+  serve: () => import('./serve.js'),
 } satisfies Record<string, () => Promise<{ register: CommandRegistrar }>>;
 
 /** Import the module of a command (and so everything that command needs). */
@@ -64,6 +65,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'take GitHub App reviews queued in Redis by `modreview github` and run them (env: REDIS_URL, APP_ID, PRIVATE_KEY[_PATH], GHE_HOST)',
     term: 'worker [options]',
     module: 'worker',
+  },
+  {
+    name: 'serve',
+    description: 'run what is configured in one process: lore watcher, GitHub App (with APP_ID), /healthz, /readyz, /metrics, status page',
+    term: 'serve [options]',
+    module: 'serve',
   },
 ];
 

@@ -1,0 +1,233 @@
+// `modreview serve [--config serve.yaml]`: one process running what is configured — the lore
+// watcher (when `lore_config` names a lore config), the GitHub App webhook receiver (when APP_ID is
+// set; it keeps its own PORT), and the operator's HTTP endpoints: /healthz, /readyz, /metrics
+// (Prometheus text format) and / (a read-only status page, no JavaScript, no secrets).
+// SIGTERM/SIGINT: stop taking work, let the current lore step finish, close, exit 0.
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Command } from 'commander';
+import { destination, pino } from 'pino';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { CommandRegistrar } from '../cli.js';
+import { UsageError } from '../errors.js';
+
+export const ServeConfigSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Path of a `modreview lore` config (YAML); without it no lore watcher runs. */
+    lore_config: z.string().min(1).optional(),
+    /** Seconds between lore passes (default: interval_seconds of the lore config). */
+    lore_interval_seconds: z.number().positive().optional(),
+    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+export type ServeConfig = z.infer<typeof ServeConfigSchema>;
+
+/** The config file (optional) with the environment on top: SERVE_HOST, SERVE_PORT, MODREVIEW_LORE_CONFIG, LOG_LEVEL. */
+export function loadServeConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  let raw: Record<string, unknown> = {};
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--config: cannot read ${path}: ${(e as Error).message}`);
+    }
+    const parsed: unknown = parseYaml(text);
+    if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) throw new UsageError(`${path}: expected a YAML mapping`);
+    raw = { ...((parsed as Record<string, unknown> | null) ?? {}) };
+  }
+  if (env.SERVE_HOST) raw.host = env.SERVE_HOST;
+  if (env.SERVE_PORT) raw.port = /^\d+$/.test(env.SERVE_PORT) ? Number(env.SERVE_PORT) : env.SERVE_PORT;
+  if (env.MODREVIEW_LORE_CONFIG) raw.lore_config = env.MODREVIEW_LORE_CONFIG;
+  if (env.LOG_LEVEL) raw.log_level = env.LOG_LEVEL;
+  const r = ServeConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new UsageError(`${path ?? 'serve config'}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+  }
+  return r.data;
+}
+
+interface LoreState {
+  passes: number;
+  failedPasses: number;
+  reviewed: number;
+  queued: number;
+  repliesFailed: number;
+  lastPassAt?: number;
+  lastSync: Map<string, { at: number; ok: boolean; error?: string }>;
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function metricsText(st: LoreState, ready: boolean, now: number): string {
+  const lines = [
+    '# HELP modreview_ready 1 when every configured component is ready.',
+    '# TYPE modreview_ready gauge',
+    `modreview_ready ${ready ? 1 : 0}`,
+    '# HELP modreview_lore_passes_total Lore watcher passes, by outcome.',
+    '# TYPE modreview_lore_passes_total counter',
+    `modreview_lore_passes_total{outcome="ok"} ${st.passes - st.failedPasses}`,
+    `modreview_lore_passes_total{outcome="failed"} ${st.failedPasses}`,
+    '# HELP modreview_reviews_total Series reviewed, by source.',
+    '# TYPE modreview_reviews_total counter',
+    `modreview_reviews_total{source="lore"} ${st.reviewed}`,
+    '# HELP modreview_replies_total Replies queued or failed.',
+    '# TYPE modreview_replies_total counter',
+    `modreview_replies_total{outcome="queued"} ${st.queued}`,
+    `modreview_replies_total{outcome="failed"} ${st.repliesFailed}`,
+    '# HELP modreview_lore_sync_lag_seconds Seconds since the last successful sync of each inbox.',
+    '# TYPE modreview_lore_sync_lag_seconds gauge',
+  ];
+  for (const [inbox, s] of st.lastSync) if (s.ok) lines.push(`modreview_lore_sync_lag_seconds{inbox="${inbox}"} ${((now - s.at) / 1000).toFixed(3)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function statusPage(st: LoreState, cfg: ServeConfig, github: boolean, ready: boolean): string {
+  const rows = [...st.lastSync]
+    .map(([inbox, s]) => `<tr><td>${esc(inbox)}</td><td>${new Date(s.at).toISOString()}</td><td>${s.ok ? 'ok' : `failed: ${esc(s.error ?? '')}`}</td></tr>`)
+    .join('');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>modreview</title></head><body>
+<h1>modreview</h1>
+<p>Status: ${ready ? 'ready' : 'starting'}. GitHub App: ${github ? 'on' : 'off'}. Lore watcher: ${cfg.lore_config ? 'on' : 'off'}.</p>
+<h2>Lore</h2>
+<p>Passes: ${st.passes} (${st.failedPasses} failed). Series reviewed: ${st.reviewed}. Replies queued: ${st.queued}, failed: ${st.repliesFailed}.${st.lastPassAt ? ` Last pass: ${new Date(st.lastPassAt).toISOString()}.` : ''}</p>
+<table><thead><tr><th>Inbox</th><th>Last sync</th><th>Result</th></tr></thead><tbody>${rows}</tbody></table>
+</body></html>
+`;
+}
+
+export interface RunningServe {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = process.env): Promise<RunningServe> {
+  const log = pino({ name: 'modreview', level: cfg.log_level }, destination(2));
+  const st: LoreState = { passes: 0, failedPasses: 0, reviewed: 0, queued: 0, repliesFailed: 0, lastSync: new Map() };
+  let ready = false;
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  const closers: (() => Promise<void> | void)[] = [];
+  let loreLoop: Promise<void> = Promise.resolve();
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('method not allowed\n');
+      return;
+    }
+    if (path === '/healthz') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    else if (path === '/readyz') res.writeHead(ready && !stopping ? 200 : 503, { 'content-type': 'text/plain' }).end(ready && !stopping ? 'ready\n' : 'not ready\n');
+    else if (path === '/metrics') res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metricsText(st, ready, Date.now()));
+    else if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(statusPage(st, cfg, Boolean(env.APP_ID), ready));
+    else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new UsageError(`port ${cfg.port} is already in use on ${cfg.host}`) : e));
+    server.listen(cfg.port, cfg.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info(`modreview serve listening on http://${cfg.host}:${port}`);
+
+  try {
+    if (env.APP_ID) {
+      const gh = await import('./github.js');
+      const running = await gh.startGithubServer(gh.readServerConfig(env), { log });
+      closers.push(() => running.close());
+    }
+    if (cfg.lore_config) {
+      const lore = await import('./lore.js');
+      const { outboxSummary } = await import('../lore/outbox.js');
+      const lcfg = lore.loadConfig(cfg.lore_config);
+      lore.checkPolicyLists(lcfg);
+      const interval = cfg.lore_interval_seconds ?? lcfg.interval_seconds;
+      const transport = lore.transportFor(lcfg);
+      const { responder, db, refreshIndex } = await lore.createResponder(lcfg, log);
+      closers.push(() => {
+        transport.close?.();
+        db.close();
+      });
+      loreLoop = (async () => {
+        let first = true;
+        while (!stopping) {
+          try {
+            if (!first) await refreshIndex();
+            first = false;
+            const report = await lore.syncOnce(responder, lcfg, transport, log, undefined, () => stopping);
+            const at = Date.now();
+            st.passes++;
+            st.lastPassAt = at;
+            st.reviewed += report.reviewed;
+            st.queued += report.queued;
+            st.repliesFailed += report.failed;
+            for (const inbox of lcfg.inboxes) {
+              const f = report.inboxFailures.find((x) => x.inbox === inbox.name);
+              st.lastSync.set(inbox.name, f ? { at, ok: false, error: f.error } : { at, ok: true });
+            }
+            log.info({ ...report, outbox: outboxSummary(db) }, 'serve: lore pass done');
+          } catch (e) {
+            st.passes++;
+            st.failedPasses++;
+            log.error({ error: e instanceof Error ? e.message : String(e) }, 'serve: lore pass failed; retrying next interval');
+          }
+          if (stopping) break;
+          await new Promise<void>((res) => {
+            const t = setTimeout(res, interval * 1000);
+            wake = () => {
+              clearTimeout(t);
+              res();
+            };
+          });
+        }
+      })();
+    }
+  } catch (e) {
+    await new Promise<void>((r) => server.close(() => r()));
+    for (const c of closers.reverse()) await c();
+    throw e;
+  }
+  ready = true;
+  let closed: Promise<void> | undefined;
+  return {
+    port,
+    close() {
+      closed ??= (async () => {
+        stopping = true;
+        wake?.();
+        await loreLoop;
+        for (const c of closers.reverse()) await c();
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+        log.info({}, 'modreview serve: stopped');
+      })();
+      return closed;
+    },
+  };
+}
+
+export const register: CommandRegistrar = (program: Command) => {
+  program
+    .command('serve')
+    .description('run what is configured in one process: lore watcher, GitHub App (with APP_ID), /healthz, /readyz, /metrics, status page')
+    .option('-c, --config <file>', 'serve config file (YAML); see docs/DEPLOY.md')
+    .action(async (o: { config?: string }) => {
+      const cfg = loadServeConfig(o.config);
+      const running = await startServe(cfg);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void running.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+};
