@@ -245,3 +245,34 @@ export function fallibility(facts: FileFacts, book: PairBook, index?: IndexQuery
     return r;
   };
 }
+
+/**
+ * Locals the function itself gives back (`names = kasprintf_strarray(...)` ...
+ * `kfree_strarray(names, n)`; `np = of_find_node_by_path(...)` ... `of_node_put(np)`): the call
+ * that fills the local acquires, and a later call whose first argument is that local and whose
+ * name says undo (or a freeing allocator's release) releases it. No table knows most of these
+ * pairs; the function's own code states them, so every failure exit between the two must
+ * release the local too. Keyed by `line:callee` of the acquiring call.
+ */
+/** `op`, or a member of it (`put_device(&op->dev)` gives back what `op = of_find_device_by_node()` took). */
+const namesLocal = (arg: string, v: string) => arg === v || arg === `${v}->dev` || arg === `${v}.dev`;
+
+export function locallyReleased(fn: FunctionFacts, locals: ReadonlySet<string>): Map<string, BookPair> {
+  const out = new Map<string, BookPair>();
+  // `kfree_strarray`, `kvfree_rcu`: the allocator families spell free with their prefix.
+  const undoes = (callee: string) => ALLOCATOR_RELEASES.has(callee) || tableRelease(callee) || releaseByName(callee) || /(?:^|_)k?v?free(?:_|$)/.test(callee);
+  for (const c of fn.calls) {
+    if (!c.assignedTo || tablePair(c.callee) || undoes(c.callee) || TRIVIAL.test(c.callee)) continue;
+    const v = resourceIdentity(c.assignedTo);
+    if (!/^[A-Za-z_]\w*$/.test(v) || !locals.has(v) || STATUS_NAMES.test(v)) continue;
+    const release = [
+      ...new Set(
+        fn.calls
+          .filter((r) => r.line > c.line && r.callee !== c.callee && undoes(r.callee) && namesLocal(resourceIdentity(r.args[0] ?? ''), v))
+          .map((r) => r.callee),
+      ),
+    ];
+    if (release.length) out.set(`${c.line}:${c.callee}`, { acquire: c.callee, release, kind: 'handle', source: 'file' });
+  }
+  return out;
+}

@@ -18,6 +18,11 @@ export interface ResourcePair {
    * the device, so a failure still needs put_device() (its kernel-doc says so).
    */
   onFailure?: string[];
+  /**
+   * The onFailure residue only for an object the module allocated: a file-scope `static struct
+   * platform_device` registered by address has no allocation to give back.
+   */
+  onFailureAllocatedOnly?: boolean;
 }
 
 const P = (acquire: string, release: string | string[], kind: AcquireKind = 'status', arg?: number): ResourcePair => {
@@ -59,7 +64,9 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('platform_driver_register', 'platform_driver_unregister'),
   P('__platform_driver_register', 'platform_driver_unregister'),
   P('platform_register_drivers', 'platform_unregister_drivers'),
-  P('platform_device_register', ['platform_device_unregister', 'platform_device_put']),
+  // A failed platform_device_register() still holds the reference device_initialize() took: the
+  // caller must platform_device_put(), never kfree() (drivers/base/platform.c says so).
+  { ...P('platform_device_register', ['platform_device_unregister', 'platform_device_put']), onFailure: ['platform_device_put'], onFailureAllocatedOnly: true },
   P('platform_device_register_simple', 'platform_device_unregister', 'handle'),
   P('platform_device_register_full', 'platform_device_unregister', 'handle'),
   P('platform_device_register_data', 'platform_device_unregister', 'handle'),

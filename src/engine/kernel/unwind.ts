@@ -6,7 +6,7 @@ import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/t
 import { resourceIdentity } from '../../c/lex.js';
 import { flatten, lastStmt } from '../../c/walk.js';
 import { logicalParts, looksLikeFailureTest } from '../../c/cond.js';
-import { keptAllocation, kindAt, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
+import { keptAllocation, kindAt, locallyReleased, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
 import { declaredNames } from './teardown.js';
 
 export interface Held {
@@ -93,6 +93,10 @@ interface Ctx {
   /** Conditions of the function, for how each acquire's result is tested. */
   conds: { line: number; cond: string }[];
   locals: Set<string>;
+  /** Locals the function gives back itself (pairs.ts locallyReleased), by `line:callee` of the acquire. */
+  localPairs: Map<string, BookPair>;
+  /** The releases of those pairs. */
+  localReleases: Set<string>;
   /** Top-level statement sequence, labels included, for goto paths. */
   top: Stmt[];
   /** Every acquire the function makes, to tell "released before acquired". */
@@ -155,7 +159,7 @@ function renamedReleaseIndex(held: Held[], rel: CallSite, ctx: Ctx): number {
 
 /** The pair a call acquires, with how this call site tells failure (the table's kind, or as the code tests it). */
 function pairAt(c: CallSite, ctx: Ctx): BookPair | undefined {
-  const p = ctx.book.pairFor(c.callee) ?? keptAllocation(c, ctx.locals);
+  const p = ctx.book.pairFor(c.callee) ?? keptAllocation(c, ctx.locals) ?? ctx.localPairs.get(`${c.line}:${c.callee}`);
   if (!p || p.source === 'table') return p;
   return { ...p, kind: kindAt(p, c, ctx.conds) };
 }
@@ -167,14 +171,16 @@ function discarded(c: CallSite, text: string): boolean {
 
 function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
   for (const c of calls) {
-    if (ctx.book.isRelease(c.callee)) {
+    if (ctx.book.isRelease(c.callee) || ctx.localReleases.has(c.callee)) {
       let i = releasedIndex(st.held, c);
       if (i < 0) i = renamedReleaseIndex(st.held, c, ctx);
       if (i >= 0) {
         const h = st.held[i]!;
         // One release undoes every step taken on the same object (`platform_device_alloc(p)` +
         // `platform_device_add(p)`, both undone by `platform_device_unregister(p)`).
-        st.held = st.held.filter((x, j) => j !== i && !(h.id && x.id === h.id && x.pair.release.includes(c.callee)));
+        // The put a failed registration still needs (put_device(), platform_device_put()) ends in
+        // the object's release callback, which frees the allocation too.
+        st.held = st.held.filter((x, j) => j !== i && !(h.id && x.id === h.id && (h.residue || x.pair.release.includes(c.callee))));
       }
     }
     for (const rel of ctx.helperReleases.get(c.callee) ?? []) {
@@ -256,7 +262,10 @@ function testedStatusVar(cond: string): string | undefined {
 function isErrorReturn(expr: string | null, inFailure: boolean): boolean {
   if (!expr) return false;
   const e = expr.replace(/\s+/g, '');
-  if (/^\(?0\)?$|^(true|false|NULL)$/.test(e)) return false;
+  if (/^\(?0\)?$|^true$/.test(e)) return false;
+  // `return NULL;` / `return false;` from a pointer or bool function fails only inside a failure
+  // test (`if (pci_enable_device(pdev) < 0) return NULL;`); elsewhere it may mean "none found".
+  if (/^(false|NULL)$/.test(e)) return inFailure;
   if (/^-E[A-Z0-9]+$|^\(-E[A-Z0-9]+\)$|PTR_ERR\(|ERR_PTR\(|ERR_CAST\(/.test(e)) return true;
   return inFailure;
 }
@@ -328,7 +337,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         if (error || last) {
           for (const h of st.held) {
             // (by callee and line: the IR may list a returned call twice)
-            if (last && h.call.callee === last.callee && h.call.line === last.line) continue;
+            if (last && !h.residue && h.call.callee === last.callee && h.call.line === last.line) continue;
             const leak: Leak = { held: h, exitLine: s.line, exitKind: 'return', returnLine: s.line };
             const failed = last ?? failure.failed;
             if (failed) leak.failed = failed;
@@ -369,7 +378,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const alts = new Set([tested, ...alsoTested].map((h) => h?.alt).filter(Boolean));
         const absent = new Set(st.held.filter((h) => calls.has(h.call) || (h.alt && alts.has(h.alt))));
         // A failed acquire may leave something to release (device_register(): put_device()).
-        const residues = [...absent].filter((h) => h.pair.onFailure?.length).map((h): Held => ({ ...h, pair: { ...h.pair, release: h.pair.onFailure!, onFailure: [] }, residue: true }));
+        const residues = [...absent].filter((h) => h.pair.onFailure?.length && !(h.pair.onFailureAllocatedOnly && /^&\s*\w+$/.test(h.call.args[0] ?? ''))).map((h): Held => ({ ...h, pair: { ...h.pair, release: h.pair.onFailure!, onFailure: [] }, residue: true }));
         const without = (x: State): State => ({ dead: x.dead, held: [...x.held.filter((h) => !absent.has(h)), ...residues], status: new Map(x.status) });
         const generic = !side && looksLikeFailureTest(s.cond);
         const lastCall = [...s.condCalls].pop() ?? lastCallBefore(ctx, s.line);
@@ -504,7 +513,7 @@ function followPath(at: number, label: string, gotoLine: number, st: State, ctx:
       // Without arguments on either side, the pair's names are the identity (`bfad_im_module_init()`
       // failed, `bfad_im_module_exit()` on its path).
       const bare = !!failedHeld && !failedHeld.ids.length && !failed?.args.length && !c.args.length && failedPair!.release.includes(c.callee);
-      if (failedHeld && failedPair?.kind === 'status' && (bare || (failedHeld.ids.length && releaseMatches(failedHeld, c, [failedHeld])))) {
+      if (failedHeld && failedPair?.kind === 'status' && !s.countdown && (bare || (failedHeld.ids.length && releaseMatches(failedHeld, c, [failedHeld])))) {
         ctx.misorders.push({ release: c, pair: failedPair, gotoLine, label, failedStep: true, ...(failed ? { failed } : {}) });
         continue;
       }
@@ -541,13 +550,14 @@ function endOf(ctx: Ctx): number {
 }
 
 /** Statements on a straight-line path with their calls (if/loop bodies included: conditional releases count). */
-function flattenPath(path: Stmt[]): { calls: CallSite[] }[] {
-  const out: { calls: CallSite[] }[] = [];
+function flattenPath(path: Stmt[]): { calls: CallSite[]; countdown?: boolean }[] {
+  const out: { calls: CallSite[]; countdown?: boolean }[] = [];
+  let countdown = 0;
   const visit = (s: Stmt): boolean => {
     switch (s.k) {
       case 'expr':
       case 'decl':
-        out.push({ calls: s.calls });
+        out.push(countdown ? { calls: s.calls, countdown: true } : { calls: s.calls });
         return true;
       case 'return':
         out.push({ calls: s.calls });
@@ -557,10 +567,16 @@ function flattenPath(path: Stmt[]): { calls: CallSite[] }[] {
         s.then.forEach(visit);
         s.else?.forEach(visit);
         return true;
-      case 'loop':
+      case 'loop': {
         out.push({ calls: s.condCalls });
+        // `while (--i >= 0) release(i);`, `while (i--)`: a count-down loop on an unwind path
+        // gives back the turns that succeeded, never the one that just failed.
+        const down = s.cond.includes('--');
+        if (down) countdown++;
         s.body.forEach(visit);
+        if (down) countdown--;
         return true;
+      }
       case 'block':
         return s.body.every(visit);
       default:
@@ -577,12 +593,16 @@ function conditionsOf(fn: FunctionFacts): { line: number; cond: string }[] {
 }
 
 function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => boolean, extra: Partial<Ctx> = {}): Ctx {
+  const locals = declaredNames(fn);
+  const localPairs = locallyReleased(fn, locals);
   return {
     fn,
     book,
     fallible,
     conds: conditionsOf(fn),
-    locals: declaredNames(fn),
+    locals,
+    localPairs,
+    localReleases: new Set([...localPairs.values()].flatMap((p) => p.release)),
     top: fn.body,
     acquiredIds: new Map(),
     helperReleases: new Map(),
