@@ -78,7 +78,8 @@ export function counterpartNames(acquire: string): string[] {
   const parts = acquire.split('_');
   const out: string[] = [];
   parts.forEach((w, i) => {
-    for (const r of COUNTERPARTS[w] ?? []) out.push([...parts.slice(0, i), r, ...parts.slice(i + 1)].join('_'));
+    // (own keys only: a name word like `constructor` must not reach Object.prototype)
+    for (const r of Object.hasOwn(COUNTERPARTS, w) ? COUNTERPARTS[w]! : []) out.push([...parts.slice(0, i), r, ...parts.slice(i + 1)].join('_'));
   });
   return out;
 }
