@@ -149,7 +149,9 @@ function renamedReleaseIndex(held: Held[], rel: CallSite, ctx: Ctx): number {
   // Whole-identifier containment: `init_net.proc_net` does not name a handle called `e`.
   const names = (a: string, k: string) => a === k || new RegExp(`(^|\\W)${k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|\\W)`).test(a);
   if (!args.length || args.some((a) => known.some((k) => names(a, k) || names(k, a)))) return -1;
-  const same = held.filter((h) => h.pair.release.includes(rel.callee));
+  // A handle kept in a variable is released through that variable (or a copy of it, which
+  // applyAliases() records): `kfree(f_ffs[0])` does not free `fi_ffs`.
+  const same = held.filter((h) => h.pair.release.includes(rel.callee) && !(h.pair.kind === 'handle' && h.call.assignedTo));
   return same.length === 1 ? held.indexOf(same[0]!) : -1;
 }
 
