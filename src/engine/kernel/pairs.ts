@@ -192,6 +192,11 @@ const ALLOCATORS: Readonly<Record<string, readonly string[]>> = {
 
 const ALLOCATOR_RELEASES = new Set(Object.values(ALLOCATORS).flat());
 
+/** What frees memory an allocator returned (`kcalloc` -> kfree, kvfree); none for other calls. */
+export function allocatorReleases(callee: string): readonly string[] {
+  return Object.hasOwn(ALLOCATORS, callee) ? ALLOCATORS[callee]! : [];
+}
+
 /**
  * An allocation kept beyond the function (`dasd_reserve_req = kmalloc(...)`, `ns->pages = vzalloc(...)`):
  * the result goes to a file-scope variable or a member of some object, not a local. Freed on the
