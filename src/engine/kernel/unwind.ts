@@ -34,6 +34,8 @@ export interface Held {
   inherited?: number;
   /** What a failed acquire leaves behind (device_register() failed: put_device() is still due). */
   residue?: boolean;
+  /** Acquired on an earlier turn of the loop being walked again: a failure of this turn's call is not its failure. */
+  earlierTurn?: boolean;
 }
 
 export interface Leak {
@@ -369,7 +371,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         // A helper's resources all came from one call: its failure means none of them is held.
         const calls = new Set([tested, ...alsoTested].map((h) => h?.call));
         const alts = new Set([tested, ...alsoTested].map((h) => h?.alt).filter(Boolean));
-        const absent = new Set(st.held.filter((h) => calls.has(h.call) || (h.alt && alts.has(h.alt))));
+        const absent = new Set(st.held.filter((h) => (calls.has(h.call) && (!h.earlierTurn || h === tested)) || (h.alt && alts.has(h.alt))));
         // A failed acquire may leave something to release (device_register(): put_device()).
         const residues = [...absent].filter((h) => h.pair.onFailure?.length).map((h): Held => ({ ...h, pair: { ...h.pair, release: h.pair.onFailure!, onFailure: [] }, residue: true }));
         const without = (x: State): State => ({ dead: x.dead, held: [...x.held.filter((h) => !absent.has(h)), ...residues], status: new Map(x.status) });
@@ -407,6 +409,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         // (an early return there leaks it) but not after the loop.
         const iterator = new Set(st.held.filter((h) => !before.has(h)));
         const out = walk(s.body, clone(st), ctx, failure);
+        if (!out.dead && out.held.some((h) => !st.held.includes(h))) secondTurn(s, out, iterator, ctx, failure);
         // The body is taken to run: a cleanup loop (`while (i--) unregister(&d[i]);`) releases
         // what it names, an acquiring loop holds what it acquired. A body that always leaves
         // (return/goto) changes nothing for the code after the loop.
@@ -424,6 +427,19 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
     }
   }
   return st;
+}
+
+/**
+ * A loop that acquires (`for (i...) { x[i] = register(...); if (IS_ERR(x[i])) goto failed; }`)
+ * fails on a later turn holding what the earlier turns acquired: walk the body once more from
+ * the state the first turn left, for the failure exits only (what follows the loop is judged
+ * from one turn, so one release after it still undoes "the" acquire).
+ */
+function secondTurn(s: Extract<Stmt, { k: 'loop' }>, first: State, iterator: ReadonlySet<Held>, ctx: Ctx, failure: { on: boolean; failed?: CallSite }): void {
+  // The condition's iterator reference of the first turn is dropped when the next is taken.
+  const again: State = { ...clone(first), held: first.held.filter((h) => !iterator.has(h)).map((h) => (h.earlierTurn || !(h.call.line >= s.line) ? h : { ...h, earlierTurn: true })) };
+  applyCalls(s.condCalls, again, ctx);
+  walk(s.body, again, ctx, failure);
 }
 
 function withFailed(c: CallSite | undefined): { on: boolean; failed?: CallSite } {
@@ -682,7 +698,9 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindO
   }
   walk(fn.body, { dead: false, held: inheritedHeld(fn, ctx), status: new Map() }, ctx, { on: false });
   const ignored = ctx.ignored.filter((x, i) => ctx.ignored.findIndex((y) => y.held.call === x.held.call) === i);
-  return { leaks: dedupeLeaks(ctx.leaks), misorders: ctx.misorders, ignored };
+  // (a loop body is walked twice: once per turn it is taken to run)
+  const misorders = ctx.misorders.filter((m, i) => ctx.misorders.findIndex((x) => x.release === m.release && x.gotoLine === m.gotoLine && x.failedStep === m.failedStep) === i);
+  return { leaks: dedupeLeaks(ctx.leaks), misorders, ignored };
 }
 
 function dedupeLeaks(leaks: Leak[]): Leak[] {
