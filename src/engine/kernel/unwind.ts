@@ -107,6 +107,8 @@ interface Ctx {
   kept?: Held[];
   /** Labels whose paths are being followed: a backward goto (`goto retry;`) is not followed twice. */
   following: Set<string>;
+  /** Where each variable is assigned a call's result, direct or through a pointer. */
+  resultAssigns: Map<string, number[]>;
   leaks: Leak[];
   misorders: Misorder[];
   ignored: Ignored[];
@@ -247,7 +249,25 @@ function testsFailureOf(cond: string, condCalls: CallSite[], h: Held): 'then' | 
  */
 function statusOverwritten(h: Held, ifLine: number, ctx: Ctx): boolean {
   const v = h.pair.kind === 'handle' ? undefined : h.call.assignedTo;
-  return !!v && ctx.fn.calls.some((c) => c.assignedTo === v && c.line > h.call.line && c.line < ifLine);
+  if (!v) return false;
+  if (ctx.fn.calls.some((c) => c.assignedTo === v && c.line > h.call.line && c.line < ifLine)) return true;
+  // A call through a pointer (`r = reg_funcs[i]();`, `err = ops->init();`) is no CallSite, but
+  // its result overwrites the variable all the same.
+  return (ctx.resultAssigns.get(resourceIdentity(v)) ?? []).some((l) => l > h.call.line && l < ifLine);
+}
+
+/** Lines where a variable is assigned a call's result (`x = f(...)`, `x = tbl[i]()`), by variable. */
+function resultAssigns(fn: FunctionFacts): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const s of flatten(fn.body)) {
+    if (s.k !== 'expr' && s.k !== 'decl') continue;
+    for (const a of s.assigns ?? []) {
+      if (a.op !== '=' || !/\)\s*$/.test(a.rhs) || !/[\w\]\)]\s*\(/.test(a.rhs)) continue;
+      const v = resourceIdentity(a.lhs);
+      out.set(v, [...(out.get(v) ?? []), s.line]);
+    }
+  }
+  return out;
 }
 
 
@@ -450,7 +470,9 @@ function withFailed(c: CallSite | undefined): { on: boolean; failed?: CallSite }
 function lastCallBefore(ctx: Ctx, line: number): CallSite | undefined {
   let best: CallSite | undefined;
   for (const c of ctx.fn.calls) if (c.line < line && c.assignedTo && (!best || c.line >= best.line)) best = c;
-  return best;
+  // A later result of a call through a pointer (`r = reg_funcs[i]();`) is what is checked: unnamed.
+  const indirect = [...ctx.resultAssigns.values()].flat().some((l) => l < line && best && l > best.line);
+  return indirect ? undefined : best;
 }
 
 /** Status variables after two paths join: a failure pending on either is pending. */
@@ -606,6 +628,7 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
     helperReleases: new Map(),
     helperAcquires: new Map(),
     following: new Set(),
+    resultAssigns: resultAssigns(fn),
     leaks: [],
     misorders: [],
     ignored: [],
