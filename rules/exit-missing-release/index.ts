@@ -10,7 +10,7 @@ import { initScope } from '../../src/engine/kernel/unwind.js';
 import type { RawFinding, RuleContext } from '../../src/engine/types.js';
 import type { CallSite, FunctionFacts } from '../../src/c/types.js';
 import { resourceIdentity } from '../../src/c/lex.js';
-import { acquireNamesFor, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
+import { acquireNamesFor, allocatorReleases, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import { isManaged, RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js';
 
 const where = (p: PathCall): string => (p.via.length > 1 ? `${p.fn}() (called from ${p.via.slice(0, -1).join('() -> ')}())` : `${p.fn}()`);
@@ -51,10 +51,14 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
   const argOf = (callee: string) => RESOURCE_PAIRS.find((r) => r.release.includes(callee) && r.kind === 'status')?.arg ?? -1;
   const idOf = (c: CallSite) => resourceIdentity((argOf(c.callee) >= 0 ? c.args[argOf(c.callee)] : c.args.find((a) => !/^(NULL|0)$/.test(a.trim()))) ?? '');
   const keyOf = (c: CallSite) => `${c.callee}(${c.args.map(resourceIdentity).join(',')})`;
-  const prePath = exitPath(pre.facts, preExit, ctx.index).filter((p) => !p.crossFile);
+  const preAll = exitPath(pre.facts, preExit, ctx.index);
+  const prePath = preAll.filter((p) => !p.crossFile);
   const postPath = exitPath(ctx.facts, exitFn, ctx.index);
   const postKeys = new Set(postPath.map((p) => keyOf(p.call)));
-  const postIds = new Set(postPath.filter((p) => book.isRelease(p.call.callee) || releaseByName(p.call.callee)).map((p) => idOf(p.call)).filter(Boolean));
+  // A replacement is a release the pre-image's path did not make: a teardown helper of the same
+  // object that was there all along (`i82875p_remove_one(mci_pdev)`) replaces nothing.
+  const preKeys = new Set(preAll.map((p) => keyOf(p.call)));
+  const postIds = new Set(postPath.filter((p) => !preKeys.has(keyOf(p.call)) && (book.isRelease(p.call.callee) || releaseByName(p.call.callee))).map((p) => idOf(p.call)).filter(Boolean));
   const exitNames = new Set([exitFn.name, ...postPath.map((p) => p.fn)]);
   const elsewhere = ctx.facts.functions.filter((f) => !exitNames.has(f.name));
   const calledElsewhere = new Set(elsewhere.flatMap((f) => f.calls.map((c) => c.callee)));
@@ -84,6 +88,8 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
     const acquirer =
       names.find((a) => calledElsewhere.has(a)) ??
       [...calledElsewhere].find((n) => book.pairFor(n)?.release.includes(c.callee)) ??
+      // An allocation still stored in the object (`s4985_adapter = kcalloc(...)` for `kfree(s4985_adapter)`).
+      elsewhere.flatMap((f) => f.calls).find((x) => x.assignedTo && resourceIdentity(x.assignedTo) === id && allocatorReleases(x.callee).includes(c.callee))?.callee ??
       (mod ? names.find((a) => ctx.index.callersOf(a).some((x) => x.file !== ctx.path && ctx.index.moduleOf?.(x.file) === mod)) : undefined);
     const base = /^[A-Za-z_]\w*/.exec(id)?.[0] ?? '';
     // (A managed acquire — devm_request_region() after the clean-up — is released by the driver core.)

@@ -7,6 +7,7 @@ import { fallibility, moduleBook } from '../../src/engine/kernel/pairs.js';
 import type { RawFinding } from '../../src/engine/types.js';
 import type { CallSite } from '../../src/c/types.js';
 import { resourceIdentity } from '../../src/c/lex.js';
+import { droppedUnwindReleases } from './dropped.js';
 
 /** What a failed call was about, for telling failure sites apart (`kmalloc(dasd_vol_info_req)`). */
 const failedId = (c: CallSite) => resourceIdentity(c.assignedTo && !/^(ret|err|error|rc|r|rv|retval|status|result|res)$/.test(c.assignedTo) ? c.assignedTo : (c.args[0] ?? ''));
@@ -29,6 +30,7 @@ export default createRule({
     misorder: '"goto {label}" at line {exit} ({failed} failed) runs {release}() for something acquired only later ({acquire}() at line {acqLine}); the unwind ladder is out of order.',
     failedStep: '"goto {label}" at line {exit} ({failed} failed) runs {release}(), undoing the very step that just failed; the label is one rung too high and what was acquired before it may stay held.',
     residue: '{what} failed at line {acqLine}, but the failed call still holds a reference: the return at line {exit} leaves it without {release}(), as its kernel-doc asks.',
+    dropped: '{fn}() no longer calls {call} on its failure path (it did at line {was} before this patch), but {exit}() still does: what it undoes is held when init succeeds, so a failure after it now returns with it held. Keep the call on the unwind path.',
     inherited: '{what} is released on the failure path at line {relLine}, but not when {failed} fails: the return at line {exit} leaves it registered. Call {release}() on this path too.',
     ignored: '{what} at line {acqLine} can fail, but init does not act on its failure and returns 0 at line {ret}; the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Return the error, undoing what came before.',
   },
@@ -36,6 +38,20 @@ export default createRule({
     const out: RawFinding[] = [];
     const scope = initScope(ctx.facts);
     if (!scope.length) return out;
+    if (ctx.image === 'post' && ctx.before) {
+      for (const d of droppedUnwindReleases(ctx.before.facts, ctx.facts, ctx.index)) {
+        const call = `${d.call.callee}(${d.call.args.join(', ')})`;
+        out.push({
+          key: `dropped:${d.call.callee}(${d.call.args.map(resourceIdentity).join(',')})`,
+          line: d.fn.startLine,
+          function: d.fn.name,
+          message: format('dropped', { fn: d.fn.name, call, was: d.call.line, exit: d.exitFn }),
+          evidence: [`before: ${d.fn.name}() called ${call} at line ${d.call.line}, on a failure path`, `after: it does not, and ${d.exitFn}() still calls it`],
+          // The call is missing from the function: a change anywhere in it may be what removed it.
+          causes: Array.from({ length: d.fn.endLine - d.fn.startLine + 1 }, (_, i) => d.fn.startLine + i),
+        });
+      }
+    }
     const book = moduleBook(ctx.facts, ctx.index);
     const fallible = fallibility(ctx.facts, book, ctx.index);
     for (const fn of scope) {

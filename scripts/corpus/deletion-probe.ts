@@ -70,7 +70,8 @@ for (const path of files) {
       if (NOT_RELEASES.test(c.callee) || !(book.isRelease(c.callee) || releaseByName(c.callee))) continue;
       // Only a call that is its own statement on one line: deleting the line deletes the call.
       const l = lines[c.line - 1] ?? '';
-      if (!new RegExp(`^\\s*${c.callee}\\s*\\(.*\\);\\s*$`).test(l)) continue;
+      // (escaped: a call through a pointer is named `*hook`)
+      if (!new RegExp(`^\\s*${c.callee.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\(.*\\);\\s*$`).test(l)) continue;
       cands.push({ line: c.line, callee: c.callee });
     }
   }

@@ -275,7 +275,7 @@ export function setupCall(call: CallSite): Setup | null {
   if (pair) return { call, undo: [...pair.release], certain: true };
   const words = name.split('_');
   for (const [i, w] of words.entries()) {
-    const opp = SETUP_WORDS[w];
+    const opp = Object.hasOwn(SETUP_WORDS, w) ? SETUP_WORDS[w] : undefined;
     if (!opp) continue;
     return { call, undo: opp.map((o) => [...words.slice(0, i), o, ...words.slice(i + 1)].join('_')), certain: false };
   }

@@ -30,7 +30,8 @@ export interface PairBook {
 const COUNTERPARTS: Readonly<Record<string, readonly string[]>> = {
   register: ['unregister', 'deregister'],
   init: ['exit', 'cleanup', 'fini', 'uninit', 'deinit', 'destroy', 'release', 'free', 'remove', 'teardown', 'shutdown', 'term'],
-  create: ['destroy', 'remove', 'delete', 'free', 'release'],
+  // (`kthread_create()` / `kthread_stop()`: what creates threads stops them)
+  create: ['destroy', 'remove', 'delete', 'free', 'release', 'stop'],
   alloc: ['free', 'put', 'destroy', 'release'],
   add: ['del', 'remove', 'delete'],
   install: ['remove', 'uninstall'],
@@ -64,6 +65,14 @@ const TREE_WORDS = new Set(['register', 'create', 'alloc', 'install', 'attach', 
  */
 const NOT_ACQUIRES = /^(mutex_init|spin_lock_init|raw_spin_lock_init|rwlock_init|init_rwsem|seqlock_init|init_waitqueue_head|init_completion|reinit_completion|INIT_\w+|kref_init|refcount_\w+|atomic\w*|ida_init|idr_init|idr_init_base|xa_init\w*|timer_setup|hrtimer_\w+|lockdep_\w+|pr_\w+|dev_(err|warn|info|dbg|notice|printk)\w*|printk|\w*_lock|\w*_unlock|of_\w+|fwnode_\w+|\w*_get_\w+|get_\w+|\w*_get_drvdata|\w*_set_\w+|\w*_enable_\w+|\w*_disable_\w+|pm_runtime_\w+|clk_\w+|regulator_\w+|gpiod?_\w+|irq_\w+|enable_irq|disable_irq|local_irq_\w+|preempt_\w+|rcu_\w+|synchronize_\w+|kfree\w*|vfree|kvfree)$/;
 
+/**
+ * NOT_ACQUIRES names whole API families by prefix (of_, clk_, irq_, ...) for their lookups and
+ * getters; a registration in one of them (`of_overlay_notifier_register()`) is still an acquire.
+ */
+function notAcquire(name: string): boolean {
+  return NOT_ACQUIRES.test(name) && !name.split('_').includes('register');
+}
+
 /** Calls that set up or tear down nothing a failure path must give back (lock debugging, list heads, logging). */
 const TRIVIAL = /^(mutex_init|mutex_destroy|spin_lock_init|raw_spin_lock_init|rwlock_init|init_rwsem|init_waitqueue_head|init_completion|INIT_\w+|lockdep_\w+|pr_\w+|printk|dev_(err|warn|info|dbg|notice)|WARN\w*|BUG_ON|memset|atomic_set|refcount_set|kref_init|ida_destroy|idr_destroy|xa_destroy)$/;
 
@@ -78,7 +87,8 @@ export function counterpartNames(acquire: string): string[] {
   const parts = acquire.split('_');
   const out: string[] = [];
   parts.forEach((w, i) => {
-    for (const r of COUNTERPARTS[w] ?? []) out.push([...parts.slice(0, i), r, ...parts.slice(i + 1)].join('_'));
+    // (own keys only: a name word like `constructor` must not reach Object.prototype)
+    for (const r of Object.hasOwn(COUNTERPARTS, w) ? COUNTERPARTS[w]! : []) out.push([...parts.slice(0, i), r, ...parts.slice(i + 1)].join('_'));
   });
   return out;
 }
@@ -121,7 +131,7 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery): PairBook {
   const derived = new Map<string, BookPair>();
   const releases = new Set<string>();
   for (const name of fileCalls) {
-    if (tablePair(name) || NOT_ACQUIRES.test(name) || tableRelease(name) || trivialIn(facts, name)) continue;
+    if (tablePair(name) || notAcquire(name) || tableRelease(name) || trivialIn(facts, name)) continue;
     const cands = counterpartNames(name).filter((r) => r !== name && !trivialIn(facts, r));
     const words = new Set(name.split('_'));
     const inExit = cands.filter((r) => exitCalls.has(r));
@@ -166,6 +176,9 @@ const ALLOCATORS: Readonly<Record<string, readonly string[]>> = {
   kmalloc_array: ['kfree', 'kvfree'],
   kmemdup: ['kfree', 'kvfree'],
   kstrdup: ['kfree'],
+  kstrndup: ['kfree'],
+  kmemdup_nul: ['kfree'],
+  kasprintf: ['kfree'],
   kvmalloc: ['kvfree'],
   kvzalloc: ['kvfree'],
   kvcalloc: ['kvfree'],
@@ -179,16 +192,22 @@ const ALLOCATORS: Readonly<Record<string, readonly string[]>> = {
 
 const ALLOCATOR_RELEASES = new Set(Object.values(ALLOCATORS).flat());
 
+/** What frees memory an allocator returned (`kcalloc` -> kfree, kvfree); none for other calls. */
+export function allocatorReleases(callee: string): readonly string[] {
+  return Object.hasOwn(ALLOCATORS, callee) ? ALLOCATORS[callee]! : [];
+}
+
 /**
  * An allocation kept beyond the function (`dasd_reserve_req = kmalloc(...)`, `ns->pages = vzalloc(...)`):
  * the result goes to a file-scope variable or a member of some object, not a local. Freed on the
  * failure paths after it like any handle.
  */
 export function keptAllocation(call: CallSite, locals: ReadonlySet<string>): BookPair | undefined {
-  const release = ALLOCATORS[call.callee];
+  const release = Object.hasOwn(ALLOCATORS, call.callee) ? ALLOCATORS[call.callee] : undefined;
   if (!release || !call.assignedTo) return undefined;
   const target = resourceIdentity(call.assignedTo);
-  const member = /->|\./.test(target);
+  // An element of an array (`bufs[0] = kcalloc(...)`) is kept where its array is.
+  const member = /->|\.|\[/.test(target);
   if (!member && (locals.has(target) || !/^[A-Za-z_]\w*$/.test(target))) return undefined;
   // A member of a local object goes with that object.
   if (member && locals.has(/^[A-Za-z_]\w*/.exec(target)?.[0] ?? '') && !/->/.test(target)) return undefined;
@@ -205,13 +224,26 @@ const STATUS_NAMES = /^(ret|err|error|rc|r|rv|retval|status|result|res|\w+_ret|\
 export function kindAt(pair: BookPair, call: CallSite, conds: readonly { line: number; cond: string }[]): AcquireKind {
   if (pair.source === 'table') return pair.kind;
   const v = call.assignedTo ? resourceIdentity(call.assignedTo) : '';
-  if (!v || STATUS_NAMES.test(v)) return 'status';
+  if (!v) return testedInPlaceAsHandle(call, conds) ? 'handle' : 'status';
+  if (STATUS_NAMES.test(v)) return 'status';
   const e = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const mentions = new RegExp(`(^|[^\\w>.])${e}($|[^\\w])`);
   const first = conds.find((c) => c.line >= call.line && mentions.test(c.cond.replace(/\s+/g, ' ')));
   if (!first) return 'status';
   const handle = new RegExp(`(^|[^\\w>.])!\\s*\\(?\\s*${e}\\b|\\bIS_ERR(_OR_NULL)?\\s*\\(\\s*${e}\\s*\\)|\\b${e}\\s*==\\s*NULL`);
   return handle.test(first.cond.replace(/\s+/g, ' ')) ? 'handle' : 'status';
+}
+
+/**
+ * `if (!siw_create_tx_threads())`: a result tested in place with `!` is a handle or a count whose
+ * zero means failure (a status call is tested as `if (f())`: non-zero is the failure).
+ */
+function testedInPlaceAsHandle(call: CallSite, conds: readonly { line: number; cond: string }[]): boolean {
+  const e = call.callee.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const notCall = new RegExp(`^\\(*!\\s*\\(*\\s*${e}\\s*\\(`);
+  // The condition the call sits in: the nearest one starting on or before its line.
+  const at = conds.filter((c) => c.line <= call.line).reduce<{ line: number; cond: string } | undefined>((a, c) => (!a || c.line >= a.line ? c : a), undefined);
+  return !!at && notCall.test(at.cond.replace(/\b(unlikely|likely)\s*\(/g, '(').trim());
 }
 
 /**

@@ -131,7 +131,7 @@ export function exitBarriers(facts: FileFacts, exit: FunctionFacts, index: Index
   const remote = new Map<string, string | null>();
   const remoteBarrier = (name: string): string | null => {
     if (remote.has(name)) return remote.get(name)!;
-    let found: string | null = BARRIER_APIS[name] ?? null;
+    let found: string | null = Object.hasOwn(BARRIER_APIS, name) ? BARRIER_APIS[name]! : null;
     if (!found && !facts.functions.some((f) => f.name === name)) {
       const def = crossFileDefinition(index, name, facts.path);
       const b = def?.fn.calls.find((c) => barrierNames.has(c.callee));

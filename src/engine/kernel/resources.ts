@@ -73,6 +73,9 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('platform_device_alloc', ['platform_device_put', 'platform_device_unregister'], 'handle'),
   P('platform_device_add', ['platform_device_del', 'platform_device_unregister']),
   P('platform_create_bundle', ['platform_device_unregister', 'platform_driver_unregister'], 'handle'),
+  // platform_driver_probe() registers the driver (and keeps it registered when a device bound).
+  P('platform_driver_probe', 'platform_driver_unregister'),
+  P('__platform_driver_probe', 'platform_driver_unregister'),
   P('pci_register_driver', 'pci_unregister_driver'),
   P('usb_register', 'usb_deregister'),
   P('usb_register_driver', 'usb_deregister'),
@@ -105,6 +108,11 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('mempool_create_kmalloc_pool', 'mempool_destroy', 'handle'),
   P('dm_register_target', 'dm_unregister_target'),
   P('dm_dirty_log_type_register', 'dm_dirty_log_type_unregister'),
+  // I/O port and memory regions: a struct resource * (NULL when busy), usually tested in place
+  // (`if (!request_region(base, 8, name))`), released by its start (`release_region(base, 8)`).
+  P('request_region', 'release_region', 'handle'),
+  P('request_muxed_region', 'release_region', 'handle'),
+  P('request_mem_region', 'release_mem_region', 'handle'),
   // memory and work
   P('kmem_cache_create', 'kmem_cache_destroy', 'handle'),
   P('kmem_cache_create_usercopy', 'kmem_cache_destroy', 'handle'),

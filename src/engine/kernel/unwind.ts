@@ -34,6 +34,8 @@ export interface Held {
   inherited?: number;
   /** What a failed acquire leaves behind (device_register() failed: put_device() is still due). */
   residue?: boolean;
+  /** Acquired on an earlier turn of the loop being walked again: a failure of this turn's call is not its failure. */
+  earlierTurn?: boolean;
 }
 
 export interface Leak {
@@ -109,6 +111,8 @@ interface Ctx {
   kept?: Held[];
   /** Labels whose paths are being followed: a backward goto (`goto retry;`) is not followed twice. */
   following: Set<string>;
+  /** Where each variable is assigned a call's result, direct or through a pointer. */
+  resultAssigns: Map<string, number[]>;
   leaks: Leak[];
   misorders: Misorder[];
   ignored: Ignored[];
@@ -153,7 +157,9 @@ function renamedReleaseIndex(held: Held[], rel: CallSite, ctx: Ctx): number {
   // Whole-identifier containment: `init_net.proc_net` does not name a handle called `e`.
   const names = (a: string, k: string) => a === k || new RegExp(`(^|\\W)${k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|\\W)`).test(a);
   if (!args.length || args.some((a) => known.some((k) => names(a, k) || names(k, a)))) return -1;
-  const same = held.filter((h) => h.pair.release.includes(rel.callee));
+  // A handle kept in a variable is released through that variable (or a copy of it, which
+  // applyAliases() records): `kfree(f_ffs[0])` does not free `fi_ffs`.
+  const same = held.filter((h) => h.pair.release.includes(rel.callee) && !(h.pair.kind === 'handle' && h.call.assignedTo));
   return same.length === 1 ? held.indexOf(same[0]!) : -1;
 }
 
@@ -249,7 +255,25 @@ function testsFailureOf(cond: string, condCalls: CallSite[], h: Held): 'then' | 
  */
 function statusOverwritten(h: Held, ifLine: number, ctx: Ctx): boolean {
   const v = h.pair.kind === 'handle' ? undefined : h.call.assignedTo;
-  return !!v && ctx.fn.calls.some((c) => c.assignedTo === v && c.line > h.call.line && c.line < ifLine);
+  if (!v) return false;
+  if (ctx.fn.calls.some((c) => c.assignedTo === v && c.line > h.call.line && c.line < ifLine)) return true;
+  // A call through a pointer (`r = reg_funcs[i]();`, `err = ops->init();`) is no CallSite, but
+  // its result overwrites the variable all the same.
+  return (ctx.resultAssigns.get(resourceIdentity(v)) ?? []).some((l) => l > h.call.line && l < ifLine);
+}
+
+/** Lines where a variable is assigned a call's result (`x = f(...)`, `x = tbl[i]()`), by variable. */
+function resultAssigns(fn: FunctionFacts): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const s of flatten(fn.body)) {
+    if (s.k !== 'expr' && s.k !== 'decl') continue;
+    for (const a of s.assigns ?? []) {
+      if (a.op !== '=' || !/\)\s*$/.test(a.rhs) || !/[\w\]\)]\s*\(/.test(a.rhs)) continue;
+      const v = resourceIdentity(a.lhs);
+      out.set(v, [...(out.get(v) ?? []), s.line]);
+    }
+  }
+  return out;
 }
 
 
@@ -376,7 +400,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         // A helper's resources all came from one call: its failure means none of them is held.
         const calls = new Set([tested, ...alsoTested].map((h) => h?.call));
         const alts = new Set([tested, ...alsoTested].map((h) => h?.alt).filter(Boolean));
-        const absent = new Set(st.held.filter((h) => calls.has(h.call) || (h.alt && alts.has(h.alt))));
+        const absent = new Set(st.held.filter((h) => (calls.has(h.call) && (!h.earlierTurn || h === tested)) || (h.alt && alts.has(h.alt))));
         // A failed acquire may leave something to release (device_register(): put_device()).
         const residues = [...absent].filter((h) => h.pair.onFailure?.length && !(h.pair.onFailureAllocatedOnly && /^&\s*\w+$/.test(h.call.args[0] ?? ''))).map((h): Held => ({ ...h, pair: { ...h.pair, release: h.pair.onFailure!, onFailure: [] }, residue: true }));
         const without = (x: State): State => ({ dead: x.dead, held: [...x.held.filter((h) => !absent.has(h)), ...residues], status: new Map(x.status) });
@@ -414,6 +438,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         // (an early return there leaks it) but not after the loop.
         const iterator = new Set(st.held.filter((h) => !before.has(h)));
         const out = walk(s.body, clone(st), ctx, failure);
+        if (!out.dead && out.held.some((h) => !st.held.includes(h))) secondTurn(s, out, iterator, ctx, failure);
         // The body is taken to run: a cleanup loop (`while (i--) unregister(&d[i]);`) releases
         // what it names, an acquiring loop holds what it acquired. A body that always leaves
         // (return/goto) changes nothing for the code after the loop.
@@ -433,6 +458,19 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
   return st;
 }
 
+/**
+ * A loop that acquires (`for (i...) { x[i] = register(...); if (IS_ERR(x[i])) goto failed; }`)
+ * fails on a later turn holding what the earlier turns acquired: walk the body once more from
+ * the state the first turn left, for the failure exits only (what follows the loop is judged
+ * from one turn, so one release after it still undoes "the" acquire).
+ */
+function secondTurn(s: Extract<Stmt, { k: 'loop' }>, first: State, iterator: ReadonlySet<Held>, ctx: Ctx, failure: { on: boolean; failed?: CallSite }): void {
+  // The condition's iterator reference of the first turn is dropped when the next is taken.
+  const again: State = { ...clone(first), held: first.held.filter((h) => !iterator.has(h)).map((h) => (h.earlierTurn || !(h.call.line >= s.line) ? h : { ...h, earlierTurn: true })) };
+  applyCalls(s.condCalls, again, ctx);
+  walk(s.body, again, ctx, failure);
+}
+
 function withFailed(c: CallSite | undefined): { on: boolean; failed?: CallSite } {
   return c ? { on: true, failed: c } : { on: true };
 }
@@ -441,7 +479,9 @@ function withFailed(c: CallSite | undefined): { on: boolean; failed?: CallSite }
 function lastCallBefore(ctx: Ctx, line: number): CallSite | undefined {
   let best: CallSite | undefined;
   for (const c of ctx.fn.calls) if (c.line < line && c.assignedTo && (!best || c.line >= best.line)) best = c;
-  return best;
+  // A later result of a call through a pointer (`r = reg_funcs[i]();`) is what is checked: unnamed.
+  const indirect = [...ctx.resultAssigns.values()].flat().some((l) => l < line && best && l > best.line);
+  return indirect ? undefined : best;
 }
 
 /** Status variables after two paths join: a failure pending on either is pending. */
@@ -608,6 +648,7 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
     helperReleases: new Map(),
     helperAcquires: new Map(),
     following: new Set(),
+    resultAssigns: resultAssigns(fn),
     leaks: [],
     misorders: [],
     ignored: [],
@@ -700,7 +741,9 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindO
   }
   walk(fn.body, { dead: false, held: inheritedHeld(fn, ctx), status: new Map() }, ctx, { on: false });
   const ignored = ctx.ignored.filter((x, i) => ctx.ignored.findIndex((y) => y.held.call === x.held.call) === i);
-  return { leaks: dedupeLeaks(ctx.leaks), misorders: ctx.misorders, ignored };
+  // (a loop body is walked twice: once per turn it is taken to run)
+  const misorders = ctx.misorders.filter((m, i) => ctx.misorders.findIndex((x) => x.release === m.release && x.gotoLine === m.gotoLine && x.failedStep === m.failedStep) === i);
+  return { leaks: dedupeLeaks(ctx.leaks), misorders, ignored };
 }
 
 function dedupeLeaks(leaks: Leak[]): Leak[] {

@@ -1,0 +1,17 @@
+// The name-derived pairs of src/engine/kernel/pairs.ts: how acquire and release names map onto
+// each other.
+import { describe, expect, it } from 'vitest';
+import { acquireNamesFor, counterpartNames } from '../../src/engine/kernel/pairs.js';
+
+describe('counterpartNames', () => {
+  it('replaces one acquire word by its undo words', () => {
+    expect(counterpartNames('foo_register')).toEqual(['foo_unregister', 'foo_deregister']);
+    expect(acquireNamesFor('foo_unregister')).toContain('foo_register');
+  });
+
+  it('does not read words of a name from Object.prototype (`constructor`, `toString`)', () => {
+    // A crash seen on a real file: `COUNTERPARTS['constructor']` is Object itself.
+    expect(counterpartNames('cache_constructor')).toEqual([]);
+    expect(counterpartNames('toString')).toEqual([]);
+  });
+});
