@@ -8,7 +8,7 @@ import { Option, type Command } from 'commander';
 import type { CommandRegistrar } from '../cli.js';
 import { InputError, UsageError } from '../errors.js';
 import type { ReviewOptions } from '../engine/api.js';
-import { DEFAULT_TREE_CONFIG, parseTreeConfig, readConfigFile, TREE_CONFIG_FILE, type TreeConfig } from '../engine/config.js';
+import { DEFAULT_TREE_CONFIG, readConfigFile, TREE_CONFIG_FILE, type TreeConfig } from '../engine/tree-config.js';
 import { SEVERITY_RANK, type Finding, type FindingFilter, type IndexQuery, type Severity } from '../engine/types.js';
 import { readSubmission } from '../ingest/series.js';
 import { safeTreePath, treeImages } from '../lore/tree.js';
@@ -73,8 +73,11 @@ async function readInput(file: string): Promise<Buffer> {
   }
 }
 
-/** The config for a run: --config FILE (must exist), else `.modreview.yml` in the tree if present. */
-export function loadTreeConfig(where: { tree?: string | undefined; file?: string | undefined }, knownRules: readonly string[]): TreeConfig {
+/**
+ * The config for a run: --config FILE (must exist), else `.modreview.yml` in the tree if present.
+ * The YAML parser and the schema (src/engine/config.ts) are loaded only when there is a file.
+ */
+export async function loadTreeConfig(where: { tree?: string | undefined; file?: string | undefined }, knownRules: readonly string[]): Promise<TreeConfig> {
   const path = where.file ?? (where.tree ? join(where.tree, TREE_CONFIG_FILE) : undefined);
   if (!path) return DEFAULT_TREE_CONFIG;
   let text: string;
@@ -85,6 +88,7 @@ export function loadTreeConfig(where: { tree?: string | undefined; file?: string
     if (where.file) throw new UsageError(`--config: cannot read ${where.file}`);
     return DEFAULT_TREE_CONFIG;
   }
+  const { parseTreeConfig } = await import('../engine/config.js');
   return parseTreeConfig(text, knownRules, path, (w) => process.stderr.write(`modreview: warning: ${w.replace(/[\r\n]+/g, ' ')}\n`));
 }
 
@@ -148,7 +152,7 @@ export async function runReview(file: string, o: ReviewCliOptions, out: (s: stri
   const { reviewSubmission, inFilter } = await import('../engine/review.js');
   const { allRules } = await import('../../rules/index.js');
   const tree = o.tree ? checkTree(o.tree) : undefined;
-  const config = loadTreeConfig({ tree, file: o.config }, allRules.map((r) => r.id));
+  const config = await loadTreeConfig({ tree, file: o.config }, allRules.map((r) => r.id));
   const options: ReviewOptions = { filter: o.filter, config };
   if (o.rules?.length) options.rules = o.rules;
   if (o.ignore?.length) options.ignore = o.ignore;
