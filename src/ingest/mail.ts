@@ -1,7 +1,7 @@
 // One mail → one Patch. mailparser does the MIME work (headers, transfer encodings, charsets,
 // attachments); this module finds the parts kernel tooling cares about: the commit message, the
 // diff, and the b4/format-patch trailers. Nothing in a mail is ever executed.
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import type { AddressObject, ParsedMail } from 'mailparser';
 import { parseUnifiedDiff } from '../diff/parse.js';
 import type { FileDiff } from '../diff/types.js';
 import { parseSubject } from './subject.js';
@@ -179,6 +179,9 @@ function naiveSplit(text: string): { headers: Map<string, string>; body: string 
   return { headers, body };
 }
 
+// mailparser (≈ 60 modules) is loaded on the first mail: a bare diff never needs it.
+let mailparser: Promise<typeof import('mailparser')> | undefined;
+
 /**
  * Read one message (raw bytes, without an mbox `From ` line; pass that line as `fromLine`).
  * Never throws: what cannot be read goes to `patch.problems`.
@@ -187,6 +190,7 @@ export async function readMail(raw: Buffer, opts: { fromLine?: string; order?: n
   const problems: string[] = [];
   let parsed: ParsedMail | undefined;
   try {
+    const { simpleParser } = await (mailparser ??= import('mailparser'));
     parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
   } catch (e) {
     problems.push(`MIME structure unreadable (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); read as plain text`);
