@@ -12,7 +12,8 @@ while (start && Date.now() < Number(start)) {
 }
 process.stdout.write('ready\n');
 const db = openStore(dbPath!);
-new IndexCache(db, '/nonexistent/tree', '1.2');
+const cache = new IndexCache(db, '/nonexistent/tree', '1.2');
 new SqliteFactsCache(db, '1');
+cache.writeDirs([['', 1]], { full: false, gone: [] });
 db.close();
 process.stdout.write('ok\n');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrate, openStore } from '../../src/store/db.js';
-import { INDEX_MIGRATIONS } from '../../src/store/index-cache.js';
+import { INDEX_MIGRATIONS, IndexCache } from '../../src/store/index-cache.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'modreview-migrate-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -62,4 +62,25 @@ describe('store migrations on real files', () => {
     expect(holder.prepare("SELECT count(*) AS n FROM migrations WHERE name LIKE 'index/%'").get()).toEqual({ n: INDEX_MIGRATIONS.length });
     holder.close();
   }, 60_000);
+
+  it('a store written before the directory snapshot existed gains it, with no snapshot recorded', () => {
+    const db = join(tmp, 'old.sqlite');
+    const old = openStore(db);
+    migrate(old, INDEX_MIGRATIONS.filter((m) => m.name !== 'index/3-dirs'));
+    old.prepare("INSERT INTO idx_trees (root, clean) VALUES ('/t', 1)").run();
+    old.close();
+    const store = openStore(db);
+    try {
+      const cache = new IndexCache(store, '/t', '1.2');
+      expect(cache.isClean()).toBe(true);
+      expect(cache.dirSnapshot()).toEqual({ key: null, fullAt: null, dirs: new Map() });
+      cache.writeDirs([['drivers', 5]], { full: true, key: 'k', at: 7 });
+      expect(cache.dirSnapshot()).toEqual({ key: 'k', fullAt: 7, dirs: new Map([['drivers', 5]]) });
+      // A second migrate is a no-op.
+      migrate(store, INDEX_MIGRATIONS);
+      expect(store.prepare("SELECT count(*) AS n FROM migrations WHERE name = 'index/3-dirs'").get()).toEqual({ n: 1 });
+    } finally {
+      store.close();
+    }
+  });
 });
