@@ -104,8 +104,10 @@ export async function refreshForReview(tree: string, o: FreshOptions): Promise<F
   const skip = new Set(DEFAULT_SKIP_DIRS);
   const changed: [string, number][] = [];
   const gone: string[] = [];
+  // (Plain concatenation: path.join normalises each of 4,000 paths, and the rows are already normal.)
+  const under = `${root}/`;
   for (const [rel, mtime] of snap.dirs) {
-    const st = statSync(join(root, rel), { throwIfNoEntry: false });
+    const st = statSync(rel ? under + rel : root, { throwIfNoEntry: false });
     if (!st?.isDirectory()) gone.push(rel);
     else if (st.mtimeMs !== mtime) changed.push([rel, dirStamp(st.mtimeMs)]);
   }
