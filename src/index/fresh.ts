@@ -20,7 +20,7 @@
 // the last whole-tree walk, when no answer of this review used that file's rows — e.g. an
 // in-place edit that adds a new caller of a function the patch changes. `modreview index` (or
 // `review --index-check full`) stats every file and records a new snapshot.
-import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { FACTS_VERSION } from '../c/version.js';
 import type { DB } from '../store/db.js';
@@ -107,7 +107,8 @@ export async function refreshForReview(tree: string, o: FreshOptions): Promise<F
   // (Plain concatenation: path.join normalises each of 4,000 paths, and the rows are already normal.)
   const under = `${root}/`;
   for (const [rel, mtime] of snap.dirs) {
-    const st = statSync(rel ? under + rel : root, { throwIfNoEntry: false });
+    // lstat: a directory replaced by a symbolic link is gone, as the whole walk would not follow it.
+    const st = rel ? lstatSync(under + rel, { throwIfNoEntry: false }) : statSync(root, { throwIfNoEntry: false });
     if (!st?.isDirectory()) gone.push(rel);
     else if (st.mtimeMs !== mtime) changed.push([rel, dirStamp(st.mtimeMs)]);
   }
@@ -116,7 +117,7 @@ export async function refreshForReview(tree: string, o: FreshOptions): Promise<F
   /** A directory new since the snapshot: everything under it is new. */
   const walkNew = (rel: string) => {
     const abs = join(root, rel);
-    const st = statSync(abs, { throwIfNoEntry: false });
+    const st = lstatSync(abs, { throwIfNoEntry: false });
     if (!st?.isDirectory()) return;
     newDirs.push([rel, dirStamp(st.mtimeMs)]);
     for (const e of listDir(abs) ?? []) {
@@ -141,9 +142,16 @@ export async function refreshForReview(tree: string, o: FreshOptions): Promise<F
   }
   for (const g of gone) for (const p of filesUnder(g)) files.add(p);
   // 2. The files the review reads directly.
+  // (Names from a patch: hostile input. Only plain relative paths to a regular file inside the
+  // tree, or to nothing — a file the patch creates or one gone since, whose rows are dropped.)
   for (const t of o.touched ?? []) {
     const parts = t.split('/');
-    if (t.endsWith('.c') && !parts.some((s) => s === '..' || s === '' || s.startsWith('.')) && !(parts.length > 1 && skip.has(parts[0]!))) files.add(t);
+    if (!t.endsWith('.c') || parts.some((s) => s === '..' || s === '' || s.startsWith('.')) || (parts.length > 1 && skip.has(parts[0]!))) continue;
+    const abs = join(root, t);
+    const st = lstatSync(abs, { throwIfNoEntry: false });
+    if (st && !st.isFile()) continue;
+    if (st && !realpathSync(abs).startsWith(under)) continue;
+    files.add(t);
   }
 
   const build = files.size ? await run([...files].sort()) : undefined;

@@ -4,7 +4,7 @@
 // what it documents it does not see (an in-place edit of a file no answer used), which
 // `--index-check full` does. The directories are backdated before the first build, as in a tree
 // checked out long ago (a directory changed in the last seconds is re-listed anyway: RACY_MS).
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -156,6 +156,21 @@ describe('review: the quick index check', () => {
     const full = await review('--index-check', 'full');
     expect(eexist(full)).toHaveLength(1);
     expect(full.notes.some((x) => x.startsWith('tree index checked quickly'))).toBe(false);
+  });
+
+  it('names from the patch index only regular files inside the tree', async () => {
+    const outside = join(tmp, `outside${n}.c`);
+    writeFileSync(outside, mainC(true));
+    symlinkSync(outside, join(tree, 'drivers/foo/link.c'));
+    backdate();
+    await index();
+    const store = openStore(db);
+    try {
+      await refreshForReview(tree, { db: store, touched: ['drivers/foo/link.c', '../outside.c', '/etc/x.c', 'drivers/../../x.c', 'tools/x.c', 'drivers/foo/new.c'] });
+      expect(store.prepare('SELECT path FROM idx_files ORDER BY path').pluck().all()).toEqual(['drivers/foo/foo_core.c', 'drivers/other/other.c']);
+    } finally {
+      store.close();
+    }
   });
 
   it('falls back to a whole-tree walk when no walk was recorded, and says why; a directory changed seconds ago is listed again', async () => {
