@@ -141,7 +141,7 @@ export function freshnessNote(r: FreshnessReport): string | undefined {
   if (r.mode === 'full') return undefined;
   const at = r.fullAt !== undefined ? new Date(r.fullAt).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : 'the last whole-tree walk';
   return (
-    `tree index checked quickly: ${r.dirs} directories (${r.changedDirs} changed), ${r.files} files in them or in the patch${did}; ` +
+    `tree index checked quickly: ${r.dirs} directories (${r.changedDirs} changed), ${r.files} file${r.files === 1 ? '' : 's'} in them or in the patch${did}; ` +
     `files edited in place since ${at} are seen only if this review read them (run \`modreview index\` or --index-check full to stat every file)`
   );
 }
