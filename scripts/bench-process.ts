@@ -107,7 +107,7 @@ export function processRows(o: { repo: string; tree: string; db: string; dir: st
   const sizes = patches.map((p) => p.changed);
   const rows: ProcessRow[] = [
     {
-      what: `the issue's patch (${issue.changed} changed lines of drivers/md/dm-snap.c), median of ${o.issueRuns} interleaved runs each`,
+      what: `the issue's patch size: ${issue.changed} changed lines (-/+ pairs, ${issue.changed * 2} diff lines) of drivers/md/dm-snap.c, median of ${o.issueRuns} interleaved runs each`,
       value: `\`modreview review\` ${ms(med('quick'))} ms${medCpu('quick')}; with --index-check full ${ms(med('full'))} ms${medCpu('full')}; checkpatch.pl ${ms(med('check'))} ms${medCpu('check')}`,
       target: 'faster than checkpatch.pl',
       met: med('quick') < med('check'),
