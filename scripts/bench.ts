@@ -6,10 +6,15 @@
 //     patches made from real 6.12 files (1 to 2,000 changed lines), with
 //     `perl scripts/checkpatch.pl --no-tree -q` on the same patches, run from the tree root;
 //  3. `modreview scan` of the whole tree with every rule.
+//  4. `modreview review` as a new process per patch beside checkpatch.pl on the same patch files
+//     (scripts/bench-process.ts), written to its own section of the doc.
 // Not part of `npm test`; the tests assert behaviour only. Options: --patches N (default 220),
-// --no-scan, --no-checkpatch, --out FILE (default docs/PERFORMANCE.md), --seed N.
+// --no-scan, --no-checkpatch, --no-process, --out FILE (default docs/PERFORMANCE.md), --seed N.
+// `--only process [--db FILE] [--process-patches N] [--issue-runs N]`: only the per-process rows,
+// against the store FILE (default: the store `modreview review` uses), refreshed first; only that
+// section of the doc is rewritten.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +26,8 @@ import type { ScanJson } from '../src/report/scan.js';
 import { SqliteFactsCache } from '../src/store/facts-cache.js';
 import { DEFAULT_SKIP_DIRS } from '../src/index/filter.js';
 import { TreeIndex } from '../src/index/query.js';
-import { openStore } from '../src/store/db.js';
+import { defaultStorePath, openStore } from '../src/store/db.js';
+import { processRows, type ProcessFigures, type ProcessRow } from './bench-process.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -91,10 +97,63 @@ function analysis(): string {
   return out.join('\n');
 }
 
+const PROCESS_BEGIN = '<!-- bench:process -->';
+const PROCESS_END = '<!-- /bench:process -->';
+
+/** The per-process section of the doc (between its markers). */
+function processSection(rows: ProcessRow[], fig: ProcessFigures, meta: { started: Date; load0: number[]; load1: number[]; command: string; count: number; issueRuns: number; node: string }): string {
+  const table = ['| measure | result | target |', '|---|---|---|', ...rows.map((r) => `| ${r.what} | ${r.value} | ${r.target ? `${r.target} ${r.met ? '(met)' : '(**not met**)'}` : ''} |`)].join('\n');
+  return `${PROCESS_BEGIN}
+## Review as a new process per patch (issue 14)
+
+Measured by \`${meta.command}\`, ${meta.started.toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${meta.node}, load average (1/5/15 min) ${meta.load0.map((x) => x.toFixed(2)).join(' / ')} at the start, ${meta.load1.map((x) => x.toFixed(2)).join(' / ')} at the end (other sessions share the 2 cores: wall times include waiting for a core; the CPU figures are the work itself).
+
+${table}
+
+How the figures are taken (scripts/bench-process.ts): \`npx tsc -p tsconfig.build.json\`, then per patch file, back to back in a rotating order, \`node bin/modreview.js review --tree TREE --db DB --format json --fail-on never FILE\` (the quick index check, src/index/fresh.ts), the same with \`--index-check full\` (every file stat'ed, as every review did before), and \`perl scripts/checkpatch.pl --no-tree -q FILE\` from the tree root. DB holds a whole-tree index of the tree, refreshed once before the runs; one warm-up round is not counted. Wall: spawn to exit; CPU: user + system of the child (\`/usr/bin/time\`). Patches: the first is ${'`'}makePatch(tree, 'drivers/md/dm-snap.c', 8)${'`'} (16 changed lines, the size of the issue's example), run ${meta.issueRuns} times; then ${meta.count - 1} generated as for the in-process rows (1..2,000 changed lines, seed ${SEED}).
+
+Reading: the quick check saves ${ms(fig.fullP50 - fig.quickP50)} ms at the median against the whole-tree stat walk; a review process still costs ${(fig.quickP50 / fig.checkP50).toFixed(1)}× a checkpatch.pl process at the median (${ms(fig.quickP50)} against ${ms(fig.checkP50)} ms). What is left is Node's start and module loading (tree-sitter, better-sqlite3, the engine and the rules: ~145 modules of modreview's own), parsing the touched file, and the rules running on cold (not yet optimised) code: see "What a review process spends" below.
+${PROCESS_END}`;
+}
+
+/** `doc` with its per-process section replaced (or added before the start-up section, or at the end). */
+function spliceProcess(doc: string, section: string): string {
+  const a = doc.indexOf(PROCESS_BEGIN);
+  const b = doc.indexOf(PROCESS_END);
+  if (a >= 0 && b > a) return doc.slice(0, a) + section + doc.slice(b + PROCESS_END.length);
+  const at = doc.indexOf('## Start-up (issue 14)');
+  return at >= 0 ? `${doc.slice(0, at)}${section}\n\n${doc.slice(at)}` : `${doc.trimEnd()}\n\n${section}\n`;
+}
+
+async function onlyProcess(tree: string): Promise<void> {
+  const started = new Date();
+  const load0 = loadavg();
+  const dbPath = opt('db', defaultStorePath());
+  const db = openStore(dbPath);
+  const warm = await buildIndex(tree, { db });
+  db.close();
+  console.error(`bench: index ${dbPath} refreshed (${warm.seen} files, ${warm.lexed} read) in ${warm.seconds.toFixed(1)} s`);
+  const tmp = mkdtempSync(join(tmpdir(), 'modreview-bench-'));
+  const count = Number(opt('process-patches', '25'));
+  const issueRuns = Number(opt('issue-runs', '7'));
+  try {
+    const { rows, fig } = processRows({ repo, tree, db: dbPath, dir: tmp, count, seed: SEED, issueRuns });
+    console.log(rows.map((r) => `| ${r.what} | ${r.value} |`).join('\n'));
+    const doc = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '# Performance\n';
+    const command = `npm run bench -- --only process --process-patches ${count} --issue-runs ${issueRuns}`;
+    writeFileSync(OUT, spliceProcess(doc, processSection(rows, fig, { started, load0, load1: loadavg(), command, count, issueRuns, node: process.version })));
+    console.error(`bench: wrote the per-process section of ${OUT}`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const tree = kernelTree();
+  if (opt('only', '') === 'process') return onlyProcess(tree);
   const tmp = mkdtempSync(join(tmpdir(), 'modreview-bench-'));
   const rows: Row[] = [];
+  let processDoc: string | undefined;
   const started = new Date();
   const load0 = loadavg();
   const facts = {
@@ -263,6 +322,16 @@ async function main(): Promise<void> {
     }
     rows.push({ what: 'peak RSS so far (process)', value: `${rss().toFixed(0)} MB` });
 
+    // 4. Whole review processes beside checkpatch.pl (its own section of the doc).
+    if (!flag('no-process') && !flag('no-checkpatch')) {
+      const count = Number(opt('process-patches', '25'));
+      const issueRuns = Number(opt('issue-runs', '7'));
+      const t = new Date();
+      const l0 = loadavg();
+      const r = processRows({ repo, tree, db: dbPath, dir: tmp, count, seed: SEED, issueRuns });
+      processDoc = processSection(r.rows, r.fig, { started: t, load0: l0, load1: loadavg(), command: 'npm run bench', count, issueRuns, node: process.version });
+    }
+
     // 3. Scan of the whole tree, every rule.
     if (!flag('no-scan')) {
       const { runScan } = await import('../src/commands/scan.js');
@@ -337,7 +406,18 @@ How the figures are taken:
 
 ${analysis()}
 `;
-  writeFileSync(OUT, doc);
+  // Hand-written sections after the generated part (from "## Start-up (issue 14)" on) are kept;
+  // the per-process section is this run's when it ran, else the previous one.
+  const old = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
+  const a = old.indexOf(PROCESS_BEGIN);
+  const b = old.indexOf(PROCESS_END);
+  const keptProcess = a >= 0 && b > a ? old.slice(a, b + PROCESS_END.length) : undefined;
+  const tailAt = old.indexOf('## Start-up (issue 14)');
+  const section = processDoc ?? keptProcess;
+  let full = doc;
+  if (section) full = `${full.trimEnd()}\n\n${section}\n`;
+  if (tailAt >= 0) full = `${full.trimEnd()}\n\n${old.slice(tailAt)}`;
+  writeFileSync(OUT, full);
   console.error(`bench: wrote ${OUT}`);
 }
 

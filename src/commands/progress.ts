@@ -1,9 +1,14 @@
 // The index progress bar (files done, files/s, ETA) on a TTY; nothing otherwise.
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressTypes from 'cli-progress';
 import type { IndexProgress } from '../index/build.js';
+
+// Loaded only on a TTY: a review or index run in a pipe or a script never pays for it.
+const require = createRequire(import.meta.url);
 
 export function progressReporter(stream: NodeJS.WriteStream = process.stderr): { onProgress: (p: IndexProgress) => void; stop: () => void } {
   if (stream.isTTY !== true) return { onProgress: () => {}, stop: () => {} };
+  const cliProgress = require('cli-progress') as typeof cliProgressTypes;
   const bar = new cliProgress.SingleBar(
     {
       format: ' {phase} [{bar}] {value}/{total} files | {rate} files/s | ETA {eta_formatted}',

@@ -8,13 +8,16 @@ import { Option, type Command } from 'commander';
 import type { CommandRegistrar } from '../cli.js';
 import { InputError, UsageError } from '../errors.js';
 import type { ReviewOptions } from '../engine/api.js';
-import { DEFAULT_TREE_CONFIG, parseTreeConfig, readConfigFile, TREE_CONFIG_FILE, type TreeConfig } from '../engine/config.js';
+import { DEFAULT_TREE_CONFIG, readConfigFile, TREE_CONFIG_FILE, type TreeConfig } from '../engine/tree-config.js';
 import { SEVERITY_RANK, type Finding, type FindingFilter, type IndexQuery, type Severity } from '../engine/types.js';
 import { readSubmission } from '../ingest/series.js';
 import { safeTreePath, treeImages } from '../lore/tree.js';
 import { FACTS_VERSION } from '../c/version.js';
 import { defaultStorePath, openStore, type DB } from '../store/db.js';
 import { factsCacheOf } from '../store/facts-cache.js';
+import type { FreshnessReport, IndexCheck } from '../index/fresh.js';
+import type { TreeIndex } from '../index/query.js';
+import type { Submission } from '../ingest/types.js';
 
 export type FailOn = Severity | 'never';
 
@@ -29,6 +32,8 @@ export interface ReviewCliOptions {
   index: boolean;
   /** Files or directories of the tree the implicit index refresh walks (default: the whole tree). */
   indexPath?: string[];
+  /** How the index's freshness is checked before the review (src/index/fresh.ts); default quick. */
+  indexCheck?: IndexCheck;
   config?: string;
   /** Per-file limits (src/engine/limits.ts). */
   maxFileBytes?: number;
@@ -73,8 +78,11 @@ async function readInput(file: string): Promise<Buffer> {
   }
 }
 
-/** The config for a run: --config FILE (must exist), else `.modreview.yml` in the tree if present. */
-export function loadTreeConfig(where: { tree?: string | undefined; file?: string | undefined }, knownRules: readonly string[]): TreeConfig {
+/**
+ * The config for a run: --config FILE (must exist), else `.modreview.yml` in the tree if present.
+ * The YAML parser and the schema (src/engine/config.ts) are loaded only when there is a file.
+ */
+export async function loadTreeConfig(where: { tree?: string | undefined; file?: string | undefined }, knownRules: readonly string[]): Promise<TreeConfig> {
   const path = where.file ?? (where.tree ? join(where.tree, TREE_CONFIG_FILE) : undefined);
   if (!path) return DEFAULT_TREE_CONFIG;
   let text: string;
@@ -85,6 +93,7 @@ export function loadTreeConfig(where: { tree?: string | undefined; file?: string
     if (where.file) throw new UsageError(`--config: cannot read ${where.file}`);
     return DEFAULT_TREE_CONFIG;
   }
+  const { parseTreeConfig } = await import('../engine/config.js');
   return parseTreeConfig(text, knownRules, path, (w) => process.stderr.write(`modreview: warning: ${w.replace(/[\r\n]+/g, ' ')}\n`));
 }
 
@@ -117,22 +126,54 @@ function checkTree(tree: string): string {
   return realpathSync(tree);
 }
 
+/** The tree paths a submission's patches read directly (their pre-images). */
+export function touchedPaths(submission: Submission): string[] {
+  const out = new Set<string>();
+  for (const p of submission.patches) for (const f of p.files) for (const x of [f.oldPath, f.newPath]) if (x) out.add(x);
+  return [...out];
+}
+
+/** One line for the report: how fresh the index was made, and what that check cannot see. */
+export function freshnessNote(r: FreshnessReport): string | undefined {
+  const b = r.build;
+  const did = b && (b.lexed || b.removed) ? `; ${b.lexed} file${b.lexed === 1 ? '' : 's'} read again${b.removed ? `, ${b.removed} removed` : ''}` : '';
+  if (r.mode === 'paths') return `tree index refreshed only under --index-path${did}; changes elsewhere in the tree are not seen`;
+  if (r.mode === 'full') return undefined;
+  const at = r.fullAt !== undefined ? new Date(r.fullAt).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : 'the last whole-tree walk';
+  return (
+    `tree index checked quickly: ${r.dirs} directories (${r.changedDirs} changed), ${r.files} file${r.files === 1 ? '' : 's'} in them or in the patch${did}; ` +
+    `files edited in place since ${at} are seen only if this review read them (run \`modreview index\` or --index-check full to stat every file)`
+  );
+}
+
 /**
- * The tree index, refreshed first (an unchanged file is never parsed twice, so a warm refresh is
- * cheap). A tree that cannot be indexed still gets a review: cross-file questions then see only
- * the patched files, and the report says so.
+ * The tree index, refreshed first (src/index/fresh.ts: a quick check of the tree's directories
+ * and the patch's files; an unchanged file is never read twice). A tree that cannot be indexed
+ * still gets a review: cross-file questions then see only the patched files, and the report says so.
  */
-export async function openTreeIndex(db: DB, tree: string, notes: string[], paths?: string[]): Promise<IndexQuery | undefined> {
-  const [{ buildIndex }, { TreeIndex }, { progressReporter }] = await Promise.all([
-    import('../index/build.js'),
+export async function openTreeIndex(
+  db: DB,
+  tree: string,
+  notes: string[],
+  o: { paths?: string[] | undefined; check?: IndexCheck | undefined; touched?: readonly string[] } = {},
+): Promise<{ index: TreeIndex; fresh: FreshnessReport } | undefined> {
+  const [{ refreshForReview }, { TreeIndex }, { progressReporter }] = await Promise.all([
+    import('../index/fresh.js'),
     import('../index/query.js'),
     import('./progress.js'),
   ]);
   const progress = progressReporter();
   try {
-    const stats = await buildIndex(tree, { db, onProgress: progress.onProgress, ...(paths?.length ? { paths } : {}) });
-    if (stats.parsed > 0) process.stderr.write(`modreview: indexed ${stats.parsed} changed files of ${tree} in ${stats.seconds.toFixed(1)} s\n`);
-    return await TreeIndex.open(db, tree);
+    const fresh = await refreshForReview(tree, {
+      db,
+      check: o.check ?? 'quick',
+      ...(o.paths?.length ? { paths: o.paths } : {}),
+      ...(o.touched ? { touched: o.touched } : {}),
+      onProgress: progress.onProgress,
+    });
+    const stats = fresh.build;
+    if (stats && stats.parsed > 0) process.stderr.write(`modreview: indexed ${stats.parsed} changed files of ${tree} in ${stats.seconds.toFixed(1)} s\n`);
+    return { index: await TreeIndex.open(db, tree), fresh };
   } catch (e) {
     notes.push(`tree index unavailable (${e instanceof Error ? e.message : String(e)}); cross-file questions see only the patched files`);
     return undefined;
@@ -148,7 +189,7 @@ export async function runReview(file: string, o: ReviewCliOptions, out: (s: stri
   const { reviewSubmission, inFilter } = await import('../engine/review.js');
   const { allRules } = await import('../../rules/index.js');
   const tree = o.tree ? checkTree(o.tree) : undefined;
-  const config = loadTreeConfig({ tree, file: o.config }, allRules.map((r) => r.id));
+  const config = await loadTreeConfig({ tree, file: o.config }, allRules.map((r) => r.id));
   const options: ReviewOptions = { filter: o.filter, config };
   if (o.rules?.length) options.rules = o.rules;
   if (o.ignore?.length) options.ignore = o.ignore;
@@ -158,17 +199,36 @@ export async function runReview(file: string, o: ReviewCliOptions, out: (s: stri
   const preNotes: string[] = [];
   let db: DB | undefined;
   try {
+    let opened: Awaited<ReturnType<typeof openTreeIndex>>;
     if (tree) {
       options.images = treeImages(tree, submission.series.baseCommit);
       if (o.index) {
         checkIndexPaths(tree, o.indexPath);
         db = openStore(o.db);
         options.facts = factsCacheOf(db, String(FACTS_VERSION));
-        const index = await openTreeIndex(db, tree, preNotes, o.indexPath);
-        if (index) options.index = index;
+        opened = await openTreeIndex(db, tree, preNotes, { paths: o.indexPath, check: o.indexCheck, touched: touchedPaths(submission) });
+        if (opened) options.index = opened.index;
       } else preNotes.push('tree index disabled (--no-index): cross-file questions see only the patched files');
     } else preNotes.push('no --tree given: hunk-only review, cross-file questions see only the patch');
-    const result = await reviewSubmission(submission, options);
+    let result = await reviewSubmission(submission, options);
+    if (tree && db && opened && opened.fresh.mode === 'quick') {
+      // Files whose rows the review's answers used and that changed since they were indexed
+      // (edited in place, so the directory check could not see it): read them again, review again.
+      const { staleFiles, refreshForReview } = await import('../index/fresh.js');
+      const stale = staleFiles(db, tree, opened.index.consulted);
+      if (stale.length) {
+        const again = await refreshForReview(tree, { db, touched: stale });
+        const { TreeIndex } = await import('../index/query.js');
+        opened = { index: await TreeIndex.open(db, tree), fresh: { ...opened.fresh, files: opened.fresh.files + again.files } };
+        options.index = opened.index;
+        result = await reviewSubmission(submission, options);
+        preNotes.push(`tree index: ${stale.length} file${stale.length === 1 ? '' : 's'} this review read had changed since indexed (${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', ...' : ''}); read again and reviewed again`);
+      }
+    }
+    if (opened) {
+      const note = freshnessNote(opened.fresh);
+      if (note) preNotes.push(note);
+    }
     result.notes.unshift(...preNotes);
     const shown = result.findings.filter((f) => inFilter(f, o.filter));
     const { renderText, jsonReport } = await import('../report/cli.js');
@@ -200,6 +260,11 @@ export const register: CommandRegistrar = (program: Command, setExit) => {
     .option('--db <file>', 'SQLite store holding the tree index', defaultStorePath())
     // Repeatable and comma-separated rather than variadic, so it never swallows the <file> argument.
     .option('--index-path <paths>', 'refresh the tree index only under these files or directories of the tree (comma-separated, repeatable; default: the whole tree)', idList)
+    .addOption(
+      new Option('--index-check <how>', 'before the review, check the tree index against the tree: quick (its directories and the patched files; see docs/INDEX.md) or full (stat every file)')
+        .choices(['quick', 'full'])
+        .default('quick'),
+    )
     .option('--no-index', 'do not build or use the tree index (cross-file questions see only the patch)')
     .option('--max-file-bytes <n>', 'skip (and report) a C file larger than this (default 2 MiB)', positiveInt('--max-file-bytes'))
     .option('--file-timeout <ms>', 'time one file may take; what is left when it runs out is skipped and reported (default 20000)', positiveInt('--file-timeout'))

@@ -161,7 +161,7 @@ export async function runScan(paths: string[], o: ScanCliOptions, out: (s: strin
   const t0 = performance.now();
   const root = treeRoot(o.tree);
   const { allRules } = await import('../../rules/index.js');
-  const config = loadTreeConfig({ tree: root, file: o.config }, allRules.map((r) => r.id));
+  const config = await loadTreeConfig({ tree: root, file: o.config }, allRules.map((r) => r.id));
   const { selectRules } = await import('../engine/review.js');
   // Unknown rule ids are a usage error before any work starts.
   const rules = selectRules({ rules: o.rules, ignore: o.ignore, config }, allRules);

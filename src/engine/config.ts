@@ -1,12 +1,14 @@
 // Tree configuration: `.modreview.yml` at the top of the kernel tree (or --config FILE). Rules on
 // or off, severity overrides, paths never reviewed. Parsing is pure; the CLI reads the file.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+// The light half (defaults, the bounded read, paths_ignore) is src/engine/tree-config.ts, which a
+// review loads without this module when the tree has no configuration file.
 import picomatch from 'picomatch';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { DEFAULT_TREE_CONFIG, MAX_CONFIG_BYTES, tooLarge, TREE_CONFIG_FILE, type TreeConfig } from './tree-config.js';
 
-export const TREE_CONFIG_FILE = '.modreview.yml';
+export { DEFAULT_TREE_CONFIG, MAX_CONFIG_BYTES, pathIgnored, readConfigFile, TREE_CONFIG_FILE, type TreeConfig } from './tree-config.js';
 
 const ruleId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a rule id is lower-case letters, digits and dashes');
 
@@ -17,8 +19,9 @@ export const treeConfigSchema = z.strictObject({
   paths_ignore: z.array(z.string().min(1)).default([]),
 });
 
-export type TreeConfig = z.infer<typeof treeConfigSchema>;
-export const DEFAULT_TREE_CONFIG: TreeConfig = treeConfigSchema.parse({});
+// The schema and the plain interface of tree-config.ts describe the same shape.
+const sameShape: [z.infer<typeof treeConfigSchema>, TreeConfig] extends [TreeConfig, z.infer<typeof treeConfigSchema>] ? true : never = true;
+void sameShape;
 
 function describePath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(top level)';
@@ -35,12 +38,6 @@ export function formatZodIssues(issues: readonly z.core.$ZodIssue[]): string[] {
     return `${describePath(i.path)}: ${i.message}`;
   });
 }
-
-/**
- * Largest configuration file read. A real one is a few hundred bytes; parsing YAML costs far
- * more than its size (an 11 MB file took 40 s and 2 GB), so anything larger is refused unread.
- */
-export const MAX_CONFIG_BYTES = 256 * 1024;
 
 /** The one-line form of a YAML error or warning: its message up to the source excerpt. */
 function yamlLine(e: { message: string }): string {
@@ -74,30 +71,6 @@ export function parseYamlWith<S extends z.ZodType>(
   return r.success ? { ok: true, data: r.data, warnings } : { ok: false, problems: formatZodIssues(r.error.issues) };
 }
 
-function tooLarge(size: number): string {
-  return `${(size / 1024).toFixed(0)} KB, over the ${MAX_CONFIG_BYTES / 1024} KB limit for a configuration file`;
-}
-
-/**
- * A configuration file's text, read only up to the size limit: a larger file (or a device or
- * pipe that never ends) is one clear UsageError naming it, without reading the rest.
- */
-export function readConfigFile(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
-    let n = 0;
-    for (let got; n < buf.length && (got = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += got;
-    if (n > MAX_CONFIG_BYTES) {
-      const size = fstatSync(fd).size;
-      throw new UsageError(`${path}: ${size > MAX_CONFIG_BYTES ? tooLarge(size) : `over the ${MAX_CONFIG_BYTES / 1024} KB limit for a configuration file`}`);
-    }
-    return buf.subarray(0, n).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export function globProblems(globs: readonly string[], key: string): string[] {
   const out: string[] = [];
   for (const [k, g] of globs.entries()) {
@@ -118,18 +91,11 @@ export function parseTreeConfig(text: string, knownRules: readonly string[], sou
   const r = parseYamlWith(treeConfigSchema, text);
   if (!r.ok) throw new UsageError(`${source}: ${r.problems.join('; ')}`);
   for (const w of r.warnings) warn?.(`${source}: ${w}`);
-  const cfg = r.data ?? DEFAULT_TREE_CONFIG;
+  const cfg: TreeConfig = r.data ?? DEFAULT_TREE_CONFIG;
   const problems = [
     ...Object.keys(cfg.rules).filter((id) => !knownRules.includes(id)).map((id) => `rules.${id}: unknown rule id (see 'modreview rules')`),
     ...globProblems(cfg.paths_ignore, 'paths_ignore'),
   ];
   if (problems.length) throw new UsageError(`${source}: ${problems.join('; ')}`);
   return cfg;
-}
-
-/** Whether a path is excluded by `paths_ignore`. */
-export function pathIgnored(config: Pick<TreeConfig, 'paths_ignore'>): (path: string) => boolean {
-  if (config.paths_ignore.length === 0) return () => false;
-  const m = picomatch(config.paths_ignore, { dot: true });
-  return (p) => m(p);
 }

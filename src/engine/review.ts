@@ -13,7 +13,7 @@ import type { Patch, Submission } from '../ingest/types.js';
 import { allRules } from '../../rules/index.js';
 import type { ImageProvider, ReviewFn, ReviewOptions } from './api.js';
 import { UsageError } from '../errors.js';
-import { pathIgnored } from './config.js';
+import { pathIgnored } from './tree-config.js';
 import { FileBudget, sectionKey, sizeProblem, unanalysedNotes } from './limits.js';
 import { overlayIndex } from './overlay.js';
 import { matchSuppression, parseSuppressions, suppressionRule, type Suppression } from './suppress.js';

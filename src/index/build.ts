@@ -122,16 +122,30 @@ function toRel(root: string, abs: string): string {
   return sep === '/' ? r : r.split(sep).join('/');
 }
 
+/**
+ * A directory mtime this recent (ms) cannot be trusted: the file system's clock ticks coarsely, so
+ * an entry created in the same tick, after the directory was stat'ed, leaves the same mtime. Such
+ * a directory is recorded as -1 (changed), so the next check lists it again ("racy git" alike).
+ */
+export const RACY_MS = 2000;
+
+export function dirStamp(mtimeMs: number, now = Date.now()): number {
+  return now - mtimeMs < RACY_MS ? -1 : mtimeMs;
+}
+
 export function walk(
   root: string,
   paths: string[] | undefined,
   skipDirs: string[],
-): { files: WalkedFile[]; scope: (rel: string) => boolean; prefixes?: string[] } {
+): { files: WalkedFile[]; scope: (rel: string) => boolean; prefixes?: string[]; dirs: [rel: string, mtime: number][] } {
   const files: WalkedFile[] = [];
+  /** Every directory listed, with its mtime taken BEFORE it was listed (src/index/fresh.ts). */
+  const dirs: [string, number][] = [];
   const skip = new Set(skipDirs);
   const visit = (abs: string, top: boolean) => {
     let entries;
     try {
+      dirs.push([toRel(root, abs), dirStamp(statSync(abs).mtimeMs)]);
       entries = readdirSync(abs, { withFileTypes: true });
     } catch {
       return;
@@ -157,7 +171,7 @@ export function walk(
   };
   if (!paths || paths.length === 0) {
     visit(root, true);
-    return { files, scope: () => true };
+    return { files, scope: () => true, dirs };
   }
   const prefixes: string[] = [];
   for (const p of paths) {
@@ -169,6 +183,8 @@ export function walk(
     try {
       st = statSync(abs);
     } catch {
+      // Gone: its rows (if any) are removed, as those of a file gone from a walked directory.
+      if (rel.endsWith('.c')) prefixes.push(rel);
       continue;
     }
     if (st.isDirectory()) {
@@ -184,6 +200,7 @@ export function walk(
     files: [...uniq.values()],
     scope: (rel) => prefixes.some((p) => p === '' || rel === p || (p.endsWith('/') && rel.startsWith(p))),
     prefixes,
+    dirs,
   };
 }
 
@@ -248,8 +265,14 @@ function emptyStats(tree: string): IndexStats {
 
 const asBuffer = (u8: Uint8Array) => (Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
 
+/** What a directory snapshot depends on besides the directories: the index version and the skipped top-level directories. */
+export function snapshotKey(version: string, skipDirs: readonly string[]): string {
+  return `${version}|${[...skipDirs].sort().join(',')}`;
+}
+
 export async function buildIndex(tree: string, opts: BuildOptions): Promise<IndexStats> {
   const t0 = performance.now();
+  const startedAt = Date.now();
   const cpu0 = process.cpuUsage();
   const root = realpathSync(tree);
   const factsModule = opts.factsModule ?? defaultFactsModule();
@@ -259,7 +282,8 @@ export async function buildIndex(tree: string, opts: BuildOptions): Promise<Inde
   const stats = emptyStats(root);
 
   const wasClean = cache.isClean();
-  const { files, scope, prefixes } = walk(root, opts.paths, opts.skipDirs ?? DEFAULT_SKIP_DIRS);
+  const skipDirs = opts.skipDirs ?? DEFAULT_SKIP_DIRS;
+  const { files, scope, prefixes, dirs } = walk(root, opts.paths, skipDirs);
   const states = cache.fileStates(prefixes);
   stats.seen = files.length;
   let tPhase = t0;
@@ -449,6 +473,9 @@ export async function buildIndex(tree: string, opts: BuildOptions): Promise<Inde
     });
     flush();
     cache.setClean(true);
+    // A whole-tree walk that ran to its end: its directories are the snapshot a review checks
+    // instead of walking again (src/index/fresh.ts).
+    if (!prefixes) cache.writeDirs(dirs, { full: true, key: snapshotKey(version, skipDirs), at: startedAt });
     stats.filtered = cache.countUnparsed(prefixes);
     phase('parse');
   } finally {

@@ -30,6 +30,15 @@ export class TreeIndex extends QueryBase {
   readonly treeId: number;
   private readonly st;
   private readonly factsCache = new Map<string, FileFacts | undefined>();
+  /**
+   * Every file whose rows or facts an answer of this index returned: what a review's findings may
+   * depend on (src/index/fresh.ts stats them after the review).
+   */
+  readonly consulted = new Set<string>();
+  private saw<T extends { file: string }>(rows: T[]): T[] {
+    for (const r of rows) this.consulted.add(r.file);
+    return rows;
+  }
 
   /** The index of `tree`, with on-demand extraction of files the build left out. */
   static async open(db: DB, tree: string): Promise<TreeIndex> {
@@ -69,7 +78,7 @@ export class TreeIndex extends QueryBase {
                 WHERE x.callee = ? AND f.tree = ?`),
       entries: q(`SELECT x.kind, x.fn, f.path AS file, x.line, x.macro, x.driver, f.modular FROM idx_modentries x JOIN idx_files f ON f.id = x.file
                   WHERE x.kind = ? AND f.tree = ?`),
-      entriesNamed: q(`SELECT x.kind, x.fn, f.path AS file, x.line, x.macro, x.driver FROM idx_modentries x JOIN idx_files f ON f.id = x.file
+      entriesNamed: q(`SELECT x.kind, x.fn, f.path AS file, x.line, x.macro, x.driver, f.modular FROM idx_modentries x JOIN idx_files f ON f.id = x.file
                        WHERE x.fn = ? AND f.tree = ?`),
       notifiers: q(`SELECT x.callback, f.path AS file, x.line FROM idx_notifiers x JOIN idx_files f ON f.id = x.file WHERE f.tree = ?`),
       errno: q(`SELECT x.fn, f.path AS file, x.code, x.line FROM idx_errno x JOIN idx_files f ON f.id = x.file WHERE x.fn = ? AND f.tree = ?`),
@@ -87,11 +96,11 @@ export class TreeIndex extends QueryBase {
   }
 
   fnRows(name: string): FnRow[] {
-    return (this.st.fns.all(name, this.treeId) as (Omit<FnRow, 'isStatic' | 'exported'> & { isStatic: number; exported: number })[]).map((r) => ({
+    return this.saw((this.st.fns.all(name, this.treeId) as (Omit<FnRow, 'isStatic' | 'exported'> & { isStatic: number; exported: number })[]).map((r) => ({
       ...r,
       isStatic: r.isStatic === 1,
       exported: r.exported === 1,
-    }));
+    })));
   }
   /**
    * The extractor's call rows of parsed functions, and the lexical rows of every other caller
@@ -108,10 +117,10 @@ export class TreeIndex extends QueryBase {
         out.push({ caller, callee, file: r.file, line: Number(site.slice(at + 1)) });
       }
     }
-    return out;
+    return this.saw(out);
   }
   propRows(callee: string): PropRow[] {
-    return (this.st.props.all(callee, this.treeId) as (EdgeRow & { masks: string })[]).map((r) => ({ ...r, masks: JSON.parse(r.masks) as string[] }));
+    return this.saw((this.st.props.all(callee, this.treeId) as (EdgeRow & { masks: string })[]).map((r) => ({ ...r, masks: JSON.parse(r.masks) as string[] })));
   }
   private entryOut(rows: unknown[]): EntryRow[] {
     return (rows as (Omit<EntryRow, 'modular'> & { driver: string | null; modular?: number })[]).map(({ driver, modular, ...e }) => ({
@@ -129,16 +138,13 @@ export class TreeIndex extends QueryBase {
     const gen = this.generation();
     let c = this.entryCache.get(kind);
     if (!c || c.gen !== gen) this.entryCache.set(kind, (c = { gen, rows: this.entryOut(this.st.entries.all(kind, this.treeId)) }));
-    return c.rows.slice();
+    return this.saw(c.rows.slice());
   }
 
   override initFunctions(): { fn: string; file: string; line: number; macro: string }[] {
-    return this.initList().slice();
-  }
-  protected override initList(): ReturnType<QueryBase['initFunctions']> {
     const gen = this.generation();
     if (!this.initCache || this.initCache.gen !== gen) this.initCache = { gen, rows: super.initFunctions() };
-    return this.initCache.rows;
+    return this.initCache.rows.slice();
   }
 
   private readonly entryCache = new Map<string, { gen: string; rows: EntryRow[] }>();
@@ -158,13 +164,13 @@ export class TreeIndex extends QueryBase {
     return `${this.st.dataVersion.get() as number}:${this.st.changes.get() as number}`;
   }
   entriesNamed(fn: string): EntryRow[] {
-    return this.entryOut(this.st.entriesNamed.all(fn, this.treeId));
+    return this.saw(this.entryOut(this.st.entriesNamed.all(fn, this.treeId)));
   }
   notifierRows(): NotifierRow[] {
-    return this.st.notifiers.all(this.treeId) as NotifierRow[];
+    return this.saw(this.st.notifiers.all(this.treeId) as NotifierRow[]);
   }
   errnoRows(fn: string): ErrnoRow[] {
-    return this.st.errno.all(fn, this.treeId) as ErrnoRow[];
+    return this.saw(this.st.errno.all(fn, this.treeId) as ErrnoRow[]);
   }
   /**
    * The facts the index holds for a file. For a file the build parsed only in part (see
@@ -174,6 +180,7 @@ export class TreeIndex extends QueryBase {
    * is extracted on demand when the index was opened with an extractor.
    */
   facts(path: string): FileFacts | undefined {
+    this.consulted.add(path);
     if (this.factsCache.has(path)) return this.factsCache.get(path);
     let out: FileFacts | undefined;
     const r = this.st.facts.get(this.treeId, path) as { z: Buffer } | undefined;
@@ -185,6 +192,7 @@ export class TreeIndex extends QueryBase {
 
   /** The facts of the whole file: stored when the build parsed all of it, else extracted now. */
   completeFacts(path: string): FileFacts | undefined {
+    this.consulted.add(path);
     const r = this.st.facts.get(this.treeId, path) as { z: Buffer; complete: number } | undefined;
     if (r?.complete === 1) return { ...decompressFacts(r.z), path };
     if (this.completeCache.has(path)) return this.completeCache.get(path);

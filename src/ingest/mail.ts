@@ -1,7 +1,7 @@
 // One mail → one Patch. mailparser does the MIME work (headers, transfer encodings, charsets,
 // attachments); this module finds the parts kernel tooling cares about: the commit message, the
 // diff, and the b4/format-patch trailers. Nothing in a mail is ever executed.
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import type { AddressObject, ParsedMail } from 'mailparser';
 import { parseUnifiedDiff } from '../diff/parse.js';
 import type { FileDiff } from '../diff/types.js';
 import { parseSubject } from './subject.js';
@@ -179,15 +179,126 @@ function naiveSplit(text: string): { headers: Map<string, string>; body: string 
   return { headers, body };
 }
 
+// mailparser (≈ 100 modules with iconv-lite and an HTML stack: more CPU to load than all of a
+// small review) is loaded only for a mail plainMail() declines; a bare diff never needs it.
+let mailparser: Promise<typeof import('mailparser')> | undefined;
+
+/** What readMail takes from a parsed message (mailparser's ParsedMail, or plainMail's). */
+type MailFields = Pick<ParsedMail, 'text' | 'html' | 'subject' | 'attachments' | 'from' | 'to' | 'cc' | 'references' | 'messageId' | 'date' | 'inReplyTo'>;
+
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+/** An RFC 5322 date as git format-patch writes it ("Wed, 15 Jan 2025 09:12:00 +0000"). */
+const PLAIN_DATE = new RegExp(`^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?\\d{1,2} ${MONTH} \\d{4} \\d{2}:\\d{2}:\\d{2} [+-]\\d{4}$`);
+/** One address as format-patch and send-email write it: `Name <a@b>`, `<a@b>` or `a@b`. */
+const PLAIN_ADDRESS = /^(?:([A-Za-z0-9.'_+-]+(?: [A-Za-z0-9.'_+-]+)*) <([^<>\s@,]+@[^<>\s@,]+)>|<([^<>\s@,]+@[^<>\s@,]+)>|([^<>\s@,"]+@[^<>\s@,"]+))$/;
+const PLAIN_ID = /^<[^<>\s]+>$/;
+const PLAIN_IDS = /^<[^<>\s]+>(?:\s+<[^<>\s]+>)*$/;
+
+function plainAddresses(v: string): AddressObject | undefined {
+  const value: { address: string; name: string }[] = [];
+  for (const part of v.split(',')) {
+    const m = PLAIN_ADDRESS.exec(part.trim());
+    if (!m) return undefined;
+    value.push(m[1] !== undefined ? { address: m[2]!, name: m[1] } : { address: (m[3] ?? m[4])!, name: '' });
+  }
+  return { value, html: '', text: '' } as AddressObject;
+}
+
+/**
+ * The fields of a plain mail — what git format-patch and send-email write for an ASCII-headed
+ * patch: no MIME structure (no Content-Type, or text/plain with a UTF-8 or US-ASCII charset and
+ * no other parameter), a 7bit/8bit body, printable ASCII headers without encoded words, each
+ * header read at most once, addresses, ids and date in their plain forms — read as mailparser
+ * reads them; undefined for anything else, which mailparser then reads
+ * (test/ingest/plain-mail.test.ts compares the two).
+ */
+export function plainMail(raw: Buffer): MailFields | undefined {
+  let end = raw.indexOf('\n\n');
+  const crlf = raw.indexOf('\r\n\r\n');
+  if (crlf >= 0 && (end < 0 || crlf < end)) end = crlf;
+  if (end <= 0) return undefined;
+  const head = raw.subarray(0, end).toString('latin1');
+  // Printable ASCII, tabs, line breaks; no encoded word; no lone CR.
+  if (/[^\t\n\r\x20-\x7e]|=\?|\r(?!\n)/.test(head)) return undefined;
+  const headers = new Map<string, string>();
+  let last: string | undefined;
+  for (const line of head.split(/\r?\n/)) {
+    if (/^[ \t]/.test(line)) {
+      if (!last) return undefined;
+      headers.set(last, `${headers.get(last)}\n${line}`);
+      continue;
+    }
+    const m = /^([!-9;-~]+):/.exec(line);
+    if (!m) return undefined;
+    last = m[1]!.toLowerCase();
+    if (headers.has(last)) {
+      // Received, DKIM and the like repeat harmlessly; a repeated header this reads does not.
+      if (['subject', 'from', 'to', 'cc', 'date', 'message-id', 'in-reply-to', 'references', 'content-type', 'content-transfer-encoding', 'mime-version'].includes(last)) return undefined;
+      last = `${last}\0${headers.size}`;
+    }
+    headers.set(last, line.slice(m[0].length));
+  }
+  const get = (k: string) => {
+    const v = headers.get(k);
+    return v === undefined ? undefined : v.replace(/\n[ \t]+/g, ' ').trim();
+  };
+  const ct = get('content-type');
+  if (ct !== undefined && !/^text\/plain(?:\s*;\s*charset="?(?:utf-8|us-ascii)"?)?\s*;?$/i.test(ct)) return undefined;
+  const cte = get('content-transfer-encoding');
+  if (cte !== undefined && !/^(?:7bit|8bit)$/i.test(cte)) return undefined;
+  const bodyBytes = raw.subarray(end + (raw[end] === 0x0d ? 4 : 2));
+  // mailparser writes U+FFFD for bytes invalid in UTF-8, and turns CRLF into LF (a lone CR it
+  // treats otherwise: declined).
+  const text = bodyBytes.toString('utf8');
+  if (/\r(?!\n)/.test(text)) return undefined;
+  const out: MailFields = { text: text.replace(/\r\n/g, '\n'), html: false, attachments: [] };
+  const subject = get('subject');
+  if (subject !== undefined) out.subject = subject;
+  for (const k of ['from', 'to', 'cc'] as const) {
+    const v = get(k);
+    if (v === undefined) continue;
+    const a = plainAddresses(v);
+    if (!a) return undefined;
+    out[k] = a;
+  }
+  const mid = get('message-id');
+  if (mid !== undefined) {
+    if (!PLAIN_ID.test(mid)) return undefined;
+    out.messageId = mid;
+  }
+  const irt = get('in-reply-to');
+  if (irt !== undefined) {
+    if (!PLAIN_ID.test(irt)) return undefined;
+    out.inReplyTo = irt;
+  }
+  const refs = get('references');
+  if (refs !== undefined) {
+    if (!PLAIN_IDS.test(refs)) return undefined;
+    const ids = refs.split(/\s+/);
+    out.references = ids.length === 1 ? ids[0]! : ids;
+  }
+  const date = get('date');
+  if (date !== undefined) {
+    if (!PLAIN_DATE.test(date)) return undefined;
+    out.date = new Date(date);
+    if (Number.isNaN(out.date.getTime())) return undefined;
+  }
+  return out;
+}
+
 /**
  * Read one message (raw bytes, without an mbox `From ` line; pass that line as `fromLine`).
  * Never throws: what cannot be read goes to `patch.problems`.
  */
-export async function readMail(raw: Buffer, opts: { fromLine?: string; order?: number } = {}): Promise<MailMessage> {
+export async function readMail(raw: Buffer, opts: { fromLine?: string; order?: number; /** Always through mailparser (tests). */ mime?: boolean } = {}): Promise<MailMessage> {
   const problems: string[] = [];
-  let parsed: ParsedMail | undefined;
+  let parsed: MailFields | undefined;
   try {
-    parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+    parsed = opts.mime ? undefined : plainMail(raw);
+    if (!parsed) {
+      const { simpleParser } = await (mailparser ??= import('mailparser'));
+      parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+    }
   } catch (e) {
     problems.push(`MIME structure unreadable (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); read as plain text`);
   }

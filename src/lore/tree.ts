@@ -3,7 +3,8 @@
 // the tree (no `..` escapes, no absolute paths).
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
-import { simpleGit } from 'simple-git';
+// simple-git is loaded only when a git tree is asked for a blob (a plain directory never needs it).
+const simpleGit = async (root: string) => (await import('simple-git')).simpleGit(root);
 import type { ImageProvider } from '../engine/api.js';
 import { gitBlobId } from '../c/lex.js';
 
@@ -35,7 +36,7 @@ export function treeImages(root: string, baseCommit?: string): ImageProvider {
       // HEAD has moved since.
       if (isGit && file.oldBlob && BLOB.test(file.oldBlob) && !/^0+$/.test(file.oldBlob)) {
         try {
-          const text = await simpleGit(root).raw(['cat-file', 'blob', file.oldBlob]);
+          const text = await (await simpleGit(root)).raw(['cat-file', 'blob', file.oldBlob]);
           return { text, mode: 'git-blob', detail: `blob ${file.oldBlob}` };
         } catch {
           // not in this repository: try base-commit, then the checked-out file
@@ -43,7 +44,7 @@ export function treeImages(root: string, baseCommit?: string): ImageProvider {
       }
       if (isGit && baseCommit && BLOB.test(baseCommit) && safeRel) {
         try {
-          const text = await simpleGit(root).raw(['cat-file', 'blob', `${baseCommit}:${rel}`]);
+          const text = await (await simpleGit(root)).raw(['cat-file', 'blob', `${baseCommit}:${rel}`]);
           return { text, mode: 'git-blob', detail: `${baseCommit.slice(0, 12)}:${rel}` };
         } catch {
           // base-commit unknown to this tree: fall back to the checked-out file

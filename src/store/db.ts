@@ -26,24 +26,31 @@ export function defaultStorePath(): string {
 export function openStore(path: string = defaultStorePath()): DB {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
+  // First, so that switching a new file to WAL while another process opens it waits, not fails.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   // NORMAL is durable across process crashes in WAL mode (only an OS crash may lose the tail).
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
   db.exec('CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
   return db;
 }
 
-/** Apply the migrations not yet applied, each in its own transaction. Idempotent. */
+/**
+ * Apply the migrations not yet applied, each in its own transaction. Idempotent, and safe when
+ * several processes open the same file at once: each migration runs in a BEGIN IMMEDIATE
+ * transaction (the write lock is taken before anything is read; a second process waits on
+ * busy_timeout) and checks again inside it whether another process applied it meanwhile.
+ */
 export function migrate(db: DB, migrations: readonly Migration[]): void {
   const applied = db.prepare('SELECT 1 FROM migrations WHERE name = ?');
   const record = db.prepare("INSERT INTO migrations (name, applied_at) VALUES (?, datetime('now'))");
   for (const m of migrations) {
     if (applied.get(m.name)) continue;
     db.transaction(() => {
+      if (applied.get(m.name)) return;
       db.exec(m.sql);
       record.run(m.name);
-    })();
+    }).immediate();
   }
 }

@@ -160,6 +160,23 @@ CREATE INDEX idx_wants_callee ON idx_wants (callee);
 CREATE INDEX idx_wants_file ON idx_wants (file);
 `,
   },
+  {
+    // The directory snapshot of the last whole-tree walk (src/index/fresh.ts): every walked
+    // directory's mtime, taken before it was listed. A review stats these instead of every file.
+    // `dirs_key` names what the snapshot was taken with (index version, skipped top-level
+    // directories); NULL: no snapshot. `full_at`: when that whole-tree walk started (ms epoch).
+    name: 'index/3-dirs',
+    sql: `
+CREATE TABLE idx_dirs (
+  tree  INTEGER NOT NULL REFERENCES idx_trees(id),
+  path  TEXT NOT NULL,
+  mtime REAL NOT NULL,
+  PRIMARY KEY (tree, path)
+) WITHOUT ROWID;
+ALTER TABLE idx_trees ADD COLUMN dirs_key TEXT;
+ALTER TABLE idx_trees ADD COLUMN full_at REAL;
+`,
+  },
 ];
 
 /** Bumped when the rows (lexical or derived from FileFacts) change shape or meaning. */
@@ -438,13 +455,53 @@ export class IndexCache {
   /** Every known file of this tree, by path; with `prefixes`, those under them (`dir/` or a file). */
   fileStates(prefixes?: readonly string[]): Map<string, FileState> {
     const out = new Map<string, FileState>();
-    if (!prefixes) {
+    if (!prefixes || prefixes.includes('')) {
       for (const r of this.st.files.all(this.treeId) as FileState[]) out.set(r.path, r);
       return out;
     }
-    const q = this.db.prepare(`${FILE_COLUMNS} WHERE tree = ? AND substr(path, 1, ?) = ?`);
-    for (const p of prefixes) for (const r of q.all(this.treeId, p.length, p) as FileState[]) if (p.endsWith('/') || p === '' || r.path === p) out.set(r.path, r);
+    // Ranges of the (tree, path) index: `dir/` is every path from `dir/` up to `dir0` ('0'
+    // follows '/'), a file is one path. (A scan per prefix made a many-file refresh quadratic.)
+    const under = this.db.prepare(`${FILE_COLUMNS} WHERE tree = ? AND path >= ? AND path < ?`);
+    const one = this.db.prepare(`${FILE_COLUMNS} WHERE tree = ? AND path = ?`);
+    for (const p of prefixes) {
+      if (p.endsWith('/')) for (const r of under.all(this.treeId, p, `${p.slice(0, -1)}0`) as FileState[]) out.set(r.path, r);
+      else {
+        const r = one.get(this.treeId, p) as FileState | undefined;
+        if (r) out.set(r.path, r);
+      }
+    }
     return out;
+  }
+
+  // ------------------------------------------------------------------ directory snapshot
+
+  /** The directory snapshot of the last whole-tree walk (see src/index/fresh.ts). */
+  dirSnapshot(): { key: string | null; fullAt: number | null; dirs: Map<string, number> } {
+    const t = this.db.prepare('SELECT dirs_key AS key, full_at AS fullAt FROM idx_trees WHERE id = ?').get(this.treeId) as { key: string | null; fullAt: number | null };
+    const dirs = new Map<string, number>();
+    if (t.key !== null) for (const [path, mtime] of this.db.prepare('SELECT path, mtime FROM idx_dirs WHERE tree = ?').raw().all(this.treeId) as [string, number][]) dirs.set(path, mtime);
+    return { key: t.key, fullAt: t.fullAt, dirs };
+  }
+
+  /**
+   * Record directory mtimes in ONE write transaction (BEGIN IMMEDIATE). `full`: a whole-tree walk
+   * with `key`: the tree's snapshot is replaced. Otherwise these directories are updated and
+   * those under `gone` (directories that vanished, with everything below them) dropped.
+   */
+  writeDirs(dirs: readonly (readonly [string, number])[], mode: { full: true; key: string; at: number } | { full: false; gone: readonly string[] }): void {
+    const put = this.db.prepare('INSERT INTO idx_dirs (tree, path, mtime) VALUES (?, ?, ?) ON CONFLICT (tree, path) DO UPDATE SET mtime = excluded.mtime');
+    this.db
+      .transaction(() => {
+        if (mode.full) {
+          this.db.prepare('DELETE FROM idx_dirs WHERE tree = ?').run(this.treeId);
+          this.db.prepare('UPDATE idx_trees SET dirs_key = ?, full_at = ? WHERE id = ?').run(mode.key, mode.at, this.treeId);
+        } else {
+          const del = this.db.prepare('DELETE FROM idx_dirs WHERE tree = ? AND (path = ? OR (path >= ? AND path < ?))');
+          for (const g of mode.gone) del.run(this.treeId, g, `${g}/`, `${g}0`);
+        }
+        for (const [path, mtime] of dirs) put.run(this.treeId, path, mtime);
+      })
+      .immediate();
   }
 
   /** The states of these files (by id). */

@@ -2,7 +2,7 @@
 // by recording every module the ESM loader resolves, not by timing), and every command's registry
 // entry (src/commands/registry.ts) says what its module registers.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { Command, Help } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, loadCommand, selectedCommand } from '../../src/commands/registry.js';
 import { runCli } from './run.js';
+import { gitDiff } from '../../scripts/accuracy.js';
 
 const ENTRY = fileURLToPath(new URL('./entry.ts', import.meta.url));
 const RECORDER = fileURLToPath(new URL('./record-loads.mjs', import.meta.url));
@@ -23,7 +24,7 @@ function loadedPackages(args: string[]): { stdout: string; packages: Set<string>
       env: { ...process.env, MODREVIEW_RECORD_LOADS: file },
       encoding: 'utf8',
     });
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     const urls = readFileSync(file, 'utf8').split('\n');
     const packages = new Set(urls.map((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]).filter((p): p is string => !!p));
     return { stdout: r.stdout, packages };
@@ -38,6 +39,24 @@ describe('start-up', () => {
     expect(stdout.length).toBeGreaterThan(0);
     expect(packages.has('commander')).toBe(true); // the recorder works
     for (const p of HEAVY) expect(packages.has(p), p).toBe(false);
+  });
+
+  it('`modreview review` of a patch against an indexed plain tree loads none of the dependencies it does not use', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modreview-loads-review-'));
+    try {
+      const tree = join(dir, 'tree');
+      mkdirSync(join(tree, 'drivers'), { recursive: true });
+      const before = 'int foo(int x)\n{\n\treturn -EBUSY;\n}\n';
+      writeFileSync(join(tree, 'drivers/foo.c'), before);
+      const patch = join(dir, 'foo.patch');
+      writeFileSync(patch, gitDiff('drivers/foo.c', before, before.replace('-EBUSY', '-EEXIST')));
+      const { packages } = loadedPackages(['review', '--tree', tree, '--db', join(dir, 'store.sqlite'), patch]);
+      expect(packages.has('better-sqlite3')).toBe(true); // the recorder works (and the index is used)
+      expect(packages.has('tree-sitter')).toBe(true);
+      for (const p of HEAVY.filter((x) => x !== 'better-sqlite3' && x !== 'tree-sitter')) expect(packages.has(p), p).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('each registry entry names, describes and lists its command as its module registers it', async () => {
