@@ -164,7 +164,7 @@ export async function prepareIndex(db: DB, tree: string, paths: string[] | undef
 export async function createResponder(
   cfg: LoreConfig,
   log: Log,
-  deps: { review?: ReviewFn; now?: () => number } = {},
+  deps: { review?: ReviewFn; bisectReview?: ReviewFn; now?: () => number } = {},
 ): Promise<{ responder: Responder; db: DB; refreshIndex: () => Promise<void> }> {
   const tree = checkTree(cfg);
   const db = openStore(cfg.db);
@@ -181,7 +181,7 @@ export async function createResponder(
   const facts = factsCacheOf(db, String(FACTS_VERSION));
   const reviewOptions = (sub: Submission): ReviewOptions => ({ filter: 'added', facts, images: treeImages(tree, sub.series.baseCommit), index });
   const responder = new Responder(
-    { db, policy: cfg.policyObject, review, reviewOptions, log, ...(deps.now ? { now: deps.now } : {}) },
+    { db, policy: cfg.policyObject, review, reviewOptions, log, ...(deps.bisectReview ? { bisectReview: deps.bisectReview } : {}), ...(deps.now ? { now: deps.now } : {}) },
     {
       bot: cfg.bot,
       cacheDir: cfg.cache_dir,
@@ -243,6 +243,7 @@ export async function syncOnce(
   await responder.processPending(report);
   if (stop?.()) return report;
   const delivered = await responder.deliver(transport, deliverOptions(cfg));
+  report.sent += delivered.sent.length;
   report.failed += delivered.failed.length;
   report.deferred += delivered.deferred.length;
   return report;

@@ -66,29 +66,6 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function metricsText(st: LoreState, ready: boolean, now: number): string {
-  const lines = [
-    '# HELP modreview_ready 1 when every configured component is ready.',
-    '# TYPE modreview_ready gauge',
-    `modreview_ready ${ready ? 1 : 0}`,
-    '# HELP modreview_lore_passes_total Lore watcher passes, by outcome.',
-    '# TYPE modreview_lore_passes_total counter',
-    `modreview_lore_passes_total{outcome="ok"} ${st.passes - st.failedPasses}`,
-    `modreview_lore_passes_total{outcome="failed"} ${st.failedPasses}`,
-    '# HELP modreview_reviews_total Series reviewed, by source.',
-    '# TYPE modreview_reviews_total counter',
-    `modreview_reviews_total{source="lore"} ${st.reviewed}`,
-    '# HELP modreview_replies_total Replies queued or failed.',
-    '# TYPE modreview_replies_total counter',
-    `modreview_replies_total{outcome="queued"} ${st.queued}`,
-    `modreview_replies_total{outcome="failed"} ${st.repliesFailed}`,
-    '# HELP modreview_lore_sync_lag_seconds Seconds since the last successful sync of each inbox.',
-    '# TYPE modreview_lore_sync_lag_seconds gauge',
-  ];
-  for (const [inbox, s] of st.lastSync) if (s.ok) lines.push(`modreview_lore_sync_lag_seconds{inbox="${inbox}"} ${((now - s.at) / 1000).toFixed(3)}`);
-  return `${lines.join('\n')}\n`;
-}
-
 function statusPage(st: LoreState, cfg: ServeConfig, github: boolean, ready: boolean): string {
   const rows = [...st.lastSync]
     .map(([inbox, s]) => `<tr><td>${esc(inbox)}</td><td>${new Date(s.at).toISOString()}</td><td>${s.ok ? 'ok' : `failed: ${esc(s.error ?? '')}`}</td></tr>`)
@@ -111,6 +88,12 @@ export interface RunningServe {
 export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = process.env): Promise<RunningServe> {
   const log = pino({ name: 'modreview', level: cfg.log_level }, destination(2));
   const st: LoreState = { passes: 0, failedPasses: 0, reviewed: 0, queued: 0, repliesFailed: 0, lastSync: new Map() };
+  const { createMetrics, instrumentReview, githubErrorPlugin } = await import('../metrics.js');
+  const metrics = createMetrics({
+    lastSync: function* () {
+      for (const [inbox, s] of st.lastSync) if (s.ok) yield [inbox, s.at];
+    },
+  });
   let ready = false;
   let stopping = false;
   let wake: (() => void) | undefined;
@@ -125,7 +108,13 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
     }
     if (path === '/healthz') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     else if (path === '/readyz') res.writeHead(ready && !stopping ? 200 : 503, { 'content-type': 'text/plain' }).end(ready && !stopping ? 'ready\n' : 'not ready\n');
-    else if (path === '/metrics') res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metricsText(st, ready, Date.now()));
+    else if (path === '/metrics') {
+      metrics.ready.set(ready && !stopping ? 1 : 0);
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: ${e.message}\n`),
+      );
+    }
     else if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(statusPage(st, cfg, Boolean(env.APP_ID), ready));
     else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
@@ -139,7 +128,14 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
   try {
     if (env.APP_ID) {
       const gh = await import('./github.js');
-      const running = await gh.startGithubServer(gh.readServerConfig(env), { log });
+      const { ProbotOctokit } = await import('probot');
+      const ghCfg = gh.readServerConfig(env);
+      // With REDIS_URL the reviews run in `modreview worker`; here only the GitHub API errors count.
+      const running = await gh.startGithubServer(ghCfg, {
+        log,
+        Octokit: ProbotOctokit.plugin(githubErrorPlugin(metrics)),
+        ...(ghCfg.redisUrl ? {} : { review: instrumentReview(await gh.defaultReview(), metrics, 'github') }),
+      });
       closers.push(() => running.close());
     }
     if (cfg.lore_config) {
@@ -149,7 +145,8 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
       lore.checkPolicyLists(lcfg);
       const interval = cfg.lore_interval_seconds ?? lcfg.interval_seconds;
       const transport = lore.transportFor(lcfg);
-      const { responder, db, refreshIndex } = await lore.createResponder(lcfg, log);
+      const base = (await import('../engine/review.js')).reviewSubmission;
+      const { responder, db, refreshIndex } = await lore.createResponder(lcfg, log, { review: instrumentReview(base, metrics, 'lore'), bisectReview: base });
       closers.push(() => {
         transport.close?.();
         db.close();
@@ -167,6 +164,10 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
             st.reviewed += report.reviewed;
             st.queued += report.queued;
             st.repliesFailed += report.failed;
+            metrics.lorePasses.inc({ outcome: 'ok' });
+            metrics.replies.inc({ channel: 'mail', outcome: 'queued' }, report.queued);
+            metrics.replies.inc({ channel: 'mail', outcome: 'sent' }, report.sent);
+            metrics.replies.inc({ channel: 'mail', outcome: 'failed' }, report.failed);
             for (const inbox of lcfg.inboxes) {
               const f = report.inboxFailures.find((x) => x.inbox === inbox.name);
               st.lastSync.set(inbox.name, f ? { at, ok: false, error: f.error } : { at, ok: true });
@@ -175,6 +176,7 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
           } catch (e) {
             st.passes++;
             st.failedPasses++;
+            metrics.lorePasses.inc({ outcome: 'failed' });
             log.error({ error: e instanceof Error ? e.message : String(e) }, 'serve: lore pass failed; retrying next interval');
           }
           if (stopping) break;

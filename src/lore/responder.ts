@@ -51,6 +51,8 @@ export interface ResponderDeps {
   db: DB;
   policy: Policy;
   review: ReviewFn;
+  /** The review run again on prefixes of a series to see what later patches fix (default: `review`; serve passes one that metrics do not count). */
+  bisectReview?: ReviewFn;
   /** Options for one submission (image provider at its base-commit, index, rule selection). */
   reviewOptions?: (sub: Submission) => ReviewOptions | Promise<ReviewOptions>;
   log?: Log;
@@ -73,6 +75,8 @@ export interface SyncReport {
   skips: Record<string, number>;
   /** Inboxes that could not be synced in this pass, with the reason. */
   inboxFailures: { inbox: string; error: string }[];
+  /** Replies delivered in this pass. */
+  sent: number;
   /** Replies whose delivery ended `failed` in this pass. */
   failed: number;
   /** Replies held back by a rate limit in this pass (still pending: sent when the window allows). */
@@ -80,7 +84,7 @@ export interface SyncReport {
 }
 
 export function emptyReport(): SyncReport {
-  return { messages: 0, skipped: 0, duplicates: 0, deleted: 0, feedback: 0, reviewed: 0, dropped: 0, waiting: 0, queued: 0, muted: 0, rewritten: [], skips: {}, inboxFailures: [], failed: 0, deferred: 0 };
+  return { messages: 0, skipped: 0, duplicates: 0, deleted: 0, feedback: 0, reviewed: 0, dropped: 0, waiting: 0, queued: 0, muted: 0, rewritten: [], skips: {}, inboxFailures: [], sent: 0, failed: 0, deferred: 0 };
 }
 
 /** The kind of a skip reason, for the summary line. */
@@ -257,7 +261,7 @@ export class Responder {
       const options = (await this.deps.reviewOptions?.(sub)) ?? {};
       result = await this.deps.review(sub, options);
       const last = Math.max(...sub.patches.map((p, i) => p.tags.index || i + 1));
-      if (mailable(result.findings).some((f) => f.patch < last)) removed = await removedLater(sub, this.deps.review, options);
+      if (mailable(result.findings).some((f) => f.patch < last)) removed = await removedLater(sub, this.deps.bisectReview ?? this.deps.review, options);
     } catch (err) {
       const reason = `review failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
       this.log.error({ key: g.key, version: g.version, error: reason }, 'lore: review failed; series skipped');
