@@ -20,7 +20,7 @@ import type { Log } from '../lore/log.js';
 import { maildirTransport, outboxSummary, smtpTransport, type DeliverOptions, type Transport } from '../lore/outbox.js';
 import { loadPolicy, parsePolicy, PolicySchema, zodProblem, type Policy } from '../lore/policy.js';
 import { gitError } from '../lore/inbox.js';
-import { emptyReport, Responder, type SyncReport } from '../lore/responder.js';
+import { emptyReport, Responder, type LoreJob, type SyncReport } from '../lore/responder.js';
 import { safeTreePath, treeImages } from '../lore/tree.js';
 import { openStore, type DB } from '../store/db.js';
 import { migrateLore } from '../store/lore.js';
@@ -223,6 +223,7 @@ export async function syncOnce(
   log: Log,
   input?: { mbox: Buffer; list: string },
   stop?: () => boolean,
+  enqueue?: (job: LoreJob) => Promise<void>,
 ): Promise<SyncReport> {
   const report = emptyReport();
   if (input) await responder.ingestMbox(input.mbox, input.list, report);
@@ -240,7 +241,7 @@ export async function syncOnce(
     }
   }
   if (stop?.()) return report;
-  await responder.processPending(report);
+  await responder.processPending(report, enqueue);
   if (stop?.()) return report;
   const delivered = await responder.deliver(transport, deliverOptions(cfg));
   report.sent += delivered.sent.length;

@@ -11,6 +11,7 @@ import { destination, pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { CommandRegistrar } from '../cli.js';
+import type { LoreJob } from '../lore/responder.js';
 import { UsageError } from '../errors.js';
 
 export const ServeConfigSchema = z
@@ -57,6 +58,7 @@ interface LoreState {
   failedPasses: number;
   reviewed: number;
   queued: number;
+  enqueued: number;
   repliesFailed: number;
   lastPassAt?: number;
   lastSync: Map<string, { at: number; ok: boolean; error?: string }>;
@@ -74,7 +76,7 @@ function statusPage(st: LoreState, cfg: ServeConfig, github: boolean, ready: boo
 <h1>modreview</h1>
 <p>Status: ${ready ? 'ready' : 'starting'}. GitHub App: ${github ? 'on' : 'off'}. Lore watcher: ${cfg.lore_config ? 'on' : 'off'}.</p>
 <h2>Lore</h2>
-<p>Passes: ${st.passes} (${st.failedPasses} failed). Series reviewed: ${st.reviewed}. Replies queued: ${st.queued}, failed: ${st.repliesFailed}.${st.lastPassAt ? ` Last pass: ${new Date(st.lastPassAt).toISOString()}.` : ''}</p>
+<p>Passes: ${st.passes} (${st.failedPasses} failed). Series reviewed: ${st.reviewed}${st.enqueued ? `, queued for workers: ${st.enqueued}` : ''}. Replies queued: ${st.queued}, failed: ${st.repliesFailed}.${st.lastPassAt ? ` Last pass: ${new Date(st.lastPassAt).toISOString()}.` : ''}</p>
 <table><thead><tr><th>Inbox</th><th>Last sync</th><th>Result</th></tr></thead><tbody>${rows}</tbody></table>
 </body></html>
 `;
@@ -87,12 +89,15 @@ export interface RunningServe {
 
 export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = process.env): Promise<RunningServe> {
   const log = pino({ name: 'modreview', level: cfg.log_level }, destination(2));
-  const st: LoreState = { passes: 0, failedPasses: 0, reviewed: 0, queued: 0, repliesFailed: 0, lastSync: new Map() };
+  const st: LoreState = { passes: 0, failedPasses: 0, reviewed: 0, queued: 0, enqueued: 0, repliesFailed: 0, lastSync: new Map() };
   const { createMetrics, instrumentReview, githubErrorPlugin } = await import('../metrics.js');
+  // With REDIS_URL: the job counts of both queues, read at each scrape.
+  let queueCounts: (() => Promise<Record<string, Record<string, number>>>) | undefined;
   const metrics = createMetrics({
     lastSync: function* () {
       for (const [inbox, s] of st.lastSync) if (s.ok) yield [inbox, s.at];
     },
+    queueCounts: () => queueCounts?.() ?? Promise.resolve({}),
   });
   let ready = false;
   let stopping = false;
@@ -126,6 +131,25 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
   log.info(`modreview serve listening on http://${cfg.host}:${port}`);
 
   try {
+    if (env.REDIS_URL) {
+      const [{ checkRedisUrl, checkRedisReachable, QUEUE_NAME }, { LORE_QUEUE }, { Queue }] = await Promise.all([
+        import('../github/redis-queue.js'),
+        import('../lore/queue.js'),
+        import('bullmq'),
+      ]);
+      const url = checkRedisUrl(env.REDIS_URL);
+      await checkRedisReachable(url);
+      const queues = [QUEUE_NAME, LORE_QUEUE].map((name) => new Queue(name, { connection: { url, maxRetriesPerRequest: 2 }, prefix: 'modreview' }));
+      for (const q of queues) q.on('error', () => {});
+      queueCounts = async () => {
+        const out: Record<string, Record<string, number>> = {};
+        for (const q of queues) out[q.name] = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+        return out;
+      };
+      closers.push(async () => {
+        for (const q of queues) await q.close();
+      });
+    }
     if (env.APP_ID) {
       const gh = await import('./github.js');
       const { ProbotOctokit } = await import('probot');
@@ -145,6 +169,10 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
       lore.checkPolicyLists(lcfg);
       const interval = cfg.lore_interval_seconds ?? lcfg.interval_seconds;
       const transport = lore.transportFor(lcfg);
+      // With REDIS_URL this process only ingests: ready series become jobs for `modreview worker`.
+      const loreQueue = env.REDIS_URL ? await (await import('../lore/queue.js')).LoreQueue.open(env.REDIS_URL) : undefined;
+      if (loreQueue) closers.push(() => loreQueue.close());
+      const enqueue = loreQueue ? (job: LoreJob) => loreQueue.push(job) : undefined;
       const base = (await import('../engine/review.js')).reviewSubmission;
       const { responder, db, refreshIndex } = await lore.createResponder(lcfg, log, { review: instrumentReview(base, metrics, 'lore'), bisectReview: base });
       closers.push(() => {
@@ -157,12 +185,13 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
           try {
             if (!first) await refreshIndex();
             first = false;
-            const report = await lore.syncOnce(responder, lcfg, transport, log, undefined, () => stopping);
+            const report = await lore.syncOnce(responder, lcfg, transport, log, undefined, () => stopping, enqueue);
             const at = Date.now();
             st.passes++;
             st.lastPassAt = at;
             st.reviewed += report.reviewed;
             st.queued += report.queued;
+            st.enqueued += report.enqueued;
             st.repliesFailed += report.failed;
             metrics.lorePasses.inc({ outcome: 'ok' });
             metrics.replies.inc({ channel: 'mail', outcome: 'queued' }, report.queued);

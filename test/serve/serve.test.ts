@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadServeConfig } from '../../src/commands/serve.js';
 import { parseExposition } from './exposition.js';
 import { cleanup, crossFilePatch, mail, scratch, smallTree, TestInbox } from '../lore/helpers.js';
@@ -37,6 +37,9 @@ describe('modreview serve', () => {
 
   it('endpoints answer, counters move after the lore review, SIGTERM exits 0', async () => {
     const p = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'serve', '--config', join(dir, 'serve.yaml')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, APP_ID: '', DEBUG: '' } });
+    onTestFinished(() => {
+      if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    });
     let err = '';
     const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
     const base = await new Promise<string>((resolve, reject) => {
