@@ -170,7 +170,7 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
       const interval = cfg.lore_interval_seconds ?? lcfg.interval_seconds;
       const transport = lore.transportFor(lcfg);
       // With REDIS_URL this process only ingests: ready series become jobs for `modreview worker`.
-      const loreQueue = env.REDIS_URL ? await (await import('../lore/queue.js')).LoreQueue.open(env.REDIS_URL) : undefined;
+      const loreQueue = env.REDIS_URL ? await (await import('../lore/queue.js')).LoreQueue.open(env.REDIS_URL, (await import('./worker.js')).queueRetries(env)) : undefined;
       if (loreQueue) closers.push(() => loreQueue.close());
       const enqueue = loreQueue ? (job: LoreJob) => loreQueue.push(job) : undefined;
       const base = (await import('../engine/review.js')).reviewSubmission;

@@ -170,6 +170,22 @@ export function queueTimings(env: NodeJS.ProcessEnv = process.env): { lockMs?: n
   return Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined));
 }
 
+/** Retries of queued jobs from the environment (MODREVIEW_QUEUE_ATTEMPTS, MODREVIEW_QUEUE_BACKOFF_MS), for the producers. */
+export function queueRetries(env: NodeJS.ProcessEnv = process.env): { attempts?: number; backoffMs?: number } {
+  const out: { attempts?: number; backoffMs?: number } = {};
+  const a = env.MODREVIEW_QUEUE_ATTEMPTS;
+  if (a) {
+    if (!/^\d+$/.test(a) || Number(a) < 1 || Number(a) > 100) throw new UsageError(`MODREVIEW_QUEUE_ATTEMPTS: expected 1 to 100 tries, got "${a}"`);
+    out.attempts = Number(a);
+  }
+  const b = env.MODREVIEW_QUEUE_BACKOFF_MS;
+  if (b) {
+    if (!/^\d+$/.test(b)) throw new UsageError(`MODREVIEW_QUEUE_BACKOFF_MS: expected milliseconds, got "${b}"`);
+    out.backoffMs = Number(b);
+  }
+  return out;
+}
+
 export interface RunningLoreWorker {
   close(): Promise<void>;
 }

@@ -327,6 +327,8 @@ export class Responder {
       report.dropped++;
       return 'superseded';
     }
+    // Test hook for the failed-job test (a review that throws); never set in production.
+    if (process.env.MODREVIEW_CRASH_AT === 'lore-review-throws') throw new Error('review failed: injected by MODREVIEW_CRASH_AT (test hook)');
     return (await this.reviewGroup(g, job.note, report, { rethrow: true })) ? 'reviewed' : 'already reviewed';
   }
 

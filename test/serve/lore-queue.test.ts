@@ -146,4 +146,35 @@ describe('lore series through Redis', () => {
     for (const c of [serve, rescuer]) c.proc.kill('SIGTERM');
     for (const c of [serve, rescuer]) expect((await c.exited).code).toBe(0);
   }, 180_000);
+
+  it('a job that failed every try: jobs list shows it with its reason, jobs retry runs it again', async () => {
+    await box.add(mail({ msgid: 'q5@example.org', subject: '[PATCH] quux: busy', body: patchBody({ file: 'drivers/quux.c', fn: 'quux_register', eexist: false }) }));
+    await box.publish();
+    // Every review this worker runs throws; two tries, 50 ms apart.
+    const failing = cli(['worker', '--lore-config', join(dir, 'lore.yaml')], { ...env, MODREVIEW_CRASH_AT: 'lore-review-throws' });
+    await waitFor(failing, 'the failing worker', /taking lore series from Redis/);
+    const serve = cli(['serve', '--config', join(dir, 'serve.yaml')], { ...env, MODREVIEW_QUEUE_ATTEMPTS: '2', MODREVIEW_QUEUE_BACKOFF_MS: '50' });
+    const [, jobId] = await waitFor(failing, 'the job to fail twice', /lore job (\S+) failed \(attempt 2 of 2\).*no more retries/);
+    failing.proc.kill('SIGTERM');
+    expect((await failing.exited).code).toBe(0);
+    const listed = jobs('list');
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toContain(`lore  ${jobId}  failed  2/2  s `);
+    expect(listed.stdout).toContain('review failed: injected by MODREVIEW_CRASH_AT (test hook)');
+    expect(series().map((x) => x.subject)).not.toContain('quux: busy');
+    // Fixed (a worker without the fault), the operator retries it.
+    const worker = cli(['worker', '--lore-config', join(dir, 'lore.yaml')], env);
+    await waitFor(worker, 'a healthy worker', /taking lore series from Redis/);
+    const retried = jobs('retry', jobId!);
+    expect(retried.status).toBe(0);
+    expect(retried.stdout).toBe(`lore ${jobId}: retried\n`);
+    await waitFor(worker, 'the retried job', new RegExp(`lore job ${jobId}: reviewed`));
+    expect(series().filter((x) => x.subject === 'quux: busy')).toHaveLength(1);
+    expect(jobs('list').stdout).toBe('no failed jobs\n');
+    const unknown = jobs('retry', 'lore-nosuchjob');
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toBe('lore-nosuchjob: no such job\n');
+    for (const c of [serve, worker]) c.proc.kill('SIGTERM');
+    for (const c of [serve, worker]) expect((await c.exited).code).toBe(0);
+  }, 180_000);
 });
