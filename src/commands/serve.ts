@@ -1,7 +1,9 @@
 // `modreview serve [--config serve.yaml]`: one process running what is configured — the lore
 // watcher (when `lore_config` names a lore config), the GitHub App webhook receiver (when APP_ID is
 // set; it keeps its own PORT), and the operator's HTTP endpoints: /healthz, /readyz, /metrics
-// (Prometheus text format) and / (a read-only status page, no JavaScript, no secrets).
+// (prom-client, src/metrics.ts) and / (a read-only status page, no JavaScript, no secrets).
+// With REDIS_URL the reviews are not run here: GitHub's go to the `reviews` queue, lore series to
+// the `lore` queue (src/lore/queue.ts), both taken by `modreview worker`.
 // SIGTERM/SIGINT: stop taking work, let the current lore step finish, close, exit 0.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
