@@ -70,7 +70,23 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function statusPage(st: LoreState, cfg: ServeConfig, github: boolean, ready: boolean): string {
+/** A reviewed lore series as the status page lists it. */
+export interface RecentReview {
+  list: string;
+  subject: string;
+  version: number;
+  reviewed_at: number;
+  findings: number;
+  rules: string | null;
+}
+
+function statusPage(st: LoreState, cfg: ServeConfig, github: boolean, ready: boolean, recent: RecentReview[]): string {
+  const reviews = recent
+    .map(
+      (r) =>
+        `<tr><td>${new Date(r.reviewed_at).toISOString()}</td><td>${esc(r.list)}</td><td>${esc(r.subject)}${r.version > 1 ? ` (v${r.version})` : ''}</td><td>${r.findings}${r.rules ? `: ${esc(r.rules)}` : ''}</td></tr>`,
+    )
+    .join('');
   const rows = [...st.lastSync]
     .map(([inbox, s]) => `<tr><td>${esc(inbox)}</td><td>${new Date(s.at).toISOString()}</td><td>${s.ok ? 'ok' : `failed: ${esc(s.error ?? '')}`}</td></tr>`)
     .join('');
@@ -80,6 +96,8 @@ function statusPage(st: LoreState, cfg: ServeConfig, github: boolean, ready: boo
 <h2>Lore</h2>
 <p>Passes: ${st.passes} (${st.failedPasses} failed). Series reviewed: ${st.reviewed}${st.enqueued ? `, queued for workers: ${st.enqueued}` : ''}. Replies queued: ${st.queued}, failed: ${st.repliesFailed}.${st.lastPassAt ? ` Last pass: ${new Date(st.lastPassAt).toISOString()}.` : ''}</p>
 <table><thead><tr><th>Inbox</th><th>Last sync</th><th>Result</th></tr></thead><tbody>${rows}</tbody></table>
+<h2>Recent lore reviews</h2>
+${recent.length ? `<table id="recent-reviews"><thead><tr><th>Reviewed</th><th>List</th><th>Series</th><th>Findings</th></tr></thead><tbody>${reviews}</tbody></table>` : '<p>None yet.</p>'}
 </body></html>
 `;
 }
@@ -106,6 +124,8 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
   let wake: (() => void) | undefined;
   const closers: (() => Promise<void> | void)[] = [];
   let loreLoop: Promise<void> = Promise.resolve();
+  // The last reviewed lore series (by serve, or by the workers: they share the store).
+  let recentReviews: () => RecentReview[] = () => [];
 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -122,7 +142,7 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
         (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: ${e.message}\n`),
       );
     }
-    else if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(statusPage(st, cfg, Boolean(env.APP_ID), ready));
+    else if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(statusPage(st, cfg, Boolean(env.APP_ID), ready, recentReviews()));
     else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
   await new Promise<void>((resolve, reject) => {
@@ -177,7 +197,13 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
       const enqueue = loreQueue ? (job: LoreJob) => loreQueue.push(job) : undefined;
       const base = (await import('../engine/review.js')).reviewSubmission;
       const { responder, db, refreshIndex } = await lore.createResponder(lcfg, log, { review: instrumentReview(base, metrics, 'lore'), bisectReview: base });
+      const recentQ = db.prepare(
+        `SELECT s.list, s.subject, s.version, s.reviewed_at, COUNT(f.fingerprint) AS findings, GROUP_CONCAT(DISTINCT f.rule) AS rules
+         FROM lore_series s LEFT JOIN lore_finding f ON f.series_id = s.id WHERE s.state = 'reviewed' GROUP BY s.id ORDER BY s.id DESC LIMIT 20`,
+      );
+      recentReviews = () => recentQ.all() as RecentReview[];
       closers.push(() => {
+        recentReviews = () => [];
         transport.close?.();
         db.close();
       });

@@ -115,6 +115,9 @@ describe('lore series through Redis', () => {
     expect(m.get('modreview_queue_jobs{queue="lore",state="failed"}')).toBe(0);
     const page = await (await fetch(`${base}/`)).text();
     expect(page).toContain('queued for workers: 3');
+    // The workers' reviews are on serve's page: they share the store.
+    for (const subject of ['bar: busy', 'baz: busy']) expect(page).toContain(`<td>${subject}</td><td>0</td>`);
+    expect(page).toContain('<td>foo: report duplicate types as -EEXIST</td><td>1: module-init-eexist</td>');
     const listed = jobs('list', '--state', 'completed', '--queue', 'lore', '--json');
     expect(listed.status).toBe(0);
     const lines = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { queue: string; state: string; what: string });

@@ -75,6 +75,8 @@ describe('modreview serve', () => {
     const page = await (await fetch(`${base}/`)).text();
     expect(page).toContain('<h1>modreview</h1>');
     expect(page).toContain('Series reviewed: 1');
+    // The review just processed, with its finding's rule.
+    expect(page).toMatch(/<td>s<\/td><td>foo: report duplicate types as -EEXIST<\/td><td>1: module-init-eexist<\/td>/);
     expect(page).not.toContain('<script');
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     // The image's HEALTHCHECK command, as the Dockerfile writes it, against this server.
