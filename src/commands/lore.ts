@@ -20,7 +20,7 @@ import type { Log } from '../lore/log.js';
 import { maildirTransport, outboxSummary, smtpTransport, type DeliverOptions, type Transport } from '../lore/outbox.js';
 import { loadPolicy, parsePolicy, PolicySchema, zodProblem, type Policy } from '../lore/policy.js';
 import { gitError } from '../lore/inbox.js';
-import { emptyReport, Responder, type SyncReport } from '../lore/responder.js';
+import { emptyReport, Responder, type LoreJob, type SyncReport } from '../lore/responder.js';
 import { safeTreePath, treeImages } from '../lore/tree.js';
 import { openStore, type DB } from '../store/db.js';
 import { migrateLore } from '../store/lore.js';
@@ -164,7 +164,7 @@ export async function prepareIndex(db: DB, tree: string, paths: string[] | undef
 export async function createResponder(
   cfg: LoreConfig,
   log: Log,
-  deps: { review?: ReviewFn; now?: () => number } = {},
+  deps: { review?: ReviewFn; bisectReview?: ReviewFn; now?: () => number } = {},
 ): Promise<{ responder: Responder; db: DB; refreshIndex: () => Promise<void> }> {
   const tree = checkTree(cfg);
   const db = openStore(cfg.db);
@@ -181,7 +181,7 @@ export async function createResponder(
   const facts = factsCacheOf(db, String(FACTS_VERSION));
   const reviewOptions = (sub: Submission): ReviewOptions => ({ filter: 'added', facts, images: treeImages(tree, sub.series.baseCommit), index });
   const responder = new Responder(
-    { db, policy: cfg.policyObject, review, reviewOptions, log, ...(deps.now ? { now: deps.now } : {}) },
+    { db, policy: cfg.policyObject, review, reviewOptions, log, ...(deps.bisectReview ? { bisectReview: deps.bisectReview } : {}), ...(deps.now ? { now: deps.now } : {}) },
     {
       bot: cfg.bot,
       cacheDir: cfg.cache_dir,
@@ -223,6 +223,7 @@ export async function syncOnce(
   log: Log,
   input?: { mbox: Buffer; list: string },
   stop?: () => boolean,
+  enqueue?: (job: LoreJob) => Promise<void>,
 ): Promise<SyncReport> {
   const report = emptyReport();
   if (input) await responder.ingestMbox(input.mbox, input.list, report);
@@ -240,9 +241,10 @@ export async function syncOnce(
     }
   }
   if (stop?.()) return report;
-  await responder.processPending(report);
+  await responder.processPending(report, enqueue);
   if (stop?.()) return report;
   const delivered = await responder.deliver(transport, deliverOptions(cfg));
+  report.sent += delivered.sent.length;
   report.failed += delivered.failed.length;
   report.deferred += delivered.deferred.length;
   return report;

@@ -24,6 +24,7 @@ const MODULES = {
   lore: () => import('./lore.js'),
   worker: () => import('./worker.js'),
   serve: () => import('./serve.js'),
+  jobs: () => import('./jobs.js'),
 } satisfies Record<string, () => Promise<{ register: CommandRegistrar }>>;
 
 /** Import the module of a command (and so everything that command needs). */
@@ -62,7 +63,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'lore', description: 'follow public-inbox (lore) lists, review each series, reply in-thread', term: 'lore', module: 'lore' },
   {
     name: 'worker',
-    description: 'take GitHub App reviews queued in Redis by `modreview github` and run them (env: REDIS_URL, APP_ID, PRIVATE_KEY[_PATH], GHE_HOST)',
+    description: 'take the reviews queued in Redis and run them: GitHub pull requests (env: REDIS_URL, APP_ID, PRIVATE_KEY[_PATH], GHE_HOST), lore series with --lore-config',
     term: 'worker [options]',
     module: 'worker',
   },
@@ -72,6 +73,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     term: 'serve [options]',
     module: 'serve',
   },
+  { name: 'jobs', description: 'list the review jobs in Redis (REDIS_URL) and retry failed ones', term: 'jobs', module: 'jobs' },
 ];
 
 /**

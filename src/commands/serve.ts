@@ -1,7 +1,9 @@
 // `modreview serve [--config serve.yaml]`: one process running what is configured — the lore
 // watcher (when `lore_config` names a lore config), the GitHub App webhook receiver (when APP_ID is
 // set; it keeps its own PORT), and the operator's HTTP endpoints: /healthz, /readyz, /metrics
-// (Prometheus text format) and / (a read-only status page, no JavaScript, no secrets).
+// (prom-client, src/metrics.ts) and / (a read-only status page, no JavaScript, no secrets).
+// With REDIS_URL the reviews are not run here: GitHub's go to the `reviews` queue, lore series to
+// the `lore` queue (src/lore/queue.ts), both taken by `modreview worker`.
 // SIGTERM/SIGINT: stop taking work, let the current lore step finish, close, exit 0.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -11,6 +13,7 @@ import { destination, pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { CommandRegistrar } from '../cli.js';
+import type { LoreJob } from '../lore/responder.js';
 import { UsageError } from '../errors.js';
 
 export const ServeConfigSchema = z
@@ -57,6 +60,7 @@ interface LoreState {
   failedPasses: number;
   reviewed: number;
   queued: number;
+  enqueued: number;
   repliesFailed: number;
   lastPassAt?: number;
   lastSync: Map<string, { at: number; ok: boolean; error?: string }>;
@@ -66,30 +70,23 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function metricsText(st: LoreState, ready: boolean, now: number): string {
-  const lines = [
-    '# HELP modreview_ready 1 when every configured component is ready.',
-    '# TYPE modreview_ready gauge',
-    `modreview_ready ${ready ? 1 : 0}`,
-    '# HELP modreview_lore_passes_total Lore watcher passes, by outcome.',
-    '# TYPE modreview_lore_passes_total counter',
-    `modreview_lore_passes_total{outcome="ok"} ${st.passes - st.failedPasses}`,
-    `modreview_lore_passes_total{outcome="failed"} ${st.failedPasses}`,
-    '# HELP modreview_reviews_total Series reviewed, by source.',
-    '# TYPE modreview_reviews_total counter',
-    `modreview_reviews_total{source="lore"} ${st.reviewed}`,
-    '# HELP modreview_replies_total Replies queued or failed.',
-    '# TYPE modreview_replies_total counter',
-    `modreview_replies_total{outcome="queued"} ${st.queued}`,
-    `modreview_replies_total{outcome="failed"} ${st.repliesFailed}`,
-    '# HELP modreview_lore_sync_lag_seconds Seconds since the last successful sync of each inbox.',
-    '# TYPE modreview_lore_sync_lag_seconds gauge',
-  ];
-  for (const [inbox, s] of st.lastSync) if (s.ok) lines.push(`modreview_lore_sync_lag_seconds{inbox="${inbox}"} ${((now - s.at) / 1000).toFixed(3)}`);
-  return `${lines.join('\n')}\n`;
+/** A reviewed lore series as the status page lists it. */
+export interface RecentReview {
+  list: string;
+  subject: string;
+  version: number;
+  reviewed_at: number;
+  findings: number;
+  rules: string | null;
 }
 
-function statusPage(st: LoreState, cfg: ServeConfig, github: boolean, ready: boolean): string {
+function statusPage(st: LoreState, cfg: ServeConfig, github: boolean, ready: boolean, recent: RecentReview[]): string {
+  const reviews = recent
+    .map(
+      (r) =>
+        `<tr><td>${new Date(r.reviewed_at).toISOString()}</td><td>${esc(r.list)}</td><td>${esc(r.subject)}${r.version > 1 ? ` (v${r.version})` : ''}</td><td>${r.findings}${r.rules ? `: ${esc(r.rules)}` : ''}</td></tr>`,
+    )
+    .join('');
   const rows = [...st.lastSync]
     .map(([inbox, s]) => `<tr><td>${esc(inbox)}</td><td>${new Date(s.at).toISOString()}</td><td>${s.ok ? 'ok' : `failed: ${esc(s.error ?? '')}`}</td></tr>`)
     .join('');
@@ -97,8 +94,10 @@ function statusPage(st: LoreState, cfg: ServeConfig, github: boolean, ready: boo
 <h1>modreview</h1>
 <p>Status: ${ready ? 'ready' : 'starting'}. GitHub App: ${github ? 'on' : 'off'}. Lore watcher: ${cfg.lore_config ? 'on' : 'off'}.</p>
 <h2>Lore</h2>
-<p>Passes: ${st.passes} (${st.failedPasses} failed). Series reviewed: ${st.reviewed}. Replies queued: ${st.queued}, failed: ${st.repliesFailed}.${st.lastPassAt ? ` Last pass: ${new Date(st.lastPassAt).toISOString()}.` : ''}</p>
+<p>Passes: ${st.passes} (${st.failedPasses} failed). Series reviewed: ${st.reviewed}${st.enqueued ? `, queued for workers: ${st.enqueued}` : ''}. Replies queued: ${st.queued}, failed: ${st.repliesFailed}.${st.lastPassAt ? ` Last pass: ${new Date(st.lastPassAt).toISOString()}.` : ''}</p>
 <table><thead><tr><th>Inbox</th><th>Last sync</th><th>Result</th></tr></thead><tbody>${rows}</tbody></table>
+<h2>Recent lore reviews</h2>
+${recent.length ? `<table id="recent-reviews"><thead><tr><th>Reviewed</th><th>List</th><th>Series</th><th>Findings</th></tr></thead><tbody>${reviews}</tbody></table>` : '<p>None yet.</p>'}
 </body></html>
 `;
 }
@@ -110,12 +109,23 @@ export interface RunningServe {
 
 export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = process.env): Promise<RunningServe> {
   const log = pino({ name: 'modreview', level: cfg.log_level }, destination(2));
-  const st: LoreState = { passes: 0, failedPasses: 0, reviewed: 0, queued: 0, repliesFailed: 0, lastSync: new Map() };
+  const st: LoreState = { passes: 0, failedPasses: 0, reviewed: 0, queued: 0, enqueued: 0, repliesFailed: 0, lastSync: new Map() };
+  const { createMetrics, instrumentReview, githubErrorPlugin } = await import('../metrics.js');
+  // With REDIS_URL: the job counts of both queues, read at each scrape.
+  let queueCounts: (() => Promise<Record<string, Record<string, number>>>) | undefined;
+  const metrics = createMetrics({
+    lastSync: function* () {
+      for (const [inbox, s] of st.lastSync) if (s.ok) yield [inbox, s.at];
+    },
+    queueCounts: () => queueCounts?.() ?? Promise.resolve({}),
+  });
   let ready = false;
   let stopping = false;
   let wake: (() => void) | undefined;
   const closers: (() => Promise<void> | void)[] = [];
   let loreLoop: Promise<void> = Promise.resolve();
+  // The last reviewed lore series (by serve, or by the workers: they share the store).
+  let recentReviews: () => RecentReview[] = () => [];
 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -125,8 +135,14 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
     }
     if (path === '/healthz') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     else if (path === '/readyz') res.writeHead(ready && !stopping ? 200 : 503, { 'content-type': 'text/plain' }).end(ready && !stopping ? 'ready\n' : 'not ready\n');
-    else if (path === '/metrics') res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metricsText(st, ready, Date.now()));
-    else if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(statusPage(st, cfg, Boolean(env.APP_ID), ready));
+    else if (path === '/metrics') {
+      metrics.ready.set(ready && !stopping ? 1 : 0);
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: ${e.message}\n`),
+      );
+    }
+    else if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(statusPage(st, cfg, Boolean(env.APP_ID), ready, recentReviews()));
     else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
   await new Promise<void>((resolve, reject) => {
@@ -137,9 +153,35 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
   log.info(`modreview serve listening on http://${cfg.host}:${port}`);
 
   try {
+    if (env.REDIS_URL) {
+      const [{ checkRedisUrl, checkRedisReachable, QUEUE_NAME }, { LORE_QUEUE }, { Queue }] = await Promise.all([
+        import('../github/redis-queue.js'),
+        import('../lore/queue.js'),
+        import('bullmq'),
+      ]);
+      const url = checkRedisUrl(env.REDIS_URL);
+      await checkRedisReachable(url);
+      const queues = [QUEUE_NAME, LORE_QUEUE].map((name) => new Queue(name, { connection: { url, maxRetriesPerRequest: 2 }, prefix: 'modreview' }));
+      for (const q of queues) q.on('error', () => {});
+      queueCounts = async () => {
+        const out: Record<string, Record<string, number>> = {};
+        for (const q of queues) out[q.name] = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+        return out;
+      };
+      closers.push(async () => {
+        for (const q of queues) await q.close();
+      });
+    }
     if (env.APP_ID) {
       const gh = await import('./github.js');
-      const running = await gh.startGithubServer(gh.readServerConfig(env), { log });
+      const { ProbotOctokit } = await import('probot');
+      const ghCfg = gh.readServerConfig(env);
+      // With REDIS_URL the reviews run in `modreview worker`; here only the GitHub API errors count.
+      const running = await gh.startGithubServer(ghCfg, {
+        log,
+        Octokit: ProbotOctokit.plugin(githubErrorPlugin(metrics)),
+        ...(ghCfg.redisUrl ? {} : { review: instrumentReview(await gh.defaultReview(), metrics, 'github') }),
+      });
       closers.push(() => running.close());
     }
     if (cfg.lore_config) {
@@ -149,8 +191,19 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
       lore.checkPolicyLists(lcfg);
       const interval = cfg.lore_interval_seconds ?? lcfg.interval_seconds;
       const transport = lore.transportFor(lcfg);
-      const { responder, db, refreshIndex } = await lore.createResponder(lcfg, log);
+      // With REDIS_URL this process only ingests: ready series become jobs for `modreview worker`.
+      const loreQueue = env.REDIS_URL ? await (await import('../lore/queue.js')).LoreQueue.open(env.REDIS_URL, (await import('./worker.js')).queueRetries(env)) : undefined;
+      if (loreQueue) closers.push(() => loreQueue.close());
+      const enqueue = loreQueue ? (job: LoreJob) => loreQueue.push(job) : undefined;
+      const base = (await import('../engine/review.js')).reviewSubmission;
+      const { responder, db, refreshIndex } = await lore.createResponder(lcfg, log, { review: instrumentReview(base, metrics, 'lore'), bisectReview: base });
+      const recentQ = db.prepare(
+        `SELECT s.list, s.subject, s.version, s.reviewed_at, COUNT(f.fingerprint) AS findings, GROUP_CONCAT(DISTINCT f.rule) AS rules
+         FROM lore_series s LEFT JOIN lore_finding f ON f.series_id = s.id WHERE s.state = 'reviewed' GROUP BY s.id ORDER BY s.id DESC LIMIT 20`,
+      );
+      recentReviews = () => recentQ.all() as RecentReview[];
       closers.push(() => {
+        recentReviews = () => [];
         transport.close?.();
         db.close();
       });
@@ -160,13 +213,18 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
           try {
             if (!first) await refreshIndex();
             first = false;
-            const report = await lore.syncOnce(responder, lcfg, transport, log, undefined, () => stopping);
+            const report = await lore.syncOnce(responder, lcfg, transport, log, undefined, () => stopping, enqueue);
             const at = Date.now();
             st.passes++;
             st.lastPassAt = at;
             st.reviewed += report.reviewed;
             st.queued += report.queued;
+            st.enqueued += report.enqueued;
             st.repliesFailed += report.failed;
+            metrics.lorePasses.inc({ outcome: 'ok' });
+            metrics.replies.inc({ channel: 'mail', outcome: 'queued' }, report.queued);
+            metrics.replies.inc({ channel: 'mail', outcome: 'sent' }, report.sent);
+            metrics.replies.inc({ channel: 'mail', outcome: 'failed' }, report.failed);
             for (const inbox of lcfg.inboxes) {
               const f = report.inboxFailures.find((x) => x.inbox === inbox.name);
               st.lastSync.set(inbox.name, f ? { at, ok: false, error: f.error } : { at, ok: true });
@@ -175,6 +233,7 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
           } catch (e) {
             st.passes++;
             st.failedPasses++;
+            metrics.lorePasses.inc({ outcome: 'failed' });
             log.error({ error: e instanceof Error ? e.message : String(e) }, 'serve: lore pass failed; retrying next interval');
           }
           if (stopping) break;

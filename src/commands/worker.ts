@@ -158,19 +158,107 @@ export function untilSignal(stop: () => Promise<void>, log: Pick<Logger, 'info' 
   });
 }
 
+/** Queue timings from the environment (MODREVIEW_QUEUE_LOCK_MS, MODREVIEW_QUEUE_STALLED_MS, MODREVIEW_QUEUE_LOCK_RETRY_MS). */
+export function queueTimings(env: NodeJS.ProcessEnv = process.env): { lockMs?: number; stalledIntervalMs?: number; lockRetryMs?: number } {
+  const read = (name: string): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    if (!/^\d+$/.test(v) || Number(v) < 10) throw new UsageError(`${name}: expected milliseconds (10 or more), got "${v}"`);
+    return Number(v);
+  };
+  const t = { lockMs: read('MODREVIEW_QUEUE_LOCK_MS'), stalledIntervalMs: read('MODREVIEW_QUEUE_STALLED_MS'), lockRetryMs: read('MODREVIEW_QUEUE_LOCK_RETRY_MS') };
+  return Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined));
+}
+
+/** Retries of queued jobs from the environment (MODREVIEW_QUEUE_ATTEMPTS, MODREVIEW_QUEUE_BACKOFF_MS), for the producers. */
+export function queueRetries(env: NodeJS.ProcessEnv = process.env): { attempts?: number; backoffMs?: number } {
+  const out: { attempts?: number; backoffMs?: number } = {};
+  const a = env.MODREVIEW_QUEUE_ATTEMPTS;
+  if (a) {
+    if (!/^\d+$/.test(a) || Number(a) < 1 || Number(a) > 100) throw new UsageError(`MODREVIEW_QUEUE_ATTEMPTS: expected 1 to 100 tries, got "${a}"`);
+    out.attempts = Number(a);
+  }
+  const b = env.MODREVIEW_QUEUE_BACKOFF_MS;
+  if (b) {
+    if (!/^\d+$/.test(b)) throw new UsageError(`MODREVIEW_QUEUE_BACKOFF_MS: expected milliseconds, got "${b}"`);
+    out.backoffMs = Number(b);
+  }
+  return out;
+}
+
+export interface RunningLoreWorker {
+  close(): Promise<void>;
+}
+
+/**
+ * Take the lore series `modreview serve` queues (REDIS_URL) and review them with the responder of
+ * the lore config: the same store (SQLite, on this host), tree and policy as serve's.
+ */
+export async function startLoreWorkerFor(configPath: string, redisUrl: string, concurrency: number, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningLoreWorker> {
+  const [lore, { startLoreWorker }, { checkRedisUrl, redisWhere }] = await Promise.all([import('./lore.js'), import('../lore/queue.js'), import('../github/redis-queue.js')]);
+  const url = checkRedisUrl(redisUrl);
+  const timings = queueTimings(env);
+  const cfg = lore.loadConfig(configPath);
+  lore.checkPolicyLists(cfg);
+  const { responder, db } = await lore.createResponder(cfg, log);
+  try {
+    const w = await startLoreWorker(
+      url,
+      async (job, info) => {
+        log.info(`${job.key} v${job.version}: lore job ${info.id} (attempt ${info.attempt} of ${info.attempts}): reviewing ${job.patches.length} patch(es)`);
+        const outcome = await responder.reviewQueued(job);
+        log.info(`${job.key} v${job.version}: lore job ${info.id}: ${outcome}`);
+        return { outcome };
+      },
+      { ...timings, concurrency, log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) } },
+    );
+    await w.ready();
+    log.info(`modreview worker: taking lore series from Redis at ${redisWhere(url)}, ${concurrency} at a time (store ${cfg.db})`);
+    let closing: Promise<void> | undefined;
+    return {
+      close() {
+        closing ??= w.close().then(() => {
+          db.close();
+        });
+        return closing;
+      },
+    };
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
 export const register: CommandRegistrar = (program: Command) => {
   program
     .command('worker')
-    .description('take GitHub App reviews queued in Redis by `modreview github` and run them (env: REDIS_URL, APP_ID, PRIVATE_KEY[_PATH], GHE_HOST)')
+    .description('take the reviews queued in Redis and run them: GitHub pull requests (env: REDIS_URL, APP_ID, PRIVATE_KEY[_PATH], GHE_HOST), lore series with --lore-config')
     .option('--concurrency <n>', 'reviews this process runs at once', '1')
-    .action(async (o: { concurrency: string }) => {
-      const cfg = readWorkerConfig(process.env, o.concurrency);
+    .option('--lore-config <file>', 'also (without APP_ID: only) take the lore series `modreview serve` queues; env MODREVIEW_LORE_CONFIG')
+    .action(async (o: { concurrency: string; loreConfig?: string }) => {
+      const loreConfig = o.loreConfig ?? (process.env.MODREVIEW_LORE_CONFIG || undefined);
+      const github = Boolean(process.env.APP_ID) || !loreConfig;
+      const cfg = github ? readWorkerConfig(process.env, o.concurrency) : undefined;
+      let concurrency = cfg?.concurrency ?? 1;
+      if (!cfg) {
+        if (process.env.REDIS_URL === undefined) throw new UsageError('missing REDIS_URL: set it to the Redis that `modreview serve` queues lore series in (e.g. redis://localhost:6379)');
+        const n = Number(o.concurrency.trim());
+        if (!/^\d+$/.test(o.concurrency.trim()) || n < 1 || n > 64) throw new UsageError(`--concurrency: expected a number of jobs from 1 to 64, got "${o.concurrency}"`);
+        concurrency = n;
+      }
+      queueTimings(process.env);
       const { pino } = await import('pino');
-      const log = pino({ name: 'modreview', level: cfg.logLevel });
+      const log = pino({ name: 'modreview', level: cfg?.logLevel ?? process.env.LOG_LEVEL ?? 'info' });
       // Signals are handled from the start: one arriving while the worker connects stops it
       // as soon as it is up.
-      const started = startWorker(cfg, { log });
-      const stopped = untilSignal(async () => (await started.catch(() => undefined))?.close(), log);
+      const started = Promise.all([
+        cfg ? startWorker(cfg, { log, queue: queueTimings(process.env) }) : undefined,
+        loreConfig ? startLoreWorkerFor(loreConfig, process.env.REDIS_URL!, concurrency, log) : undefined,
+      ]);
+      const stopped = untilSignal(async () => {
+        const ws = await started.catch(() => []);
+        await Promise.all(ws.map((w) => w?.close()));
+      }, log);
       await started;
       await stopped;
     });

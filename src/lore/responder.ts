@@ -29,10 +29,32 @@ import {
   markGroup,
   pendingGroups,
   recordSkip,
+  PENDING_COLUMNS,
   type Group,
   type IngestResult,
+  type PendingMessage,
   type Origin,
 } from './series.js';
+
+/** A ready series as a queue job: data only, the messages stay in the store. */
+export interface LoreJob {
+  list: string;
+  key: string;
+  version: number;
+  total: number;
+  /** Every message of the group (they are marked reviewed together). */
+  members: string[];
+  /** The patches, in order (one per index). */
+  patches: string[];
+  cover?: string;
+  /** Said in the reply (only some patches of the series had arrived). */
+  note?: string;
+}
+
+/** Test hook for the worker crash test: SIGKILL this process here; never set in production. */
+function crashPoint(point: string): void {
+  if (process.env.MODREVIEW_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
+}
 
 export interface ResponderOptions {
   bot: Person;
@@ -51,6 +73,8 @@ export interface ResponderDeps {
   db: DB;
   policy: Policy;
   review: ReviewFn;
+  /** The review run again on prefixes of a series to see what later patches fix (default: `review`; serve passes one that metrics do not count). */
+  bisectReview?: ReviewFn;
   /** Options for one submission (image provider at its base-commit, index, rule selection). */
   reviewOptions?: (sub: Submission) => ReviewOptions | Promise<ReviewOptions>;
   log?: Log;
@@ -73,6 +97,10 @@ export interface SyncReport {
   skips: Record<string, number>;
   /** Inboxes that could not be synced in this pass, with the reason. */
   inboxFailures: { inbox: string; error: string }[];
+  /** Series handed to `modreview worker` through Redis in this pass. */
+  enqueued: number;
+  /** Replies delivered in this pass. */
+  sent: number;
   /** Replies whose delivery ended `failed` in this pass. */
   failed: number;
   /** Replies held back by a rate limit in this pass (still pending: sent when the window allows). */
@@ -80,7 +108,7 @@ export interface SyncReport {
 }
 
 export function emptyReport(): SyncReport {
-  return { messages: 0, skipped: 0, duplicates: 0, deleted: 0, feedback: 0, reviewed: 0, dropped: 0, waiting: 0, queued: 0, muted: 0, rewritten: [], skips: {}, inboxFailures: [], failed: 0, deferred: 0 };
+  return { messages: 0, skipped: 0, duplicates: 0, deleted: 0, feedback: 0, reviewed: 0, dropped: 0, waiting: 0, queued: 0, muted: 0, rewritten: [], skips: {}, inboxFailures: [], enqueued: 0, sent: 0, failed: 0, deferred: 0 };
 }
 
 /** The kind of a skip reason, for the summary line. */
@@ -217,8 +245,12 @@ export class Responder {
     return report;
   }
 
-  /** Assemble what is pending; review what is ready; queue replies. */
-  async processPending(report: SyncReport = emptyReport()): Promise<SyncReport> {
+  /**
+   * Assemble what is pending; review what is ready; queue replies. With `enqueue` (REDIS_URL) a
+   * ready series is not reviewed here: it becomes a job for `modreview worker` (reviewQueued),
+   * and its messages are marked `queued` so that the next pass does not hand it out again.
+   */
+  async processPending(report: SyncReport = emptyReport(), enqueue?: (job: LoreJob) => Promise<void>): Promise<SyncReport> {
     const waitMs = (this.opts.waitMinutes ?? 60) * 60_000;
     const groups = pendingGroups(this.db);
     // A newer version, even still incomplete, means older versions' pending replies are moot.
@@ -235,6 +267,26 @@ export class Responder {
         markGroup(this.db, d.group, d.status, d.reason);
         this.log.info({ key: d.group.key, version: d.group.version, reason: d.reason }, 'lore: series not reviewed');
         report.dropped++;
+      } else if (enqueue) {
+        const g = d.group;
+        const job: LoreJob = {
+          list: g.list,
+          key: g.key,
+          version: g.version,
+          total: g.total,
+          members: g.members.map((m) => m.msgid),
+          patches: g.patches.map((m) => m.msgid),
+          ...(g.cover ? { cover: g.cover.msgid } : {}),
+          ...(d.note ? { note: d.note } : {}),
+        };
+        // Pushed first, then marked: a crash in between pushes the same job id again (a no-op).
+        await enqueue(job);
+        const mark = this.db.prepare(`UPDATE lore_message SET status = 'queued' WHERE msgid = ? AND status = 'pending'`);
+        this.db.transaction(() => {
+          for (const id of job.members) mark.run(id);
+        })();
+        report.enqueued++;
+        this.log.info({ key: g.key, version: g.version, patches: g.patches.length }, 'lore: series queued for a worker');
       } else {
         await this.reviewGroup(d.group, d.note, report);
       }
@@ -242,7 +294,46 @@ export class Responder {
     return report;
   }
 
-  private async reviewGroup(g: Group, note: string | undefined, report: SyncReport): Promise<void> {
+  /**
+   * A worker's side of a queued series: review it unless that already happened (a retry after
+   * the review was stored) or a newer version of the series was reviewed meanwhile. A review that
+   * throws throws here too, so the job is retried and, in the end, stays in the failed set.
+   */
+  async reviewQueued(job: LoreJob, report: SyncReport = emptyReport()): Promise<'reviewed' | 'already reviewed' | 'superseded'> {
+    const get = this.db.prepare(`SELECT ${PENDING_COLUMNS} FROM lore_message WHERE msgid = ? AND status IN ('pending', 'queued')`);
+    const rows = new Map<string, PendingMessage>();
+    for (const id of job.members) {
+      const r = get.get(id) as PendingMessage | undefined;
+      if (r) rows.set(id, r);
+    }
+    if (rows.size === 0) return 'already reviewed';
+    const members = [...rows.values()];
+    const g: Group = {
+      key: job.key,
+      list: job.list,
+      version: job.version,
+      total: job.total,
+      patches: job.patches.flatMap((id) => rows.get(id) ?? []),
+      members,
+      firstSeen: Math.min(...members.map((m) => m.received_at)),
+      complete: true,
+      resend: false,
+    };
+    const cover = job.cover ? rows.get(job.cover) : undefined;
+    if (cover) g.cover = cover;
+    const newer = (this.db.prepare('SELECT MAX(version) AS v FROM lore_series WHERE series_key = ?').get(job.key) as { v: number | null }).v;
+    if (newer !== null && newer > job.version) {
+      markGroup(this.db, g, 'superseded', 'superseded by a newer version of the series before it was reviewed');
+      report.dropped++;
+      return 'superseded';
+    }
+    // Test hook for the failed-job test (a review that throws); never set in production.
+    if (process.env.MODREVIEW_CRASH_AT === 'lore-review-throws') throw new Error('review failed: injected by MODREVIEW_CRASH_AT (test hook)');
+    return (await this.reviewGroup(g, job.note, report, { rethrow: true })) ? 'reviewed' : 'already reviewed';
+  }
+
+  /** False when another run stored this series' review first (a worker retrying a job). */
+  private async reviewGroup(g: Group, note: string | undefined, report: SyncReport, opts: { rethrow?: boolean } = {}): Promise<boolean> {
     const ids = [...(g.cover ? [g.cover] : []), ...g.patches].map((m) => m.msgid);
     const getRaw = this.db.prepare('SELECT raw FROM lore_message WHERE msgid = ?');
     const mails: MailMessage[] = [];
@@ -257,13 +348,14 @@ export class Responder {
       const options = (await this.deps.reviewOptions?.(sub)) ?? {};
       result = await this.deps.review(sub, options);
       const last = Math.max(...sub.patches.map((p, i) => p.tags.index || i + 1));
-      if (mailable(result.findings).some((f) => f.patch < last)) removed = await removedLater(sub, this.deps.review, options);
+      if (mailable(result.findings).some((f) => f.patch < last)) removed = await removedLater(sub, this.deps.bisectReview ?? this.deps.review, options);
     } catch (err) {
+      if (opts.rethrow) throw err;
       const reason = `review failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
       this.log.error({ key: g.key, version: g.version, error: reason }, 'lore: review failed; series skipped');
       markGroup(this.db, g, 'skipped', reason);
       report.dropped++;
-      return;
+      return true;
     }
     const policy = this.deps.policy.forList(g.list);
     const notes = note ? [note] : [];
@@ -304,7 +396,11 @@ export class Responder {
        VALUES (@id, @list, @series, @irt, @author, @from, @rcpt, @raw, @findings, @state, @notBefore, @error, @now)`,
     );
 
-    this.db.transaction(() => {
+    const stillOpen = this.db.prepare(`SELECT 1 FROM lore_message WHERE msgid = ? AND status IN ('pending', 'queued')`);
+    crashPoint('lore-review-stored');
+    const stored = this.db.transaction(() => {
+      // Another run (a worker whose job was handed on while it still ran) stored it first.
+      if (!g.members.some((m) => stillOpen.get(m.msgid))) return false;
       const sid = Number(
         this.db
           .prepare(
@@ -385,10 +481,13 @@ export class Responder {
         const target = sub.patches.find((p) => p.tags.index === f.patch);
         insF.run(sid, f.fingerprint, f.rule, f.file, f.function ?? null, target?.messageId ?? null, [...mailed].some((m) => m.fingerprint === f.fingerprint) ? 1 : 0);
       }
+      return true;
     })();
+    if (!stored) return false;
     report.reviewed++;
     this.log.info({ key: g.key, version: g.version, patches: g.patches.length, findings: findings.length }, 'lore: series reviewed');
     if (policy.patchwork) await this.reportPatchwork(policy.patchwork, sub, findings);
+    return true;
   }
 
   private async reportPatchwork(cfg: NonNullable<ReturnType<Policy['forList']>['patchwork']>, sub: Submission, findings: Finding[]): Promise<void> {

@@ -188,6 +188,9 @@ export async function ingestDeletion(db: DB, raw: Buffer, origin: Origin, log: L
 
 // --- assembly --------------------------------------------------------------------------------
 
+/** The columns of lore_message a Group is made of. */
+export const PENDING_COLUMNS = 'msgid, list, time, received_at, subject, from_addr, in_reply_to, kind, version, idx, total, resend, series_key, diff_hash';
+
 export interface PendingMessage {
   msgid: string;
   list: string;
@@ -355,7 +358,8 @@ export function decide(db: DB, groups: Group[], now: number, waitMs: number): De
 
 export function markGroup(db: DB, g: Group, status: string, reason: string | null, seriesId: number | null = null): void {
   // The raw message is only kept while it may still be reviewed.
-  const st = db.prepare(`UPDATE lore_message SET status = ?, reason = ?, series_id = ?, raw = NULL WHERE msgid = ? AND status = 'pending'`);
+  // 'queued': handed to a `modreview worker` through Redis (REDIS_URL), not reviewed yet.
+  const st = db.prepare(`UPDATE lore_message SET status = ?, reason = ?, series_id = ?, raw = NULL WHERE msgid = ? AND status IN ('pending', 'queued')`);
   for (const m of g.members) st.run(status, reason, seriesId, m.msgid);
 }
 

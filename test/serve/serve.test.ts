@@ -4,23 +4,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadServeConfig } from '../../src/commands/serve.js';
-import { cleanup, mail, patchBody, scratch, smallTree, TestInbox } from '../lore/helpers.js';
+import { parseExposition } from './exposition.js';
+import { cleanup, crossFilePatch, mail, scratch, smallTree, TestInbox } from '../lore/helpers.js';
 
 const ENTRY = fileURLToPath(new URL('../cli/entry.ts', import.meta.url));
-
-/** Prometheus text exposition format → `name{labels}` → value; throws on a line it cannot read. */
-function parseExposition(text: string): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
-    const r = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})?) (-?[0-9.e+-]+|NaN|[+-]Inf)$/.exec(line);
-    if (!r) throw new Error(`not exposition format: ${JSON.stringify(line)}`);
-    m.set(r[1]!, Number(r[2]));
-  }
-  return m;
-}
 
 describe('modreview serve', () => {
   let dir: string;
@@ -28,11 +17,11 @@ describe('modreview serve', () => {
     dir = scratch('modreview-serve-');
     await smallTree(dir);
     const inbox = new TestInbox(join(dir, 'inbox'));
-    await inbox.add(mail({ msgid: 's1@example.org', subject: '[PATCH] s: one', body: patchBody({ file: 'drivers/s.c', fn: 's_register', eexist: false }) }));
+    await inbox.add(mail({ msgid: 's1@example.org', subject: '[PATCH] foo: report duplicate types as -EEXIST', to: ['foo@lists.example.org'], body: crossFilePatch() }));
     await inbox.publish();
     writeFileSync(
       join(dir, 'lore.yaml'),
-      `db: state.sqlite\ncache_dir: cache\ntree: linux\nwait_minutes: 0\nbot: { name: modreview, address: bot@example.net }\ninboxes:\n  - { name: s, url: inbox }\noutbox: outbox\n`,
+      `db: state.sqlite\ncache_dir: cache\ntree: linux\nwait_minutes: 0\nbot: { name: modreview, address: bot@example.net }\ninboxes:\n  - { name: s, url: inbox }\noutbox: outbox\npolicy:\n  lists:\n    s: { mute: false }\n`,
     );
     writeFileSync(join(dir, 'serve.yaml'), `host: 127.0.0.1\nport: 0\nlore_config: ${join(dir, 'lore.yaml')}\nlore_interval_seconds: 3600\n`);
   });
@@ -48,6 +37,9 @@ describe('modreview serve', () => {
 
   it('endpoints answer, counters move after the lore review, SIGTERM exits 0', async () => {
     const p = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'serve', '--config', join(dir, 'serve.yaml')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, APP_ID: '', DEBUG: '' } });
+    onTestFinished(() => {
+      if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    });
     let err = '';
     const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
     const base = await new Promise<string>((resolve, reject) => {
@@ -67,11 +59,24 @@ describe('modreview serve', () => {
     const m = parseExposition(await metrics.text());
     expect(m.get('modreview_ready')).toBe(1);
     expect(m.get('modreview_lore_passes_total{outcome="ok"}')).toBe(1);
-    expect(m.get('modreview_reviews_total{source="lore"}')).toBe(1);
-    expect(m.has('modreview_lore_sync_lag_seconds{inbox="s"}')).toBe(true);
+    // The real engine reviewed the series: one review, its latency observed once, its findings by rule.
+    const reviews = [...m].filter(([k]) => k.startsWith('modreview_reviews_total{source="lore"'));
+    expect(reviews.reduce((n, [, v]) => n + v, 0)).toBe(1);
+    expect(m.get('modreview_review_duration_seconds_count{source="lore"}')).toBe(1);
+    expect(m.get('modreview_review_duration_seconds_bucket{le="+Inf",source="lore"}')).toBe(1);
+    // The patch makes a module_init path return -EEXIST (found across files through the index).
+    expect(m.get('modreview_reviews_total{source="lore",outcome="findings"}')).toBe(1);
+    expect(m.get('modreview_findings_total{source="lore",rule="module-init-eexist"}')).toBe(1);
+    // Its reply is queued, then delivered to the dry-run maildir in the same pass.
+    expect(m.get('modreview_replies_total{channel="mail",outcome="queued"}')).toBe(1);
+    expect(m.get('modreview_replies_total{channel="mail",outcome="sent"}')).toBe(1);
+    expect(m.get('modreview_replies_total{channel="mail",outcome="failed"}')).toBe(0);
+    expect(m.get('modreview_lore_sync_lag_seconds{inbox="s"}')).toBeGreaterThanOrEqual(0);
     const page = await (await fetch(`${base}/`)).text();
     expect(page).toContain('<h1>modreview</h1>');
     expect(page).toContain('Series reviewed: 1');
+    // The review just processed, with its finding's rule.
+    expect(page).toMatch(/<td>s<\/td><td>foo: report duplicate types as -EEXIST<\/td><td>1: module-init-eexist<\/td>/);
     expect(page).not.toContain('<script');
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     // The image's HEALTHCHECK command, as the Dockerfile writes it, against this server.
