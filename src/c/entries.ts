@@ -41,5 +41,12 @@ export function moduleEntriesOf(code: string, lineOf: (o: number) => number): { 
       modular = true;
     }
   }
+  // `module_cpu_feature_match(AES, aes_init)` (include/linux/cpufeature.h): module_init() of its
+  // second argument, run when the CPU has the feature.
+  const feat = /^[ \t]*module_cpu_feature_match[ \t]*\([^,()]*,[ \t]*([A-Za-z_][A-Za-z_0-9]*)[ \t]*\)/gm;
+  for (let m = feat.exec(code); m; m = feat.exec(code)) {
+    entries.push({ kind: 'init', fn: m[1]!, line: lineOf(m.index), macro: 'module_cpu_feature_match' });
+    modular = true;
+  }
   return { entries, modular };
 }

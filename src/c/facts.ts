@@ -116,7 +116,8 @@ class FunctionNodes {
   /** Call sites by node id: a call is described once, however many statements contain it. */
   readonly sites = new Map<number, CallSite | null>();
 
-  constructor(root: SyntaxNode) {
+  /** `original`: the file's text before preprocessing (iterator macros are still named there). */
+  constructor(root: SyntaxNode, readonly original = '') {
     for (const t of COLLECTED) this.byType.set(t, { nodes: [], starts: [], ends: [] });
     for (const n of root.descendantsOfType([...COLLECTED])) {
       const c = this.byType.get(n.type)!;
@@ -268,7 +269,10 @@ function stmtsOf(nodes: SyntaxNode[], depth: number): Stmt[] {
     const n = nodes[i]!;
     if (isIteratorMacro(n) && nodes[i + 1]) {
       const body = nodes[i + 1]!;
-      out.push({ k: 'loop', line: line(n), cond: squash(n.text), condCalls: callsIn(n), body: toStmts(body, depth + 1) });
+      const callee = n.firstNamedChild?.childForFieldName('function')?.text;
+      const loop: Stmt = { k: 'loop', line: line(n), cond: squash(n.text), condCalls: callsIn(n), body: toStmts(body, depth + 1) };
+      if (callee && /^[A-Za-z_]\w*$/.test(callee)) loop.macro = callee;
+      out.push(loop);
       i++;
       continue;
     }
@@ -308,7 +312,11 @@ function toStmts(n: SyntaxNode | null, depth: number): Stmt[] {
     case 'while_statement':
     case 'do_statement': {
       const cond = n.childForFieldName('condition');
-      return [{ k: 'loop', line: ln, cond: condText(cond), condCalls: callsIn(cond), body: toStmts(n.childForFieldName('body'), depth + 1) }];
+      const s: Stmt = { k: 'loop', line: ln, cond: condText(cond), condCalls: callsIn(cond), body: toStmts(n.childForFieldName('body'), depth + 1) };
+      // preprocess.ts wrote `while` over an iterator macro's name; the original text keeps it.
+      const word = /^[A-Za-z_]\w*/.exec(current?.original.slice(n.startIndex, n.startIndex + 64) ?? '')?.[0];
+      if (word && word !== 'while' && word !== 'do') s.macro = word;
+      return [s];
     }
     case 'return_statement': {
       const e = n.namedChildren.find((c) => c.type !== 'comment') ?? null;
@@ -568,7 +576,7 @@ function functionFacts(def: SyntaxNode, original: string, exported: Set<string>)
   const header = original.slice(def.startIndex, bodyNode.startIndex);
   const specifiers = def.namedChildren.filter((c) => c.type === 'storage_class_specifier').map((c) => c.text);
   const outer = current;
-  current = new FunctionNodes(bodyNode);
+  current = new FunctionNodes(bodyNode, original);
   try {
     return functionFactsIn(def, bodyNode, name, header, specifiers, exported);
   } finally {

@@ -24,7 +24,8 @@ export type Stmt =
   | { k: 'return'; line: number; expr: string | null; calls: CallSite[] }
   | { k: 'goto'; line: number; label: string }
   | { k: 'label'; line: number; name: string }
-  | { k: 'loop'; line: number; cond: string; condCalls: CallSite[]; body: Stmt[] }
+  /** `macro`: the iterator macro the loop was written as (`for_each_child_of_node`), if any. */
+  | { k: 'loop'; line: number; cond: string; condCalls: CallSite[]; body: Stmt[]; macro?: string }
   | { k: 'switch'; line: number; cond: string; cases: SwitchCase[] }
   | { k: 'block'; line: number; body: Stmt[] }
   | { k: 'break'; line: number }

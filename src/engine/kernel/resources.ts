@@ -235,3 +235,26 @@ export function pairFor(callee: string): ResourcePair | undefined {
 export function isRelease(callee: string): boolean {
   return releaseNames.has(callee);
 }
+
+/**
+ * Iterator macros that hold a reference on their cursor for the body of each turn: the next turn
+ * (or the loop's end) drops it, so a body left early by `return` keeps it — the many "add missing
+ * of_node_put()" fixes. `cursor`: which argument is the cursor; `release`: what gives it back.
+ * The `_scoped` variants release on their own and are not listed.
+ */
+export const REF_ITERATORS: Readonly<Record<string, { cursor: number; release: readonly string[] }>> = {
+  for_each_pci_dev: { cursor: 0, release: ['pci_dev_put'] },
+  for_each_child_of_node: { cursor: 1, release: ['of_node_put'] },
+  for_each_available_child_of_node: { cursor: 1, release: ['of_node_put'] },
+  for_each_node_by_name: { cursor: 0, release: ['of_node_put'] },
+  for_each_node_by_type: { cursor: 0, release: ['of_node_put'] },
+  for_each_compatible_node: { cursor: 0, release: ['of_node_put'] },
+  for_each_matching_node: { cursor: 0, release: ['of_node_put'] },
+  for_each_matching_node_and_match: { cursor: 0, release: ['of_node_put'] },
+  for_each_node_with_property: { cursor: 0, release: ['of_node_put'] },
+  for_each_of_cpu_node: { cursor: 0, release: ['of_node_put'] },
+  for_each_endpoint_of_node: { cursor: 1, release: ['of_node_put'] },
+  device_for_each_child_node: { cursor: 1, release: ['fwnode_handle_put'] },
+  fwnode_for_each_child_node: { cursor: 1, release: ['fwnode_handle_put'] },
+  fwnode_for_each_available_child_node: { cursor: 1, release: ['fwnode_handle_put'] },
+};

@@ -5,7 +5,8 @@
 import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
 import { resourceIdentity } from '../../c/lex.js';
 import { flatten, lastStmt } from '../../c/walk.js';
-import { logicalParts, looksLikeFailureTest } from '../../c/cond.js';
+import { logicalParts, looksLikeFailureTest, splitTopLevel } from '../../c/cond.js';
+import { REF_ITERATORS } from './resources.js';
 import { keptAllocation, kindAt, locallyReleased, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
 import { declaredNames } from './teardown.js';
 
@@ -437,6 +438,11 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         // the condition drops it on the next turn and ends on NULL, so it is held in the body
         // (an early return there leaks it) but not after the loop.
         const iterator = new Set(st.held.filter((h) => !before.has(h)));
+        const cursor = iteratorCursor(s, ctx);
+        if (cursor) {
+          st.held.push(cursor);
+          iterator.add(cursor);
+        }
         const out = walk(s.body, clone(st), ctx, failure);
         if (!out.dead && out.held.some((h) => !st.held.includes(h))) secondTurn(s, out, iterator, ctx, failure);
         // The body is taken to run: a cleanup loop (`while (i--) unregister(&d[i]);`) releases
@@ -469,6 +475,21 @@ function secondTurn(s: Extract<Stmt, { k: 'loop' }>, first: State, iterator: Rea
   const again: State = { ...clone(first), held: first.held.filter((h) => !iterator.has(h)).map((h) => (h.earlierTurn || !(h.call.line >= s.line) ? h : { ...h, earlierTurn: true })) };
   applyCalls(s.condCalls, again, ctx);
   walk(s.body, again, ctx, failure);
+}
+
+/**
+ * The reference an iterator macro holds on its cursor in the body (`for_each_child_of_node(np,
+ * child)`: `child` until the next turn), as a held handle the body's early returns must give back.
+ */
+function iteratorCursor(s: Extract<Stmt, { k: 'loop' }>, ctx: Ctx): Held | undefined {
+  const it = s.macro && Object.hasOwn(REF_ITERATORS, s.macro) ? REF_ITERATORS[s.macro] : undefined;
+  if (!it) return undefined;
+  const arg = splitTopLevel(s.cond)[it.cursor]?.trim();
+  const id = arg ? resourceIdentity(arg) : '';
+  if (!/^[A-Za-z_]\w*$/.test(id)) return undefined;
+  for (const r of it.release) ctx.localReleases.add(r);
+  const call: CallSite = { callee: s.macro!, args: splitTopLevel(s.cond).map((a) => a.trim()), line: s.line, assignedTo: id };
+  return { pair: { acquire: s.macro!, release: [...it.release], kind: 'handle', source: 'table' }, call, id, ids: [id] };
 }
 
 function withFailed(c: CallSite | undefined): { on: boolean; failed?: CallSite } {
