@@ -38,22 +38,10 @@ export default createRule({
     const out: RawFinding[] = [];
     const scope = initScope(ctx.facts);
     if (!scope.length) return out;
-    if (ctx.image === 'post' && ctx.before) {
-      for (const d of droppedUnwindReleases(ctx.before.facts, ctx.facts, ctx.index)) {
-        const call = `${d.call.callee}(${d.call.args.join(', ')})`;
-        out.push({
-          key: `dropped:${d.call.callee}(${d.call.args.map(resourceIdentity).join(',')})`,
-          line: d.fn.startLine,
-          function: d.fn.name,
-          message: format('dropped', { fn: d.fn.name, call, was: d.call.line, exit: d.exitFn }),
-          evidence: [`before: ${d.fn.name}() called ${call} at line ${d.call.line}, on a failure path`, `after: it does not, and ${d.exitFn}() still calls it`],
-          // The call is missing from the function: a change anywhere in it may be what removed it.
-          causes: Array.from({ length: d.fn.endLine - d.fn.startLine + 1 }, (_, i) => d.fn.startLine + i),
-        });
-      }
-    }
     const book = moduleBook(ctx.facts, ctx.index);
     const fallible = fallibility(ctx.facts, book, ctx.index);
+    // Releases some leak finding already asks for, by function: the dropped-release check defers to them.
+    const leaked = new Set<string>();
     for (const fn of scope) {
       const report = analyseUnwind(fn, ctx.facts, { book, fallible });
       for (const l of report.leaks) {
@@ -65,6 +53,7 @@ export default createRule({
         const kind = h.via ? book.pairFor(h.via.callee)?.kind : h.pair.kind;
         const state = kind === 'handle' ? 'allocated' : 'registered';
         const release = h.pair.release[0]!;
+        for (const r of h.pair.release) leaked.add(`${fn.name}|${r}|${resourceIdentity(id)}`);
         const data = { what, acqLine: h.call.line, failed, exit: l.exitLine, ret: l.returnLine, label: l.label ?? '', release, state, relLine: h.inherited ?? 0 };
         out.push({
           key: `${h.residue ? 'residue' : 'leak'}:${h.call.callee}(${id})|${l.failed ? `${l.failed.callee}(${failedId(l.failed)})` : 'return'}`,
@@ -115,6 +104,22 @@ export default createRule({
           severity: 'warning',
           message: format('misorder', { label: m.label, exit: m.gotoLine, failed: m.failed ? `${m.failed.callee}()` : 'a step', release: m.release.callee, acquire: m.pair.acquire, acqLine: acq?.line ?? '?' }),
           evidence: [`goto ${m.label} (line ${m.gotoLine}) -> ${m.release.callee}(${m.release.args.join(', ')}) (line ${m.release.line})`],
+        });
+      }
+    }
+    if (ctx.image === 'post' && ctx.before) {
+      for (const d of droppedUnwindReleases(ctx.before.facts, ctx.facts, ctx.index)) {
+        // The ladder analysis already names this release on the path that now misses it: one finding.
+        if (leaked.has(`${d.fn.name}|${d.call.callee}|${resourceIdentity(d.call.args[0] ?? '')}`)) continue;
+        const call = `${d.call.callee}(${d.call.args.join(', ')})`;
+        out.push({
+          key: `dropped:${d.call.callee}(${d.call.args.map(resourceIdentity).join(',')})`,
+          line: d.fn.startLine,
+          function: d.fn.name,
+          message: format('dropped', { fn: d.fn.name, call, was: d.call.line, exit: d.exitFn }),
+          evidence: [`before: ${d.fn.name}() called ${call} at line ${d.call.line}, on a failure path`, `after: it does not, and ${d.exitFn}() still calls it`],
+          // The call is missing from the function: a change anywhere in it may be what removed it.
+          causes: Array.from({ length: d.fn.endLine - d.fn.startLine + 1 }, (_, i) => d.fn.startLine + i),
         });
       }
     }
