@@ -44,6 +44,30 @@ export const cases: AccuracyCase[] = [
     expect: 'flag',
     why: 'ip_vs_mh_state_free() queued by call_rcu()',
   },
+  // The barrier sits in a helper another file's exit calls (or deeper than the exit path is read).
+  {
+    name: 'coda_destroy_inodecache (called from psdev.c exit_coda) without rcu_barrier()',
+    file: 'fs/coda/inode.c',
+    edits: [dropBarrier('coda_inode_cachep')],
+    expect: 'flag',
+    why: 'exit_coda() in fs/coda/psdev.c reaches it; coda_free_inode() runs from the VFS RCU callback',
+    indexPaths: ['fs/coda'],
+  },
+  {
+    name: 'sysv_destroy_icache (called from super.c exit_sysv_fs) without rcu_barrier()',
+    file: 'fs/sysv/inode.c',
+    edits: [dropBarrier('sysv_inode_cachep')],
+    expect: 'flag',
+    indexPaths: ['fs/sysv'],
+  },
+  {
+    name: 'ext4_exit_mballoc (called from super.c ext4_exit_fs) without rcu_barrier()',
+    file: 'fs/ext4/mballoc.c',
+    edits: [dropBarrier('ext4_pspace_cachep')],
+    expect: 'flag',
+    why: 'ext4_mb_pa_callback() frees into ext4_pspace_cachep from call_rcu()',
+    indexPaths: ['fs/ext4'],
+  },
   // ---------------------------------------------------------------- must stay clean
   {
     name: 'dax_fs_exit: comment on the barrier',
@@ -103,5 +127,12 @@ export const cases: AccuracyCase[] = [
     file: 'net/ipv6/sit.c',
     edits: [{ find: '\t\t\tt->prl_count = 0;\n\t\t\tcall_rcu(&x->rcu_head, prl_list_destroy_rcu);\n', replace: '\t\t\tcall_rcu(&x->rcu_head, prl_list_destroy_rcu);\n\t\t\tt->prl_count = 0;\n' }],
     expect: 'clean',
+  },
+  {
+    name: 'coda_destroy_inodecache: comment on the barrier reworded',
+    file: 'fs/coda/inode.c',
+    edits: [{ find: '\t * Make sure all delayed rcu free inodes are flushed before we\n\t * destroy cache.\n\t */\n\trcu_barrier();\n\tkmem_cache_destroy(coda_inode_cachep);', replace: '\t * Wait for the inodes freed by RCU callbacks before destroying the cache.\n\t */\n\trcu_barrier();\n\tkmem_cache_destroy(coda_inode_cachep);' }],
+    expect: 'clean',
+    indexPaths: ['fs/coda'],
   },
 ];

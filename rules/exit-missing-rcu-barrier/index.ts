@@ -4,10 +4,11 @@
 // synchronize_rcu() is not a substitute: it waits for a grace period, not for queued callbacks
 // to have been invoked (Documentation/RCU/rcubarrier.rst).
 import { createRule } from '../../src/engine/rule.js';
-import { declaresLicense, moduleEntryPoints, pathCalls, pathLines } from '../../src/engine/kernel/lifecycle.js';
+import { declaresLicense, exitReaching, moduleEntryPoints, pathCalls, pathLines } from '../../src/engine/kernel/lifecycle.js';
 import { BARRIER_APIS, cachesFreedBy, covers, exitBarriers, inodeRcuCallbacks, moduleRcuCallbacks, NOT_A_BARRIER, RCU_FLAVOURS, type Barrier } from '../../src/engine/kernel/rcu.js';
 import type { RawFinding, RuleContext } from '../../src/engine/types.js';
-import type { FunctionFacts } from '../../src/c/types.js';
+import type { CallSite, FunctionFacts } from '../../src/c/types.js';
+import { resourceIdentity } from '../../src/c/lex.js';
 
 /** Barriers an exit path may run: the RCU flavours' barriers and the kernel APIs that barrier. */
 const BARRIER_CALLS = new Set([...RCU_FLAVOURS.flatMap((f) => f.barrier), ...Object.keys(BARRIER_APIS)]);
@@ -37,9 +38,49 @@ function droppedBarriers(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
         format('dropped', { exit: `${exitFn.name}()`, barrier: `${b.barrier}()`, was: b.call.line }) +
         (covering ? ` (${covering.call.callee}() at line ${covering.call.line} runs ${covering.barrier}() itself, but only for callbacks queued before it.)` : ''),
       evidence: [`before: ${b.via.join('() -> ')}() called ${b.call.callee}() at line ${b.call.line}`, covering ? `after: the exit path of ${exitFn.name}() calls no ${b.call.callee}() of its own` : `after: the exit path of ${exitFn.name}() runs no RCU barrier`],
-      causes: Array.from({ length: exitFn.endLine - exitFn.startLine + 1 }, (_, i) => exitFn.startLine + i),
+      // The barrier is missing from its function: a change anywhere in the exit function or in
+      // the helper that made the call (destroy_inodecache()) may be what removed it.
+      causes: b.via.flatMap((name) => linesOf(ctx.facts.functions.find((f) => f.name === name))),
     },
   ];
+}
+
+const linesOf = (fn: FunctionFacts | undefined): number[] => (fn ? Array.from({ length: fn.endLine - fn.startLine + 1 }, (_, i) => fn.startLine + i) : []);
+
+const EXPLICIT = new Set(RCU_FLAVOURS.flatMap((f) => f.barrier));
+const barrierKey = (c: CallSite) => `${c.callee}(${c.args.map(resourceIdentity).join(',')})`;
+
+/**
+ * A barrier the patch takes out of a helper that some module's exit reaches from another file, or
+ * from further down than the exit path is followed (fs/coda/inode.c's
+ * coda_destroy_inodecache() runs `rcu_barrier(); kmem_cache_destroy(...)` for psdev.c's exit):
+ * whoever wrote it knew of callbacks still pending at unload.
+ */
+function droppedHelperBarriers(ctx: RuleContext, skip: ReadonlySet<string>, format: (id: 'droppedHelper', data: Record<string, string | number>) => string): RawFinding[] {
+  if (ctx.index.buildKind?.(ctx.path) === 'builtin') return [];
+  const pre = new Map(ctx.before!.facts.functions.map((f) => [f.name, f]));
+  const out: RawFinding[] = [];
+  for (const fn of ctx.facts.functions) {
+    const was = pre.get(fn.name);
+    if (!was || skip.has(fn.name)) continue;
+    const count = (f: FunctionFacts, k: string) => f.calls.filter((c) => barrierKey(c) === k).length;
+    const gone = was.calls.find((c) => EXPLICIT.has(c.callee) && count(fn, barrierKey(c)) < count(was, barrierKey(c)));
+    if (!gone) continue;
+    // Moved, not dropped: another barrier of the same kind now in the function.
+    if (fn.calls.some((c) => c.callee === gone.callee && !was.calls.some((w) => barrierKey(w) === barrierKey(c)))) continue;
+    const reach = exitReaching(ctx.index, ctx.path, fn, ctx.facts);
+    if (!reach || ctx.index.buildKind?.(reach.file) === 'builtin') continue;
+    const barrier = `${gone.callee}(${gone.args.join(', ')})`;
+    out.push({
+      key: `dropped:${gone.callee}`,
+      line: fn.startLine,
+      function: fn.name,
+      message: format('droppedHelper', { fn: fn.name, barrier, was: gone.line, exit: reach.exit, file: reach.file }),
+      evidence: [`before: ${fn.name}() called ${barrier} at line ${gone.line}`, `${reach.chain.join('() -> ')}() on module unload (${reach.file})`, `after: ${fn.name}() calls no ${gone.callee}()`],
+      causes: Array.from({ length: fn.endLine - fn.startLine + 1 }, (_, i) => fn.startLine + i),
+    });
+  }
+  return out;
 }
 
 export default createRule({
@@ -52,6 +93,8 @@ export default createRule({
   precedents: [{ commit: 'a7e8de822e0b', subject: 'dax: make sure inodes are flushed before destroy cache' }],
   references: ['Documentation/RCU/rcubarrier.rst', 'fs/inode.c', 'mm/slab_common.c'],
   messages: {
+    droppedHelper:
+      '{fn}() no longer calls {barrier} (it did at line {was} before this patch), and module unload reaches it from {exit}() ({file}): RCU callbacks still pending then run from freed module text or free into a destroyed cache. Keep the barrier.',
     dropped:
       '{exit} no longer calls {barrier} (it did at line {was} before this patch): RCU callbacks of the module still pending at rmmod (its own, or ones it queued through other files of the module) then run from freed module text or free into a destroyed cache. Keep the barrier before the module\'s memory goes away.',
     missing:
@@ -65,7 +108,10 @@ export default createRule({
     // Without module_exit the module cannot be unloaded: its callbacks cannot outlive it.
     // Built-in-only code may keep a module_exit() that never runs; since the 6.x clean-ups only
     // modular code declares MODULE_LICENSE().
-    if (!ep.exit || !declaresLicense(ctx.source)) return [];
+    if (!ep.exit || !declaresLicense(ctx.source)) {
+      // A helper of another file's module_exit lost its barrier.
+      return ctx.image === 'post' && ctx.before ? droppedHelperBarriers(ctx, new Set(), format) : [];
+    }
     const exitFn = ep.exit.fn;
     // module_exit() names a function this file does not define: its path is elsewhere.
     if (!exitFn && !ep.exit.entry.driver) return [];
@@ -73,6 +119,12 @@ export default createRule({
     // A barrier the patch takes off the exit path: whoever wrote it knew of callbacks pending at
     // unload (often queued from other files of the module, out of this file's sight).
     const out0 = exitFn && ctx.image === 'post' && ctx.before ? droppedBarriers(ctx, exitFn, format) : [];
+    // Helpers further down (or reached from another file's exit) that lost their barrier; those on
+    // this exit's own path are droppedBarriers()'s.
+    if (ctx.image === 'post' && ctx.before && !out0.length) {
+      const onPath = new Set(exitFn ? [exitFn.name, ...pathCalls(facts, exitFn, { depth: 2 }).flatMap((p) => p.via)] : []);
+      out0.push(...droppedHelperBarriers(ctx, onPath, format));
+    }
     const cbs = moduleRcuCallbacks(facts);
     const inodes = inodeRcuCallbacks(facts);
     if (!cbs.length && !inodes.length) return out0;

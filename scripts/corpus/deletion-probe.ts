@@ -4,9 +4,12 @@
 // from the module's exit function (`exit`: exit-missing-release should report) — and reviews the
 // deletion as a patch, exactly as the real-patch corpus does. Most real fixes of these families
 // add exactly such a line, so the misses, grouped by callee, show which pairs and shapes the
-// analysis does not know. A development aid, run by hand; nothing in it is a test.
+// analysis does not know. Three more modes delete what other families' fixes add: `owner` a
+// `.owner = THIS_MODULE,` line (ops-missing-owner), `modput` a module_put() (module-ref-leak),
+// `barrier` an rcu_barrier()/srcu_barrier() in the exit path (exit-missing-rcu-barrier).
+// A development aid, run by hand; nothing in it is a test.
 //
-//   node --import tsx scripts/corpus/deletion-probe.ts ladder|exit [N=150] [SEED=1]
+//   node --import tsx scripts/corpus/deletion-probe.ts ladder|exit|owner|modput|barrier [N=150] [SEED=1]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,8 +23,15 @@ import { moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import { runRealCase } from '../real-corpus.js';
 
 const [mode = 'ladder', nArg = '150', seedArg = '1'] = process.argv.slice(2);
-if (mode !== 'ladder' && mode !== 'exit') throw new Error('usage: deletion-probe.ts ladder|exit [N] [SEED]');
-const want = mode === 'ladder' ? 'init-error-unwind' : 'exit-missing-release';
+const WANT: Record<string, string> = { ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
+const want = WANT[mode];
+if (!want) throw new Error('usage: deletion-probe.ts ladder|exit|owner|modput|barrier [N] [SEED]');
+/** Lines that are one statement of their own, for the text-level modes. */
+const LINE: Record<string, RegExp> = {
+  owner: /^\s*\.owner\s*=\s*THIS_MODULE,?\s*$/,
+  modput: /^\s*module_put\s*\(.*\);\s*$/,
+  barrier: /^\s*s?rcu_barrier\s*\(.*\);\s*$/,
+};
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tree = execFileSync(process.execPath, [join(root, 'scripts/fetch-kernel.mjs')], { encoding: 'utf8' }).trim().split('\n').pop()!;
 const { openStore, cacheDir } = await import('../../src/store/db.js');
@@ -41,7 +51,8 @@ function rng(seed: number): () => number {
   };
 }
 const rand = rng(Number(seedArg));
-const files = execFileSync('grep', ['-rlE', '--include=*.c', '^(module_init|module_exit)\\(', '.'], { cwd: tree, encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').map((f) => f.replace(/^\.\//, '')).sort();
+const pattern = mode === 'owner' ? 'THIS_MODULE' : mode === 'modput' ? 'module_put\\(' : mode === 'barrier' ? 'rcu_barrier\\(' : '^(module_init|module_exit)\\(';
+const files = execFileSync('grep', ['-rlE', '--include=*.c', pattern, '.'], { cwd: tree, encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').map((f) => f.replace(/^\.\//, '')).sort();
 for (let i = files.length - 1; i > 0; i--) {
   const j = Math.floor(rand() * (i + 1));
   [files[i], files[j]] = [files[j]!, files[i]!];
@@ -59,10 +70,26 @@ for (const path of files) {
   const facts = extractFacts(path, text);
   const ep = moduleEntryPoints(facts);
   const book = moduleBook(facts, index);
-  const fns = mode === 'ladder' ? ep.inits.map((i) => i.fn) : ep.exit?.fn ? [ep.exit.fn] : [];
+  const fns = mode === 'ladder' ? ep.inits.map((i) => i.fn) : mode === 'exit' && ep.exit?.fn ? [ep.exit.fn] : [];
   const lines = text.split('\n');
   const cands: { line: number; callee: string }[] = [];
-  for (const fn of fns) {
+  if (LINE[mode]) {
+    lines.forEach((l, i) => {
+      if (LINE[mode]!.test(l)) cands.push({ line: i + 1, callee: l.trim().split(/[\s=(]/)[0]! });
+    });
+    // owner: name the struct type, which is what the misses group by.
+    if (mode === 'owner')
+      for (const c of cands) {
+        for (let i = c.line - 2; i >= 0 && i > c.line - 40; i--) {
+          const m = /struct\s+(\w+)(?:\s[\w\s*]*)?=\s*\{|^\s*\.(\w+)\s*=\s*\{/.exec(lines[i] ?? '');
+          if (m) {
+            c.callee = m[1] ?? `.${m[2]}`;
+            break;
+          }
+        }
+      }
+  }
+  for (const fn of LINE[mode] ? [] : fns) {
     if (fn.hasError) continue;
     const firstLabel = fn.body.find((s) => s.k === 'label')?.line ?? Infinity;
     for (const c of fn.calls) {
@@ -95,4 +122,4 @@ for (const path of files) {
   }
 }
 console.log(`${mode}: ${caught}/${n} deletions reported by ${want}`);
-for (const [k, v] of [...missed].sort((a, b) => b[1].length - a[1].length)) console.log(`  missed ${k}() x${v.length}: ${v.slice(0, 4).join(' ')}`);
+for (const [k, v] of [...missed].sort((a, b) => b[1].length - a[1].length)) console.log(`  missed ${k}() x${v.length}: ${v.slice(0, Number(process.env.PROBE_SHOW ?? 4)).join(' ')}`);

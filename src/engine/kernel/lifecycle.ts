@@ -215,6 +215,44 @@ export function crossFileDefinition(index: IndexQuery, name: string, fromFile: s
   return fn && !fn.hasError ? { file, fn } : undefined;
 }
 
+/**
+ * The module_exit function whose unload path reaches `fn` of `file`, found by walking callers up
+ * through the index a few levels: a helper in another file of the module (fs/coda/inode.c's
+ * coda_destroy_inodecache(), called from psdev.c's exit) or in the same file. A static function
+ * is called only from its own file. `chain` runs from the exit down to `fn`.
+ */
+export function exitReaching(index: IndexQuery, file: string, fn: FunctionFacts, facts: FileFacts, depth = 3): { exit: string; file: string; chain: string[] } | undefined {
+  interface Node { name: string; file: string; isStatic: boolean; chain: string[] }
+  const exitOf = new Map<string, string | undefined>();
+  const isExit = (n: Node): boolean => {
+    if (!exitOf.has(n.file)) {
+      const ff = n.file === file ? facts : index.fileFacts(n.file);
+      exitOf.set(n.file, ff ? moduleEntryPoints(ff).exit?.entry.fn : undefined);
+    }
+    return exitOf.get(n.file) === n.name;
+  };
+  const seen = new Set([`${file}\0${fn.name}`]);
+  let level: Node[] = [{ name: fn.name, file, isStatic: fn.isStatic, chain: [fn.name] }];
+  for (let d = 0; d <= depth && level.length; d++) {
+    const next: Node[] = [];
+    for (const n of level) {
+      if (isExit(n)) return { exit: n.name, file: n.file, chain: n.chain };
+      if (d === depth) continue;
+      // (bounded: a name called from hundreds of places is no helper of one module)
+      for (const c of index.callersOf(n.name).slice(0, 64)) {
+        if (n.isStatic && c.file !== n.file) continue;
+        const k = `${c.file}\0${c.caller}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        const isStatic = index.functionsNamed(c.caller).find((f) => f.file === c.file)?.isStatic ?? false;
+        next.push({ name: c.caller, file: c.file, isStatic, chain: [c.caller, ...n.chain] });
+      }
+    }
+    level = next;
+  }
+  return undefined;
+}
+
 /** `MODULE_LICENSE()` in the source: since the 6.x clean-ups, code that cannot be a module drops it. */
 export function declaresLicense(source: string): boolean {
   return /^[^\S\n\r\u2028\u2029]*MODULE_LICENSE\s*\(/m.test(source);

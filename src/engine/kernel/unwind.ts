@@ -114,6 +114,11 @@ interface Ctx {
   following: Set<string>;
   /** Where each variable is assigned a call's result, direct or through a pointer. */
   resultAssigns: Map<string, number[]>;
+  /**
+   * States at forward gotos that are not failures (`goto found;` out of a search loop), by label:
+   * the code after such a label, reached only by those gotos, is walked from them.
+   */
+  resumes: Map<string, State[]>;
   leaks: Leak[];
   misorders: Misorder[];
   ignored: Ignored[];
@@ -339,7 +344,12 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
     if (st.dead) {
       // Code after a return or goto is reached only through a label: goto paths handle it.
       if (s.k !== 'label') continue;
-      return st;
+      // A label only success gotos reach (`found:` after a search loop) carries on from their state.
+      const from = ctx.resumes.get(s.name);
+      if (!from?.length) return st;
+      ctx.resumes.delete(s.name);
+      st = from.reduce((a, b) => merge(a, b));
+      continue;
     }
     switch (s.k) {
       case 'expr':
@@ -374,6 +384,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
       }
       case 'goto':
         if (failure.on) followGoto(s.label, s.line, st, ctx, failure.failed);
+        else ctx.resumes.set(s.label, [...(ctx.resumes.get(s.label) ?? []), clone(st)]);
         st.dead = true;
         break;
       case 'label':
@@ -560,7 +571,8 @@ function followGoto(label: string, gotoLine: number, st: State, ctx: Ctx, failed
 function followPath(at: number, label: string, gotoLine: number, st: State, ctx: Ctx, failed?: CallSite): void {
   const path = ctx.top.slice(at + 1);
   const before = [...st.held];
-  const local: Ctx = { ...ctx, leaks: [], misorders: [] };
+  // (its own resumes: a goto path neither takes nor leaves the main walk's success gotos)
+  const local: Ctx = { ...ctx, leaks: [], misorders: [], resumes: new Map() };
   const failedPair = failed ? pairAt(failed, ctx) : undefined;
   const failedHeld: Held | undefined = failed && failedPair ? { pair: failedPair, call: failed, id: idOf(failedPair, failed), ids: idsOf(failedPair, failed) } : undefined;
   // Releases on the path of things not acquired at the goto: a misordered or wrong label.
@@ -670,6 +682,7 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
     helperAcquires: new Map(),
     following: new Set(),
     resultAssigns: resultAssigns(fn),
+    resumes: new Map(),
     leaks: [],
     misorders: [],
     ignored: [],
