@@ -47,8 +47,12 @@ function droppedPuts(pre: readonly FunctionFacts[], post: readonly FunctionFacts
   const gets = (fn: FunctionFacts) => fn.calls.filter((c) => GETS.test(c.callee)).length;
   for (const fn of post) {
     const was = byName.get(fn.name);
-    // A function that says it keeps the reference on purpose (a comment) is taken at its word.
-    if (!was || fn.hasError || was.hasError || keptOnPurpose(fn, fn.startLine, fn.endLine)) continue;
+    if (!was || fn.hasError || was.hasError) continue;
+    // A patch that says it now keeps the reference on purpose (a comment it adds) is taken at its
+    // word; a comment the function had before ("as long as anyone holds the file open") is about
+    // the reference the removed put used to drop.
+    const added = fn.comments.filter((c) => !was.comments.some((w) => w.text === c.text));
+    if (keptOnPurpose({ ...fn, comments: added }, fn.startLine, fn.endLine)) continue;
     const before = count(was, (c) => PUTS.has(c));
     const after = count(fn, (c) => PUTS.has(c));
     for (const [id, b] of before) {

@@ -33,6 +33,14 @@ const COUNTERPARTS: Readonly<Record<string, readonly string[]>> = {
   // (`kthread_create()` / `kthread_stop()`: what creates threads stops them)
   create: ['destroy', 'remove', 'delete', 'free', 'release', 'stop'],
   alloc: ['free', 'put', 'destroy', 'release'],
+  // (`input_allocate_device()` / `input_free_device()`)
+  allocate: ['free', 'put', 'destroy', 'release'],
+  // (`kern_mount()` / `kern_unmount()`)
+  mount: ['unmount', 'umount'],
+  pin: ['unpin'],
+  prepare: ['unprepare'],
+  export: ['unexport'],
+  insert: ['remove'],
   add: ['del', 'remove', 'delete'],
   install: ['remove', 'uninstall'],
   setup: ['teardown', 'cleanup', 'remove', 'free', 'release', 'destroy', 'shutdown'],
@@ -57,7 +65,7 @@ const COUNTERPARTS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Words whose counterpart found only somewhere in the tree (not in this module) is still taken as a pair. */
-const TREE_WORDS = new Set(['register', 'create', 'alloc', 'install', 'attach', 'request']);
+const TREE_WORDS = new Set(['register', 'create', 'alloc', 'allocate', 'install', 'attach', 'request']);
 
 /**
  * Calls named like acquires that are not: lock and object initialisers with nothing to undo,
@@ -121,6 +129,16 @@ function exitCallNames(facts: FileFacts, index?: IndexQuery): Set<string> {
 }
 
 /**
+ * A name-derived acquire whose result the file keeps in an object variable (`dev =
+ * input_allocate_device();`) hands out a handle, tested with `!dev` / IS_ERR() and released by
+ * name; one assigned to a status variable (`err = foo_register(...)`) reports success.
+ */
+function returnsHandle(facts: FileFacts, name: string): boolean {
+  const sites = facts.functions.flatMap((f) => f.calls.filter((c) => c.callee === name && c.assignedTo));
+  return sites.length > 0 && sites.every((c) => !STATUS_NAMES.test(resourceIdentity(c.assignedTo!)));
+}
+
+/**
  * The pairs book of one file: the fixed table, then name-derived pairs backed by the module's
  * exit path, by another call in the file, or (for registration-like words) by the tree.
  */
@@ -136,16 +154,16 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery): PairBook {
     const words = new Set(name.split('_'));
     const inExit = cands.filter((r) => exitCalls.has(r));
     const inFile = cands.filter((r) => fileCalls.has(r));
-    let source: PairSource | undefined;
-    let release: string[] = [];
-    if (inExit.length) [source, release] = ['exit', inExit];
-    else if (inFile.length) [source, release] = ['file', inFile];
-    else if (index && [...words].some((w) => TREE_WORDS.has(w))) {
-      const inTree = cands.filter((r) => index.functionsNamed(r).length > 0);
-      if (inTree.length) [source, release] = ['tree', inTree];
-    }
+    const inTree = index && [...words].some((w) => TREE_WORDS.has(w)) ? cands.filter((r) => index.functionsNamed(r).length > 0) : [];
+    const source: PairSource | undefined = inExit.length ? 'exit' : inFile.length ? 'file' : inTree.length ? 'tree' : undefined;
     if (!source) continue;
-    derived.set(name, { acquire: name, release, kind: 'status', source });
+    // Every counterpart any source backs: the exit may undo a registered object one way
+    // (input_unregister_device() -> input_put_device()) while the failure path frees the
+    // unregistered one another (input_free_device()); either undoes the acquire.
+    // A handle not yet registered is freed by name (named first, as the message suggests it).
+    const handle = returnsHandle(facts, name);
+    const release = [...new Set(handle ? [...inFile, ...inTree, ...inExit] : [...inExit, ...inFile, ...inTree])];
+    derived.set(name, { acquire: name, release, kind: handle ? 'handle' : 'status', source });
     for (const r of release) releases.add(r);
   }
   return {
