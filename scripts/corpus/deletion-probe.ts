@@ -6,7 +6,10 @@
 // add exactly such a line, so the misses, grouped by callee, show which pairs and shapes the
 // analysis does not know. Three more modes delete what other families' fixes add: `owner` a
 // `.owner = THIS_MODULE,` line (ops-missing-owner), `modput` a module_put() (module-ref-leak),
-// `barrier` an rcu_barrier()/srcu_barrier() in the exit path (exit-missing-rcu-barrier).
+// `barrier` an rcu_barrier()/srcu_barrier() in the exit path (exit-missing-rcu-barrier). And
+// `section` adds what "don't mark ... __init" fixes remove: `__init` on a function that code
+// outside init calls or an ops table points at (init-exit-section); `retarget` moves a goto of
+// an init function one rung down its unwind ladder, skipping a release (init-error-unwind).
 // A development aid, run by hand; nothing in it is a test.
 //
 //   node --import tsx scripts/corpus/deletion-probe.ts ladder|exit|owner|modput|barrier [N=150] [SEED=1]
@@ -19,13 +22,14 @@ import { createTwoFilesPatch } from 'diff';
 import { extractFacts } from '../../src/c/facts.js';
 import type { RealCase } from '../../src/engine/real-corpus.js';
 import { moduleEntryPoints } from '../../src/engine/kernel/lifecycle.js';
+import { flatten } from '../../src/c/walk.js';
 import { moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import { runRealCase } from '../real-corpus.js';
 
 const [mode = 'ladder', nArg = '150', seedArg = '1'] = process.argv.slice(2);
-const WANT: Record<string, string> = { ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
+const WANT: Record<string, string> = { retarget: 'init-error-unwind', section: 'init-exit-section', ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
 const want = WANT[mode];
-if (!want) throw new Error('usage: deletion-probe.ts ladder|exit|owner|modput|barrier [N] [SEED]');
+if (!want) throw new Error('usage: deletion-probe.ts ladder|exit|owner|modput|barrier|section|retarget [N] [SEED]');
 /** Lines that are one statement of their own, for the text-level modes. */
 const LINE: Record<string, RegExp> = {
   owner: /^\s*\.owner\s*=\s*THIS_MODULE,?\s*$/,
@@ -70,7 +74,7 @@ for (const path of files) {
   const facts = extractFacts(path, text);
   const ep = moduleEntryPoints(facts);
   const book = moduleBook(facts, index);
-  const fns = mode === 'ladder' ? ep.inits.map((i) => i.fn) : mode === 'exit' && ep.exit?.fn ? [ep.exit.fn] : [];
+  const fns = mode === 'section' ? [] : mode === 'ladder' ? ep.inits.map((i) => i.fn) : mode === 'exit' && ep.exit?.fn ? [ep.exit.fn] : [];
   const lines = text.split('\n');
   const cands: { line: number; callee: string }[] = [];
   if (LINE[mode]) {
@@ -102,9 +106,43 @@ for (const path of files) {
       cands.push({ line: c.line, callee: c.callee });
     }
   }
+  if (mode === 'section') {
+    // Functions outside any section that a non-init function calls or a table points at.
+    const tableRefs = new Set(facts.structInits.flatMap((st) => st.fields.map((f) => f.value)));
+    for (const fn of facts.functions) {
+      if (fn.section !== null || fn.isInline || fn.hasError) continue;
+      const callers = facts.functions.filter((f) => f.section === null && f.name !== fn.name && f.calls.some((c) => c.callee === fn.name));
+      const byTable = tableRefs.has(fn.name);
+      if (!callers.length && !byTable) continue;
+      const l = lines[fn.startLine - 1] ?? '';
+      if (l.split(fn.name).length !== 2 || !l.includes(`${fn.name}(`)) continue;
+      cands.push({ line: fn.startLine, callee: `${byTable ? 'table' : 'called'}:${fn.name}` });
+    }
+  }
+  if (mode === 'retarget') {
+    for (const { fn } of ep.inits) {
+      if (fn.hasError) continue;
+      const labels = fn.body.filter((st) => st.k === 'label');
+      for (const g of flatten(fn.body)) {
+        if (g.k !== 'goto') continue;
+        const i = labels.findIndex((l) => l.name === g.label);
+        const next = labels[i + 1];
+        if (i < 0 || !next || next.line <= g.line) continue;
+        const rung = fn.calls.filter((c) => c.line > labels[i]!.line && c.line < next.line);
+        if (!rung.some((c) => book.isRelease(c.callee) || releaseByName(c.callee))) continue;
+        if (!(lines[g.line - 1] ?? '').includes(`goto ${g.label};`)) continue;
+        cands.push({ line: g.line, callee: `${g.label}>${next.name}` });
+      }
+    }
+  }
   if (!cands.length) continue;
   const pick = cands[Math.floor(rand() * cands.length)]!;
-  const after = lines.filter((_, i) => i !== pick.line - 1).join('\n');
+  const after =
+    mode === 'retarget'
+      ? lines.map((l, i) => (i === pick.line - 1 ? l.replace(`goto ${pick.callee.split('>')[0]};`, `goto ${pick.callee.split('>')[1]};`) : l)).join('\n')
+      : mode === 'section'
+      ? lines.map((l, i) => (i === pick.line - 1 ? l.replace(`${pick.callee.split(':')[1]}(`, `__init ${pick.callee.split(':')[1]}(`) : l)).join('\n')
+      : lines.filter((_, i) => i !== pick.line - 1).join('\n');
   const diff = createTwoFilesPatch(`a/${path}`, `b/${path}`, text, after, '', '', { context: 3 }).replace(/^=+\n/m, '').replace(/^Index:.*\n/m, '');
   const id = `probe-${n}`;
   writeFileSync(join(dir, 'diffs', `${id}.diff`), `diff --git a/${path} b/${path}\n${diff.replace(/^[^-]*(?=---)/, '')}`);

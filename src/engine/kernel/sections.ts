@@ -20,6 +20,13 @@ const REF_MARK = /\b(__ref|__init_refok|__exit_refok|__refdata|__refconst)\b/;
 /** modpost's secref_whitelist(): data symbols that may refer to init/exit sections. */
 const WHITELISTED_OBJECT = /(_ops|_probe|_console)$|^__param/;
 
+/**
+ * Calls that keep a function pointer for the kernel to call later (interrupt handlers, timers,
+ * work, threads, notifier and other registrations), as opposed to helpers that call it back
+ * before returning (acpi_table_parse(), *_for_each_*(), on_each_cpu()).
+ */
+const REGISTRATION = /^(devm_)?(request_(threaded_|any_context_)?irq|request_percpu_irq|timer_setup|hrtimer_setup|tasklet_(init|setup)|kthread_(run|create)\w*|INIT_(DELAYED_|RCU_)?WORK|irq_set_chained_handler\w*|add_action\w*|\w*_register\w*|register_\w*|call_rcu|call_srcu)$/;
+
 export interface SectionUse {
   /** The referring function (or undefined for a file-scope object). */
   from?: string;
@@ -124,7 +131,16 @@ export function runsIn(facts: FileFacts, source: string): Map<string, Set<RunsIn
     s.add(user);
   };
   for (const f of facts.functions) {
-    for (const c of f.calls) addUser(c.callee, f.name);
+    for (const c of f.calls) {
+      addUser(c.callee, f.name);
+      // A function handed to a registration (`request_irq(irq, foo_interrupt, ...)`,
+      // `timer_setup(&t, foo_timeout, 0)`) is called by the kernel later, whenever the caller ran.
+      if (fns.has(c.callee) || !REGISTRATION.test(c.callee)) continue;
+      for (const a of c.args) {
+        const name = a.trim().replace(/^&\s*/, '');
+        if (fns.has(name) && !fixed.has(name)) set(name).add('runtime');
+      }
+    }
     for (const r of f.refs) addUser(r, f.name);
   }
   const objectRuns = new Map<string, RunsIn | null>();
@@ -274,7 +290,9 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
       out.push({ from: f.name, fromRuns: [...ctx], target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line, how: 'ref' });
     }
   }
-  out.push(...dataMismatches(facts, lines, targets, runs, dead));
+  // (kbuild's word first: a file with module_init() that only `obj-y` builds is built in)
+  const loadable = facts.modular && index?.buildKind?.(facts.path) !== 'builtin';
+  out.push(...dataMismatches(facts, lines, targets, runs, dead, loadable));
   out.push(...entryMismatches(facts, sections));
   if (index) out.push(...callerMismatches(facts, sections, index));
   if (index) for (const u of out) if (u.from && (u.how === 'call' || u.how === 'ref') && u.targetSection !== 'exit') u.callersAllInit = onlyInitCallers(facts, u.from, index);
@@ -307,8 +325,11 @@ function callerMismatches(facts: FileFacts, sections: Map<string, FunctionFacts[
   for (const f of facts.functions) {
     const section = sections.get(f.name);
     if (f.isStatic || (section !== 'init' && section !== 'exit')) continue;
+    // Several global definitions (one per architecture or configuration): which one a caller
+    // links against is not known here.
+    if (index.functionsNamed(f.name).filter((d) => !d.isStatic).length > 1) continue;
     for (const c of index.callersOf(f.name)) {
-      if (c.file === facts.path) continue;
+      if (c.file === facts.path || !sameArch(c.file, facts.path)) continue;
       const defs = index.functionsNamed(c.caller).filter((d) => d.file === c.file);
       if (!defs.length) continue;
       if (section === 'init' && defs.some((d) => d.section === 'init' || d.section === 'exit')) continue;
@@ -321,6 +342,12 @@ function callerMismatches(facts: FileFacts, sections: Map<string, FunctionFacts[
     }
   }
   return out;
+}
+
+/** Code of one architecture never calls into another's (arch/alpha vs arch/parisc). */
+function sameArch(a: string, b: string): boolean {
+  const arch = (p: string) => /^arch\/([^/]+)\//.exec(p)?.[1];
+  return !arch(a) || !arch(b) || arch(a) === arch(b);
 }
 
 /** Does every call of this (non-static) function in the tree come from __init code? */
@@ -336,7 +363,7 @@ function onlyInitCallers(facts: FileFacts, name: string, index: IndexQuery): boo
 }
 
 /** Runtime objects whose initialisers name __init/__initdata (or __exit, outside __exit_p()). */
-function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, Target>, runs: Map<string, Set<RunsIn>>, dead: Set<number>): SectionUse[] {
+function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, Target>, runs: Map<string, Set<RunsIn>>, dead: Set<number>, loadable: boolean): SectionUse[] {
   const out: SectionUse[] = [];
   const seen = new Set<string>();
   const ctxCache = new Map<string, RunsIn | null>();
@@ -347,7 +374,11 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
     const obj = r.inObject.split('[')[0]!;
     // modpost lets `*_ops`/`*_console` objects name init code (early consoles set up once). A
     // module's console is registered when a port is added, after init: its .setup must stay.
-    if (WHITELISTED_OBJECT.test(obj) && !(facts.modular && r.inType === 'console')) continue;
+    // A module's ops table that is used after init (handed to a registration, named by a
+    // registered object) is called after the module's init text is freed, however modpost names
+    // it. Built-in `*_ops` (smp_ops, page_ext_operations, irq_remap_ops) are called only while
+    // the kernel boots: there modpost's whitelist holds.
+    if (WHITELISTED_OBJECT.test(obj) && !(facts.modular && r.inType === 'console') && !(loadable && /_ops$/.test(obj) && t.section === 'init' && objectUsedAfterInit(facts, lines, obj, runs))) continue;
     if (!ctxCache.has(obj)) ctxCache.set(obj, objectContext(facts, lines, obj, r.line));
     const ctx = ctxCache.get(obj);
     if (!ctx || ctx === 'init' && t.section !== 'exit' || ctx === 'exit' && t.section === 'exit') continue;

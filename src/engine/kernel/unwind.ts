@@ -243,6 +243,8 @@ function testsFailureOf(cond: string, condCalls: CallSite[], h: Held): 'then' | 
     // (ACPICA calls return an acpi_status: AE_OK is 0, ACPI_FAILURE() tests the rest.)
     if (new RegExp(`^\\(*${e}\\)*$|^\\(*${e}(<0|!=0|<=0)\\)*$|^\\(*${e}&&|^ACPI_FAILURE\\(${e}\\)$`).test(c)) return 'then';
     if (new RegExp(`^!\\(*${e}\\)*$|^\\(*${e}==0\\)*$|^ACPI_SUCCESS\\(${e}\\)$`).test(c)) return 'else';
+    // `status == AE_NOT_FOUND`, `ret == -ENODEV`: one particular failure.
+    if (new RegExp(`^\\(*${e}==(AE_(?!OK\\b)\\w+|-E[A-Z0-9]+)\\)*$`).test(c)) return 'then';
     return null;
   }
   if (h.pair.kind === 'nid') {
@@ -418,7 +420,13 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const without = (x: State): State => ({ dead: x.dead, held: [...x.held.filter((h) => !absent.has(h)), ...residues], status: new Map(x.status) });
         const generic = !side && looksLikeFailureTest(s.cond);
         const lastCall = [...s.condCalls].pop() ?? lastCallBefore(ctx, s.line);
-        const thenFail = side === 'then' ? { on: true, failed: tested!.call } : generic ? withFailed(lastCall) : failure;
+        // `if (margin < 31 || margin > 255) { err = -EINVAL; goto err_margin; }`: whatever the
+        // test, a branch that sets an error code and leaves is a failure path.
+        // (Not when the test reads what a held acquire returned: `status == AE_NOT_FOUND` is
+        // about that acquire, which a test this analysis cannot read may show never happened.)
+        const readsHeld = st.held.some((h) => h.call.assignedTo && new RegExp(`\\b${resourceIdentity(h.call.assignedTo).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(s.cond));
+        const errnoExit = !side && !generic && !readsHeld && setsErrnoAndLeaves(s.then);
+        const thenFail = side === 'then' ? { on: true, failed: tested!.call } : generic ? withFailed(lastCall) : errnoExit ? { on: true } : failure;
         const elseFail = side === 'else' ? { on: true, failed: tested!.call } : failure;
         const thenIn = side === 'then' ? without(st) : clone(st);
         const elseIn = side === 'else' ? without(st) : clone(st);
@@ -501,6 +509,14 @@ function iteratorCursor(s: Extract<Stmt, { k: 'loop' }>, ctx: Ctx): Held | undef
   for (const r of it.release) ctx.localReleases.add(r);
   const call: CallSite = { callee: s.macro!, args: splitTopLevel(s.cond).map((a) => a.trim()), line: s.line, assignedTo: id };
   return { pair: { acquire: s.macro!, release: [...it.release], kind: 'handle', source: 'table' }, call, id, ids: [id] };
+}
+
+/** A branch that assigns a negative errno constant (`err = -EINVAL;`) and then leaves by goto. */
+function setsErrnoAndLeaves(body: Stmt[]): boolean {
+  const last = body[body.length - 1];
+  if (!last) return false;
+  if (last.k === 'block') return setsErrnoAndLeaves(last.body);
+  return last.k === 'goto' && body.some((st) => st.k === 'expr' && /^\s*\w+\s*=\s*-E[A-Z0-9]+;?\s*$/.test(st.text));
 }
 
 function withFailed(c: CallSite | undefined): { on: boolean; failed?: CallSite } {
