@@ -3,7 +3,7 @@
 // pointers into freed module text (ops, callbacks, a thread); an object destroyed before the
 // thing that uses it is unregistered is a use after free in the window between the two.
 import { createRule } from '../../src/engine/rule.js';
-import { declaresLicense, disabledLines, moduleEntryPoints, pathLines, type PathCall } from '../../src/engine/kernel/lifecycle.js';
+import { callsWithContext, declaresLicense, disabledLines, moduleEntryPoints, pathLines, type PathCall } from '../../src/engine/kernel/lifecycle.js';
 import { destroyBeforeBarrier } from '../../src/engine/kernel/rcu.js';
 import { destroyedInUse, exitPath, keptByInit, registersCallbacks, unreleased, usedAfterRelease, type Kept } from '../../src/engine/kernel/teardown.js';
 import { initScope } from '../../src/engine/kernel/unwind.js';
@@ -68,6 +68,11 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
   const reach = new Set([...referenced].filter((n) => byName.has(n)));
   for (let depth = 0; depth < 3; depth++) for (const n of [...reach]) for (const c of byName.get(n)!.calls) if (byName.has(c.callee)) reach.add(c.callee);
   const byPointer = [...reach].map((n) => byName.get(n)!);
+  // Init's own failure paths make the very call (`err_release_inode_hash:
+  // ksmbd_release_inode_hash();`): what init undoes when a later step fails is held when it
+  // succeeds, so exit must undo it too, whatever it is called.
+  const onUnwind = new Map<string, number>();
+  for (const fn of initScope(ctx.facts)) for (const { call, onFailure } of callsWithContext(fn)) if (onFailure && !onUnwind.has(keyOf(call))) onUnwind.set(keyOf(call), call.line);
   const out: RawFinding[] = [];
   const seen = new Set<string>();
   for (const p of prePath) {
@@ -94,13 +99,14 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
     const base = /^[A-Za-z_]\w*/.exec(id)?.[0] ?? '';
     // (A managed acquire — devm_request_region() after the clean-up — is released by the driver core.)
     const objectStill = base && !preExit.params.includes(base) && elsewhere.some((f) => f.calls.some((x) => x.callee !== c.callee && !isManaged(x.callee) && x.args.some((a) => resourceIdentity(a) === id || resourceIdentity(a).startsWith(`${id}.`) || resourceIdentity(a).startsWith(`${id}->`))));
-    if (!acquirer && !objectStill) continue;
+    const unwound = onUnwind.get(key);
+    if (!acquirer && !objectStill && unwound === undefined) continue;
     out.push({
       key: `dropped:${key}`,
       line: exitFn.startLine,
       function: exitFn.name,
-      message: format('dropped', { exit: exitFn.name, call: `${c.callee}(${c.args.join(', ')})`, was: c.line, still: acquirer ? `${acquirer}() is still called` : `${id} is still used outside the exit path` }),
-      evidence: [`before: ${p.fn}() called ${c.callee}(${c.args.join(', ')}) at line ${c.line}`, `after: the exit path of ${exitFn.name}() has no ${c.callee}(${id})`, acquirer ? `${acquirer}() is still called in ${ctx.path}` : `${id} is still used in ${ctx.path}`],
+      message: format('dropped', { exit: exitFn.name, call: `${c.callee}(${c.args.join(', ')})`, was: c.line, still: acquirer ? `${acquirer}() is still called` : unwound !== undefined ? `init still calls it on its failure path (line ${unwound}), so it is held when init succeeds` : `${id} is still used outside the exit path` }),
+      evidence: [`before: ${p.fn}() called ${c.callee}(${c.args.join(', ')}) at line ${c.line}`, `after: the exit path of ${exitFn.name}() has no ${c.callee}(${id})`, acquirer ? `${acquirer}() is still called in ${ctx.path}` : unwound !== undefined ? `init calls ${c.callee}() on its failure path at line ${unwound}` : `${id} is still used in ${ctx.path}`],
       causes: Array.from({ length: exitFn.endLine - exitFn.startLine + 1 }, (_, i) => exitFn.startLine + i),
     });
   }
