@@ -10,7 +10,7 @@ import type { CallSite, FileFacts, FunctionFacts } from '../../c/types.js';
 import { resourceIdentity } from '../../c/lex.js';
 import type { IndexQuery } from '../types.js';
 import { moduleEntryPoints, pathCalls } from './lifecycle.js';
-import { isRelease as tableRelease, pairFor as tablePair, type AcquireKind, type ResourcePair } from './resources.js';
+import { isManaged, isRelease as tableRelease, pairFor as tablePair, type AcquireKind, type ResourcePair } from './resources.js';
 
 /** Where a pair comes from: the fixed table, the module's exit path, another path of the file, or a function of the tree. */
 export type PairSource = 'table' | 'exit' | 'file' | 'tree';
@@ -149,7 +149,8 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery): PairBook {
   const derived = new Map<string, BookPair>();
   const releases = new Set<string>();
   for (const name of fileCalls) {
-    if (tablePair(name) || notAcquire(name) || tableRelease(name) || trivialIn(facts, name)) continue;
+    // (managed acquires — devm_rtc_allocate_device() — are released by the driver core)
+    if (tablePair(name) || isManaged(name) || notAcquire(name) || tableRelease(name) || trivialIn(facts, name)) continue;
     const cands = counterpartNames(name).filter((r) => r !== name && !trivialIn(facts, r));
     const words = new Set(name.split('_'));
     const inExit = cands.filter((r) => exitCalls.has(r));

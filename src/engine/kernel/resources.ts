@@ -93,6 +93,10 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('phy_drivers_register', 'phy_drivers_unregister'),
   P('phy_driver_register', 'phy_driver_unregister'),
   P('input_register_device', 'input_unregister_device'),
+  // input_unregister_device() / rc_unregister_device() drop the last reference of a device the
+  // driver allocated (drivers/input/input.c, drivers/media/rc/rc-main.c): no free after them.
+  P('input_allocate_device', ['input_free_device', 'input_unregister_device'], 'handle'),
+  P('rc_allocate_device', ['rc_free_device', 'rc_unregister_device'], 'handle'),
   P('tty_register_driver', 'tty_unregister_driver'),
   P('tty_alloc_driver', 'tty_driver_kref_put', 'handle'),
   P('uart_register_driver', 'uart_unregister_driver'),

@@ -119,6 +119,8 @@ interface Ctx {
    * the code after such a label, reached only by those gotos, is walked from them.
    */
   resumes: Map<string, State[]>;
+  /** Loops the walk is inside of (a goto out of one may be a search's success). */
+  loopDepth: number;
   leaks: Leak[];
   misorders: Misorder[];
   ignored: Ignored[];
@@ -386,7 +388,9 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
       }
       case 'goto':
         if (failure.on) followGoto(s.label, s.line, st, ctx, failure.failed);
-        else ctx.resumes.set(s.label, [...(ctx.resumes.get(s.label) ?? []), clone(st)]);
+        // Only a jump out of a loop (`goto found;` from a search) is taken as success; elsewhere a
+        // goto this analysis cannot place (`if (torture_init_error(err)) goto unwind;`) proves nothing.
+        else if (ctx.loopDepth > 0) ctx.resumes.set(s.label, [...(ctx.resumes.get(s.label) ?? []), clone(st)]);
         st.dead = true;
         break;
       case 'label':
@@ -420,13 +424,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const without = (x: State): State => ({ dead: x.dead, held: [...x.held.filter((h) => !absent.has(h)), ...residues], status: new Map(x.status) });
         const generic = !side && looksLikeFailureTest(s.cond);
         const lastCall = [...s.condCalls].pop() ?? lastCallBefore(ctx, s.line);
-        // `if (margin < 31 || margin > 255) { err = -EINVAL; goto err_margin; }`: whatever the
-        // test, a branch that sets an error code and leaves is a failure path.
-        // (Not when the test reads what a held acquire returned: `status == AE_NOT_FOUND` is
-        // about that acquire, which a test this analysis cannot read may show never happened.)
-        const readsHeld = st.held.some((h) => h.call.assignedTo && new RegExp(`\\b${resourceIdentity(h.call.assignedTo).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(s.cond));
-        const errnoExit = !side && !generic && !readsHeld && setsErrnoAndLeaves(s.then);
-        const thenFail = side === 'then' ? { on: true, failed: tested!.call } : generic ? withFailed(lastCall) : errnoExit ? { on: true } : failure;
+        const thenFail = side === 'then' ? { on: true, failed: tested!.call } : generic ? withFailed(lastCall) : failure;
         const elseFail = side === 'else' ? { on: true, failed: tested!.call } : failure;
         const thenIn = side === 'then' ? without(st) : clone(st);
         const elseIn = side === 'else' ? without(st) : clone(st);
@@ -462,8 +460,10 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           st.held.push(cursor);
           iterator.add(cursor);
         }
+        ctx.loopDepth++;
         const out = walk(s.body, clone(st), ctx, failure);
         if (!out.dead && out.held.some((h) => !st.held.includes(h))) secondTurn(s, out, iterator, ctx, failure);
+        ctx.loopDepth--;
         // The body is taken to run: a cleanup loop (`while (i--) unregister(&d[i]);`) releases
         // what it names, an acquiring loop holds what it acquired. A body that always leaves
         // (return/goto) changes nothing for the code after the loop.
@@ -509,14 +509,6 @@ function iteratorCursor(s: Extract<Stmt, { k: 'loop' }>, ctx: Ctx): Held | undef
   for (const r of it.release) ctx.localReleases.add(r);
   const call: CallSite = { callee: s.macro!, args: splitTopLevel(s.cond).map((a) => a.trim()), line: s.line, assignedTo: id };
   return { pair: { acquire: s.macro!, release: [...it.release], kind: 'handle', source: 'table' }, call, id, ids: [id] };
-}
-
-/** A branch that assigns a negative errno constant (`err = -EINVAL;`) and then leaves by goto. */
-function setsErrnoAndLeaves(body: Stmt[]): boolean {
-  const last = body[body.length - 1];
-  if (!last) return false;
-  if (last.k === 'block') return setsErrnoAndLeaves(last.body);
-  return last.k === 'goto' && body.some((st) => st.k === 'expr' && /^\s*\w+\s*=\s*-E[A-Z0-9]+;?\s*$/.test(st.text));
 }
 
 function withFailed(c: CallSite | undefined): { on: boolean; failed?: CallSite } {
@@ -699,6 +691,7 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
     following: new Set(),
     resultAssigns: resultAssigns(fn),
     resumes: new Map(),
+    loopDepth: 0,
     leaks: [],
     misorders: [],
     ignored: [],
