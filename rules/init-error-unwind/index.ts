@@ -31,6 +31,7 @@ export default createRule({
     failedStep: '"goto {label}" at line {exit} ({failed} failed) runs {release}(), undoing the very step that just failed; the label is one rung too high and what was acquired before it may stay held.',
     residue: '{what} failed at line {acqLine}, but the failed call still holds a reference: the return at line {exit} leaves it without {release}(), as its kernel-doc asks.',
     dropped: '{fn}() no longer calls {call} on its failure path (it did at line {was} before this patch), but {exit}() still does: what it undoes is held when init succeeds, so a failure after it now returns with it held. Keep the call on the unwind path.',
+    lookupRef: '{what} at line {acqLine} takes a reference on {id} that is never dropped: the return at line {ret} leaves it held and nothing can put it afterwards. Call {release}() once done with it.',
     inherited: '{what} is released on the failure path at line {relLine}, but not when {failed} fails: the return at line {exit} leaves it registered. Call {release}() on this path too.',
     ignored: '{what} at line {acqLine} can fail, but init does not act on its failure and returns 0 at line {ret}; the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Return the error, undoing what came before.',
   },
@@ -56,10 +57,10 @@ export default createRule({
         for (const r of h.pair.release) leaked.add(`${fn.name}|${r}|${resourceIdentity(id)}`);
         const data = { what, acqLine: h.call.line, failed, exit: l.exitLine, ret: l.returnLine, label: l.label ?? '', release, state, relLine: h.inherited ?? 0 };
         out.push({
-          key: `${h.residue ? 'residue' : 'leak'}:${h.call.callee}(${id})|${l.failed ? `${l.failed.callee}(${failedId(l.failed)})` : 'return'}`,
+          key: `${l.success ? 'ref' : h.residue ? 'residue' : 'leak'}:${h.call.callee}(${id})|${l.failed ? `${l.failed.callee}(${failedId(l.failed)})` : 'return'}`,
           line: l.exitLine,
           function: fn.name,
-          message: format(h.inherited ? 'inherited' : h.residue ? 'residue' : l.exitKind === 'goto' ? 'leakGoto' : 'leakReturn', data),
+          message: format(l.success ? 'lookupRef' : h.inherited ? 'inherited' : h.residue ? 'residue' : l.exitKind === 'goto' ? 'leakGoto' : 'leakReturn', { ...data, id }),
           evidence: [
             `${fn.name}(): ${h.call.callee}(${h.call.args.join(', ')}) at line ${h.call.line}${h.via ? ` -> ${h.via.callee}(${h.via.args.join(', ')}) (line ${h.via.line})` : ''}`,
             l.failed ? `${l.failed.callee}() fails (line ${l.failed.line}) -> ${l.exitKind === 'goto' ? `goto ${l.label} (line ${l.exitLine})` : `return (line ${l.exitLine})`}` : `${l.exitKind} at line ${l.exitLine}`,

@@ -23,6 +23,11 @@ export interface ResourcePair {
    * platform_device` registered by address has no allocation to give back.
    */
   onFailureAllocatedOnly?: boolean;
+  /**
+   * A lookup that hands out a counted reference (of_find_node_by_name(), pci_get_device()): the
+   * caller puts it when done, on every path, success included, unless it keeps the object.
+   */
+  lookup?: boolean;
 }
 
 const P = (acquire: string, release: string | string[], kind: AcquireKind = 'status', arg?: number): ResourcePair => {
@@ -30,6 +35,9 @@ const P = (acquire: string, release: string | string[], kind: AcquireKind = 'sta
   if (arg !== undefined) p.arg = arg;
   return p;
 };
+
+/** A lookup's reference (see ResourcePair.lookup). */
+const L = (acquire: string, release: string | string[]): ResourcePair => ({ ...P(acquire, release, 'handle'), lookup: true });
 
 export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   // character devices, classes, devices
@@ -50,11 +58,33 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('add_disk', ['del_gendisk', 'put_disk']),
   P('blk_mq_alloc_disk', 'put_disk', 'handle'),
   // PCI device lookups hand out a reference (pci_dev_put() drops it; iterating passes it on).
-  P('pci_get_device', 'pci_dev_put', 'handle'),
-  P('pci_get_class', 'pci_dev_put', 'handle'),
-  P('pci_get_subsys', 'pci_dev_put', 'handle'),
-  P('pci_get_domain_bus_and_slot', 'pci_dev_put', 'handle'),
+  L('pci_get_device', 'pci_dev_put'),
+  L('pci_get_class', 'pci_dev_put'),
+  L('pci_get_subsys', 'pci_dev_put'),
+  L('pci_get_domain_bus_and_slot', 'pci_dev_put'),
   P('blk_alloc_disk', 'put_disk', 'handle'),
+  // Device-tree and driver-core lookups: each returns its node or device with a reference taken
+  // (drivers/of/base.c, drivers/base/core.c kernel-doc: "Call of_node_put() / put_device() when done").
+  L('of_find_node_by_name', 'of_node_put'),
+  L('of_find_node_by_path', 'of_node_put'),
+  L('of_find_node_opts_by_path', 'of_node_put'),
+  L('of_find_node_by_type', 'of_node_put'),
+  L('of_find_compatible_node', 'of_node_put'),
+  L('of_find_matching_node', 'of_node_put'),
+  L('of_find_matching_node_and_match', 'of_node_put'),
+  L('of_find_node_by_phandle', 'of_node_put'),
+  L('of_find_node_with_property', 'of_node_put'),
+  L('of_get_parent', 'of_node_put'),
+  L('of_get_child_by_name', 'of_node_put'),
+  L('of_get_compatible_child', 'of_node_put'),
+  L('of_parse_phandle', 'of_node_put'),
+  L('of_get_cpu_node', 'of_node_put'),
+  L('of_cpu_device_node_get', 'of_node_put'),
+  L('of_find_device_by_node', 'put_device'),
+  L('bus_find_device', 'put_device'),
+  L('bus_find_device_by_name', 'put_device'),
+  L('class_find_device', 'put_device'),
+  L('driver_find_device', 'put_device'),
   // ACPI tables are mapped and counted: acpi_put_table() undoes acpi_get_table(sig, n, &table).
   P('acpi_get_table', 'acpi_put_table', 'status', 2),
   P('bus_register', 'bus_unregister'),

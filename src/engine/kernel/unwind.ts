@@ -9,6 +9,7 @@ import { logicalParts, looksLikeFailureTest, splitTopLevel } from '../../c/cond.
 import { REF_ITERATORS } from './resources.js';
 import { keptAllocation, kindAt, locallyReleased, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
 import { declaredNames } from './teardown.js';
+import { callsWithContext } from './lifecycle.js';
 
 export interface Held {
   pair: BookPair;
@@ -49,6 +50,8 @@ export interface Leak {
   failed?: CallSite;
   /** Line of the return the unwind path ends at. */
   returnLine: number;
+  /** A lookup's reference left at a return that is not a failure. */
+  success?: boolean;
 }
 
 export interface Misorder {
@@ -367,6 +370,11 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         st.status = before;
         const error = isErrorReturn(s.expr, failure.on);
         const last = error ? undefined : returnedFailure(s, st, ctx);
+        if (!error && !last) {
+          // A lookup's reference held only in a local is dropped on no path once this returns
+          // (valkyriefb_init(): `dp = of_find_node_by_name(...)`, never of_node_put()).
+          for (const h of st.held) if (droppedLocalRef(h, s.expr, ctx)) ctx.leaks.push({ held: h, exitLine: s.line, exitKind: 'return', returnLine: s.line, ...(failure.failed ? { failed: failure.failed } : {}), success: true });
+        }
         if (!error && !last && statusSuccess(s.expr)) {
           ctx.kept?.push(...st.held);
           if (/^\(?0\)?$|^$/.test((s.expr ?? '').replace(/\s+/g, ''))) {
@@ -511,6 +519,17 @@ function iteratorCursor(s: Extract<Stmt, { k: 'loop' }>, ctx: Ctx): Held | undef
   return { pair: { acquire: s.macro!, release: [...it.release], kind: 'handle', source: 'table' }, call, id, ids: [id] };
 }
 
+/**
+ * A lookup's counted reference (ResourcePair.lookup) that only locals hold, not handed back by
+ * the return: nothing can put it after the function returns.
+ */
+function droppedLocalRef(h: Held, expr: string | null, ctx: Ctx): boolean {
+  if (!h.pair.lookup || h.residue || ctx.kept) return false;
+  if (!h.ids.length || !h.ids.every((id) => /^[A-Za-z_]\w*$/.test(id) && ctx.locals.has(id))) return false;
+  const returned = resourceIdentity(expr ?? '');
+  return !h.ids.includes(returned);
+}
+
 function withFailed(c: CallSite | undefined): { on: boolean; failed?: CallSite } {
   return c ? { on: true, failed: c } : { on: true };
 }
@@ -612,7 +631,7 @@ function followPath(at: number, label: string, gotoLine: number, st: State, ctx:
   const out = walk(path, clone(st), local, { on: true, ...(failed ? { failed } : {}) });
   // Leaks found inside the path (at its returns) are this goto's leaks.
   for (const l of local.leaks) {
-    const leak: Leak = { held: l.held, exitLine: gotoLine, exitKind: 'goto', label, returnLine: l.returnLine };
+    const leak: Leak = { held: l.held, exitLine: gotoLine, exitKind: 'goto', label, returnLine: l.returnLine, ...(l.success ? { success: true } : {}) };
     if (failed) leak.failed = failed;
     ctx.leaks.push(leak);
   }
@@ -730,7 +749,9 @@ function helperReleases(facts: FileFacts, book: PairBook): Map<string, CallSite[
     const defs = byName.get(name);
     if (!defs || seen.has(name)) return [];
     seen.add(name);
-    return defs.flatMap((f) => f.calls.flatMap((c) => (book.isRelease(c.callee) ? [c] : collect(c.callee, seen))));
+    // (a release the helper makes only when it fails itself — find_nx_device_tree()'s
+    // `if (ret) of_node_put(dn);` — is no release for a caller whose call succeeded)
+    return defs.flatMap((f) => callsWithContext(f).filter((x) => !x.onFailure).flatMap(({ call: c }) => (book.isRelease(c.callee) ? [c] : collect(c.callee, seen))));
   };
   for (const f of facts.functions) {
     const rel = collect(f.name, new Set());
