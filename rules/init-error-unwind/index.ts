@@ -31,6 +31,7 @@ export default createRule({
     failedStep: '"goto {label}" at line {exit} ({failed} failed) runs {release}(), undoing the very step that just failed; the label is one rung too high and what was acquired before it may stay held.',
     residue: '{what} failed at line {acqLine}, but the failed call still holds a reference: the return at line {exit} leaves it without {release}(), as its kernel-doc asks.',
     dropped: '{fn}() no longer calls {call} on its failure path (it did at line {was} before this patch), but {exit}() still does: what it undoes is held when init succeeds, so a failure after it now returns with it held. Keep the call on the unwind path.',
+    zeroReturn: '"goto {label}" at line {exit} ({failed} failed) undoes what came before ({release}() at line {relLine}) and returns {variable} at line {ret}, which is 0 on this path: the function reports success though it failed and tore itself down. Set {variable} to an error code before the jump.',
     lookupRef: '{what} at line {acqLine} takes a reference on {id} that is never dropped: the return at line {ret} leaves it held and nothing can put it afterwards. Call {release}() once done with it.',
     inherited: '{what} is released on the failure path at line {relLine}, but not when {failed} fails: the return at line {exit} leaves it registered. Call {release}() on this path too.',
     ignored: '{what} at line {acqLine} can fail, but init does not act on its failure and returns 0 at line {ret}; the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Return the error, undoing what came before.',
@@ -67,6 +68,17 @@ export default createRule({
             `returns at line ${l.returnLine} without ${h.pair.release.join('/')}()`,
           ],
           causes: [h.call.line],
+        });
+      }
+      for (const z of report.zeroReturns) {
+        const failed = z.failed ? `${z.failed.callee}()` : 'a step';
+        out.push({
+          key: `zero:${z.variable}|${z.failed ? `${z.failed.callee}(${failedId(z.failed)})` : z.label}`,
+          line: z.gotoLine,
+          function: fn.name,
+          message: format('zeroReturn', { label: z.label, exit: z.gotoLine, failed, release: z.release!.callee, relLine: z.release!.line, variable: z.variable, ret: z.returnLine }),
+          evidence: [`${failed} fails -> goto ${z.label} (line ${z.gotoLine})`, `${z.release!.callee}() at line ${z.release!.line} on the way`, `return ${z.variable} at line ${z.returnLine}; ${z.variable} is 0 since its last check`],
+          causes: [z.gotoLine, z.returnLine],
         });
       }
       for (const g of report.ignored) {

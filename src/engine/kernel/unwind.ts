@@ -54,6 +54,18 @@ export interface Leak {
   success?: boolean;
 }
 
+/** A failure path that undoes init's work and then returns a variable that is 0: success. */
+export interface ZeroReturn {
+  variable: string;
+  /** The goto that starts the path, its label, and the return it ends at. */
+  gotoLine: number;
+  label: string;
+  returnLine: number;
+  failed?: CallSite;
+  /** A release the path makes on its way (what shows it is the failure path); none for a bare return. */
+  release?: CallSite;
+}
+
 export interface Misorder {
   /** The release run on the unwind path for something not acquired yet. */
   release: CallSite;
@@ -74,6 +86,8 @@ export interface Ignored {
 
 export interface UnwindReport {
   leaks: Leak[];
+  /** Failure paths through a label that undo work and return 0 (only those: a bare `return ret;` may be deliberate). */
+  zeroReturns: ZeroReturn[];
   misorders: Misorder[];
   ignored: Ignored[];
 }
@@ -90,6 +104,8 @@ interface State {
   dead: boolean;
   /** Status variables and the call whose result they hold, while it may still be a failure (`ret = f();`). */
   status: Map<string, CallSite>;
+  /** Variables known to hold 0 here (`ret = f(); if (ret) goto err;` falls through with ret 0). */
+  zero: Set<string>;
 }
 
 interface Ctx {
@@ -124,6 +140,8 @@ interface Ctx {
   resumes: Map<string, State[]>;
   /** Loops the walk is inside of (a goto out of one may be a search's success). */
   loopDepth: number;
+  /** Returns on a failure path of a variable known to hold 0 (`return retval;` after `if (retval) goto ...`). */
+  zeroReturns: ZeroReturn[];
   leaks: Leak[];
   misorders: Misorder[];
   ignored: Ignored[];
@@ -188,6 +206,7 @@ function discarded(c: CallSite, text: string): boolean {
 
 function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
   for (const c of calls) {
+    if (c.assignedTo) st.zero.delete(resourceIdentity(c.assignedTo));
     if (ctx.book.isRelease(c.callee) || ctx.localReleases.has(c.callee)) {
       let i = releasedIndex(st.held, c);
       if (i < 0) i = renamedReleaseIndex(st.held, c, ctx);
@@ -219,6 +238,9 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
 /** `x = wq;` — the resource now also goes by x (it may be released through x). `ret = 0;` — no failure pending in ret. */
 function applyAliases(assigns: Assign[] | undefined, st: State): void {
   for (const a of assigns ?? []) {
+    // (what is known to be 0: `ret = 0;`, `int ret = 0;`; any other write forgets it)
+    if (a.op === '=' && /^\(?0\)?$/.test(a.rhs.trim())) st.zero.add(resourceIdentity(a.lhs));
+    else st.zero.delete(resourceIdentity(a.lhs));
     if (a.op !== '=') continue;
     const rhs = resourceIdentity(a.rhs);
     const lhs = resourceIdentity(a.lhs);
@@ -343,7 +365,7 @@ function strong(h: Held, ctx: Ctx): boolean {
   return h.pair.release.some((r) => ctx.book.exitReleases(r));
 }
 
-const clone = (x: State): State => ({ dead: x.dead, held: [...x.held], status: new Map(x.status) });
+const clone = (x: State): State => ({ dead: x.dead, held: [...x.held], status: new Map(x.status), zero: new Set(x.zero) });
 
 function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; failed?: CallSite }): State {
   let failure = failureIn;
@@ -368,7 +390,10 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const before = st.status;
         applyCalls(s.calls, st, ctx);
         st.status = before;
-        const error = isErrorReturn(s.expr, failure.on);
+        const rv = (s.expr ?? '').replace(/\s+/g, '');
+        // (a variable known to be 0 returns success, whatever path it is on)
+        const error = isErrorReturn(s.expr, failure.on) && !st.zero.has(rv);
+        if (failure.on && st.zero.has(rv)) ctx.zeroReturns.push({ variable: rv, gotoLine: s.line, label: '', returnLine: s.line, ...(failure.failed ? { failed: failure.failed } : {}) });
         const last = error ? undefined : returnedFailure(s, st, ctx);
         if (!error && !last) {
           // A lookup's reference held only in a local is dropped on no path once this returns
@@ -429,7 +454,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const absent = new Set(st.held.filter((h) => (calls.has(h.call) && (!h.earlierTurn || h === tested)) || (h.alt && alts.has(h.alt))));
         // A failed acquire may leave something to release (device_register(): put_device()).
         const residues = [...absent].filter((h) => h.pair.onFailure?.length && !(h.pair.onFailureAllocatedOnly && /^&\s*\w+$/.test(h.call.args[0] ?? ''))).map((h): Held => ({ ...h, pair: { ...h.pair, release: h.pair.onFailure!, onFailure: [] }, residue: true }));
-        const without = (x: State): State => ({ dead: x.dead, held: [...x.held.filter((h) => !absent.has(h)), ...residues], status: new Map(x.status) });
+        const without = (x: State): State => ({ dead: x.dead, held: [...x.held.filter((h) => !absent.has(h)), ...residues], status: new Map(x.status), zero: new Set(x.zero) });
         const generic = !side && looksLikeFailureTest(s.cond);
         const lastCall = [...s.condCalls].pop() ?? lastCallBefore(ctx, s.line);
         const thenFail = side === 'then' ? { on: true, failed: tested!.call } : generic ? withFailed(lastCall) : failure;
@@ -444,7 +469,11 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           // The failure branch only logged (`if (err) pr_err(...);`): the step may or may not
           // have happened, and its failure is still in the status variable.
           for (const h of [tested!, ...alsoTested]) if (!merged.held.some((x) => x.call === h.call)) merged.held.push({ ...h, unchecked: 'reported' });
-        } else if ((side === 'then' || generic) && t.dead && v) merged.status.delete(v);
+        } else if ((side === 'then' || generic) && t.dead && v) {
+          merged.status.delete(v);
+          // `if (ret)` / `if (ret != 0)` that leaves: ret is 0 from here on (`ret < 0` says less).
+          if (new RegExp(`^\\(*${v}(!=0)?\\)*$`).test(s.cond.replace(/\s+/g, ''))) merged.zero.add(v);
+        }
         if (side === 'else' && t.dead && !s.else) {
           // `if (ret == 0) goto out;` then the unwind ladder: what follows runs only on failure.
           failure = { on: true, failed: tested!.call };
@@ -475,7 +504,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         // The body is taken to run: a cleanup loop (`while (i--) unregister(&d[i]);`) releases
         // what it names, an acquiring loop holds what it acquired. A body that always leaves
         // (return/goto) changes nothing for the code after the loop.
-        const after = out.dead ? st : { dead: false, held: [...out.held], status: out.status };
+        const after = out.dead ? st : { dead: false, held: [...out.held], status: out.status, zero: out.zero };
         st = { ...after, held: after.held.filter((h) => !iterator.has(h)) };
         break;
       }
@@ -544,6 +573,9 @@ function lastCallBefore(ctx: Ctx, line: number): CallSite | undefined {
 }
 
 /** Status variables after two paths join: a failure pending on either is pending. */
+/** Known to be 0 after two paths join: on both. */
+const bothZero = (a: State, b: State): Set<string> => new Set([...a.zero].filter((v) => b.zero.has(v)));
+
 function mergeStatus(a: State, b: State): Map<string, CallSite> {
   const out = new Map(a.status);
   for (const [k, v] of b.status) if (!out.has(k)) out.set(k, v);
@@ -556,8 +588,8 @@ function mergeStatus(a: State, b: State): Map<string, CallSite> {
  * acquired inside a branch is held after it.
  */
 function mergeBranches(before: State, a: State, b: State): State {
-  if (a.dead) return { dead: b.dead, held: [...b.held], status: new Map(b.status) };
-  if (b.dead) return { dead: false, held: [...a.held], status: new Map(a.status) };
+  if (a.dead) return { dead: b.dead, held: [...b.held], status: new Map(b.status), zero: new Set(b.zero) };
+  if (b.dead) return { dead: false, held: [...a.held], status: new Map(a.status), zero: new Set(a.zero) };
   const had = new Set(before.held.map((h) => h.call));
   const inA = new Set(a.held.map((h) => h.call));
   const inB = new Set(b.held.map((h) => h.call));
@@ -571,17 +603,17 @@ function mergeBranches(before: State, a: State, b: State): State {
     // Copy-on-write: states share Held objects across branches.
     held.push(alt && (newInA.includes(h) || newInB.includes(h)) ? { ...h, alt } : h);
   }
-  return { dead: false, held, status: mergeStatus(a, b) };
+  return { dead: false, held, status: mergeStatus(a, b), zero: bothZero(a, b) };
 }
 
 
 /** Union of what may be held on either branch; dead only if both are. */
 function merge(a: State, b: State): State {
-  if (a.dead) return { dead: b.dead, held: [...b.held], status: new Map(b.status) };
-  if (b.dead) return { dead: false, held: [...a.held], status: new Map(a.status) };
+  if (a.dead) return { dead: b.dead, held: [...b.held], status: new Map(b.status), zero: new Set(b.zero) };
+  if (b.dead) return { dead: false, held: [...a.held], status: new Map(a.status), zero: new Set(a.zero) };
   const held = [...a.held];
   for (const h of b.held) if (!held.includes(h)) held.push(h);
-  return { dead: false, held, status: mergeStatus(a, b) };
+  return { dead: false, held, status: mergeStatus(a, b), zero: bothZero(a, b) };
 }
 
 function followGoto(label: string, gotoLine: number, st: State, ctx: Ctx, failed?: CallSite): void {
@@ -599,7 +631,7 @@ function followPath(at: number, label: string, gotoLine: number, st: State, ctx:
   const path = ctx.top.slice(at + 1);
   const before = [...st.held];
   // (its own resumes: a goto path neither takes nor leaves the main walk's success gotos)
-  const local: Ctx = { ...ctx, leaks: [], misorders: [], resumes: new Map() };
+  const local: Ctx = { ...ctx, leaks: [], misorders: [], resumes: new Map(), zeroReturns: [] };
   const failedPair = failed ? pairAt(failed, ctx) : undefined;
   const failedHeld: Held | undefined = failed && failedPair ? { pair: failedPair, call: failed, id: idOf(failedPair, failed), ids: idsOf(failedPair, failed) } : undefined;
   // Releases on the path of things not acquired at the goto: a misordered or wrong label.
@@ -629,6 +661,12 @@ function followPath(at: number, label: string, gotoLine: number, st: State, ctx:
     }
   }
   const out = walk(path, clone(st), local, { on: true, ...(failed ? { failed } : {}) });
+  // A zero returned after the path released something: init undid its work and says it worked.
+  const labelLine = ctx.top[at]!.line;
+  for (const z of local.zeroReturns) {
+    const release = ctx.fn.calls.find((c) => c.line > labelLine && c.line < z.returnLine && ctx.book.isRelease(c.callee));
+    if (release) ctx.zeroReturns.push({ ...z, gotoLine, label, release, ...(failed ? { failed } : {}) });
+  }
   // Leaks found inside the path (at its returns) are this goto's leaks.
   for (const l of local.leaks) {
     const leak: Leak = { held: l.held, exitLine: gotoLine, exitKind: 'goto', label, returnLine: l.returnLine, ...(l.success ? { success: true } : {}) };
@@ -711,6 +749,7 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
     resultAssigns: resultAssigns(fn),
     resumes: new Map(),
     loopDepth: 0,
+    zeroReturns: [],
     leaks: [],
     misorders: [],
     ignored: [],
@@ -729,7 +768,7 @@ function helperAcquires(facts: FileFacts, book: PairBook, fallible: (c: string) 
     if (!f.isStatic || f.hasError || !f.calls.some((c) => book.pairFor(c.callee))) continue;
     const kept: Held[] = [];
     const ctx = newCtx(f, book, fallible, { kept });
-    const end = walk(f.body, { dead: false, held: [], status: new Map() }, ctx, { on: false });
+    const end = walk(f.body, { dead: false, held: [], status: new Map(), zero: new Set() }, ctx, { on: false });
     if (!end.dead) kept.push(...end.held);
     const unique = kept.filter((h, i) => kept.findIndex((x) => x.call === h.call) === i);
     if (unique.length) out.set(f.name, unique);
@@ -803,11 +842,12 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindO
     if (!pair) continue;
     for (const r of pair.release) ctx.acquiredIds.set(r, [...(ctx.acquiredIds.get(r) ?? []), c]);
   }
-  walk(fn.body, { dead: false, held: inheritedHeld(fn, ctx), status: new Map() }, ctx, { on: false });
+  walk(fn.body, { dead: false, held: inheritedHeld(fn, ctx), status: new Map(), zero: new Set() }, ctx, { on: false });
   const ignored = ctx.ignored.filter((x, i) => ctx.ignored.findIndex((y) => y.held.call === x.held.call) === i);
   // (a loop body is walked twice: once per turn it is taken to run)
   const misorders = ctx.misorders.filter((m, i) => ctx.misorders.findIndex((x) => x.release === m.release && x.gotoLine === m.gotoLine && x.failedStep === m.failedStep) === i);
-  return { leaks: dedupeLeaks(ctx.leaks), misorders, ignored };
+  const zeroReturns = ctx.zeroReturns.filter((z, i, all) => z.label && z.release && all.findIndex((y) => y.gotoLine === z.gotoLine) === i);
+  return { leaks: dedupeLeaks(ctx.leaks), misorders, ignored, zeroReturns };
 }
 
 function dedupeLeaks(leaks: Leak[]): Leak[] {
