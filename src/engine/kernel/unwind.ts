@@ -393,7 +393,8 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const rv = (s.expr ?? '').replace(/\s+/g, '');
         // (a variable known to be 0 returns success, whatever path it is on)
         const error = isErrorReturn(s.expr, failure.on) && !st.zero.has(rv);
-        if (failure.on && st.zero.has(rv)) ctx.zeroReturns.push({ variable: rv, gotoLine: s.line, label: '', returnLine: s.line, ...(failure.failed ? { failed: failure.failed } : {}) });
+        // (a status variable: `return found;` with found 0 means "none", not success)
+        if (failure.on && st.zero.has(rv) && /^(ret|err|error|rc|rv|retval|status|result|res|\w+_ret|\w+_err|\w+_rc)$/.test(rv)) ctx.zeroReturns.push({ variable: rv, gotoLine: s.line, label: '', returnLine: s.line, ...(failure.failed ? { failed: failure.failed } : {}) });
         const last = error ? undefined : returnedFailure(s, st, ctx);
         if (!error && !last) {
           // A lookup's reference held only in a local is dropped on no path once this returns
@@ -788,9 +789,11 @@ function helperReleases(facts: FileFacts, book: PairBook): Map<string, CallSite[
     const defs = byName.get(name);
     if (!defs || seen.has(name)) return [];
     seen.add(name);
-    // (a release the helper makes only when it fails itself — find_nx_device_tree()'s
-    // `if (ret) of_node_put(dn);` — is no release for a caller whose call succeeded)
-    return defs.flatMap((f) => callsWithContext(f).filter((x) => !x.onFailure).flatMap(({ call: c }) => (book.isRelease(c.callee) ? [c] : collect(c.callee, seen))));
+    // (a release of its own parameter that the helper makes only when it fails itself —
+    // find_nx_device_tree()'s `if (ret) of_node_put(dn);` — is no release for a caller whose
+    // call succeeded)
+    const ownFailure = (f: FunctionFacts, x: { call: CallSite; onFailure: boolean }) => x.onFailure && f.params.includes(resourceIdentity(x.call.args[0] ?? ''));
+    return defs.flatMap((f) => callsWithContext(f).filter((x) => !ownFailure(f, x)).flatMap(({ call: c }) => (book.isRelease(c.callee) ? [c] : collect(c.callee, seen))));
   };
   for (const f of facts.functions) {
     const rel = collect(f.name, new Set());
