@@ -14,7 +14,7 @@ export const fix: FixBuilder = (ctx, finding) => {
     const at = /called \w+\(\) at line (\d+)/.exec(finding.evidence[0] ?? '');
     const edit = ctx.before && at ? restoreLines(ctx.before.source, ctx.source, Number(at[1])) : undefined;
     if (!edit) return { none: 'the removed barrier cannot be placed back' };
-    return { title: `keep ${edit.insert[0]!.trim()} in ${exitFn.name}()`, edits: [edit] };
+    return { title: `keep ${edit.insert[0]!.trim().replace(/[,;]$/, '')} in ${exitFn.name}()`, edits: [edit] };
   }
   let barrier: string;
   if (finding.key.startsWith('free_inode:')) barrier = 'rcu_barrier();';

@@ -71,7 +71,7 @@ export const fix: FixBuilder = (ctx, finding) => {
     const from = Number(at[1]);
     const edit = restoreLines(ctx.before.source, ctx.source, statementStart(ctx.before.source, from), statementEnd(ctx.before.source, from));
     if (!edit) return { none: 'the removed release cannot be placed back' };
-    return { title: `keep ${edit.insert.map((l) => l.trim()).join(' ')} in ${finding.function}()`, edits: [edit] };
+    return { title: `keep ${edit.insert.map((l) => l.trim()).join(' ').replace(/;$/, '')} in ${finding.function}()`, edits: [edit] };
   }
   if (finding.key === 'exit-removed') return restoreExit(ctx);
   if (finding.key.startsWith('missing:')) return missingRelease(ctx, ctx.facts, finding.key);

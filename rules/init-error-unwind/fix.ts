@@ -127,7 +127,7 @@ export const fix: FixBuilder = (ctx, finding) => {
     const from = Number(at[1]);
     const edit = restoreLines(ctx.before.source, ctx.source, statementStart(ctx.before.source, from), statementEnd(ctx.before.source, from));
     if (!edit) return { none: 'the removed release cannot be placed back' };
-    return { title: `keep ${edit.insert.map((l) => l.trim()).join(' ')} on the failure path of ${finding.function}()`, edits: [edit] };
+    return { title: `keep ${edit.insert.map((l) => l.trim()).join(' ').replace(/;$/, '')} on the failure path of ${finding.function}()`, edits: [edit] };
   }
   return { none: 'no clear edit for this shape (an ignored failure or a misordered ladder needs the author)' };
 };

@@ -11,7 +11,7 @@ export const fix: FixBuilder = (ctx, finding) => {
     const from = Number(at[1]);
     const edit = restoreLines(ctx.before.source, ctx.source, statementStart(ctx.before.source, from), statementEnd(ctx.before.source, from));
     if (!edit) return { none: 'the removed put cannot be placed back' };
-    return { title: `keep ${edit.insert.map((l) => l.trim()).join(' ')} in ${finding.function}()`, edits: [edit] };
+    return { title: `keep ${edit.insert.map((l) => l.trim()).join(' ').replace(/;$/, '')} in ${finding.function}()`, edits: [edit] };
   }
   if (finding.key.startsWith('leak:') && finding.key.endsWith('|return')) {
     const fn = functionNamed(ctx.facts, finding.function);

@@ -55,13 +55,13 @@ export const fix: FixBuilder = (ctx, finding) => {
     const at = /before: .*:(\d+): /.exec(finding.evidence[0] ?? '');
     const edit = at ? restoreLines(ctx.before.source, ctx.source, Number(at[1])) : undefined;
     if (!edit) return { none: 'the removed owner line cannot be placed back' };
-    return { title: `keep ${edit.insert[0]!.trim()} in ${rest.join(':').split('.')[0]}`, edits: [edit] };
+    return { title: `keep ${edit.insert[0]!.trim().replace(/[,;]$/, '')} in ${rest.join(':').split('.')[0]}`, edits: [edit] };
   }
   if (kind === 'removed-runtime' && ctx.before) {
     const at = /before: .*:(\d+): /.exec(finding.evidence[0] ?? '');
     const edit = at ? restoreLines(ctx.before.source, ctx.source, Number(at[1])) : undefined;
     if (!edit) return { none: 'the removed owner assignment cannot be placed back' };
-    return { title: `keep ${edit.insert[0]!.trim()} in ${finding.function}()`, edits: [edit] };
+    return { title: `keep ${edit.insert[0]!.trim().replace(/[,;]$/, '')} in ${finding.function}()`, edits: [edit] };
   }
   if (kind === 'static' && type) {
     const name = rest.join(':');
