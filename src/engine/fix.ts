@@ -116,6 +116,8 @@ export function verifiedFix(input: FixInput): Pick<Finding, 'fix' | 'fixSkipped'
     return { fixSkipped: `the fix builder failed: ${err instanceof Error ? err.message : String(err)}` };
   }
   if ('none' in proposal) return { fixSkipped: proposal.none };
+  // A title quotes code (`.owner\t\t= THIS_MODULE`): one line, single spaces.
+  proposal = { ...proposal, title: proposal.title.replace(/\s+/g, ' ').trim() };
   if (!proposal.edits.length) return { fixSkipped: 'no edit' };
   let fixed: string;
   try {

@@ -28,7 +28,7 @@ export function totals(findings: readonly Finding[]): string {
 
 /** The suggested fix under a finding: the verified diff, indented; a withheld one only says why. */
 export function fixText(f: Finding): string[] {
-  if (f.fix?.verified) return [`  suggested fix (verified: the finding is gone from the fixed file): ${f.fix.title}`, ...f.fix.diff.trimEnd().split('\n').map((l) => `    ${l}`)];
+  if (f.fix?.verified) return [`  suggested fix (verified: the finding is gone from the fixed file): ${f.fix.title}`, ...f.fix.diff.replace(/\n$/, '').split('\n').map((l) => `    ${l}`)];
   if (f.fix) return [`  fix withheld: ${f.fix.title}: ${f.fix.reason}`];
   return [];
 }

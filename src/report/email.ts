@@ -185,7 +185,7 @@ export function suggestedFix(f: Finding): string[] {
     '',
     ...wrap(`Suggested fix, for the author to judge (modreview reviewed the file again with it and this finding is gone; it was not built or tested): ${f.fix.title}.`),
     '',
-    ...f.fix.diff.trimEnd().split('\n'),
+    ...f.fix.diff.replace(/\n$/, '').split('\n'),
   ];
 }
 

@@ -113,7 +113,7 @@ export function renderFixPatch(input: FixPatchInput): FixPatch {
     '',
     ...body,
     '---',
-    ...diffs.map((d) => d.trimEnd()),
+    ...diffs.map((d) => d.replace(/\n$/, '')),
     '-- ',
     `modreview${input.version ? ` ${input.version}` : ''}`,
     '',

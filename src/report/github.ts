@@ -462,7 +462,7 @@ export function inlineComment(p: Placed, anchors: ReadonlyMap<string, ReadonlySe
   const suggestion = inRange ? suggestionFor(fix.diff, from, to) : undefined;
   const tail = suggestion
     ? ['', `Suggested fix (modreview reviewed the file again with it: this finding is gone): ${fix.title}`, '', '```suggestion', ...suggestion, '```']
-    : ['', `<details><summary>Suggested fix (verified): ${fix.title}</summary>`, '', '```diff', fix.diff.trimEnd(), '```', '', '</details>'];
+    : ['', `<details><summary>Suggested fix (verified): ${fix.title}</summary>`, '', '```diff', fix.diff.replace(/\n$/, ''), '```', '', '</details>'];
   const body = insertBeforeMarker(base.body, tail.join('\n'));
   if (!suggestion || from === to) return { ...base, body };
   return { path: p.path, start_line: from + shift, start_side: 'RIGHT', line: to + shift, side: 'RIGHT', body };
