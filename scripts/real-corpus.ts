@@ -149,13 +149,13 @@ function touchedParts(facts: FileFacts, source: string, lines: readonly number[]
 
 /**
  * The approximation of "the same fix" when the text differs: for a function, the calls it makes
- * (callee and arguments, white space ignored) in source order, and the statements that leave it
- * (`return` values; `goto` as a jump, whatever the label is called); for a static initialiser, its
- * fields in any order. Two parts that agree on these take the same actions on the same paths, up
- * to label names, braces and layout, which is what a reviewer would call the same fix.
+ * (callee and arguments, white space ignored) in source order; for a static initialiser, its
+ * fields in any order. Two parts that agree on these make the same calls in the same order, up to
+ * how the branches around them are written (`if (ret) { undo(); return ret; } return 0;` and
+ * `if (ret) undo(); return ret;` agree), label names and layout. Which path a call sits on is not
+ * compared: the fix was verified, and upstream's file is the reference for the calls only.
  */
 export function actionsOf(facts: FileFacts, source: string, part: string): string {
-  const lines = source.split('\n');
   if (part.startsWith('init:')) {
     const name = part.slice(5);
     return facts.structInits
@@ -165,15 +165,7 @@ export function actionsOf(facts: FileFacts, source: string, part: string): strin
   }
   const fn = facts.functions.find((f) => `fn:${f.name}` === part);
   if (!fn) return part === '@file' ? squash(source) : '';
-  const acts: string[] = [];
-  for (let n = fn.startLine; n <= fn.endLine; n++) {
-    for (const c of fn.calls.filter((x) => x.line === n)) acts.push(`${c.callee}(${c.args.map(squash).join(',')})`);
-    const l = lines[n - 1] ?? '';
-    const ret = /\breturn\b([^;]*);/.exec(l);
-    if (ret) acts.push(`return ${squash(ret[1]!)}`);
-    if (/\bgoto\s+\w+\s*;/.test(l)) acts.push('goto');
-  }
-  return acts.join(' ');
+  return [...fn.calls].sort((a, b) => a.line - b.line).map((c) => `${c.callee}(${c.args.map(squash).join(',')})`).join(' ');
 }
 
 /** Score each true finding's fix of the fix cases against the upstream file. */

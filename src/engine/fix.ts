@@ -273,18 +273,20 @@ export function insertStatements(line: number, indent: string, stmts: readonly s
 /**
  * Where line `n` of the pre-image would stand in the post-image: the post line it would go
  * before, by aligning the two images line by line (the patch's own change). Undefined when line
- * `n` is still there (it was not removed).
+ * `n` is still there, or when the patch put other lines in its place (a rewrite, not a removal:
+ * putting the old line back among the new ones would mix two versions of the code).
  */
 export function postPositionOf(before: string, after: string, n: number): number | undefined {
   const a = splitLines(before).lines;
   const b = splitLines(after).lines;
   let oldIdx = 0;
   let newIdx = 0;
-  for (const part of diffArrays(a, b)) {
+  const parts = diffArrays(a, b);
+  for (const [i, part] of parts.entries()) {
     const len = part.count ?? part.value.length;
     if (part.added) newIdx += len;
     else if (part.removed) {
-      if (n - 1 >= oldIdx && n - 1 < oldIdx + len) return newIdx + 1;
+      if (n - 1 >= oldIdx && n - 1 < oldIdx + len) return parts[i - 1]?.added || parts[i + 1]?.added ? undefined : newIdx + 1;
       oldIdx += len;
     } else {
       if (n - 1 >= oldIdx && n - 1 < oldIdx + len) return undefined;
