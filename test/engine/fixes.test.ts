@@ -50,9 +50,11 @@ const CASES: [string, { rule: string; key: RegExp; upstream: boolean }][] = [
   ['vdpa-fix-idr-memory-leak-in-vduse-module-exit', { rule: 'exit-missing-release', key: /^dropped:idr_destroy/, upstream: true }],
   ['bus-sunxi-rsb-fix-error-handling-in-sunxi-rsb-init', { rule: 'init-error-unwind', key: /^leak:bus_register/, upstream: true }],
   ['regulator-core-fix-module-refcount-leak-in-set-supply', { rule: 'module-ref-leak', key: /^dropped:module_put/, upstream: true }],
+  ['parport-amiga-mark-driver-struct-with-refdata', { rule: 'init-exit-section', key: /^data:amiga_parallel_driver\./, upstream: false }],
+  ['tty-serial-owl-fix-the-link-time-qualifier', { rule: 'init-exit-section', key: /^entry:module_exit\(owl_uart_exit\)$/, upstream: true }],
 ];
 
-describe('verified fixes on real fixes reversed onto Linux 6.12', () => {
+describe('verified fixes on real fixes reversed onto Linux 6.12 (seven rules)', () => {
   it.each(CASES)('%s', async (prefix, want) => {
     const { result, files } = await review(prefix);
     const f = result.findings.find((x) => x.rule === want.rule && want.key.test(x.key));
