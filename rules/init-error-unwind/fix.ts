@@ -83,6 +83,19 @@ function inLadder(ctx: RuleContext, fn: FunctionFacts, leak: Leak, stmt: string)
   const gotos = gotosTo(ctx.source, fn, label);
   const held = gotos.filter((g) => heldAt(fn, h0(leak), g, acqEnd));
   if (!held.includes(leak.exitLine)) return undefined;
+  // The rung above falls through into this one: when it already makes this release, a second one
+  // here would run twice on that path. The jumps belong at the rung that makes it (its label
+  // directly above the release, nothing else between it and this label).
+  const rungAbove = lines.slice(fn.startLine - 1, labelLine - 1);
+  const same = rungAbove.map((l) => l.trim()).lastIndexOf(stmt);
+  if (same >= 0) {
+    const relLine = fn.startLine + same;
+    const above = (lines[relLine - 2] ?? '').trim();
+    const between = lines.slice(relLine, labelLine - 1).every((l) => !l.trim());
+    const m = /^(\w+)\s*:$/.exec(above);
+    if (!m || !between) return undefined;
+    return held.map((g) => ({ line: g, deleteCount: 1, insert: [lines[g - 1]!.replace(new RegExp(`\\bgoto\\s+${label}\\b`), `goto ${m[1]}`)] }));
+  }
   if (held.length === gotos.length) return [{ line: labelLine + 1, deleteCount: 0, insert: [`${ind}${stmt}`] }];
   // A new rung: only the jumps with the object held come to it. What falls into it from above
   // must be a return (the success path ends there) or a rung of the ladder.

@@ -301,8 +301,23 @@ export function postPositionOf(before: string, after: string, n: number): number
 export function restoreLines(before: string, after: string, from: number, to = from): LineEdit | undefined {
   const at = postPositionOf(before, after, from);
   if (at === undefined) return undefined;
-  const lines = splitLines(before).lines.slice(from - 1, to);
-  return { line: at, deleteCount: 0, insert: lines };
+  const pre = splitLines(before).lines;
+  // It must go back into the same block nesting: a release that sat in a braced failure branch
+  // whose braces the patch dropped would otherwise land after a lone `if`, run unconditionally.
+  if (braceDepth(pre, from) !== braceDepth(splitLines(after).lines, at)) return undefined;
+  return { line: at, deleteCount: 0, insert: pre.slice(from - 1, to) };
+}
+
+/** Braces open before line `n` (comments and literals on a line not counted). */
+function braceDepth(lines: readonly string[], n: number): number {
+  let depth = 0;
+  for (let i = 0; i < n - 1 && i < lines.length; i++) {
+    for (const ch of codeOf(lines[i]!)) {
+      if (ch === '{') depth++;
+      else if (ch === '}') depth--;
+    }
+  }
+  return depth;
 }
 
 /** Status variables init code keeps an errno in. */
@@ -362,10 +377,19 @@ export function releaseBeforeReturn(source: string, fn: FunctionFacts, ret: numb
       { line: ret, deleteCount: end - ret + 1, insert: [`${ind}${stmt}`, ...lines.slice(ret - 1, end), `${indentOf(headText)}}`] },
     ];
   }
+  // The body's own brace: the first `{` from the definition's first line (`static int __init\nfoo(void)\n{`).
+  const bodyOpen = lines.slice(fn.startLine - 1, fn.endLine).findIndex((l) => codeOf(l).includes('{')) + fn.startLine;
   const open = enclosingOpen(lines, ret, fn.startLine);
-  const atTop = open <= fn.startLine + 1 && !/^\s*(if|else|for|while|do|switch)\b|^\s*\}\s*else\b/.test(lines[open - 1] ?? '');
   const expr = lines.slice(ret - 1, end).join('\n').replace(/^\s*return\s*/, '').replace(/;\s*$/, '').trim();
-  if (!atTop || /^-\s*E[A-Z0-9]+$/.test(expr)) return [{ line: ret, deleteCount: 0, insert: [`${ind}${stmt}`] }];
+  if (open > bodyOpen) {
+    // Inside a block: only a failure branch (`if (...) {`, `} else {`, or `{` under an `if (...)`) takes the release inline.
+    const head = codeOf(lines[open - 1] ?? '');
+    const under = /^\s*\{\s*$/.test(head) ? codeOf(lines[open - 2] ?? '') : '';
+    const branch = /^\s*(\}\s*)?(if|else)\b/.test(head) || /^\s*(\}\s*)?(if|else)\b/.test(under);
+    return branch ? [{ line: ret, deleteCount: 0, insert: [`${ind}${stmt}`] }] : undefined;
+  }
+  // At the function's own level: only an errno constant is a failure return and nothing else.
+  if (/^-\s*E[A-Z0-9]+$/.test(expr)) return [{ line: ret, deleteCount: 0, insert: [`${ind}${stmt}`] }];
   const body = lines.slice(fn.startLine - 1, fn.endLine).join('\n');
   let v: string;
   let assign: string[] = [];

@@ -11,7 +11,8 @@ import { gitDiff } from '../../scripts/accuracy.js';
 import { reviewSubmission } from '../../src/engine/review.js';
 import { readSubmission } from '../../src/ingest/series.js';
 import { treeImages } from '../../src/lore/tree.js';
-import { applyLineEdits, postPositionOf, restoreLines, unifiedDiff, verdict } from '../../src/engine/fix.js';
+import { applyLineEdits, postPositionOf, releaseBeforeReturn, restoreLines, unifiedDiff, verdict } from '../../src/engine/fix.js';
+import type { FunctionFacts } from '../../src/c/types.js';
 import { jsonReport, renderText } from '../../src/report/cli.js';
 import { renderReply } from '../../src/report/email.js';
 import { inlineComment, suggestionFor } from '../../src/report/github.js';
@@ -135,6 +136,20 @@ describe('edits, diffs and suggestions', () => {
     expect(postPositionOf('a\nX\nb\n', 'a\nb\n', 2)).toBe(2);
     expect(postPositionOf('a\nX\nb\n', 'a\nb\n', 1)).toBeUndefined();
     expect(restoreLines('a\nX\nb\n', 'a\nb\n', 2)).toEqual({ line: 2, deleteCount: 0, insert: ['X'] });
+  });
+  it('a removed line goes back only into the same block nesting (not after a lone if whose braces the patch dropped)', () => {
+    const pre = 'int f(void)\n{\n\tif (err) {\n\t\tpr_err("x");\n\t\tundo();\n\t}\n\treturn 0;\n}\n';
+    const post = 'int f(void)\n{\n\tif (err)\n\t\tpr_err("x");\n\treturn 0;\n}\n';
+    expect(restoreLines(pre, post, 5)).toBeUndefined();
+  });
+  it('a return at the function level (two-line signature) is the success path too: the release goes into a status check', () => {
+    const src = 'static int __init\nfoo_init(void)\n{\n\tint error;\n\n\terror = a();\n\tif (error)\n\t\tb();\n\n\treturn error;\n}\n';
+    const fn = { name: 'foo_init', startLine: 1, endLine: 11 } as FunctionFacts;
+    const edits = releaseBeforeReturn(src, fn, 10, 'undo();')!;
+    expect(applyLineEdits(src, edits)).toBe('static int __init\nfoo_init(void)\n{\n\tint error;\n\n\terror = a();\n\tif (error)\n\t\tb();\n\n\tif (error) {\n\t\tundo();\n\t\treturn error;\n\t}\n\n\treturn 0;\n}\n');
+    // In a loop body, not a failure branch: no edit.
+    const loop = 'int f(void)\n{\n\tfor (;;) {\n\t\treturn x;\n\t}\n}\n';
+    expect(releaseBeforeReturn(loop, { name: 'f', startLine: 1, endLine: 6 } as FunctionFacts, 4, 'undo();')).toBeUndefined();
   });
   it('a GitHub suggestion is what the commented lines become, only when every change lies on them', () => {
     const diff = unifiedDiff('f.c', src, applyLineEdits(src, [{ line: 2, deleteCount: 0, insert: ['x'] }]));
