@@ -78,6 +78,13 @@ export function renderFixPatch(input: FixPatchInput): FixPatch {
         left.push({ finding: f, reason: 'its edit touches the lines of a fix already in the patch' });
         continue;
       }
+      // Two findings of one problem (an owner removed, and so an object registered without one)
+      // propose the same statement at two places: it is written once.
+      const added = new Set(edits.flatMap((e) => e.insert.map((l) => l.trim())));
+      if (f.fix.edits.every((e) => e.deleteCount === 0 && e.insert.every((l) => added.has(l.trim())))) {
+        left.push({ finding: f, reason: 'a fix already in the patch adds the same lines' });
+        continue;
+      }
       edits.push(...f.fix.edits);
       taken.push(f);
     }
