@@ -157,6 +157,22 @@ describe('edits, diffs and suggestions', () => {
     expect(suggestionFor(diff, 2, 2)).toEqual(['x', 'b']);
     expect(suggestionFor(diff, 3, 4)).toBeUndefined();
   });
+  it('GitHub: a fix reaching lines the comment cannot span is shown as a collapsed diff, not a suggestion', async () => {
+    const { result } = await review('netdevsim-set-nsim-dev-health-break-fops-owner');
+    const f = result.findings.find((x): x is Finding => x.fix?.verified === true)!;
+    const placed = { finding: f, path: f.file, line: f.line, inFilter: true };
+    // The finding's line and the fix's, but not the lines between: no multi-line comment can hold it.
+    const gap = inlineComment(placed, new Map([[f.file, new Set([f.line, 175])]]));
+    expect(gap).toEqual({ path: f.file, line: f.line, side: 'RIGHT', body: expect.any(String) });
+    expect(gap.body).not.toContain('```suggestion');
+    expect(gap.body).toContain('<details><summary>Suggested fix (verified): keep .owner = THIS_MODULE in nsim_dev_health_break_fops</summary>');
+    expect(gap.body).toContain('```diff\n--- a/drivers/net/netdevsim/health.c');
+    // Every line commentable, but the initialiser's first line is 4 lines above the change, out of
+    // the fix diff's context, whose text the suggestion is made from: a collapsed diff again.
+    const far = inlineComment(placed, new Map([[f.file, new Set([171, 172, 173, 174, 175])]]));
+    expect(far.body).not.toContain('```suggestion');
+    expect(far.body).toContain('<details>');
+  });
   it('SARIF fixes validate against the official 2.1.0 schema', async () => {
     const { result } = await review('netdevsim-set-nsim-dev-health-break-fops-owner');
     const f = result.findings.find((x): x is Finding => x.fix?.verified === true)!;
