@@ -214,7 +214,7 @@ export function bodyIndent(source: string, fn: FunctionFacts): string {
 /** The line of a function's closing brace. */
 export function closingBraceLine(source: string, fn: FunctionFacts): number | undefined {
   const { lines } = splitLines(source);
-  for (let n = fn.endLine; n >= fn.startLine; n--) if (/^\s*}\s*$/.test(lines[n - 1] ?? '') || /}\s*$/.test(lines[n - 1] ?? '')) return n;
+  for (let n = fn.endLine; n >= fn.startLine; n--) if (/}\s*$/.test(codeOf(lines[n - 1] ?? ''))) return n;
   return undefined;
 }
 
