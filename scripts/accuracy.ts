@@ -12,7 +12,7 @@ import { gitBlobId } from '../src/c/lex.js';
 import { applyEdits, type AccuracyCase } from '../src/engine/accuracy.js';
 import type { Finding, IndexQuery } from '../src/engine/types.js';
 import { CORPUS_DIR, loadRealCorpus, splitOf } from '../src/engine/real-corpus.js';
-import { outcomeRows, realScore, realTable, runRealCase, type RealOutcome } from './real-corpus.js';
+import { fixOutcomes, fixTable, outcomeRows, realScore, realTable, runRealCase, type RealOutcome } from './real-corpus.js';
 
 export const MIN_RECALL = 0.9;
 export const MAX_FP_RATE = 0.05;
@@ -225,6 +225,13 @@ async function realCorpus(tree: string, showTest: boolean, devOnly: boolean): Pr
       process.stdout.write(`\n### ${split} split (${fixes} fixes, ${mine.length - fixes} ordinary)\n${realTable(mine)}\n`);
       if (split === 'dev' || showTest) for (const row of outcomeRows(mine)) process.stdout.write(`${row}\n`);
     }
+    // Suggested fixes of the true findings (a finding of a fix case's own rules), against the
+    // upstream fix: 6.12's file is the pre-image of the reversal (docs/ACCURACY.md, "Suggested fixes").
+    const fixes = await fixOutcomes(outs);
+    for (const split of devOnly ? (['dev'] as const) : (['dev', 'test'] as const)) {
+      process.stdout.write(`\n### Suggested fixes, ${split} split\n${fixTable(fixes.filter((f) => f.split === split))}\n`);
+    }
+    process.stdout.write(`\n### Suggested fixes, both splits\n${fixTable(fixes)}\n`);
     if (devOnly) return realPasses(outs);
     const test = outs.filter((o) => o.split === 'test');
     const ok = realPasses(test);

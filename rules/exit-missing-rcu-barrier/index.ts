@@ -9,6 +9,7 @@ import { BARRIER_APIS, cachesFreedBy, covers, exitBarriers, inodeRcuCallbacks, m
 import type { RawFinding, RuleContext } from '../../src/engine/types.js';
 import type { CallSite, FunctionFacts } from '../../src/c/types.js';
 import { resourceIdentity } from '../../src/c/lex.js';
+import { fix } from './fix.js';
 
 /** Barriers an exit path may run: the RCU flavours' barriers and the kernel APIs that barrier. */
 const BARRIER_CALLS = new Set([...RCU_FLAVOURS.flatMap((f) => f.barrier), ...Object.keys(BARRIER_APIS)]);
@@ -102,6 +103,7 @@ export default createRule({
     inode:
       '{ops}.free_inode = {cb}: the VFS calls it from an RCU callback (call_rcu() in fs/inode.c), but {exit} never calls rcu_barrier(): inodes evicted just before rmmod are freed through unloaded module text{cache}. Call rcu_barrier() in {exitName}() after unregister_filesystem(){sync}.',
   },
+  fix,
   check(ctx, format) {
     const facts = ctx.facts;
     const ep = moduleEntryPoints(facts);

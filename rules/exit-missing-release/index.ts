@@ -12,6 +12,7 @@ import type { CallSite, FunctionFacts } from '../../src/c/types.js';
 import { resourceIdentity } from '../../src/c/lex.js';
 import { acquireNamesFor, allocatorReleases, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import { isManaged, RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js';
+import { fix } from './fix.js';
 
 const where = (p: PathCall): string => (p.via.length > 1 ? `${p.fn}() (called from ${p.via.slice(0, -1).join('() -> ')}())` : `${p.fn}()`);
 const label = (k: Kept): string => `${k.at.call.callee}(${k.ids[0] ?? k.at.call.args.join(', ')})`;
@@ -144,6 +145,7 @@ export default createRule({
     dropped:
       '{exit}() no longer calls {call} (it did at line {was} before this patch), but {still}: after rmmod that is left behind. Keep the call in {exit}().',
   },
+  fix,
   check(ctx, format) {
     const facts = ctx.facts;
     if (!facts.modular) return [];

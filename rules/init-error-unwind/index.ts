@@ -8,6 +8,7 @@ import type { RawFinding } from '../../src/engine/types.js';
 import type { CallSite } from '../../src/c/types.js';
 import { resourceIdentity } from '../../src/c/lex.js';
 import { droppedUnwindReleases } from './dropped.js';
+import { fix } from './fix.js';
 
 /** What a failed call was about, for telling failure sites apart (`kmalloc(dasd_vol_info_req)`). */
 const failedId = (c: CallSite) => resourceIdentity(c.assignedTo && !/^(ret|err|error|rc|r|rv|retval|status|result|res)$/.test(c.assignedTo) ? c.assignedTo : (c.args[0] ?? ''));
@@ -36,6 +37,7 @@ export default createRule({
     inherited: '{what} is released on the failure path at line {relLine}, but not when {failed} fails: the return at line {exit} leaves it registered. Call {release}() on this path too.',
     ignored: '{what} at line {acqLine} can fail, but init does not act on its failure and returns 0 at line {ret}; the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Return the error, undoing what came before.',
   },
+  fix,
   check(ctx, format) {
     const out: RawFinding[] = [];
     const scope = initScope(ctx.facts);

@@ -7,6 +7,7 @@
 import { createRule } from '../../src/engine/rule.js';
 import { sectionMismatches, type SectionUse } from '../../src/engine/kernel/sections.js';
 import type { RawFinding } from '../../src/engine/types.js';
+import { fix } from './fix.js';
 
 const targetText = (u: SectionUse): string =>
   u.targetSection === 'initdata' ? `__initdata object ${u.target}` : `__${u.targetSection} function ${u.target}()`;
@@ -49,6 +50,7 @@ export default createRule({
     dataExit:
       '{object}{field} points to the __exit function {target}() (line {tline}) without __exit_p(): built in, the function is discarded and the pointer dangles. Use __exit_p({target}) (and __refdata on {object} when it is registered with a *_probe() helper), or drop __exit.',
   },
+  fix,
   check(ctx, format) {
     const out: RawFinding[] = [];
     for (const u of sectionMismatches(ctx.facts, ctx.source, ctx.index)) {

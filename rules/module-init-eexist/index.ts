@@ -5,6 +5,7 @@ import { createRule } from '../../src/engine/rule.js';
 import { moduleInitChains } from '../../src/engine/overlay.js';
 import { describeChain, errnoSource } from '../../src/engine/kernel/errno.js';
 import type { FunctionRef, RawFinding } from '../../src/engine/types.js';
+import { fix } from './fix.js';
 
 const CODE = 'EEXIST';
 
@@ -39,6 +40,7 @@ export default createRule({
     origin: '{fn}() returns -EEXIST, and {count} module_init function(s) return its result ({inits}); modprobe would report "already loaded" and hide the failure. Return -EBUSY for a duplicate registration instead.',
     via: '{fn}() returns the result of {callee}(), which can be -EEXIST ({where}); this reaches module_init and modprobe would report "already loaded". Map -EEXIST to -EBUSY, or handle it here.',
   },
+  fix,
   check(ctx, format) {
     const out: RawFinding[] = [];
     const inits = new Set(ctx.facts.moduleEntries.filter((e) => e.kind === 'init').map((e) => e.fn));

@@ -8,6 +8,7 @@ import { createRule } from '../../src/engine/rule.js';
 import { analyseModuleRefs, keptOnPurpose, obsoleteUseCount, type RefLeak } from '../../src/engine/kernel/modref.js';
 import type { RawFinding } from '../../src/engine/types.js';
 import { resourceIdentity } from '../../src/c/lex.js';
+import { fix } from './fix.js';
 
 const putFor = (l: RefLeak) => (l.held.kind === 'fops' ? 'fops_put' : 'module_put');
 
@@ -96,6 +97,7 @@ export default createRule({
     dropped:
       '{fn}() no longer calls {put}({id}) (line {was} before this patch), but takes the reference as often as before ({gets}): one reference is no longer dropped, so the module can never be unloaded.',
   },
+  fix,
   check(ctx, format) {
     const out: RawFinding[] = [];
     if (ctx.image === 'post' && ctx.before) out.push(...droppedPuts(ctx.before.facts.functions, ctx.facts.functions, format));

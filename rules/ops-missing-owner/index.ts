@@ -16,6 +16,7 @@ import {
   type OwnedOps,
 } from '../../src/engine/kernel/owner.js';
 import type { RawFinding } from '../../src/engine/types.js';
+import { fix } from './fix.js';
 
 /**
  * File operations reached through inodes of a filesystem the module registers (`i_fop`,
@@ -164,6 +165,7 @@ export default createRule({
     cdevParam:
       '{fn}() sets up the caller\'s cdev {obj} with this module\'s file operations but never sets {obj}->owner; the caller\'s module (which owns the cdev memory) can then be unloaded while a device node is open. Take the owner as a parameter and set it before cdev_add().',
   },
+  fix,
   check(ctx, format) {
     const out: RawFinding[] = [];
     const facts = ctx.facts;

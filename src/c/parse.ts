@@ -68,7 +68,7 @@ export function parseKernelC(original: string, previous?: ParsedSource, stop?: (
 const errorCounts = new WeakMap<Tree, number>();
 
 /** ERROR nodes in the tree (MISSING ones count through the root's hasError). */
-function errorCount(parsed: ParsedSource): number {
+export function errorCount(parsed: ParsedSource): number {
   let n = errorCounts.get(parsed.tree);
   if (n === undefined) {
     const root = parsed.tree.rootNode;

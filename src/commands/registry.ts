@@ -17,6 +17,7 @@ export interface CommandEntry {
 
 const MODULES = {
   review: () => import('./review.js'),
+  fix: () => import('./fix.js'),
   rules: () => import('./rules.js'),
   index: () => import('./index.js'),
   scan: () => import('./scan.js'),
@@ -38,6 +39,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'review a patch mail, an mbox series or a bare diff for module-lifecycle bugs it introduces',
     term: 'review [options] <file>',
     module: 'review',
+  },
+  {
+    name: 'fix',
+    description: 'review a patch and write the verified fixes of its findings as a follow-up patch (git am applies it on top)',
+    term: 'fix [options] <patch>',
+    module: 'fix',
   },
   { name: 'rules', description: 'list the rules: id, default severity, title', term: 'rules', module: 'rules' },
   { name: 'explain', description: "print a rule's documentation (its README)", term: 'explain <id>', module: 'rules' },

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { FileFacts } from '../c/types.js';
 import { ExtractionStopped, factsOfParsed, postImageFacts, seedMemo, sharedFunctionMemo } from '../c/facts.js';
 import { gitBlobId } from '../c/lex.js';
-import { parseKernelC, type ParsedSource } from '../c/parse.js';
+import { errorCount, parseKernelC, type ParsedSource } from '../c/parse.js';
 import { addedLines, applyHunks, hunkOnlyImages, lineShift, reverseApplies } from '../diff/apply.js';
 import { fileNameProblem, printablePath } from '../diff/paths.js';
 import { displayPath, type FileDiff } from '../diff/types.js';
@@ -16,6 +16,7 @@ import { UsageError } from '../errors.js';
 import { pathIgnored } from './tree-config.js';
 import { FileBudget, sectionKey, sizeProblem, unanalysedNotes } from './limits.js';
 import { overlayIndex } from './overlay.js';
+import { MAX_FIXES_PER_FILE, verifiedFix } from './fix.js';
 import { matchSuppression, parseSuppressions, suppressionRule, type Suppression } from './suppress.js';
 import type { Finding, ImageNote, IndexQuery, RawFinding, ReviewResult, Rule, RuleContext, SkippedFile } from './types.js';
 
@@ -343,7 +344,8 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
         if (n > 0) had.set(identity(run), n - 1);
         else fresh.add(run);
       }
-      for (const run of postRuns) if (fresh.has(run)) findings.push(findingOf(run.rule, run.raw, w.path, patchNo, classify(run.raw, w), patch.commit));
+      const fixOf = fileFixer(w, postRuns, (facts) => overlayIndex(options.index, [...seriesFacts.values(), ...work.map((x) => (x === w ? facts : x.post.facts))]));
+      for (const run of postRuns) if (fresh.has(run)) findings.push({ ...findingOf(run.rule, run.raw, w.path, patchNo, classify(run.raw, w), patch.commit), ...fixOf(run) });
       // (A suppression for a rule the budget cut cannot be judged unused.)
       findings.push(...suppressionFindings(postSups, used, ran, w, patchNo, patch.commit));
     }
@@ -355,6 +357,43 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
   }
   return { findings: dedupe(findings), skipped, images, notes };
 };
+
+/**
+ * Suggested fixes for the findings of one file (src/engine/fix.ts): each proposal is applied to
+ * the post-image and the file reviewed again with that finding's rule alone, the rest of the
+ * series' files as they were.
+ */
+function fileFixer(w: FileWork, postRuns: readonly RuleRun[], indexWith: (facts: FileFacts) => IndexQuery): (run: RuleRun) => Pick<Finding, 'fix' | 'fixSkipped'> {
+  let tried = 0;
+  let postErrors: number | undefined;
+  const before = w.hunkOnly ? undefined : { source: w.pre.source, facts: w.pre.facts };
+  return (run) => {
+    if (!run.rule.fix) return {};
+    if (w.hunkOnly) return { fixSkipped: 'reviewed from the hunks alone: there is no whole file to edit' };
+    if (w.budget.spent()) return { fixSkipped: w.budget.reason('no time left to verify a fix') };
+    if (++tried > MAX_FIXES_PER_FILE) return { fixSkipped: `more than ${MAX_FIXES_PER_FILE} findings with fixes in this file; the rest are not verified` };
+    const index = indexWith(w.post.facts);
+    const ctx: RuleContext = { path: w.path, image: 'post', source: w.post.source, facts: w.post.facts, index, ...(before ? { before } : {}) };
+    const postFindings = postRuns.filter((r) => r.rule === run.rule).map((r) => r.raw);
+    // The verification is spent from the file's time budget, as its rules were.
+    return w.budget.run(() => verifiedFix({
+      rule: run.rule,
+      raw: run.raw,
+      ctx,
+      postFindings,
+      postErrors: () => (postErrors ??= errorCount(parseKernelC(w.post.source))),
+      rereview: (source) => {
+        const parsed = parseKernelC(source);
+        const facts = factsOfParsed(w.path, parsed, { memo: sharedFunctionMemo });
+        const notes: string[] = [];
+        const runs = runRules([run.rule], w.path, 'post', source, facts, indexWith(facts), notes, before);
+        if (notes.length) throw new Error(notes[0]);
+        const sups = parseSuppressions(source);
+        return { findings: runs.filter((r) => !matchSuppression(sups, r.rule.id, r.raw.line)).map((r) => r.raw), errors: errorCount(parsed) };
+      },
+    }));
+  };
+}
 
 /** Suppressions this patch adds that name an unknown rule or hide nothing. */
 function suppressionFindings(sups: Suppression[], used: Set<Suppression>, rules: readonly Rule[], w: FileWork, patchNo: number, commit?: string): Finding[] {

@@ -1,11 +1,13 @@
 // The rule factory, in the manner of typescript-eslint's createRule: a rule is data (id,
 // severity, rationale, precedents, message templates) plus one pure check over a RuleContext.
-import type { RawFinding, Rule, RuleContext, RuleMeta } from './types.js';
+import type { FixBuilder, RawFinding, Rule, RuleContext, RuleMeta } from './types.js';
 
 export interface RuleDefinition<M extends Record<string, string>> extends RuleMeta {
   /** Message templates with `{name}` placeholders, filled by `format`. */
   messages: M;
   check(ctx: RuleContext, format: (id: keyof M, data?: Record<string, string | number>) => string): RawFinding[];
+  /** The rule's fix builder (rules/<id>/fix.ts), when it has one. */
+  fix?: FixBuilder;
 }
 
 export interface DefinedRule<M extends Record<string, string> = Record<string, string>> extends Rule {

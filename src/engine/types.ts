@@ -107,8 +107,31 @@ export interface RuleMeta {
   references?: string[];
 }
 
+/**
+ * One edit of a file's post-image, by whole lines: `deleteCount` lines from `line` (1-based) are
+ * replaced by `insert` (deleteCount 0: inserted before `line`; line = lineCount + 1 appends).
+ */
+export interface LineEdit {
+  line: number;
+  deleteCount: number;
+  insert: string[];
+}
+
+/** What a rule proposes for one finding: the edits and a line saying what they do ("add rcu_barrier() to foo_exit()"). */
+export interface FixProposal {
+  edits: LineEdit[];
+  title: string;
+}
+
+/**
+ * A rule's fix builder: the edits for one of its findings in this (post) image, or a reason why
+ * it has none. The engine verifies a proposal before anyone sees it (src/engine/fix.ts).
+ */
+export type FixBuilder = (ctx: RuleContext, finding: RawFinding) => FixProposal | { none: string };
+
 export interface Rule extends RuleMeta {
   check(ctx: RuleContext): RawFinding[];
+  fix?: FixBuilder;
 }
 
 export type FindingFilter = 'added' | 'diff_context' | 'file' | 'nofilter';
@@ -135,7 +158,24 @@ export interface Finding {
   commit?: string;
   /** See RawFinding.group. */
   group?: string;
+  /**
+   * A suggested edit of the post-image, verified by reviewing the edited file again; or, when it
+   * did not verify, why it is withheld (the diff is then never shown).
+   */
+  fix?: FindingFix;
+  /** Why no fix was attempted (the rule has no clear edit for this finding, or a limit). */
+  fixSkipped?: string;
 }
+
+export type FindingFix =
+  | {
+      verified: true;
+      title: string;
+      /** Unified diff of the file (`--- a/path`, `+++ b/path`, hunks), against the patch's post-image. */
+      diff: string;
+      edits: LineEdit[];
+    }
+  | { verified: false; title: string; reason: string };
 
 export interface SkippedFile {
   file: string;

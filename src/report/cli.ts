@@ -26,6 +26,13 @@ export function totals(findings: readonly Finding[]): string {
   return `total: ${n('error')} errors, ${n('warning')} warnings, ${n('note')} notes`;
 }
 
+/** The suggested fix under a finding: the verified diff, indented; a withheld one only says why. */
+export function fixText(f: Finding): string[] {
+  if (f.fix?.verified) return [`  suggested fix (verified: the finding is gone from the fixed file): ${f.fix.title}`, ...f.fix.diff.replace(/\n$/, '').split('\n').map((l) => `    ${l}`)];
+  if (f.fix) return [`  fix withheld: ${f.fix.title}: ${f.fix.reason}`];
+  return [];
+}
+
 export function renderText(sub: Submission, result: ReviewResult, findings: readonly Finding[]): string {
   const out: string[] = [];
   const byPatch = new Map<number, Finding[]>();
@@ -38,6 +45,7 @@ export function renderText(sub: Submission, result: ReviewResult, findings: read
       for (const e of f.evidence) out.push(`  evidence: ${e}`);
       for (const p of f.precedents) out.push(`  precedent: ${precedentText(p)}`);
       if (f.commit) out.push(`  commit: ${f.commit.slice(0, 12)}`);
+      out.push(...fixText(f));
       out.push('');
     }
   }
@@ -67,6 +75,10 @@ export interface JsonReport {
     patch: number;
     where: Finding['where'];
     commit?: string;
+    /** A verified fix (its diff), or why the one proposed is withheld. */
+    fix?: { verified: true; title: string; diff: string } | { verified: false; title: string; reason: string };
+    /** Why no fix was proposed, for a rule that has fixes. */
+    fixSkipped?: string;
   }[];
   skipped: { file: string; reason: string; patch?: number }[];
   images: ReviewResult['images'];
@@ -90,6 +102,8 @@ export function jsonReport(sub: Submission, result: ReviewResult, findings: read
       patch: f.patch,
       where: f.where,
       ...(f.commit ? { commit: f.commit } : {}),
+      ...(f.fix ? { fix: f.fix.verified ? { verified: true as const, title: f.fix.title, diff: f.fix.diff } : { verified: false as const, title: f.fix.title, reason: f.fix.reason } } : {}),
+      ...(f.fixSkipped ? { fixSkipped: f.fixSkipped } : {}),
     })),
     skipped: result.skipped,
     images: result.images,

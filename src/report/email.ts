@@ -171,7 +171,22 @@ function commentBlock(f: MailFinding): string[] {
     // One line each, however long: `sha ("subject")` is never wrapped, as in a Fixes: tag.
     for (const p of f.precedents) out.push(`  ${precedentRef(p)}`);
   }
+  out.push(...suggestedFix(f));
   return out;
+}
+
+/**
+ * A verified fix, after the finding: marked as a suggestion (the bot checked that its own finding
+ * is gone from the fixed file, nothing more: no build, no test), the diff whole and unwrapped.
+ */
+export function suggestedFix(f: Finding): string[] {
+  if (!f.fix?.verified) return [];
+  return [
+    '',
+    ...wrap(`Suggested fix, for the author to judge (modreview reviewed the file again with it and this finding is gone; it was not built or tested): ${f.fix.title}.`),
+    '',
+    ...f.fix.diff.replace(/\n$/, '').split('\n'),
+  ];
 }
 
 const CONTEXT_BEFORE = 6;

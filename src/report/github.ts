@@ -42,6 +42,9 @@ export interface ReviewComment {
   line: number;
   side: 'RIGHT';
   body: string;
+  /** A multi-line comment (one whose suggestion replaces several lines) starts here. */
+  start_line?: number;
+  start_side?: 'RIGHT';
 }
 
 export interface ReviewPayload {
@@ -401,6 +404,76 @@ function reviewBody(headSha: string, all: number, inline: number, inBody: readon
   return { body: lines.join('\n'), omitted };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Suggested fixes
+
+/** Lines of a fix diff: each hunk line with the post-image (old side) line it stands at. */
+function fixDiffLines(diff: string): { kind: ' ' | '+' | '-'; text: string; old: number }[] {
+  const out: { kind: ' ' | '+' | '-'; text: string; old: number }[] = [];
+  let old = 0;
+  for (const l of diff.split('\n')) {
+    const h = /^@@ -(\d+)/.exec(l);
+    if (h) {
+      old = Number(h[1]);
+      // `-0,0` (insertion into an empty file) counts from line 1.
+      if (old === 0) old = 1;
+      continue;
+    }
+    if (l.startsWith('--- ') || l.startsWith('+++ ') || l.startsWith('\\')) continue;
+    const kind = l[0];
+    if (kind === '+') out.push({ kind, text: l.slice(1), old });
+    else if (kind === '-' || kind === ' ') out.push({ kind, text: l.slice(1), old: old++ });
+  }
+  return out;
+}
+
+/**
+ * A GitHub suggestion for post-image lines from..to: what those lines become with the fix, when
+ * every change of the fix lies inside them (an insertion counts at the line it goes before).
+ */
+export function suggestionFor(diff: string, from: number, to: number): string[] | undefined {
+  const lines = fixDiffLines(diff);
+  if (lines.some((l) => l.kind !== ' ' && (l.old < from || l.old > to))) return undefined;
+  const covered = new Set(lines.filter((l) => l.kind !== '+').map((l) => l.old));
+  for (let n = from; n <= to; n++) if (!covered.has(n)) return undefined;
+  return lines.filter((l) => l.kind !== '-' && l.old >= from && l.old <= to).map((l) => l.text);
+}
+
+/** Most lines a suggestion comment spans: more reads as a rewrite, not a suggestion. */
+const MAX_SUGGESTION_LINES = 12;
+
+/**
+ * The inline comment of a finding. A verified fix whose changes lie on lines of the diff next to
+ * the finding's becomes a ```suggestion (the comment then spans those lines); any other verified
+ * fix is shown as its diff in a collapsed <details> block.
+ */
+export function inlineComment(p: Placed, anchors: ReadonlyMap<string, ReadonlySet<number>>): ReviewComment {
+  const base: ReviewComment = { path: p.path, line: p.line!, side: 'RIGHT', body: findingMarkdown(p) };
+  const fix = p.finding.fix;
+  if (!fix?.verified) return base;
+  // Fix lines are post-image lines of the reviewed patch; the comment sits on the head, where the
+  // finding may have moved (per-commit review): move the fix with it.
+  const shift = p.line! - p.finding.line;
+  const touched = fix.edits.flatMap((e) => [e.line, e.line + Math.max(e.deleteCount, 1) - 1]);
+  const from = Math.min(p.finding.line, ...touched);
+  const to = Math.max(p.finding.line, ...touched);
+  let inRange = to - from + 1 <= MAX_SUGGESTION_LINES;
+  for (let n = from; inRange && n <= to; n++) inRange = isAnchorable(anchors, p.path, n + shift);
+  const suggestion = inRange ? suggestionFor(fix.diff, from, to) : undefined;
+  const tail = suggestion
+    ? ['', `Suggested fix (modreview reviewed the file again with it: this finding is gone): ${fix.title}`, '', '```suggestion', ...suggestion, '```']
+    : ['', `<details><summary>Suggested fix (verified): ${fix.title}</summary>`, '', '```diff', fix.diff.replace(/\n$/, ''), '```', '', '</details>'];
+  const body = insertBeforeMarker(base.body, tail.join('\n'));
+  if (!suggestion || from === to) return { ...base, body };
+  return { path: p.path, start_line: from + shift, start_side: 'RIGHT', line: to + shift, side: 'RIGHT', body };
+}
+
+/** Text put before the fingerprint marker, which stays last. */
+function insertBeforeMarker(body: string, text: string): string {
+  const at = body.lastIndexOf('\n\n<!-- modreview:fp:');
+  return at < 0 ? `${body}\n${text}` : `${body.slice(0, at)}\n${text}${body.slice(at)}`;
+}
+
 /**
  * The review: inline comments only for findings that pass the filter and sit on a line the diff
  * shows (RIGHT side), at most `maxInline`; everything else goes to the body.
@@ -422,7 +495,7 @@ export function planReview(input: ReviewInput): ReviewPlan {
   }
   // Comments in file/line order read naturally in the "Files changed" tab.
   inline.sort((a, b) => a.path.localeCompare(b.path) || a.line! - b.line!);
-  const comments: ReviewComment[] = inline.map((p) => ({ path: p.path, line: p.line!, side: 'RIGHT', body: findingMarkdown(p) }));
+  const comments: ReviewComment[] = inline.map((p) => inlineComment(p, input.anchors));
   const { body, omitted } = reviewBody(input.headSha, input.placed.length, inline.length, inBody, input.truncated ?? []);
   const left = new Set(omitted);
   return {

@@ -1,7 +1,7 @@
 // SARIF 2.1.0 for GitHub code scanning (and any SARIF viewer): one run, the rule catalogue as
 // `tool.driver.rules` with help text and a help URI, one result per finding with its location
 // and a partial fingerprint that survives line moves. Pure.
-import type { Finding, RuleMeta } from '../engine/types.js';
+import type { Finding, LineEdit, RuleMeta } from '../engine/types.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 export const DEFAULT_DOCS_URL = 'https://github.com/modreview/modreview/tree/main/rules';
@@ -31,6 +31,28 @@ function ruleHelp(r: RuleMeta): { text: string; markdown: string } {
 /** A tree path as a relative URI: each segment escaped (`#`, `?`, `%` and spaces included). */
 export function fileUri(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
+}
+
+/**
+ * A verified fix as a SARIF `fix`: one artifactChange with a replacement per line edit. A
+ * deleted region runs from column 1 of its first line to column 1 of the line after it; an
+ * insertion deletes the empty region at column 1 of the line it goes before (SARIF 2.1.0 3.57).
+ */
+export function sarifFix(file: string, title: string, edits: readonly LineEdit[]): Record<string, unknown> {
+  return {
+    description: { text: title },
+    artifactChanges: [
+      {
+        artifactLocation: { uri: fileUri(file), uriBaseId: '%SRCROOT%' },
+        replacements: [...edits]
+          .sort((a, b) => a.line - b.line)
+          .map((e) => ({
+            deletedRegion: { startLine: e.line, startColumn: 1, endLine: e.line + e.deleteCount, endColumn: 1 },
+            ...(e.insert.length ? { insertedContent: { text: e.insert.map((l) => `${l}\n`).join('') } } : {}),
+          })),
+      },
+    ],
+  };
 }
 
 export function sarifReport(findings: readonly Finding[], opts: SarifOptions): Record<string, unknown> {
@@ -77,6 +99,7 @@ export function sarifReport(findings: readonly Finding[], opts: SarifOptions): R
               },
             ],
             partialFingerprints: { 'modreview/v1': f.fingerprint },
+            ...(f.fix?.verified ? { fixes: [sarifFix(f.file, f.fix.title, f.fix.edits)] } : {}),
             properties: { where: f.where, patch: f.patch, ...(f.commit ? { commit: f.commit } : {}), precedents: f.precedents.map((p) => `${p.commit} ("${p.subject}")`) },
           };
         }),

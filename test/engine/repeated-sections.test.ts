@@ -72,8 +72,10 @@ describe('a file section repeated in one patch', () => {
     const once = await review(1);
     expect(once.result.findings.map((f) => [f.rule, f.line])).toEqual([['module-init-eexist', 12]]);
     expect(once.fetches).toBe(1);
-    // Every rule on the pre- and the post-image.
-    expect(once.ruleRuns).toBe(2 * allRules.length);
+    // Every rule on the pre- and the post-image, and the finding's rule once more on the fixed
+    // file to verify its suggested fix.
+    expect(once.result.findings[0]!.fix?.verified).toBe(true);
+    expect(once.ruleRuns).toBe(2 * allRules.length + 1);
     for (const n of [10, 80]) {
       const many = await review(n);
       expect({ fetches: many.fetches, ruleRuns: many.ruleRuns }).toEqual({ fetches: once.fetches, ruleRuns: once.ruleRuns });

@@ -63,6 +63,15 @@ describe('lore sync (CLI)', () => {
     const eml = readFileSync(join(dir, 'idx', 'outbox', 'new', files[0]!), 'utf8');
     expect(eml).toContain('module-init-eexist: drivers/foo/core.c:11 foo_register_type()');
     expect(eml.replace(/\s+/g, ' ')).toContain('foo_init() (drivers/foo/main.c) -> foo_register_type() (drivers/foo/core.c) -> -EEXIST');
+    // The verified fix follows the finding, marked as a suggestion, as a diff of the file.
+    {
+      // (quoted-printable: soft breaks joined, tabs and '=' decoded)
+      const text = eml.replace(/=\r?\n/g, '').replace(/=09/g, '\t').replace(/=3D/g, '=');
+      expect(text.replace(/\s+/g, ' ')).toContain('Suggested fix, for the author to judge (modreview reviewed the file again with it and this finding is gone; it was not built or tested): return -EBUSY instead of -EEXIST in foo_register_type().');
+      expect(text).toContain('--- a/drivers/foo/core.c');
+      expect(text).toMatch(/^-.*-EEXIST;\r?$/m);
+      expect(text).toMatch(/^\+.*-EBUSY;\r?$/m);
+    }
     // The index lives in the responder's own db (not in ~/.cache/modreview/modreview.sqlite).
     const db = openStore(join(dir, 'idx', 'state.sqlite'));
     try {

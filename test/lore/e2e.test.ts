@@ -80,7 +80,10 @@ ${extra}`,
     expect(eml).toContain('  54416fd76770 ("netfilter: conntrack: helper: Replace -EEXIST by -EBUSY")');
     expect(eml).toContain('  b13ef361d47f ("dm: replace -EEXIST with -EBUSY")');
     expect(eml).toContain('Rule: https://example.org/modreview/rules/module-init-eexist');
-    expect(eml).not.toContain('spin_unlock'); // the hunk's tail after the comment is cut
+    // The hunk's tail after the comment is cut from the quote (the suggested fix's diff, which
+    // follows the comment, has its own context lines: only the quoted lines count here).
+    expect(eml.split('\r\n').filter((l) => l.startsWith('>')).join('\n')).not.toContain('spin_unlock');
+    expect(eml).toContain('\r\n-\t\tr = -EEXIST;\r\n+\t\tr = -EBUSY;\r\n');
   });
 
   it('SMTP on: the loopback server receives exactly that reply (through the CLI)', async () => {
