@@ -141,6 +141,31 @@ function removedOwners(pre: FileFacts, post: FileFacts, path: string, format: (i
   return out;
 }
 
+/** Calls that make a character device reachable from userspace: its owner must be set before. */
+const PUBLISH = /^(cdev_add|cdev_device_add)$/;
+
+/**
+ * `x.owner = ...` written after the call that makes x live (`cdev_device_add(&wd_data->cdev, ...)`
+ * then `wd_data->cdev.owner = ...`): a window in which the object is used with no owner.
+ */
+function lateOwners(facts: FileFacts, format: (id: 'lateOwner', data: Record<string, string | number>) => string): RawFinding[] {
+  const out: RawFinding[] = [];
+  for (const a of runtimeOwnerAssigns(facts, 'owner')) {
+    const obj = a.lhs.replace(/(\.|->)owner$/, '');
+    const publish = a.fn.calls.find((c) => PUBLISH.test(c.callee) && c.line < a.line && c.args[0]?.replace(/\s+/g, '') === `&${obj}`);
+    if (!publish) continue;
+    out.push({
+      key: `late:${a.lhs}`,
+      line: a.line,
+      function: a.fn.name,
+      message: format('lateOwner', { lhs: a.lhs, line: a.line, call: publish.callee, callLine: publish.line }),
+      evidence: [`${a.fn.name}(): ${publish.callee}(${publish.args.join(', ')}) at line ${publish.line}`, `${a.lhs} = ${a.rhs} at line ${a.line}`],
+      causes: [a.line, publish.line],
+    });
+  }
+  return out;
+}
+
 export default createRule({
   id: 'ops-missing-owner',
   severity: 'warning',
@@ -154,6 +179,8 @@ export default createRule({
   ],
   references: ['include/linux/fs.h', 'include/linux/module.h', 'fs/char_dev.c', 'drivers/reset/core.c'],
   messages: {
+    lateOwner:
+      '{lhs} is set at line {line}, after {call}() at line {callLine} made the object live: an open() in between runs with no module pinned, and rmmod can free the code under it. Set the owner before {call}().',
     missing:
       'struct {type} {name} has no .{field} = THIS_MODULE; {pin} ({pinFile}) takes the module reference from .{field}, so without it the module can be unloaded while {while}, and the next call runs in freed module memory.',
     missingArray:
@@ -173,6 +200,7 @@ export default createRule({
     // owner in themselves, and drop-owner clean-ups are right). THIS_MODULE was written there, so
     // the file is meant to be modular whatever its own markers say (a module of several files).
     if (ctx.image === 'post' && ctx.before) out.push(...removedOwners(ctx.before.facts, facts, ctx.path, format));
+    out.push(...lateOwners(facts, format));
     if (!unloadable(facts, ctx.index.buildKind?.(ctx.path))) return out;
 
     // 1. Static initialisers, grouped per object (an array is one finding).
