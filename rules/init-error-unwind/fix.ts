@@ -50,7 +50,7 @@ function leakOf(ctx: RuleContext, fn: FunctionFacts, finding: RawFinding): Leak 
   return report.leaks.find((l) => {
     const h = l.held;
     const id = h.id || (h.call.args[0] ?? '');
-    return l.exitLine === finding.line && finding.key.startsWith(`${h.residue ? 'residue' : 'leak'}:${h.call.callee}(${id})|`);
+    return l.exitLine === finding.line && finding.key.startsWith(`${l.success ? 'ref' : h.residue ? 'residue' : 'leak'}:${h.call.callee}(${id})|`);
   });
 }
 
@@ -127,13 +127,15 @@ function leakFix(ctx: RuleContext, finding: RawFinding): FixProposal | { none: s
   if (!leak) return { none: 'the failure path cannot be found again' };
   const stmt = releaseStatement(leak.held, ctx.facts);
   if (!stmt) return { none: `the arguments of ${leak.held.pair.release[0]}() are not clear from ${leak.held.call.callee}()` };
+  // (a lookup's reference left at a success return: put just before that return)
+  if (leak.success && leak.exitKind !== 'return') return { none: 'the reference leaks through a jump; where to put it is the author\'s call' };
   const edits = leak.exitKind === 'return' ? releaseBeforeReturn(ctx.source, fn, leak.exitLine, stmt) : inLadder(ctx, fn, leak, stmt);
   if (!edits) return { none: `where ${stmt.replace(/;$/, '')} goes on this path is not clear from the function's layout` };
   return { title: `call ${stmt.replace(/;$/, '')} when ${leak.failed ? `${leak.failed.callee}()` : 'a later step'} fails in ${fn.name}()`, edits };
 }
 
 export const fix: FixBuilder = (ctx, finding) => {
-  if (finding.key.startsWith('leak:') || finding.key.startsWith('residue:')) return leakFix(ctx, finding);
+  if (finding.key.startsWith('leak:') || finding.key.startsWith('residue:') || finding.key.startsWith('ref:')) return leakFix(ctx, finding);
   if (finding.key.startsWith('dropped:') && ctx.before) {
     const at = /called .* at line (\d+), on a failure path$/.exec(finding.evidence[0] ?? '');
     if (!at) return { none: 'the removed release cannot be found' };
