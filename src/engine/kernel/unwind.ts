@@ -163,7 +163,11 @@ function releaseMatches(h: Held, rel: CallSite, held: Held[], byKindOnly = false
   if (!h.pair.release.includes(rel.callee)) return false;
   const args = rel.args.map(resourceIdentity);
   if (!byKindOnly && h.ids.length && args.length) {
-    return args.some((a) => h.ids.some((id) => a === id || a.includes(id) || (a.length > 2 && id.includes(a))));
+    if (args.some((a) => h.ids.some((id) => a === id || a.includes(id) || (a.length > 2 && id.includes(a))))) return true;
+    // Released by what it was made from (`device_destroy(&cls, devt)` for `dev =
+    // device_create(&cls, NULL, devt, ...)`): every argument of the release is one of the acquire's.
+    const made = h.call.args.map((a) => resourceIdentity(a).replace(/\s+/g, ''));
+    return args.every((a) => a && made.includes(a.replace(/\s+/g, '')));
   }
   // Without a usable identity (or inside a cleanup helper, whose arguments are its own locals),
   // a release of the right kind releases the only such resource held.
