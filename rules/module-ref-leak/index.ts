@@ -6,7 +6,7 @@
 import type { FunctionFacts } from '../../src/c/types.js';
 import { createRule } from '../../src/engine/rule.js';
 import { analyseModuleRefs, keptOnPurpose, obsoleteUseCount, type RefLeak } from '../../src/engine/kernel/modref.js';
-import type { RawFinding } from '../../src/engine/types.js';
+import type { IndexQuery, RawFinding } from '../../src/engine/types.js';
 import { resourceIdentity } from '../../src/c/lex.js';
 import { fix } from './fix.js';
 
@@ -31,8 +31,9 @@ const GETS = /^(try_module_get|__module_get|fops_get|bpf_try_module_get)$/;
  * A put the patch removes while the gets stay as they were: the reference taken (here or by a
  * helper that hands it back, as nft_chain_parse_hook() does) is no longer given back.
  */
-function droppedPuts(pre: readonly FunctionFacts[], post: readonly FunctionFacts[], format: (id: 'dropped', data: Record<string, string | number>) => string): RawFinding[] {
+function droppedPuts(pre: readonly FunctionFacts[], post: readonly FunctionFacts[], format: (id: 'dropped', data: Record<string, string | number>) => string, index?: IndexQuery): RawFinding[] {
   const out: RawFinding[] = [];
+  const { puts, gets: getters } = refHelpers(post, index);
   const byName = new Map(pre.map((f) => [f.name, f]));
   const count = (fn: FunctionFacts, pick: (callee: string) => boolean) => {
     const m = new Map<string, { n: number; line: number }>();
@@ -45,7 +46,7 @@ function droppedPuts(pre: readonly FunctionFacts[], post: readonly FunctionFacts
     }
     return m;
   };
-  const gets = (fn: FunctionFacts) => fn.calls.filter((c) => GETS.test(c.callee)).length;
+  const gets = (fn: FunctionFacts) => fn.calls.filter((c) => GETS.test(c.callee) || getters.has(c.callee)).length;
   for (const fn of post) {
     const was = byName.get(fn.name);
     if (!was || fn.hasError || was.hasError) continue;
@@ -54,8 +55,8 @@ function droppedPuts(pre: readonly FunctionFacts[], post: readonly FunctionFacts
     // the reference the removed put used to drop.
     const added = fn.comments.filter((c) => !was.comments.some((w) => w.text === c.text));
     if (keptOnPurpose({ ...fn, comments: added }, fn.startLine, fn.endLine)) continue;
-    const before = count(was, (c) => PUTS.has(c));
-    const after = count(fn, (c) => PUTS.has(c));
+    const before = count(was, (c) => PUTS.has(c) || puts.has(c));
+    const after = count(fn, (c) => PUTS.has(c) || puts.has(c));
     for (const [id, b] of before) {
       if ((after.get(id)?.n ?? 0) >= b.n || gets(fn) !== gets(was)) continue;
       const [, put, arg] = /^(\w+)\((.*)\)$/.exec(id)!;
@@ -70,6 +71,23 @@ function droppedPuts(pre: readonly FunctionFacts[], post: readonly FunctionFacts
     }
   }
   return out;
+}
+
+/**
+ * Functions that drop or take a module reference for their caller: same-file helpers that call
+ * module_put()/try_module_get() directly, and functions elsewhere in the tree the index knows to
+ * (put_filesystem(), gss_mech_put()), named as puts or gets.
+ */
+function refHelpers(fns: readonly FunctionFacts[], index?: IndexQuery): { puts: Set<string>; gets: Set<string> } {
+  const puts = new Set<string>();
+  const gets = new Set<string>();
+  for (const f of fns) {
+    if (f.calls.some((c) => PUTS.has(c.callee)) && /(^|_)(put|release|unget|unref)(_|$)/.test(f.name)) puts.add(f.name);
+    if (f.calls.some((c) => GETS.test(c.callee)) && /(^|_)(get|grab|lookup|find|request|load|try_get)(_|$)/.test(f.name)) gets.add(f.name);
+  }
+  for (const c of index?.callersOf('module_put') ?? []) if (/(^|_)(put|release|unget|unref)(_|$)/.test(c.caller)) puts.add(c.caller);
+  for (const c of index?.callersOf('try_module_get') ?? []) if (/(^|_)(get|grab|lookup|find|request|load|try_get)(_|$)/.test(c.caller)) gets.add(c.caller);
+  return { puts, gets };
 }
 
 export default createRule({
@@ -100,7 +118,7 @@ export default createRule({
   fix,
   check(ctx, format) {
     const out: RawFinding[] = [];
-    if (ctx.image === 'post' && ctx.before) out.push(...droppedPuts(ctx.before.facts.functions, ctx.facts.functions, format));
+    if (ctx.image === 'post' && ctx.before) out.push(...droppedPuts(ctx.before.facts.functions, ctx.facts.functions, format, ctx.index));
     for (const fn of ctx.facts.functions) {
       if (fn.hasError) continue;
       const report = analyseModuleRefs(fn, ctx.facts);
