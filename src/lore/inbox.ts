@@ -127,6 +127,10 @@ export class InboxMirror {
       if (!existsSync(join(dest, 'HEAD'))) {
         await simpleGit().clone(epochUrl(this.cfg.url, n), dest, ['--mirror', '--quiet']);
       } else {
+        // The inbox's url may have changed in the config since the mirror was made: follow the
+        // config, not the mirror's first origin (same name, other archive).
+        const origin = (await simpleGit(dest).raw(['config', '--get', 'remote.origin.url']).catch(() => '')).trim();
+        if (origin !== epochUrl(this.cfg.url, n)) await simpleGit(dest).raw(['remote', 'set-url', 'origin', epochUrl(this.cfg.url, n)]);
         // A mirror refspec (+refs/*:refs/*) force-updates: a rewritten upstream replaces our refs.
         await simpleGit(dest).raw(['fetch', '--quiet', '--prune', '--force', 'origin']);
       }

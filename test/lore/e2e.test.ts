@@ -10,7 +10,7 @@ import { createResponder, loadConfig, syncOnce, transportFor } from '../../src/c
 import { memoryLog } from '../../src/lore/log.js';
 import { splitMbox } from '../../src/lore/inbox.js';
 import { kernelTree } from '../helpers/kernel.js';
-import { cleanup, exampleAsMail, scratch, TestInbox } from './helpers.js';
+import { cleanup, exampleAsMail, mail, scratch, TestInbox } from './helpers.js';
 import { header, startSmtp, type TestSmtp } from './smtp.js';
 
 const CLI = fileURLToPath(new URL('./fixtures/lore-cli.ts', import.meta.url));
@@ -104,6 +104,43 @@ ${extra}`,
     expect(smtp.received).toHaveLength(1);
     expect(header(smtp.received[0]!.raw, 'In-Reply-To')).toBe('<20250115091200.1-jane@example.org>');
     expect(smtp.received[0]!.to.sort()).toEqual(['agk@redhat.com', 'dm-devel@lists.linux.dev', 'jane@example.org']);
+  });
+
+  it('issue 12 acceptance: -EEXIST, a dropped owner and two benign patches on an opted-in list: two threaded replies, the first citing 54416fd76770; a second sync sends nothing', async () => {
+    // A second inbox of the same list (same inbox name, same cache_dir, another url: the mirror
+    // must follow the config's url, not the first archive it was cloned from): the -EEXIST patch, a patch dropping `.module =
+    // THIS_MODULE` from dm-linear's target_type (made from the tree's file), the benign comment
+    // patch and the benign v2 series.
+    const inbox = new TestInbox(join(dir, 'inbox-accept'));
+    const list = { to: ['dm-devel@lists.linux.dev'] };
+    await inbox.add(exampleAsMail('dm-log-eexist.patch', { msgid: 'acc-1@example.org', date: 'Wed, 15 Jan 2025 09:00:00 +0000', ...list }));
+    const file = 'drivers/md/dm-linear.c';
+    const lines = readFileSync(join(kernelTree(), file), 'utf8').split('\n');
+    const at = lines.indexOf('\t.module = THIS_MODULE,', lines.indexOf('static struct target_type linear_target = {'));
+    expect(at).toBeGreaterThan(0);
+    const hunk = [`@@ -${at - 2},7 +${at - 2},6 @@`, ...lines.slice(at - 3, at).map((l) => ` ${l}`), `-${lines[at]}`, ...lines.slice(at + 1, at + 4).map((l) => ` ${l}`)];
+    const owner = ['Tidy the target.', '', 'Signed-off-by: Jane Developer <jane@example.org>', '---', `diff --git a/${file} b/${file}`, `--- a/${file}`, `+++ b/${file}`, ...hunk, '-- ', '2.39.5', ''].join('\n');
+    await inbox.add(mail({ msgid: 'acc-2@example.org', date: 'Wed, 15 Jan 2025 09:05:00 +0000', subject: '[PATCH] dm linear: drop the module owner', body: owner, ...list }));
+    await inbox.add(exampleAsMail('dm-log-comment.patch', { msgid: 'acc-3@example.org', date: 'Wed, 15 Jan 2025 09:10:00 +0000', ...list }));
+    for (const m of splitMbox(readFileSync(join(EXAMPLES, 'series-v2.mbox')))) await inbox.add(m);
+    await inbox.publish();
+    const path = writeConfig(`smtp: { host: 127.0.0.1, port: ${smtp.port}, timeout_ms: 5000 }\n`);
+    writeFileSync(path, readFileSync(path, 'utf8').replace('db: state/modreview.sqlite', 'db: state/accept.sqlite').replace('url: inbox,', 'url: inbox-accept,').replace('outbox: outbox', 'outbox: outbox-accept'));
+    const cfg = loadConfig(path);
+    const before = smtp.received.length;
+    const { responder, db } = await createResponder(cfg, log);
+    const first = await syncOnce(responder, cfg, transportFor(cfg), log);
+    const second = await syncOnce(responder, cfg, transportFor(cfg), log);
+    db.close();
+    expect(first, JSON.stringify(first)).toMatchObject({ reviewed: 4 });
+    const sent = smtp.received.slice(before);
+    expect(sent).toHaveLength(2);
+    expect(header(sent[0]!.raw, 'In-Reply-To')).toBe('<acc-1@example.org>');
+    expect(sent[0]!.raw).toContain('54416fd76770 ("netfilter: conntrack: helper: Replace -EEXIST by -EBUSY")');
+    expect(header(sent[1]!.raw, 'In-Reply-To')).toBe('<acc-2@example.org>');
+    expect(sent[1]!.raw).toContain('ops-missing-owner');
+    expect(second.queued).toBe(0);
+    expect(smtp.received.length - before).toBe(2);
   });
 
   it('a -EEXIST introduced by 1/2 and reverted by 2/2 is not mailed (real engine)', async () => {
