@@ -5,7 +5,7 @@
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReviewFn } from '../../src/engine/api.js';
-import { BASE_SHA, DM_LOG, HEAD1, configPath, contentsAnswer, dmLogComment, dmLogEexist, fileEntry, github, harness, noConfig, prPayload, repoPath, tokenExchange, existing, type Recorded } from './helpers.js';
+import { BASE_SHA, DM_LOG, HEAD1, configPath, contentsAnswer, dmLogComment, dmLogEexist, fileEntry, github, harness, noConfig, onePrReview, prPayload, repoPath, tokenExchange, existing, type Recorded } from './helpers.js';
 import { fingerprintsIn } from '../../src/report/github.js';
 
 let real: ReviewFn | undefined;
@@ -40,17 +40,7 @@ describe.skipIf(!real)(`GitHub App with the real engine${real ? '' : ` (engine n
     const api = github(rec);
     tokenExchange(api);
     noConfig(api);
-    api.post(`${repoPath}/check-runs`).reply(201, { id: 1 });
-    api.get(filesPath).reply(200, [fileEntry(DM_LOG, 'modified', dm.patch)]);
-    api.get(basePath).reply(200, contentsAnswer(DM_LOG, dm.before));
-    api.get(`${repoPath}/pulls/2`).reply(200, prGet);
-    existing(api);
-    api.post(`${repoPath}/pulls/2/reviews`).reply(200, { id: 2 });
-    api.get(`${repoPath}/pulls/2/reviews/2/comments?per_page=100`).reply(200, (_uri: string) => {
-      const review = rec.find((r) => r.path.endsWith('/pulls/2/reviews'))!.body;
-      return review.comments.map((c: { body: string }, i: number) => ({ id: 100 + i, body: c.body }));
-    });
-    api.patch(`${repoPath}/check-runs/1`).reply(200, {});
+    onePrReview(api, rec, { file: DM_LOG, patch: dm.patch, before: dm.before, pr: prGet });
     await h.deliver('pull_request', prPayload('opened'));
 
     const review = rec.find((r) => r.method === 'POST' && r.path.endsWith('/pulls/2/reviews'))!.body;

@@ -310,3 +310,22 @@ export function existing(scope: nock.Scope, o: { comments?: object[]; reviews?: 
     .get(`${repoPath}/pulls/${n}/reviews?per_page=100`)
     .reply(200, o.reviews ?? []);
 }
+
+/**
+ * What a review of PR 2 with one changed file asks GitHub, answered as GitHub does: the check run
+ * opened, the PR's files, the base blob, the PR, what modreview posted before, the review posted
+ * (its comments read back as GitHub numbers them), the check run completed.
+ */
+export function onePrReview(scope: nock.Scope, recorded: Recorded[], o: { file: string; patch: string; before: string; pr: object }): nock.Scope {
+  scope.post(`${repoPath}/check-runs`).reply(201, { id: 1 });
+  scope.get(`${repoPath}/pulls/2/files?per_page=100`).reply(200, [fileEntry(o.file, 'modified', o.patch)]);
+  scope.get(`${repoPath}/contents/${o.file.replace(/\//g, '%2F')}?ref=${BASE_SHA}`).reply(200, contentsAnswer(o.file, o.before));
+  scope.get(`${repoPath}/pulls/2`).reply(200, o.pr);
+  existing(scope);
+  scope.post(`${repoPath}/pulls/2/reviews`).reply(200, { id: 2 });
+  scope.get(`${repoPath}/pulls/2/reviews/2/comments?per_page=100`).reply(200, () => {
+    const review = recorded.find((r) => r.path.endsWith('/pulls/2/reviews'))!.body;
+    return review.comments.map((c: { body: string }, i: number) => ({ id: 100 + i, body: c.body }));
+  });
+  return scope.patch(`${repoPath}/check-runs/1`).reply(200, {});
+}

@@ -5,13 +5,11 @@
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReviewFn } from '../../src/engine/api.js';
-import { BASE_SHA, HEAD1, configPath, contentsAnswer, existing, fileEntry, github, githubPatch, harness, prPayload, repoPath, tokenExchange, type Recorded } from './helpers.js';
+import { BASE_SHA, HEAD1, configPath, github, githubPatch, harness, onePrReview, prPayload, tokenExchange, type Recorded } from './helpers.js';
 import { fingerprintsIn } from '../../src/report/github.js';
 import { kernelFile } from '../helpers/kernel.js';
 
 const PPDEV = 'drivers/char/ppdev.c';
-const filesPath = `${repoPath}/pulls/2/files?per_page=100`;
-const basePath = `${repoPath}/contents/${PPDEV.replace(/\//g, '%2F')}?ref=${BASE_SHA}`;
 const prGet = { number: 2, state: 'open', draft: false, title: 'ppdev: tidy', body: null, head: { sha: HEAD1 }, base: { sha: BASE_SHA } };
 
 let unmatched: string[] = [];
@@ -40,17 +38,7 @@ describe('GitHub: a verified fix as a suggestion', () => {
     const api = github(rec);
     tokenExchange(api);
     api.get(configPath).reply(404, { message: 'Not Found' });
-    api.post(`${repoPath}/check-runs`).reply(201, { id: 1 });
-    api.get(filesPath).reply(200, [fileEntry(PPDEV, 'modified', githubPatch(PPDEV, before, after))]);
-    api.get(basePath).reply(200, contentsAnswer(PPDEV, before));
-    api.get(`${repoPath}/pulls/2`).reply(200, prGet);
-    existing(api);
-    api.post(`${repoPath}/pulls/2/reviews`).reply(200, { id: 2 });
-    api.get(`${repoPath}/pulls/2/reviews/2/comments?per_page=100`).reply(200, (_uri: string) => {
-      const review = rec.find((r) => r.path.endsWith('/pulls/2/reviews'))!.body;
-      return review.comments.map((c: { body: string }, i: number) => ({ id: 100 + i, body: c.body }));
-    });
-    api.patch(`${repoPath}/check-runs/1`).reply(200, {});
+    onePrReview(api, rec, { file: PPDEV, patch: githubPatch(PPDEV, before, after), before: before, pr: prGet });
     await h.deliver('pull_request', prPayload('opened'));
 
     const review = rec.find((r) => r.method === 'POST' && r.path.endsWith('/pulls/2/reviews'))!.body;
