@@ -211,6 +211,11 @@ function discarded(c: CallSite, text: string): boolean {
 function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
   for (const c of calls) {
     if (c.assignedTo) st.zero.delete(resourceIdentity(c.assignedTo));
+    // (a call handed `&ret` may set it)
+    for (const a of c.args) {
+      const m = /^&\s*(\w+)$/.exec(a.trim());
+      if (m) st.zero.delete(m[1]!);
+    }
     if (ctx.book.isRelease(c.callee) || ctx.localReleases.has(c.callee)) {
       let i = releasedIndex(st.held, c);
       if (i < 0) i = renamedReleaseIndex(st.held, c, ctx);
