@@ -1,7 +1,7 @@
-// The operator's metrics (prom-client), served by `modreview serve` on /metrics. One registry per
-// process; the pieces that do the work report into it through the small functions below, so the
+// The operator's metrics (prom-client), served by `modreview serve` on /metrics and, with
+// --metrics-port, by `modreview worker` (src/commands/worker.ts). One registry per process; the pieces that do the work report into it through the small functions below, so the
 // engine, the lore responder and the GitHub adapter never import prom-client themselves.
-// Loaded only by `serve` (and whatever it starts): other commands never pay for it.
+// Loaded only by `serve` and a worker with a metrics port: other commands never pay for it.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ReviewFn } from './engine/api.js';
 
@@ -18,6 +18,7 @@ export interface Metrics {
   githubApiErrors: Counter<'status'>;
   loreSyncLag: Gauge<'inbox'>;
   queueJobs: Gauge<'queue' | 'state'>;
+  workerJobs: Counter<'queue' | 'outcome'>;
 }
 
 /** The last successful sync of each inbox (ms since the epoch), read when /metrics is scraped. */
@@ -79,6 +80,12 @@ export function createMetrics(opts: { lastSync?: LastSync; queueCounts?: QueueCo
           // Redis away: the gauge keeps its last values; /readyz and the logs say why.
         }
       },
+    }),
+    workerJobs: new Counter({
+      name: 'modreview_worker_jobs_total',
+      help: 'Queued jobs a worker ran, by queue (reviews: GitHub, lore) and outcome (completed; failed: the try threw, BullMQ retries it or keeps it failed).',
+      labelNames: ['queue', 'outcome'],
+      registers,
     }),
   };
 }

@@ -4,7 +4,12 @@
 // the App credentials (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, GHE_HOST) and reviews the PR as
 // the in-process app does. MODREVIEW_TREE and MODREVIEW_DB as for `modreview github`.
 // SIGTERM/SIGINT: take no new job, finish the running ones, exit 0.
+// --metrics-port (env MODREVIEW_WORKER_METRICS_PORT; off by default): GET /metrics, prom-client's
+// text format, the names `modreview serve` uses (src/metrics.ts) for the reviews this process runs,
+// and modreview_worker_jobs_total for its jobs; on --metrics-host (default 127.0.0.1).
 // Bad or missing REDIS_URL, Redis unreachable, bad credentials: one line, exit status 2.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { ProbotOctokit } from 'probot';
@@ -12,6 +17,7 @@ import type { CommandRegistrar } from '../cli.js';
 import type { ReviewFn } from '../engine/api.js';
 import type { IndexQuery } from '../engine/types.js';
 import { UsageError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
 import { describeRequestError, httpStatus, type Octokit } from '../github/octokit.js';
 import type { ReviewHandler, ReviewWorker, WorkerOptions } from '../github/redis-queue.js';
 import type { Outcome } from '../github/review-pr.js';
@@ -47,6 +53,8 @@ export interface WorkerStartOptions {
   queue?: Omit<WorkerOptions, 'concurrency' | 'log'>;
   /** Called after each review (tests, metrics). */
   onOutcome?: (key: string, outcome: Outcome) => void;
+  /** Count reviews, GitHub API errors and jobs here (a worker with --metrics-port). */
+  metrics?: Metrics;
 }
 
 export interface RunningWorker {
@@ -55,6 +63,20 @@ export interface RunningWorker {
   log: Logger;
   /** Take no new job, let the running ones finish, disconnect, close the store. */
   close(): Promise<void>;
+}
+
+/** `run` counting each job it ends in modreview_worker_jobs_total: completed, or failed (it threw). */
+export function countJobs<A extends unknown[], R>(run: (...args: A) => Promise<R>, m: Metrics, queue: 'reviews' | 'lore'): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      const r = await run(...args);
+      m.workerJobs.inc({ queue, outcome: 'completed' });
+      return r;
+    } catch (e) {
+      m.workerJobs.inc({ queue, outcome: 'failed' });
+      throw e;
+    }
+  };
 }
 
 /** Failures that a retry cannot mend: the app was uninstalled, the PR is gone, bad credentials. */
@@ -105,9 +127,17 @@ export async function startWorker(cfg: WorkerConfig, opts: WorkerStartOptions = 
   const log = opts.log ?? pino({ name: 'modreview', level: cfg.logLevel });
   const store = opts.store ?? GithubStore.open(cfg.db);
   try {
-    const review = opts.review ?? (await defaultReview());
-    const handler = await reviewHandler(cfg, { ...opts, log, store, review });
-    const worker = await startReviewWorker(cfg.redisUrl, handler, {
+    const base = opts.review ?? (await defaultReview());
+    const m = opts.metrics;
+    let review = base;
+    let Octokit = opts.Octokit;
+    if (m) {
+      const [{ instrumentReview, githubErrorPlugin }, { ProbotOctokit }] = await Promise.all([import('../metrics.js'), import('probot')]);
+      review = instrumentReview(base, m, 'github');
+      Octokit = (Octokit ?? ProbotOctokit).plugin(githubErrorPlugin(m));
+    }
+    const handler = await reviewHandler(cfg, { ...opts, log, store, review, ...(Octokit ? { Octokit } : {}) });
+    const worker = await startReviewWorker(cfg.redisUrl, m ? countJobs(handler, m, 'reviews') : handler, {
       ...opts.queue,
       concurrency: cfg.concurrency,
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
@@ -194,22 +224,35 @@ export interface RunningLoreWorker {
  * Take the lore series `modreview serve` queues (REDIS_URL) and review them with the responder of
  * the lore config: the same store (SQLite, on this host), tree and policy as serve's.
  */
-export async function startLoreWorkerFor(configPath: string, redisUrl: string, concurrency: number, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningLoreWorker> {
+export async function startLoreWorkerFor(
+  configPath: string,
+  redisUrl: string,
+  concurrency: number,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+  metrics?: Metrics,
+): Promise<RunningLoreWorker> {
   const [lore, { startLoreWorker }, { checkRedisUrl, redisWhere }] = await Promise.all([import('./lore.js'), import('../lore/queue.js'), import('../github/redis-queue.js')]);
   const url = checkRedisUrl(redisUrl);
   const timings = queueTimings(env);
   const cfg = lore.loadConfig(configPath);
   lore.checkPolicyLists(cfg);
-  const { responder, db } = await lore.createResponder(cfg, log);
+  let deps = {};
+  if (metrics) {
+    const [{ instrumentReview }, { reviewSubmission }] = await Promise.all([import('../metrics.js'), import('../engine/review.js')]);
+    deps = { review: instrumentReview(reviewSubmission, metrics, 'lore'), bisectReview: reviewSubmission };
+  }
+  const { responder, db } = await lore.createResponder(cfg, log, deps);
   try {
+    const run = async (job: Parameters<typeof responder.reviewQueued>[0], info: { id?: string; attempt: number; attempts: number }) => {
+      log.info(`${job.key} v${job.version}: lore job ${info.id} (attempt ${info.attempt} of ${info.attempts}): reviewing ${job.patches.length} patch(es)`);
+      const outcome = await responder.reviewQueued(job);
+      log.info(`${job.key} v${job.version}: lore job ${info.id}: ${outcome}`);
+      return { outcome };
+    };
     const w = await startLoreWorker(
       url,
-      async (job, info) => {
-        log.info(`${job.key} v${job.version}: lore job ${info.id} (attempt ${info.attempt} of ${info.attempts}): reviewing ${job.patches.length} patch(es)`);
-        const outcome = await responder.reviewQueued(job);
-        log.info(`${job.key} v${job.version}: lore job ${info.id}: ${outcome}`);
-        return { outcome };
-      },
+      metrics ? countJobs(run, metrics, 'lore') : run,
       { ...timings, concurrency, log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) } },
     );
     await w.ready();
@@ -229,13 +272,61 @@ export async function startLoreWorkerFor(configPath: string, redisUrl: string, c
   }
 }
 
+/** --metrics-port / MODREVIEW_WORKER_METRICS_PORT: undefined (no endpoint), or 0 (any free port) to 65535. */
+export function readMetricsPort(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = (flag ?? env.MODREVIEW_WORKER_METRICS_PORT ?? '').trim();
+  if (v === '') return undefined;
+  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--metrics-port: expected a port from 0 to 65535, got "${v}"`);
+  return Number(v);
+}
+
+export interface MetricsEndpoint {
+  metrics: Metrics;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** GET /metrics of a worker (prom-client's text format); anything else is 404. */
+export async function startMetricsEndpoint(host: string, port: number): Promise<MetricsEndpoint> {
+  const { createMetrics } = await import('../metrics.js');
+  const metrics = createMetrics();
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' || path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: ${e.message}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new UsageError(`--metrics-port: cannot listen on ${host}:${port}: ${e.code ?? e.message}`)));
+    server.listen(port, host, () => resolve());
+  });
+  const a = server.address() as AddressInfo;
+  const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return {
+    metrics,
+    url: `http://${shown}:${a.port}/metrics`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
 export const register: CommandRegistrar = (program: Command) => {
   program
     .command('worker')
     .description('take the reviews queued in Redis and run them: GitHub pull requests (env: REDIS_URL, APP_ID, PRIVATE_KEY[_PATH], GHE_HOST), lore series with --lore-config')
     .option('--concurrency <n>', 'reviews this process runs at once', '1')
     .option('--lore-config <file>', 'also (without APP_ID: only) take the lore series `modreview serve` queues; env MODREVIEW_LORE_CONFIG')
-    .action(async (o: { concurrency: string; loreConfig?: string }) => {
+    .option('--metrics-port <port>', 'serve GET /metrics (Prometheus text format) on this port (0: any free port); env MODREVIEW_WORKER_METRICS_PORT; default: no endpoint')
+    .option('--metrics-host <address>', 'address of the metrics endpoint (default 127.0.0.1); env MODREVIEW_WORKER_METRICS_HOST')
+    .action(async (o: { concurrency: string; loreConfig?: string; metricsPort?: string; metricsHost?: string }) => {
       const loreConfig = o.loreConfig ?? (process.env.MODREVIEW_LORE_CONFIG || undefined);
       const github = Boolean(process.env.APP_ID) || !loreConfig;
       const cfg = github ? readWorkerConfig(process.env, o.concurrency) : undefined;
@@ -247,19 +338,34 @@ export const register: CommandRegistrar = (program: Command) => {
         concurrency = n;
       }
       queueTimings(process.env);
+      const metricsPort = readMetricsPort(o.metricsPort);
+      const metricsHost = o.metricsHost ?? (process.env.MODREVIEW_WORKER_METRICS_HOST || '127.0.0.1');
       const { pino } = await import('pino');
       const log = pino({ name: 'modreview', level: cfg?.logLevel ?? process.env.LOG_LEVEL ?? 'info' });
+      const endpoint = metricsPort === undefined ? undefined : await startMetricsEndpoint(metricsHost, metricsPort);
+      if (endpoint) log.info(`modreview worker: metrics on ${endpoint.url}`);
+      const metrics = endpoint?.metrics;
       // Signals are handled from the start: one arriving while the worker connects stops it
       // as soon as it is up.
       const started = Promise.all([
-        cfg ? startWorker(cfg, { log, queue: queueTimings(process.env) }) : undefined,
-        loreConfig ? startLoreWorkerFor(loreConfig, process.env.REDIS_URL!, concurrency, log) : undefined,
+        cfg ? startWorker(cfg, { log, queue: queueTimings(process.env), ...(metrics ? { metrics } : {}) }) : undefined,
+        loreConfig ? startLoreWorkerFor(loreConfig, process.env.REDIS_URL!, concurrency, log, process.env, metrics) : undefined,
       ]);
+      let stopping = false;
       const stopped = untilSignal(async () => {
+        stopping = true;
+        metrics?.ready.set(0);
         const ws = await started.catch(() => []);
         await Promise.all(ws.map((w) => w?.close()));
+        await endpoint?.close();
       }, log);
-      await started;
+      try {
+        await started;
+        if (!stopping) metrics?.ready.set(1);
+      } catch (e) {
+        await endpoint?.close();
+        throw e;
+      }
       await stopped;
     });
 };

@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readServerConfig, startGithubServer, type RunningServer } from '../../src/commands/github.js';
 import { readWorkerConfig, startWorker, type RunningWorker } from '../../src/commands/worker.js';
+import { createMetrics } from '../../src/metrics.js';
 import type { Outcome } from '../../src/github/review-pr.js';
 import { RedisReviewQueue } from '../../src/github/redis-queue.js';
 import { fingerprintMarker } from '../../src/report/github.js';
@@ -19,6 +20,7 @@ import { GithubStore } from '../../src/store/github.js';
 import { openStore } from '../../src/store/db.js';
 import { BASE_SHA, DM_LOG, HEAD1, HEAD2, INSTALLATION, checkRunRerequestedPayload, dmLogEexist, fileEntry, finding, prPayload, privateKey, testOctokit } from '../github/helpers.js';
 import { closedPort, startRedis, until, type RedisServer } from './redis.js';
+import { parseExposition } from '../serve/exposition.js';
 
 const SECRET = 'It\'s a Secret to Everybody';
 const R = '/api/v3/repos/kernel-mirror/linux';
@@ -124,8 +126,12 @@ describe('modreview github (REDIS_URL) → Redis → modreview worker', () => {
     ]);
   });
 
+  // The worker's metrics (what `modreview worker --metrics-port` serves), across the tests below.
+  const metrics = createMetrics();
+
   it('a worker takes the job, authenticates as the installation, and reviews the PR', async () => {
     worker = await startWorker(readWorkerConfig(env(), '2'), {
+      metrics,
       review: async () => ({ findings: [finding({ file: DM_LOG, line: dm.line })], skipped: [], images: [], notes: [] }),
       store: new GithubStore(openStore(':memory:')),
       Octokit: testOctokit(),
@@ -155,6 +161,10 @@ describe('modreview github (REDIS_URL) → Redis → modreview worker', () => {
     ]);
     const q = (server.app.queue as RedisReviewQueue).queue;
     await until('the job to complete', async () => ((await q.getJobCounts('completed')).completed === 1 ? true : undefined));
+    const m = parseExposition(await metrics.registry.metrics());
+    expect(m.get('modreview_worker_jobs_total{queue="reviews",outcome="completed"}')).toBe(1);
+    expect(m.get('modreview_reviews_total{source="github",outcome="findings"}')).toBe(1);
+    expect(m.get('modreview_review_duration_seconds_count{source="github"}')).toBe(1);
   });
 
   it('an uninstalled app (404 on the token) fails the job at once, without retries', async () => {
@@ -164,6 +174,9 @@ describe('modreview github (REDIS_URL) → Redis → modreview worker', () => {
       const failed = await until('the job to fail', async () => (await producer.queue.getFailed())[0]);
       expect(failed.attemptsMade).toBe(1);
       expect(failed.failedReason).toMatch(/^kernel-mirror\/linux#3: review: not found \(404\) \(POST \/api\/v3\/app\/installations\/4040\/access_tokens\)/);
+      const m = parseExposition(await metrics.registry.metrics());
+      expect(m.get('modreview_worker_jobs_total{queue="reviews",outcome="failed"}')).toBe(1);
+      expect(m.get('modreview_worker_jobs_total{queue="reviews",outcome="completed"}')).toBe(1);
     } finally {
       await producer.close();
     }
