@@ -41,6 +41,8 @@ export default createRule({
       '{target}() is now __exit, but {caller}() in {callerFile} is not exit code ({when}) and calls it: __exit code is discarded when built in, so that call breaks the link or jumps into nothing. Drop __exit from {target}().',
     caller:
       '{target}() is now __init, but {caller}() in {callerFile} is not and calls it after init (probe or runtime code): the call lands in freed memory. Drop __init from {target}().',
+    handed:
+      '{from}() hands the __init function {target}() (line {tline}) {via}, which keeps it and calls it later (an interrupt, a timer, a work item, a slab constructor): by then its text has been freed. Drop __init from {target}().',
     initOnlyCallers:
       '{from}() is not __init but {how} the {target} (line {tline}{where}); modpost reports this as a section mismatch. Every caller of {from}() is __init: mark it __init as well.',
     exitOneShot:
@@ -65,6 +67,8 @@ export default createRule({
           u.targetSection === 'exit'
             ? format('callerExit', { ...base, caller: u.from ?? '', callerFile: u.callerFile ?? '', when: u.fromRuns?.includes('init') ? 'it runs during init, an error path' : 'it runs at any time' })
             : format('caller', { ...base, caller: u.from ?? '', callerFile: u.callerFile ?? '' });
+      } else if (u.how === 'handed') {
+        message = format('handed', { ...base, from: u.from ?? '', via: u.via ?? '' });
       } else if (u.callersAllInit) {
         message = format('initOnlyCallers', { ...base, from: u.from ?? '', how: u.how === 'call' ? 'calls' : 'refers to', target: targetText(u) });
       } else if (u.how === 'data') {
@@ -87,6 +91,8 @@ export default createRule({
               ? `${u.from}(${u.target}) at line ${u.line}`
               : u.how === 'caller'
                 ? `${u.from}() in ${u.callerFile} calls ${u.target}() and is not __init`
+                : u.how === 'handed'
+                  ? `${u.from}() hands ${u.target} ${u.via} at line ${u.line}`
                 : `${u.from}() ${u.how === 'call' ? 'calls' : 'refers to'} ${u.target} at line ${u.line}; ${u.from}() ${u.callersAllInit ? 'is called only from __init code' : runsText(u)}`,
           `${u.target} is ${u.targetSection === 'initdata' ? '__initdata' : `__${u.targetSection}`} (${u.targetFile}:${u.targetLine})`,
         ],

@@ -6,8 +6,8 @@
 // Where modpost looks at relocations, this looks at what a function calls or names, and what a
 // file-scope object's initialiser names; it follows the file's call graph to tell a static
 // helper used only by init code (not a bug, not "after init") from one that runs later.
-import type { FileFacts, FunctionFacts, GlobalRef } from '../../c/types.js';
-import { flatten } from '../../c/walk.js';
+import type { CallSite, FileFacts, FunctionFacts, GlobalRef } from '../../c/types.js';
+import { flatten, ownCalls } from '../../c/walk.js';
 import { blankCommentsAndStrings } from '../../c/lex.js';
 import type { IndexQuery } from '../types.js';
 import { disabledLines } from './lifecycle.js';
@@ -22,10 +22,13 @@ const WHITELISTED_OBJECT = /(_ops|_probe|_console)$|^__param/;
 
 /**
  * Calls that keep a function pointer for the kernel to call later (interrupt handlers, timers,
- * work, threads, notifier and other registrations), as opposed to helpers that call it back
+ * work, threads, notifier and other registrations, slab constructors), as opposed to helpers that call it back
  * before returning (acpi_table_parse(), *_for_each_*(), on_each_cpu()).
  */
-const REGISTRATION = /^(devm_)?(request_(threaded_|any_context_)?irq|request_percpu_irq|timer_setup|hrtimer_setup|tasklet_(init|setup)|kthread_(run|create)\w*|INIT_(DELAYED_|RCU_)?WORK|irq_set_chained_handler\w*|add_action\w*|\w*_register\w*|register_\w*|call_rcu|call_srcu)$/;
+const REGISTRATION = /^(devm_)?(request_(threaded_|any_context_)?irq|request_percpu_irq|timer_setup|hrtimer_setup|tasklet_(init|setup)|kthread_(run|create)\w*|INIT_(DELAYED_|RCU_)?WORK|irq_set_chained_handler\w*|add_action\w*|\w*_register\w*|register_\w*|call_rcu|call_srcu|kmem_cache_create(_usercopy)?)$/;
+
+/** Undoing a registration of REGISTRATION's kind: after it, the kernel no longer calls the function. */
+const TEARDOWN = /^(devm_)?(free_irq|free_percpu_irq|del_timer(_sync)?|timer_delete(_sync)?|hrtimer_cancel|tasklet_kill|cancel_(delayed_)?work(_sync)?|flush_(delayed_)?work|flush_workqueue|kthread_stop|kmem_cache_destroy|\w*_unregister\w*|unregister_\w*)$/;
 
 export interface SectionUse {
   /** The referring function (or undefined for a file-scope object). */
@@ -41,8 +44,14 @@ export interface SectionUse {
   targetFile: string;
   targetLine: number;
   line: number;
-  /** `entry`: module_init()/module_exit() names a function of the other section. `caller`: a function of another file calls this file's __init function. */
-  how: 'call' | 'ref' | 'data' | 'entry' | 'caller';
+  /**
+   * `entry`: module_init()/module_exit() names a function of the other section. `caller`: a
+   * function of another file calls this file's __init function. `handed`: an __init function is
+   * handed to a registration that calls it later.
+   */
+  how: 'call' | 'ref' | 'data' | 'entry' | 'caller' | 'handed';
+  /** For `handed`: the registration the function goes to (`to request_irq()`). */
+  via?: string;
   /** The referring function is not __init, but every caller the tree has is (modpost still warns). */
   callersAllInit?: boolean;
   /** For `caller`: the other file's function and file. */
@@ -142,6 +151,15 @@ export function runsIn(facts: FileFacts, source: string): Map<string, Set<RunsIn
       }
     }
     for (const r of f.refs) addUser(r, f.name);
+    // A function stored in an object (`bridge->master_write = fake_master_write`,
+    // `ops.probe = foo_probe`) is called through that object later, whenever this ran.
+    for (const s of flatten(f.body)) {
+      if (s.k !== 'expr' && s.k !== 'decl') continue;
+      for (const a of s.assigns ?? []) {
+        const name = a.rhs.trim().replace(/^&\s*/, '');
+        if (a.op === '=' && /->|\.|\[/.test(a.lhs) && fns.has(name) && !fixed.has(name)) set(name).add('runtime');
+      }
+    }
   }
   const objectRuns = new Map<string, RunsIn | null>();
   for (const r of facts.globalRefs) {
@@ -259,6 +277,8 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
     remote.set(name, t);
     return t;
   };
+  // (kbuild's word first: a file with module_init() that only `obj-y` builds is built in)
+  const loadable = facts.modular && index?.buildKind?.(facts.path) !== 'builtin';
   const out: SectionUse[] = [];
   const bad = (from: Set<RunsIn>, t: Target): boolean =>
     t.section === 'exit' ? from.has('init') || from.has('runtime') : from.has('runtime') || from.has('exit');
@@ -289,9 +309,26 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
       seen.add(r);
       out.push({ from: f.name, fromRuns: [...ctx], target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line, how: 'ref' });
     }
+    // An __init function handed to a registration (`request_irq(irq, foo_isr, ...)`,
+    // `kmem_cache_create(..., foo_ctor)`) is called by the kernel later, after its text is
+    // freed, however early the code that handed it over ran. Only in a loadable module: built-in
+    // boot code hands __init work to threads and work items it waits for before init memory is
+    // freed (deferred_init_memmap(), tracefs set-up), which a module's init cannot outlast.
+    // A handler set up and torn down again by the same function (an IRQ probe: request_irq()
+    // ... free_irq(irq, handler), a work item flushed before returning) is not kept.
+    const unconditional = new Set(f.body.flatMap((st) => ownCalls(st).map((c) => c.line)));
+    const tornDown = (name: string, reg: CallSite) =>
+      f.calls.some((c) => TEARDOWN.test(c.callee) && (c.args.some((a) => a.trim().replace(/^&\s*/, '') === name) || (unconditional.has(c.line) && c.args[0] === reg.args[0])));
+    for (const c of loadable ? f.calls : []) {
+      if (defined.has(c.callee) || !REGISTRATION.test(c.callee) || dead.has(c.line)) continue;
+      for (const a of c.args) {
+        const t = targets.get(a.trim().replace(/^&\s*/, ''));
+        if (!t || t.section !== 'init' || t.file !== facts.path || t.name === f.name || seen.has(t.name) || tornDown(t.name, c)) continue;
+        seen.add(t.name);
+        out.push({ from: f.name, fromRuns: [...ctx], target: t.name, targetSection: 'init', targetFile: t.file, targetLine: t.line, line: c.line, how: 'handed', via: `to ${c.callee}()` });
+      }
+    }
   }
-  // (kbuild's word first: a file with module_init() that only `obj-y` builds is built in)
-  const loadable = facts.modular && index?.buildKind?.(facts.path) !== 'builtin';
   out.push(...dataMismatches(facts, lines, targets, runs, dead, loadable));
   out.push(...entryMismatches(facts, sections));
   if (index) out.push(...callerMismatches(facts, sections, index));
@@ -378,14 +415,14 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
     // registered object) is called after the module's init text is freed, however modpost names
     // it. Built-in `*_ops` (smp_ops, page_ext_operations, irq_remap_ops) are called only while
     // the kernel boots: there modpost's whitelist holds.
-    if (WHITELISTED_OBJECT.test(obj) && !(facts.modular && r.inType === 'console') && !(loadable && /_ops$/.test(obj) && t.section === 'init' && objectUsedAfterInit(facts, lines, obj, runs))) continue;
+    if (WHITELISTED_OBJECT.test(obj) && !(facts.modular && r.inType === 'console') && !(loadable && /_ops$/.test(obj) && t.section === 'init' && objectUsedAfterInit(facts, lines, obj, runs, loadable))) continue;
     if (!ctxCache.has(obj)) ctxCache.set(obj, objectContext(facts, lines, obj, r.line));
     const ctx = ctxCache.get(obj);
     if (!ctx || ctx === 'init' && t.section !== 'exit' || ctx === 'exit' && t.section === 'exit') continue;
     // An init target in an object only init code looks at (a DMI quirk table matched in init):
     // not annotated __initconst, but nothing reaches the target after init either.
     if (t.section !== 'exit') {
-      if (!usedLater.has(obj)) usedLater.set(obj, objectUsedAfterInit(facts, lines, obj, runs));
+      if (!usedLater.has(obj)) usedLater.set(obj, objectUsedAfterInit(facts, lines, obj, runs, loadable));
       if (!usedLater.get(obj)) continue;
     }
     // `.remove = __exit_p(foo_remove)` keeps the pointer in a module: modpost reports it unless
@@ -414,7 +451,14 @@ const TABLE_LOOKUPS = /^(ARRAY_SIZE|sizeof|typeof|dmi_check_system|dmi_first_mat
  * hands it (or its address) to a call outside the file (a registration: the kernel calls its
  * pointers later), or if another object or a file macro names it.
  */
-function objectUsedAfterInit(facts: FileFacts, lines: string[], obj: string, runs: Map<string, Set<RunsIn>>): boolean {
+function objectUsedAfterInit(facts: FileFacts, lines: string[], obj: string, runs: Map<string, Set<RunsIn>>, loadable: boolean, depth = 0): boolean {
+  // Named in another file-scope table (`static struct platform_driver * const drivers[] =
+  // { &foo_driver, ... }` handed to platform_register_drivers()): used whenever that table is.
+  // Followed in loadable modules only: built-in boot-time tables (exynos5 sub-CMUs) are read by
+  // __init code of other files while init memory is still there, which this file cannot see.
+  if (loadable && depth < 3) {
+    for (const holder of holdersOf(facts, lines, obj)) if (holder !== obj && objectUsedAfterInit(facts, lines, holder, runs, loadable, depth + 1)) return true;
+  }
   // Visible to other files (`const struct hantro_variant imx8mq_vpu_variant = {...}` matched by a
   // driver elsewhere): what they do with it is out of sight, so it may be used at any time.
   if (facts.structInits.some((s) => s.name === obj && !s.isStatic)) return true;
@@ -431,6 +475,31 @@ function objectUsedAfterInit(facts: FileFacts, lines: string[], obj: string, run
     if (f.calls.some((c) => !defined.has(c.callee) && !TABLE_LOOKUPS.test(c.callee) && c.args.some((a) => re.test(a)))) return true;
   }
   return false;
+}
+
+/**
+ * File-scope objects whose initialiser names `obj` (by address or value), read from the lines
+ * outside function bodies: the name of the declaration each such line belongs to.
+ */
+function holdersOf(facts: FileFacts, source: string[], obj: string): string[] {
+  const lines = blankCommentsAndStrings(source.join('\n')).split('\n');
+  const inBody = (l: number) => facts.functions.some((f) => l >= f.startLine && l <= f.endLine);
+  const re = new RegExp(`(^|[^\\w.>])&?\\s*${obj}\\b(?!\\s*=)`);
+  const out = new Set<string>();
+  for (let l = 1; l <= lines.length; l++) {
+    if (!re.test(lines[l - 1] ?? '') || inBody(l)) continue;
+    // The declaration the line belongs to: the nearest line above (or this one) that opens an
+    // initialiser `name[...] = {` / `name = {`.
+    for (let k = l; k > 0 && l - k < 100; k--) {
+      const m = /(\w+)\s*(\[[^\]]*\])?\s*=\s*\{?/.exec(lines[k - 1] ?? '');
+      if (m && /^\s*(static\b|const\b|struct\b|[a-z_]\w*\s)/.test(lines[k - 1] ?? '')) {
+        out.add(m[1]!);
+        break;
+      }
+      if (k < l && /^\S.*;\s*$|^}/.test(lines[k - 1] ?? '')) break;
+    }
+  }
+  return [...out];
 }
 
 /** Registrations of a driver that can never be unbound: its remove runs only at module exit. */
