@@ -3,6 +3,7 @@
 // Otherwise a callback queued just before rmmod runs after the module's text is freed.
 // synchronize_rcu() is not a substitute: it waits for a grace period, not for queued callbacks
 // to have been invoked (Documentation/RCU/rcubarrier.rst).
+import { functionsByName } from '../../src/c/functions.js';
 import { createRule } from '../../src/engine/rule.js';
 import { declaresLicense, exitReaching, moduleEntryPoints, pathCalls, pathLines } from '../../src/engine/kernel/lifecycle.js';
 import { BARRIER_APIS, cachesFreedBy, covers, exitBarriers, inodeRcuCallbacks, moduleRcuCallbacks, NOT_A_BARRIER, RCU_FLAVOURS, type Barrier } from '../../src/engine/kernel/rcu.js';
@@ -59,7 +60,7 @@ const barrierKey = (c: CallSite) => `${c.callee}(${c.args.map(resourceIdentity).
  */
 function droppedHelperBarriers(ctx: RuleContext, skip: ReadonlySet<string>, format: (id: 'droppedHelper', data: Record<string, string | number>) => string): RawFinding[] {
   if (ctx.index.buildKind?.(ctx.path) === 'builtin') return [];
-  const pre = new Map(ctx.before!.facts.functions.map((f) => [f.name, f]));
+  const pre = functionsByName(ctx.before!.facts.functions);
   const out: RawFinding[] = [];
   for (const fn of ctx.facts.functions) {
     const was = pre.get(fn.name);

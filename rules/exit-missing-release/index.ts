@@ -2,6 +2,7 @@
 // order that does not free something still in use. A registration left behind after rmmod keeps
 // pointers into freed module text (ops, callbacks, a thread); an object destroyed before the
 // thing that uses it is unregistered is a use after free in the window between the two.
+import { functionsByName } from '../../src/c/functions.js';
 import { createRule } from '../../src/engine/rule.js';
 import { callsWithContext, declaresLicense, disabledLines, moduleEntryPoints, pathLines, type PathCall } from '../../src/engine/kernel/lifecycle.js';
 import { destroyBeforeBarrier } from '../../src/engine/kernel/rcu.js';
@@ -65,7 +66,7 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
   const calledElsewhere = new Set(elsewhere.flatMap((f) => f.calls.map((c) => c.callee)));
   const referenced = new Set([...ctx.facts.functions.flatMap((f) => f.refs), ...ctx.facts.globalRefs.map((r) => r.name)]);
   // ... and what those call in this file (unregister_ext() -> unregister_as_ext3()), a few levels.
-  const byName = new Map(ctx.facts.functions.map((f) => [f.name, f]));
+  const byName = functionsByName(ctx.facts.functions);
   const reach = new Set([...referenced].filter((n) => byName.has(n)));
   for (let depth = 0; depth < 3; depth++) for (const n of [...reach]) for (const c of byName.get(n)!.calls) if (byName.has(c.callee)) reach.add(c.callee);
   const byPointer = [...reach].map((n) => byName.get(n)!);

@@ -4,6 +4,7 @@
 // module_exit), a later step's failure now returns with it held — whether or not the pairs book
 // knows its acquire (`siw_create_tx_threads()` / `siw_stop_tx_threads()`, a list filled by a
 // callback and emptied by `cleanup_entry_list()`).
+import { functionsByName } from '../../src/c/functions.js';
 import type { CallSite, FileFacts, FunctionFacts } from '../../src/c/types.js';
 import { resourceIdentity } from '../../src/c/lex.js';
 import { callsWithContext, moduleEntryPoints } from '../../src/engine/kernel/lifecycle.js';
@@ -24,7 +25,7 @@ const keyOf = (c: CallSite): string => `${c.callee}(${c.args.map(resourceIdentit
 
 /** Calls a function makes itself and through same-file helpers (each helper once, a few levels down). */
 function reachedCalls(facts: FileFacts, fn: FunctionFacts, depth = 3): CallSite[] {
-  const byName = new Map(facts.functions.map((f) => [f.name, f]));
+  const byName = functionsByName(facts.functions);
   const seen = new Set([fn.name]);
   const out: CallSite[] = [];
   const visit = (f: FunctionFacts, d: number) => {
@@ -64,7 +65,7 @@ export function droppedUnwindReleases(pre: FileFacts, post: FileFacts, index?: I
   const book = moduleBook(pre, index);
   const fallible = fallibility(pre, book, index);
   const exitKeys = new Set(exitPath(post, exitFn, index).map((p) => keyOf(p.call)));
-  const preScope = new Map(initScope(pre).map((f) => [f.name, f]));
+  const preScope = functionsByName(initScope(pre));
   const out: DroppedUnwind[] = [];
   for (const fn of initScope(post)) {
     const before = preScope.get(fn.name);

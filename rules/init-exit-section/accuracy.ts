@@ -8,6 +8,20 @@ import type { AccuracyCase } from '../../src/engine/accuracy.js';
 export const cases: AccuracyCase[] = [
   // ---------------------------------------------------------------- must flag
   {
+    name: 'gfs2_init_gl_aspace_once marked __init: kmem_cache_create() keeps it as the slab constructor',
+    file: 'fs/gfs2/main.c',
+    edits: [{ find: 'static void gfs2_init_gl_aspace_once(void *foo)', replace: 'static void __init gfs2_init_gl_aspace_once(void *foo)' }],
+    expect: 'flag',
+    why: 'a constructor runs for every new slab object, long after the module\'s init text is freed',
+  },
+  {
+    name: 'madera_ldo1_probe marked __init: its driver sits in the table platform_register_drivers() takes',
+    file: 'drivers/regulator/arizona-ldo1.c',
+    edits: [{ find: 'static int madera_ldo1_probe(struct platform_device *pdev)', replace: 'static int __init madera_ldo1_probe(struct platform_device *pdev)' }],
+    expect: 'flag',
+    why: 'probe runs whenever a device binds; the driver is reached through madera_ldo1_drivers[]',
+  },
+  {
     name: 'paes_s390_fini marked __exit, but init\'s error path calls it',
     file: 'arch/s390/crypto/paes_s390.c',
     edits: [{ find: 'static void paes_s390_fini(void)', replace: 'static void __exit paes_s390_fini(void)' }],
@@ -63,6 +77,13 @@ export const cases: AccuracyCase[] = [
     expect: 'flag',
   },
   // ---------------------------------------------------------------- must stay clean
+  {
+    name: 'tcic try_irq: an __init IRQ probe handler requested and freed within init (name changed)',
+    file: 'drivers/pcmcia/tcic.c',
+    edits: [{ find: '"irq scan", tcic_irq_count) != 0)', replace: '"tcic irq scan", tcic_irq_count) != 0)' }],
+    expect: 'clean',
+    why: 'free_irq(irq, tcic_irq_count) in the same function: the handler is not kept',
+  },
   {
     name: 'acpi_ec_add_debugfs marked __init: only init calls it',
     file: 'drivers/acpi/ec_sys.c',

@@ -7,6 +7,13 @@ import type { AccuracyCase } from '../../src/engine/accuracy.js';
 export const cases: AccuracyCase[] = [
   // ---------------------------------------------------------------- must flag
   {
+    name: '__static_call_mod_text_reserved loses its module_put() (the file also has a stub of the same name)',
+    file: 'kernel/static_call_inline.c',
+    edits: [{ find: '\tmodule_put(mod);\n\n\treturn ret;', replace: '\treturn ret;' }],
+    expect: 'flag',
+    why: 'the real body under CONFIG_MODULES, not the #else stub, is the function before the patch',
+  },
+  {
     name: 'fst_open drops module_put() when hdlc_open() fails',
     file: 'drivers/net/wan/farsync.c',
     edits: [{ find: '\t\tif (err) {\n\t\t\tmodule_put(THIS_MODULE);\n\t\t\treturn err;\n\t\t}', replace: '\t\tif (err)\n\t\t\treturn err;' }],

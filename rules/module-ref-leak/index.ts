@@ -4,6 +4,7 @@
 // "all failure paths must do MOD_DEC_USE_COUNT") are gone. The success path may keep the reference
 // (open() keeps it, release() drops it), so only failure exits are judged.
 import type { FunctionFacts } from '../../src/c/types.js';
+import { functionsByName } from '../../src/c/functions.js';
 import { createRule } from '../../src/engine/rule.js';
 import { analyseModuleRefs, keptOnPurpose, obsoleteUseCount, type RefLeak } from '../../src/engine/kernel/modref.js';
 import type { IndexQuery, RawFinding } from '../../src/engine/types.js';
@@ -34,7 +35,7 @@ const GETS = /^(try_module_get|__module_get|fops_get|bpf_try_module_get)$/;
 function droppedPuts(pre: readonly FunctionFacts[], post: readonly FunctionFacts[], format: (id: 'dropped', data: Record<string, string | number>) => string, index?: IndexQuery): RawFinding[] {
   const out: RawFinding[] = [];
   const { puts, gets: getters } = refHelpers(post, index);
-  const byName = new Map(pre.map((f) => [f.name, f]));
+  const byName = functionsByName(pre);
   const count = (fn: FunctionFacts, pick: (callee: string) => boolean) => {
     const m = new Map<string, { n: number; line: number }>();
     for (const c of fn.calls) {
@@ -47,7 +48,7 @@ function droppedPuts(pre: readonly FunctionFacts[], post: readonly FunctionFacts
     return m;
   };
   const gets = (fn: FunctionFacts) => fn.calls.filter((c) => GETS.test(c.callee) || getters.has(c.callee)).length;
-  for (const fn of post) {
+  for (const fn of functionsByName(post).values()) {
     const was = byName.get(fn.name);
     if (!was || fn.hasError || was.hasError) continue;
     // A patch that says it now keeps the reference on purpose (a comment it adds) is taken at its

@@ -3,6 +3,7 @@
 // bounded number of levels, inlined at the call), and for each call whether it sits in a loop or
 // on a failure branch. Shared by the exit-side rules (exit-missing-release,
 // exit-missing-rcu-barrier).
+import { functionsByName } from '../../c/functions.js';
 import type { CallSite, FileFacts, FunctionFacts, ModuleEntry, Stmt } from '../../c/types.js';
 import { resourceIdentity } from '../../c/lex.js';
 import type { IndexQuery } from '../types.js';
@@ -31,7 +32,7 @@ export interface ModuleEntryPoints {
 }
 
 export function moduleEntryPoints(facts: FileFacts): ModuleEntryPoints {
-  const byName = new Map(facts.functions.map((f) => [f.name, f]));
+  const byName = functionsByName(facts.functions);
   const inits: ModuleEntryPoints['inits'] = [];
   let exit: ModuleEntryPoints['exit'];
   let driverMacro = false;
@@ -175,7 +176,7 @@ function substitute(call: CallSite, params: string[], args: string[]): CallSite 
  * helper's parameters replaced by the arguments of each call.
  */
 export function pathCalls(facts: FileFacts, entry: FunctionFacts, opts: PathOptions): PathCall[] {
-  const byName = new Map(facts.functions.map((f) => [f.name, f]));
+  const byName = functionsByName(facts.functions);
   const out: PathCall[] = [];
   let budget = EXPANSION_BUDGET;
   const remote = new Map<string, { file: string; fn: FunctionFacts } | undefined>();

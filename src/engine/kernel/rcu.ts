@@ -4,6 +4,7 @@
 // between, func runs from freed module text. synchronize_rcu() only waits for a grace period to
 // *start and end*, not for callbacks already queued to be invoked: only rcu_barrier() does
 // (Documentation/RCU/rcubarrier.rst). SRCU callbacks are per srcu_struct: srcu_barrier(ssp).
+import { functionsByName } from '../../c/functions.js';
 import type { CallSite, FileFacts, FunctionFacts } from '../../c/types.js';
 import { resourceIdentity } from '../../c/lex.js';
 import type { IndexQuery } from '../types.js';
@@ -143,7 +144,7 @@ export function exitBarriers(facts: FileFacts, exit: FunctionFacts, index: Index
   // `.cb_barrier = rcu_barrier` in an ops table of this file: an exit calling `ops->cb_barrier()`
   // runs one of the barriers the tables name (rcutorture's cur_ops): each counts.
   const viaField = new Map<string, { barrier: string; ssp?: string }[]>();
-  const local = new Map(facts.functions.map((f) => [f.name, f]));
+  const local = functionsByName(facts.functions);
   const add = (field: string, b: { barrier: string; ssp?: string }) => viaField.set(field, [...(viaField.get(field) ?? []), b]);
   for (const st of facts.structInits) {
     for (const f of st.fields) {

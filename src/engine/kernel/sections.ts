@@ -6,6 +6,7 @@
 // Where modpost looks at relocations, this looks at what a function calls or names, and what a
 // file-scope object's initialiser names; it follows the file's call graph to tell a static
 // helper used only by init code (not a bug, not "after init") from one that runs later.
+import { functionsByName } from '../../c/functions.js';
 import type { CallSite, FileFacts, FunctionFacts, GlobalRef } from '../../c/types.js';
 import { flatten, ownCalls } from '../../c/walk.js';
 import { blankCommentsAndStrings } from '../../c/lex.js';
@@ -107,7 +108,7 @@ function objectHeader(lines: string[], name: string, line: number): string {
  */
 export function runsIn(facts: FileFacts, source: string): Map<string, Set<RunsIn>> {
   const lines = source.split('\n');
-  const fns = new Map(facts.functions.map((f) => [f.name, f]));
+  const fns = functionsByName(facts.functions);
   const runs = new Map<string, Set<RunsIn>>();
   const set = (n: string) => {
     let s = runs.get(n);

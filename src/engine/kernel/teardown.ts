@@ -1,6 +1,7 @@
 // Module teardown analysis: what module_init keeps (acquires still held when init returns 0)
 // and whether module_exit gives each back, in an order that does not free something still in
 // use. Uses the acquire→release pairs of resources.ts, shared with the init unwind analysis.
+import { functionsByName } from '../../c/functions.js';
 import type { CallSite, FileFacts, FunctionFacts } from '../../c/types.js';
 import { flatten } from '../../c/walk.js';
 import { splitTopLevel } from '../../c/cond.js';
@@ -170,7 +171,7 @@ function returnsHandle(fn: FunctionFacts, call: CallSite, ids: string[]): boolea
 /** Acquires of the init path (init function and init-only helpers, two levels) that init keeps. */
 export function keptByInit(facts: FileFacts, init: FunctionFacts, disabled: Set<number> = new Set()): Kept[] {
   const scope = new Set(initScope(facts).map((f) => f.name));
-  const byName = new Map(facts.functions.map((f) => [f.name, f]));
+  const byName = functionsByName(facts.functions);
   const path = pathCalls(facts, init, { depth: 2, follow: (h) => scope.has(h.name), stop: (c) => PAIR_CALLS.has(c) });
   const out: Kept[] = [];
   path.forEach((pc, pos) => {
