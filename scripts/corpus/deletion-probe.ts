@@ -79,6 +79,9 @@ for (const path of files) {
   const cands: { line: number; callee: string }[] = [];
   if (LINE[mode]) {
     lines.forEach((l, i) => {
+      // Not the sole statement of an unbraced if/else/loop: deleting it alone leaves broken C
+      // that no real patch produces (the review then sees a parse error, not the bug).
+      if (/^\s*(\}\s*)?(if|else|for|while)\b.*\)\s*$|^\s*(\}\s*)?else\s*$/.test(lines[i - 1] ?? '')) return;
       if (LINE[mode]!.test(l)) cands.push({ line: i + 1, callee: l.trim().split(/[\s=(]/)[0]! });
     });
     // owner: name the struct type, which is what the misses group by.
@@ -103,6 +106,7 @@ for (const path of files) {
       const l = lines[c.line - 1] ?? '';
       // (escaped: a call through a pointer is named `*hook`)
       if (!new RegExp(`^\\s*${c.callee.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\(.*\\);\\s*$`).test(l)) continue;
+      if (/^\s*(\}\s*)?(if|else|for|while)\b.*\)\s*$|^\s*(\}\s*)?else\s*$/.test(lines[c.line - 2] ?? '')) continue;
       cands.push({ line: c.line, callee: c.callee });
     }
   }

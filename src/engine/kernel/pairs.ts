@@ -8,6 +8,7 @@
 // Shared by the init unwind analysis and the teardown analysis, so both read one book.
 import type { CallSite, FileFacts, FunctionFacts } from '../../c/types.js';
 import { resourceIdentity } from '../../c/lex.js';
+import { flatten } from '../../c/walk.js';
 import type { IndexQuery } from '../types.js';
 import { moduleEntryPoints, pathCalls } from './lifecycle.js';
 import { isManaged, isRelease as tableRelease, pairFor as tablePair, type AcquireKind, type ResourcePair } from './resources.js';
@@ -167,6 +168,19 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery): PairBook {
     derived.set(name, { acquire: name, release, kind: handle ? 'handle' : 'status', source });
     for (const r of release) releases.add(r);
   }
+  // Same-file wrappers that hand back what an acquire returns (zfcp_cache_hw_align() is
+  // `return kmem_cache_create(...)`): the caller holds that handle and frees it the same way.
+  for (const f of facts.functions) {
+    if (derived.has(f.name) || tablePair(f.name) || !fileCalls.has(f.name)) continue;
+    const inner = wrappedAcquire(f);
+    if (!inner) continue;
+    const t = tablePair(inner);
+    // (plain allocators are left to the allocation analysis, which knows when memory is handed on)
+    const pair = t?.kind === 'handle' ? t : derived.get(inner)?.kind === 'handle' ? derived.get(inner) : undefined;
+    if (!pair) continue;
+    derived.set(f.name, { acquire: f.name, release: [...pair.release], kind: 'handle', source: 'file' });
+    for (const r of pair.release) releases.add(r);
+  }
   return {
     pairFor(callee) {
       const t = tablePair(callee);
@@ -175,6 +189,16 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery): PairBook {
     isRelease: (callee) => tableRelease(callee) || releases.has(callee) || ALLOCATOR_RELEASES.has(callee),
     exitReleases: (release) => exitCalls.has(release),
   };
+}
+
+/** The acquire a function's only return hands back directly (`return kmem_cache_create(...);`). */
+function wrappedAcquire(fn: FunctionFacts): string | undefined {
+  const rets = flatten(fn.body).filter((st) => st.k === 'return');
+  if (rets.length !== 1) return undefined;
+  const r = rets[0]!;
+  if (r.k !== 'return' || !r.expr) return undefined;
+  const c = r.calls[0];
+  return c && new RegExp(`^\\(?\\s*${c.callee}\\s*\\(`).test(r.expr.trim()) && r.expr.trim().endsWith(')') ? c.callee : undefined;
 }
 
 /** The fixed table alone (no file to learn from). */
