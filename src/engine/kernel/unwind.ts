@@ -150,9 +150,20 @@ interface Ctx {
 // A handle tested in place and never stored (`if (!proc_create_seq("nr", ...))`) goes by its
 // first argument, which is what its release names (`remove_proc_entry("nr", ...)`).
 const idOf = (pair: BookPair, call: CallSite): string =>
-  pair.kind === 'status' || !call.assignedTo ? resourceIdentity(call.args[pair.arg ?? 0] ?? '') : resourceIdentity(call.assignedTo);
+  fixedId(pair, call) || (pair.kind === 'status' || !call.assignedTo ? resourceIdentity(call.args[pair.arg ?? 0] ?? '') : resourceIdentity(call.assignedTo));
+
+/**
+ * A fixed id (`cpuhp_setup_state(CPUHP_AP_FOO_STARTING, ...)`, a fixed major) is the resource:
+ * the status variable the call returns 0 into is reused by the next step and names nothing.
+ */
+function fixedId(pair: BookPair, call: CallSite): string {
+  const arg = pair.kind === 'nid' ? resourceIdentity(call.args[pair.arg ?? 0] ?? '') : '';
+  return /^[A-Z][A-Z0-9_]*$/.test(arg) && !/_DYN$/.test(arg) ? arg : '';
+}
 
 function idsOf(pair: BookPair, call: CallSite): string[] {
+  const fixed = fixedId(pair, call);
+  if (fixed) return [fixed];
   const ids = [idOf(pair, call)];
   // register_chrdev(MAJOR, ...) and cpuhp_setup_state(CPUHP_FIXED, ...) are undone by the argument.
   if (pair.kind === 'nid' && call.args[pair.arg ?? 0]) ids.push(resourceIdentity(call.args[pair.arg ?? 0]!));
@@ -275,7 +286,7 @@ function testsFailureOf(cond: string, condCalls: CallSite[], h: Held): 'then' | 
     // `if (register_x(&a))`, `if ((ret = register_x(&a)) < 0)`, `if (!p = f())`-style.
     return /^!\(?\w+\(/.test(c) && h.pair.kind === 'handle' ? 'then' : c.startsWith('!') && h.pair.kind === 'status' ? 'else' : 'then';
   }
-  const v = h.pair.kind === 'status' ? (h.call.assignedTo ?? '') : h.id;
+  const v = h.pair.kind === 'status' || (h.pair.kind === 'nid' && h.call.assignedTo) ? (h.call.assignedTo ?? '') : h.id;
   if (!v) return null;
   const e = resourceIdentity(v).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   if (h.pair.kind === 'status') {
