@@ -165,7 +165,10 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery): PairBook {
     // A handle not yet registered is freed by name (named first, as the message suggests it).
     const handle = returnsHandle(facts, name);
     const release = [...new Set(handle ? [...inFile, ...inTree, ...inExit] : [...inExit, ...inFile, ...inTree])];
-    derived.set(name, { acquire: name, release, kind: handle ? 'handle' : 'status', source });
+    const pair: BookPair = { acquire: name, release, kind: handle ? 'handle' : 'status', source };
+    const arg = handle ? 0 : sharedArg(facts, name, release);
+    if (arg) pair.arg = arg;
+    derived.set(name, pair);
     for (const r of release) releases.add(r);
   }
   // Same-file wrappers that hand back what an acquire returns (zfcp_cache_hw_align() is
@@ -189,6 +192,27 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery): PairBook {
     isRelease: (callee) => tableRelease(callee) || releases.has(callee) || ALLOCATOR_RELEASES.has(callee),
     exitReleases: (release) => exitCalls.has(release),
   };
+}
+
+/**
+ * Which argument of a name-derived acquire is the resource: the one the file's releases name
+ * (`led_classdev_register(&pdev->dev, &micmute_led_cdev)` is undone by
+ * `led_classdev_unregister(&micmute_led_cdev)`: the second, not the parent device). 0 when the
+ * file does not tell.
+ */
+function sharedArg(facts: FileFacts, acquire: string, releases: readonly string[]): number {
+  const rel = new Set<string>();
+  for (const f of facts.functions) for (const c of f.calls) if (releases.includes(c.callee)) for (const a of c.args) rel.add(resourceIdentity(a));
+  const votes = new Map<number, number>();
+  for (const f of facts.functions)
+    for (const c of f.calls) {
+      if (c.callee !== acquire) continue;
+      const i = c.args.findIndex((a) => rel.has(resourceIdentity(a)));
+      if (i >= 0) votes.set(i, (votes.get(i) ?? 0) + 1);
+    }
+  let best = 0;
+  for (const [i, n] of votes) if (n > (votes.get(best) ?? 0)) best = i;
+  return best;
 }
 
 /** The acquire a function's only return hands back directly (`return kmem_cache_create(...);`). */
