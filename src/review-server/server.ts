@@ -179,8 +179,11 @@ export async function startReviewServer(o: ReviewServerOptions): Promise<ReviewS
         if (Object.hasOwn(req.env, k)) process.env[k] = req.env[k];
         else delete process.env[k];
       }
+      const t = performance.now();
       try {
-        return { v: PROTOCOL_VERSION, ...(await run(req.args, { file: req.file, bytes: Buffer.from(req.input, 'base64') })) };
+        const r = await run(req.args, { file: req.file, bytes: Buffer.from(req.input, 'base64') });
+        log(`review: exit ${r.code} in ${Math.round(performance.now() - t)} ms`);
+        return { v: PROTOCOL_VERSION, ...r };
       } finally {
         for (const [k, v] of saved) {
           if (v === undefined) delete process.env[k];
