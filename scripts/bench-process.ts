@@ -143,6 +143,13 @@ function measure(o: { repo: string; tree: string; db: string; dir: string; count
   for (const r of per) {
     if (r.quick.status === 0 && r.full.status === 0 && findings(r.quick) === findings(r.full)) same++;
     if (r.warm.status === r.quick.status && r.warm.stdout === r.quick.stdout) sameWarm++;
+    else {
+      // Say where they part (the first line that differs), to tell a real difference from a
+      // change of the tree or the store between the two runs.
+      const [x, y] = [r.quick.stdout.split('\n'), r.warm.stdout.split('\n')];
+      const at = x.findIndex((l, i) => l !== y[i]);
+      console.error(`bench: warm-server stdout differs from the review's own (exit ${r.quick.status} vs ${r.warm.status}) at line ${at + 1}:\n  own:  ${x[at]?.slice(0, 300)}\n  warm: ${y[at]?.slice(0, 300)}`);
+    }
     found += (JSON.parse(r.quick.stdout) as { findings: unknown[] }).findings.length;
   }
   const col = (kind: keyof typeof kinds, list = per) => list.map((r) => r[kind].wall);

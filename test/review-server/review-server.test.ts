@@ -84,15 +84,15 @@ interface Server {
   exited: Promise<number | null>;
 }
 
-/** `modreview review-server --socket <path>` as a child process, once it listens. */
-function startServer(path: string): Promise<Server> {
+/** `modreview review-server --socket <path>` (or other `args`) as a child process, once its stderr matches `ready`. */
+function startServer(path: string, args = ['review-server', '--socket', path], ready = /listening on/, env: Record<string, string> = {}): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', TSX, ENTRY, 'review-server', '--socket', path], { env: { ...process.env, DEBUG: '', MODREVIEW_SOCKET: '' } });
+    const proc = spawn(process.execPath, ['--import', TSX, ENTRY, ...args], { env: { ...process.env, DEBUG: '', MODREVIEW_SOCKET: '', ...env } });
     let err = '';
     const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
     proc.stderr.on('data', (b: Buffer) => {
       err += b.toString('utf8');
-      if (err.includes('listening on')) resolve({ proc, stderr: () => err, exited });
+      if (ready.test(err)) resolve({ proc, stderr: () => err, exited });
     });
     void exited.then((code) => reject(new Error(`review-server exited (${code}): ${err}`)));
   });
@@ -290,6 +290,27 @@ describe('review-server start and stop', () => {
       expect(await s.exited).toBe(0);
       expect(existsSync(path)).toBe(false);
       expect(s.stderr()).toContain('stopped');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('`modreview serve --socket PATH` answers reviews on the socket beside its HTTP endpoints, and removes it on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modreview-rs-serve-'));
+    try {
+      const path = join(dir, 's.sock');
+      const env = { SERVE_PORT: '0', SERVE_HOST: '127.0.0.1', APP_ID: '', REDIS_URL: '', MODREVIEW_LORE_CONFIG: '' };
+      const s = await startServer(path, ['serve', '--socket', path], /review socket: listening on[\s\S]*listening on http:\/\/|listening on http:\/\/[\s\S]*review socket: listening on/, env);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      const own = await cli(review('json'));
+      const served = await cli(review('json'), { MODREVIEW_SOCKET: path });
+      expect(served.stderr).toBe(own.stderr);
+      expect(served.code).toBe(own.code);
+      expect(served.stdout).toBe(own.stdout);
+      expect(s.stderr()).toMatch(/review socket: review: exit 1 in \d+ ms/);
+      s.proc.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+      expect(existsSync(path)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
