@@ -1,11 +1,12 @@
 // The per-process rows of `npm run bench` (issue 14): whole `modreview review` processes, one
 // per patch, as a maintainer runs a checker, beside `perl scripts/checkpatch.pl --no-tree -q` on
-// the same patch files in the same run. For each patch the three commands run back to back in a
-// rotating order (quick index check, --index-check full, checkpatch), so load from other work on
-// the machine falls on all three alike. Wall time from spawn to exit; CPU time (user + system of
-// the child) from /usr/bin/time when it is there.
-import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+// the same patch files in the same run. For each patch the four commands run back to back in a
+// rotating order (quick index check, --index-check full, through a warm `modreview review-server`
+// as a new client process, checkpatch), so load from other work on the machine falls on all four
+// alike. Wall time from spawn to exit; CPU time (user + system of the child) from /usr/bin/time
+// when it is there; the review server's own CPU from /proc/PID/stat.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePatch, makePatches, rng, type BenchPatch } from './bench-patches.js';
 
@@ -44,22 +45,59 @@ const ms = (x: number) => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.to
 export interface ProcessFigures {
   quickP50: number;
   fullP50: number;
+  warmP50: number;
+  warmP95: number;
   checkP50: number;
   ratioMedian: number;
-  issue: { quick: number; full: number; check: number };
+  warmRatioMedian: number;
+  warmRatioP5: number;
+  /** The server's CPU per warm review (ms), when /proc tells it. */
+  serverCpuPerReview: number | undefined;
+  issue: { quick: number; full: number; warm: number; check: number };
+}
+
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** user + system CPU of a process so far (ms), from /proc/PID/stat (clock ticks of 10 ms). */
+function procCpu(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * `count` patches (the first: 16 changed lines of drivers/md/dm-snap.c, the issue's example,
  * run `issueRuns` times; then generated ones of 1..2,000 changed lines), each reviewed by
  * `node bin/modreview.js review` against `db` (a whole-tree index already built) with the quick
- * check and with --index-check full, and checked by checkpatch.pl.
+ * check, with --index-check full and through a warm review server (--server), and checked by
+ * checkpatch.pl.
  */
 export function processRows(o: { repo: string; tree: string; db: string; dir: string; count: number; seed: number; issueRuns: number }): { rows: ProcessRow[]; fig: ProcessFigures } {
   const bin = join(o.repo, 'bin', 'modreview.js');
   // The launcher runs dist/: build it from this checkout first.
   const build = spawnSync(process.execPath, [join(o.repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: o.repo, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('tsc -p tsconfig.build.json failed');
+  // The warm path: one `modreview review-server` for the whole run, each review a new client process.
+  const socket = join(o.dir, 'review.sock');
+  const serverLog = openSync(join(o.dir, 'review-server.log'), 'w');
+  const server = spawn(process.execPath, [bin, 'review-server', '--socket', socket], { cwd: o.repo, stdio: ['ignore', 'ignore', serverLog] });
+  closeSync(serverLog);
+  for (let waited = 0; !existsSync(socket); waited += 100) {
+    if (waited > 300_000 || /^modreview: /m.test(readFileSync(join(o.dir, 'review-server.log'), 'utf8'))) throw new Error(`review-server did not start: ${readFileSync(join(o.dir, 'review-server.log'), 'utf8')}`);
+    sleep(100);
+  }
+  try {
+    return measure(o, bin, socket, server.pid!);
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+function measure(o: { repo: string; tree: string; db: string; dir: string; count: number; seed: number; issueRuns: number }, bin: string, socket: string, serverPid: number): { rows: ProcessRow[]; fig: ProcessFigures } {
   const issue = makePatch(o.tree, 'drivers/md/dm-snap.c', 8, rng(o.seed))!;
   const patches: BenchPatch[] = [issue, ...makePatches(o.tree, Math.max(0, o.count - 1), o.seed)];
   const files = patches.map((p, i) => {
@@ -68,9 +106,19 @@ export function processRows(o: { repo: string; tree: string; db: string; dir: st
     return f;
   });
   const review = (f: string, extra: string[]) => timed(process.execPath, [bin, 'review', '--tree', o.tree, '--db', o.db, '--format', 'json', '--fail-on', 'never', ...extra, f], o.repo);
+  let serverCpu = 0;
+  let serverCpuKnown = true;
   const kinds = {
     quick: (f: string) => review(f, []),
     full: (f: string) => review(f, ['--index-check', 'full']),
+    warm: (f: string) => {
+      const before = procCpu(serverPid);
+      const r = review(f, ['--server', socket]);
+      const after = procCpu(serverPid);
+      if (before === undefined || after === undefined) serverCpuKnown = false;
+      else serverCpu += after - before;
+      return r;
+    },
     check: (f: string) => timed('perl', ['scripts/checkpatch.pl', '--no-tree', '-q', f], o.tree),
   };
   const order = Object.keys(kinds) as (keyof typeof kinds)[];
@@ -84,13 +132,24 @@ export function processRows(o: { repo: string; tree: string; db: string; dir: st
   };
   // Warm-up: the page cache, and a first review that finds the index up to date.
   runAll(files[0]!, 0);
+  serverCpu = 0;
   const issueRuns = Array.from({ length: o.issueRuns }, (_, k) => runAll(files[0]!, k));
   const per = files.map((f, k) => runAll(f, k));
+  const warmRuns = issueRuns.length + files.length;
   let same = 0;
+  let sameWarm = 0;
   let found = 0;
   const findings = (r: Run) => JSON.stringify((JSON.parse(r.stdout) as { findings: unknown[] }).findings);
   for (const r of per) {
     if (r.quick.status === 0 && r.full.status === 0 && findings(r.quick) === findings(r.full)) same++;
+    if (r.warm.status === r.quick.status && r.warm.stdout === r.quick.stdout) sameWarm++;
+    else {
+      // Say where they part (the first line that differs), to tell a real difference from a
+      // change of the tree or the store between the two runs.
+      const [x, y] = [r.quick.stdout.split('\n'), r.warm.stdout.split('\n')];
+      const at = x.findIndex((l, i) => l !== y[i]);
+      console.error(`bench: warm-server stdout differs from the review's own (exit ${r.quick.status} vs ${r.warm.status}) at line ${at + 1}:\n  own:  ${x[at]?.slice(0, 300)}\n  warm: ${y[at]?.slice(0, 300)}`);
+    }
     found += (JSON.parse(r.quick.stdout) as { findings: unknown[] }).findings.length;
   }
   const col = (kind: keyof typeof kinds, list = per) => list.map((r) => r[kind].wall);
@@ -102,13 +161,15 @@ export function processRows(o: { repo: string; tree: string; db: string; dir: st
   };
   const ratios = per.map((r) => r.check.wall / r.quick.wall);
   const fullRatios = per.map((r) => r.check.wall / r.full.wall);
+  const warmRatios = per.map((r) => r.check.wall / r.warm.wall);
+  const serverCpuPerReview = serverCpuKnown ? serverCpu / warmRuns : undefined;
   const med = (kind: keyof typeof kinds) => q(col(kind, issueRuns), 50);
   const medCpu = (kind: keyof typeof kinds) => (cpu(kind, issueRuns).length ? `, CPU ${ms(q(cpu(kind, issueRuns), 50))} ms` : '');
   const sizes = patches.map((p) => p.changed);
   const rows: ProcessRow[] = [
     {
       what: `the issue's patch size: ${issue.changed} changed lines (-/+ pairs, ${issue.changed * 2} diff lines) of drivers/md/dm-snap.c, median of ${o.issueRuns} interleaved runs each`,
-      value: `\`modreview review\` ${ms(med('quick'))} ms${medCpu('quick')}; with --index-check full ${ms(med('full'))} ms${medCpu('full')}; checkpatch.pl ${ms(med('check'))} ms${medCpu('check')}`,
+      value: `\`modreview review\` ${ms(med('quick'))} ms${medCpu('quick')}; with --index-check full ${ms(med('full'))} ms${medCpu('full')}; through the warm server ${ms(med('warm'))} ms${medCpu('warm')} (client); checkpatch.pl ${ms(med('check'))} ms${medCpu('check')}`,
       target: 'faster than checkpatch.pl',
       met: med('quick') < med('check'),
     },
@@ -124,9 +185,30 @@ export function processRows(o: { repo: string; tree: string; db: string; dir: st
       target: '>= 1× (faster than checkpatch)',
       met: q(ratios, 50) >= 1,
     },
+    {
+      what: '`modreview review` through a warm `modreview review-server` (--server SOCKET), a new client process per patch',
+      value: `${desc('warm')}${serverCpuPerReview !== undefined ? `; the server's CPU ${ms(serverCpuPerReview)} ms per review (mean)` : ''}; stdout and exit code identical to the review in its own process on ${sameWarm} of ${per.length} patches`,
+    },
+    {
+      what: '  checkpatch time / warm-server client time, per patch',
+      value: `median ${q(warmRatios, 50).toFixed(2)}×, p5 ${q(warmRatios, 5).toFixed(2)}×, p95 ${q(warmRatios, 95).toFixed(2)}×; p50/p50 ${(q(col('check'), 50) / q(col('warm'), 50)).toFixed(2)}×, p95/p95 ${(q(col('check'), 95) / q(col('warm'), 95)).toFixed(2)}×`,
+      target: '>= 10×',
+      met: q(warmRatios, 50) >= 10,
+    },
   ];
   return {
     rows,
-    fig: { quickP50: q(col('quick'), 50), fullP50: q(col('full'), 50), checkP50: q(col('check'), 50), ratioMedian: q(ratios, 50), issue: { quick: med('quick'), full: med('full'), check: med('check') } },
+    fig: {
+      quickP50: q(col('quick'), 50),
+      fullP50: q(col('full'), 50),
+      warmP50: q(col('warm'), 50),
+      warmP95: q(col('warm'), 95),
+      checkP50: q(col('check'), 50),
+      ratioMedian: q(ratios, 50),
+      warmRatioMedian: q(warmRatios, 50),
+      warmRatioP5: q(warmRatios, 5),
+      serverCpuPerReview,
+      issue: { quick: med('quick'), full: med('full'), warm: med('warm'), check: med('check') },
+    },
   };
 }

@@ -25,6 +25,7 @@ const MODULES = {
   lore: () => import('./lore.js'),
   worker: () => import('./worker.js'),
   serve: () => import('./serve.js'),
+  'review-server': () => import('./review-server.js'),
   jobs: () => import('./jobs.js'),
 } satisfies Record<string, () => Promise<{ register: CommandRegistrar }>>;
 
@@ -79,6 +80,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'run what is configured in one process: lore watcher, GitHub App (with APP_ID), /healthz, /readyz, /metrics, status page',
     term: 'serve [options]',
     module: 'serve',
+  },
+  {
+    name: 'review-server',
+    description: 'keep the review warm (parser, rules, stores) and answer `modreview review` over a Unix socket (MODREVIEW_SOCKET or review --server)',
+    term: 'review-server [options]',
+    module: 'review-server',
   },
   { name: 'jobs', description: 'list the review jobs in Redis (REDIS_URL) and retry failed ones', term: 'jobs', module: 'jobs' },
 ];

@@ -5,7 +5,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import type { CommandRegistrar } from '../cli.js';
+import type { CliIo, CommandRegistrar } from '../cli.js';
 import { InputError, UsageError } from '../errors.js';
 import type { ReviewOptions } from '../engine/api.js';
 import { DEFAULT_TREE_CONFIG, readConfigFile, TREE_CONFIG_FILE, type TreeConfig } from '../engine/tree-config.js';
@@ -38,6 +38,8 @@ export interface ReviewCliOptions {
   /** Per-file limits (src/engine/limits.ts). */
   maxFileBytes?: number;
   fileTimeout?: number;
+  /** The review server's socket (src/review-server/): src/cli.ts asks it before this command runs. */
+  server?: string;
 }
 
 /** A positive whole number for an option, or a usage error naming it. */
@@ -58,7 +60,10 @@ export function idList(v: string, prev: string[] = []): string[] {
   return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
-async function readInput(file: string): Promise<Buffer> {
+async function readInput(file: string, io?: CliIo): Promise<Buffer> {
+  // Already read (by the review-server client, or sent to the server with the request).
+  if (io?.input && io.input.file === file) return io.input.bytes;
+  if (io?.inServer) throw new InputError(`cannot read ${file}: not the patch the request carries`);
   if (file === '-') {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
@@ -82,7 +87,11 @@ async function readInput(file: string): Promise<Buffer> {
  * The config for a run: --config FILE (must exist), else `.modreview.yml` in the tree if present.
  * The YAML parser and the schema (src/engine/config.ts) are loaded only when there is a file.
  */
-export async function loadTreeConfig(where: { tree?: string | undefined; file?: string | undefined }, knownRules: readonly string[]): Promise<TreeConfig> {
+export async function loadTreeConfig(
+  where: { tree?: string | undefined; file?: string | undefined },
+  knownRules: readonly string[],
+  err: (s: string) => void = (s) => void process.stderr.write(s),
+): Promise<TreeConfig> {
   const path = where.file ?? (where.tree ? join(where.tree, TREE_CONFIG_FILE) : undefined);
   if (!path) return DEFAULT_TREE_CONFIG;
   let text: string;
@@ -94,7 +103,7 @@ export async function loadTreeConfig(where: { tree?: string | undefined; file?: 
     return DEFAULT_TREE_CONFIG;
   }
   const { parseTreeConfig } = await import('../engine/config.js');
-  return parseTreeConfig(text, knownRules, path, (w) => process.stderr.write(`modreview: warning: ${w.replace(/[\r\n]+/g, ' ')}\n`));
+  return parseTreeConfig(text, knownRules, path, (w) => err(`modreview: warning: ${w.replace(/[\r\n]+/g, ' ')}\n`));
 }
 
 /** modreview's own version, from the package.json above this module (src/ or dist/src/). */
@@ -155,7 +164,7 @@ export async function openTreeIndex(
   db: DB,
   tree: string,
   notes: string[],
-  o: { paths?: string[] | undefined; check?: IndexCheck | undefined; touched?: readonly string[] } = {},
+  o: { paths?: string[] | undefined; check?: IndexCheck | undefined; touched?: readonly string[]; err?: (s: string) => void } = {},
 ): Promise<{ index: TreeIndex; fresh: FreshnessReport } | undefined> {
   const [{ refreshForReview }, { TreeIndex }, { progressReporter }] = await Promise.all([
     import('../index/fresh.js'),
@@ -172,7 +181,7 @@ export async function openTreeIndex(
       onProgress: progress.onProgress,
     });
     const stats = fresh.build;
-    if (stats && stats.parsed > 0) process.stderr.write(`modreview: indexed ${stats.parsed} changed files of ${tree} in ${stats.seconds.toFixed(1)} s\n`);
+    if (stats && stats.parsed > 0) (o.err ?? ((s: string) => void process.stderr.write(s)))(`modreview: indexed ${stats.parsed} changed files of ${tree} in ${stats.seconds.toFixed(1)} s\n`);
     return { index: await TreeIndex.open(db, tree), fresh };
   } catch (e) {
     notes.push(`tree index unavailable (${e instanceof Error ? e.message : String(e)}); cross-file questions see only the patched files`);
@@ -182,14 +191,15 @@ export async function openTreeIndex(
   }
 }
 
-export async function runReview(file: string, o: ReviewCliOptions, out: (s: string) => void): Promise<number> {
-  const input = await readInput(file);
+export async function runReview(file: string, o: ReviewCliOptions, out: (s: string) => void, io?: CliIo): Promise<number> {
+  const input = await readInput(file, io);
+  const err = io?.err ?? ((s: string) => void process.stderr.write(s));
   const submission = await readSubmission(input);
   if (!submission.patches.length) throw new InputError('no patch with a diff in the input');
   const { reviewSubmission, inFilter } = await import('../engine/review.js');
   const { allRules } = await import('../../rules/index.js');
   const tree = o.tree ? checkTree(o.tree) : undefined;
-  const config = await loadTreeConfig({ tree, file: o.config }, allRules.map((r) => r.id));
+  const config = await loadTreeConfig({ tree, file: o.config }, allRules.map((r) => r.id), err);
   const options: ReviewOptions = { filter: o.filter, config };
   if (o.rules?.length) options.rules = o.rules;
   if (o.ignore?.length) options.ignore = o.ignore;
@@ -204,9 +214,10 @@ export async function runReview(file: string, o: ReviewCliOptions, out: (s: stri
       options.images = treeImages(tree, submission.series.baseCommit);
       if (o.index) {
         checkIndexPaths(tree, o.indexPath);
-        db = openStore(o.db);
+        // The review server keeps its stores open from review to review; a process opens its own.
+        db = io?.stores ? io.stores.open(o.db) : openStore(o.db);
         options.facts = factsCacheOf(db, String(FACTS_VERSION));
-        opened = await openTreeIndex(db, tree, preNotes, { paths: o.indexPath, check: o.indexCheck, touched: touchedPaths(submission) });
+        opened = await openTreeIndex(db, tree, preNotes, { paths: o.indexPath, check: o.indexCheck, touched: touchedPaths(submission), err });
         if (opened) options.index = opened.index;
       } else preNotes.push('tree index disabled (--no-index): cross-file questions see only the patched files');
     } else preNotes.push('no --tree given: hunk-only review, cross-file questions see only the patch');
@@ -241,11 +252,11 @@ export async function runReview(file: string, o: ReviewCliOptions, out: (s: stri
     } else out(renderText(submission, result, shown));
     return exitCodeFor(shown, o.failOn);
   } finally {
-    db?.close();
+    if (!io?.stores) db?.close();
   }
 }
 
-export const register: CommandRegistrar = (program: Command, setExit) => {
+export const register: CommandRegistrar = (program: Command, setExit, io) => {
   program
     .command('review')
     .description('review a patch mail, an mbox series or a bare diff for module-lifecycle bugs it introduces')
@@ -268,7 +279,9 @@ export const register: CommandRegistrar = (program: Command, setExit) => {
     .option('--no-index', 'do not build or use the tree index (cross-file questions see only the patch)')
     .option('--max-file-bytes <n>', 'skip (and report) a C file larger than this (default 2 MiB)', positiveInt('--max-file-bytes'))
     .option('--file-timeout <ms>', 'time one file may take; what is left when it runs out is skipped and reported (default 20000)', positiveInt('--file-timeout'))
+    .option('--server <socket>', 'hand the review to a running `modreview review-server` on this socket (default: $MODREVIEW_SOCKET); in this process when it does not answer')
     .action(async (file: string, o: ReviewCliOptions) => {
-      setExit(await runReview(file, o, (s) => process.stdout.write(s)));
+      const to = io ?? { out: (s: string) => void process.stdout.write(s), err: (s: string) => void process.stderr.write(s) };
+      setExit(await runReview(file, o, (s) => to.out(s), to));
     });
 };

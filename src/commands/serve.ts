@@ -276,14 +276,22 @@ export const register: CommandRegistrar = (program: Command) => {
     .command('serve')
     .description('run what is configured in one process: lore watcher, GitHub App (with APP_ID), /healthz, /readyz, /metrics, status page')
     .option('-c, --config <file>', 'serve config file (YAML); see docs/DEPLOY.md')
-    .action(async (o: { config?: string }) => {
+    .option('--socket <path>', 'also answer `modreview review` over this Unix socket, warm (as `modreview review-server`)')
+    .action(async (o: { config?: string; socket?: string }) => {
       const cfg = loadServeConfig(o.config);
-      const running = await startServe(cfg);
+      // The warm review path (src/review-server/): its own module, started before the rest.
+      const reviews = o.socket
+        ? await (await import('../review-server/server.js')).startReviewServer({ socket: o.socket, log: (s) => void process.stderr.write(`modreview serve: review socket: ${s}\n`) })
+        : undefined;
+      const running = await startServe(cfg).catch(async (e: unknown) => {
+        await reviews?.close();
+        throw e;
+      });
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          void running.close().then(resolve);
+          void Promise.all([running.close(), reviews?.close()]).then(() => resolve());
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
