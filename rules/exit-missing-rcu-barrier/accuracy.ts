@@ -11,6 +11,13 @@ const dropBarrier = (cache: string) => ({ find: `\trcu_barrier();\n\tkmem_cache_
 export const cases: AccuracyCase[] = [
   // ---------------------------------------------------------------- must flag
   {
+    name: 'xfs_destroy_caches loses its rcu_barrier() (XFS writes its functions `STATIC`)',
+    file: 'fs/xfs/xfs_super.c',
+    edits: [{ find: '\t */\n\trcu_barrier();\n\tkmem_cache_destroy(xfs_parent_args_cache);', replace: '\t */\n\tkmem_cache_destroy(xfs_parent_args_cache);' }],
+    expect: 'flag',
+    why: 'inodes are freed through call_rcu() in xfs_icache.c into xfs_inode_cache, destroyed right after',
+  },
+  {
     name: 'dax_fs_exit without rcu_barrier()',
     file: 'drivers/dax/super.c',
     edits: [{ find: '\tkern_unmount(dax_mnt);\n\trcu_barrier();\n', replace: '\tkern_unmount(dax_mnt);\n' }],

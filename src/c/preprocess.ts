@@ -465,6 +465,12 @@ function blankAnnotations(src: string, toks: Tok[], out: Out): void {
     const t = toks[i]!;
     if (t.k !== K.Ident) continue;
     const name = t.t;
+    // XFS's `#define STATIC static noinline` (fs/xfs/xfs_linux.h) opens ~140 files' function
+    // definitions: as an unknown word before the type it made each one a parse error.
+    if (name === 'STATIC' && toks[i + 1]?.k === K.Ident) {
+      out.write(t.s, 'static');
+      continue;
+    }
     if (ANNOT.has(name)) {
       // `__attribute__` lists aside, an annotation is never followed by '(' ... except when a
       // macro with that name is being *called* (e.g. a local `#define __init(x)`): leave those.

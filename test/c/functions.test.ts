@@ -33,3 +33,12 @@ describe('functionsByName', () => {
     expect(fn.calls.map((c) => c.callee)).toContain('module_put');
   });
 });
+
+describe('XFS `STATIC`', () => {
+  it('reads `STATIC void\\nfoo(void)` as a static function, not a parse error', () => {
+    const src = 'STATIC void\nxfs_destroy_caches(void)\n{\n\trcu_barrier();\n\tkmem_cache_destroy(xfs_inode_cache);\n}\n';
+    const fn = extractFacts('fs/xfs/xfs_super.c', src).functions.find((f) => f.name === 'xfs_destroy_caches')!;
+    expect(fn).toMatchObject({ hasError: false, isStatic: true });
+    expect(fn.calls.map((c) => c.callee)).toEqual(['rcu_barrier', 'kmem_cache_destroy']);
+  });
+});
