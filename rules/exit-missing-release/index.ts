@@ -6,10 +6,10 @@ import { functionsByName } from '../../src/c/functions.js';
 import { createRule } from '../../src/engine/rule.js';
 import { callsWithContext, declaresLicense, disabledLines, moduleEntryPoints, pathLines, type PathCall } from '../../src/engine/kernel/lifecycle.js';
 import { destroyBeforeBarrier } from '../../src/engine/kernel/rcu.js';
-import { destroyedInUse, exitPath, keptByInit, registersCallbacks, unreleased, usedAfterRelease, type Kept } from '../../src/engine/kernel/teardown.js';
+import { declaredNames, destroyedInUse, exitPath, keptByInit, registersCallbacks, unreleased, usedAfterRelease, type Kept } from '../../src/engine/kernel/teardown.js';
 import { initScope } from '../../src/engine/kernel/unwind.js';
 import type { RawFinding, RuleContext } from '../../src/engine/types.js';
-import type { CallSite, FunctionFacts } from '../../src/c/types.js';
+import type { CallSite, FileFacts, FunctionFacts } from '../../src/c/types.js';
 import { resourceIdentity } from '../../src/c/lex.js';
 import { acquireNamesFor, allocatorReleases, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import { isManaged, RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js';
@@ -208,6 +208,9 @@ export default createRule({
       const exitLines = pathLines(facts, exitFn, path);
       for (const u of unreleased(kept, path)) {
         const k = u.kept;
+        // A lookup's reference held in a local of init (`node = of_find_matching_node(...)`) is
+        // to be put in init once used, not kept for exit: init-error-unwind reports it there.
+        if (k.pair.lookup && lookupInLocal(facts, k)) continue;
         const release = k.pair.release[0]!;
         const common = { acquire: label(k), where: where(k.at), exit: exitFn.name, release };
         const message =
@@ -284,3 +287,9 @@ export default createRule({
     });
   },
 });
+
+function lookupInLocal(facts: FileFacts, k: Kept): boolean {
+  const fn = functionsByName(facts.functions).get(k.at.fn);
+  const v = resourceIdentity(k.at.call.assignedTo ?? '');
+  return !!fn && /^[A-Za-z_]\w*$/.test(v) && declaredNames(fn).has(v);
+}

@@ -40,7 +40,7 @@ export default createRule({
   fix,
   check(ctx, format) {
     const out: RawFinding[] = [];
-    const scope = initScope(ctx.facts);
+    const scope = initScope(ctx.facts, ctx.index.buildKind?.(ctx.path) === 'module');
     if (!scope.length) return out;
     const book = moduleBook(ctx.facts, ctx.index);
     const fallible = fallibility(ctx.facts, book, ctx.index);

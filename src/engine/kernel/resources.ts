@@ -54,6 +54,9 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('device_initialize', ['put_device', 'device_unregister']),
   P('device_add', ['device_del', 'device_unregister']),
   { ...P('kobject_init_and_add', 'kobject_put'), onFailure: ['kobject_put'] },
+  // A kset named with kobject_set_name() before kset_register(): the name is freed by the final
+  // kset_put(), also when registration failed (fs/ubifs/sysfs.c, drivers/base/bus.c).
+  { ...P('kset_register', ['kset_unregister', 'kset_put']), onFailure: ['kset_put'] },
   P('device_add_disk', ['del_gendisk', 'put_disk'], 'status', 1),
   P('add_disk', ['del_gendisk', 'put_disk']),
   P('blk_mq_alloc_disk', 'put_disk', 'handle'),
@@ -65,6 +68,10 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('blk_alloc_disk', 'put_disk', 'handle'),
   // Device-tree and driver-core lookups: each returns its node or device with a reference taken
   // (drivers/of/base.c, drivers/base/core.c kernel-doc: "Call of_node_put() / put_device() when done").
+  // drivers/net/phy/mdio_bus.c: "The embedded struct device will have its reference count
+  // incremented, and this must be put_deviced'ed once the bus is finished with."
+  L('mdio_find_bus', 'put_device'),
+  L('of_mdio_find_bus', 'put_device'),
   L('of_find_node_by_name', 'of_node_put'),
   L('of_find_node_by_path', 'of_node_put'),
   L('of_find_node_opts_by_path', 'of_node_put'),

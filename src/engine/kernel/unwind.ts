@@ -420,10 +420,13 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         // (a status variable: `return found;` with found 0 means "none", not success)
         if (failure.on && st.zero.has(rv) && /^(ret|err|error|rc|rv|retval|status|result|res|\w+_ret|\w+_err|\w+_rc)$/.test(rv)) ctx.zeroReturns.push({ variable: rv, gotoLine: s.line, label: '', returnLine: s.line, ...(failure.failed ? { failed: failure.failed } : {}) });
         const last = error ? undefined : returnedFailure(s, st, ctx);
-        if (!error && !last) {
+        if (!error) {
           // A lookup's reference held only in a local is dropped on no path once this returns
-          // (valkyriefb_init(): `dp = of_find_node_by_name(...)`, never of_node_put()).
-          for (const h of st.held) if (droppedLocalRef(h, s.expr, ctx)) ctx.leaks.push({ held: h, exitLine: s.line, exitKind: 'return', returnLine: s.line, ...(failure.failed ? { failed: failure.failed } : {}), success: true });
+          // (valkyriefb_init(): `dp = of_find_node_by_name(...)`, never of_node_put()) — also
+          // when it returns a last step's status (`return platform_driver_register(&drv);`), unless
+          // that step is handed the reference (`return ams_pmu_init(np);` may keep it).
+          const handed = (h: Held) => s.calls.some((c) => c.args.some((a) => h.ids.includes(resourceIdentity(a))));
+          for (const h of st.held) if (droppedLocalRef(h, s.expr, ctx) && !(last && handed(h))) ctx.leaks.push({ held: h, exitLine: s.line, exitKind: 'return', returnLine: s.line, ...(failure.failed ? { failed: failure.failed } : {}), success: true });
         }
         if (!error && !last && statusSuccess(s.expr)) {
           ctx.kept?.push(...st.held);
@@ -434,7 +437,16 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         if (error || last) {
           for (const h of st.held) {
             // (by callee and line: the IR may list a returned call twice)
-            if (last && !h.residue && h.call.callee === last.callee && h.call.line === last.line) continue;
+            if (last && !h.residue && h.call.callee === last.callee && h.call.line === last.line) {
+              // `ret = kset_register(&k); return ret;`: where it failed, what a failed
+              // registration leaves (the name, the device reference) still needs its put.
+              // (unless an `if` on the way tested that failure: its branch saw to the residue)
+              const tested = flatten(ctx.fn.body).some((x) => x.k === 'if' && x.line > h.call.line && x.line < s.line && testsFailureOf(x.cond, x.condCalls, h));
+              if (!tested && h.pair.onFailure?.length && !(h.pair.onFailureAllocatedOnly && /^&\s*\w+$/.test(h.call.args[0] ?? ''))) {
+                ctx.leaks.push({ held: { ...h, pair: { ...h.pair, release: h.pair.onFailure, onFailure: [] }, residue: true }, exitLine: s.line, exitKind: 'return', returnLine: s.line, failed: last });
+              }
+              continue;
+            }
             const leak: Leak = { held: h, exitLine: s.line, exitKind: 'return', returnLine: s.line };
             const failed = last ?? failure.failed;
             if (failed) leak.failed = failed;
@@ -490,7 +502,13 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const e = s.else ? walk(s.else, elseIn, ctx, elseFail) : elseIn;
         const merged = mergeBranches(st, t, e);
         const v = testedStatusVar(s.cond);
-        if (side === 'then' && !t.dead && !e.dead) {
+        if (side && !t.dead && !e.dead && tested!.pair.kind === 'handle') {
+          // `if (node) match = of_match_node(..., node);`, `if (!p) {...} else {...}`: where the
+          // test failed there was nothing to hold; where it passed the handle is still held after
+          // the if, unless that branch released it.
+          const kept = (side === 'then' ? e : t).held.find((x) => x.call === tested!.call);
+          if (kept && !merged.held.includes(kept)) merged.held.push(kept);
+        } else if (side === 'then' && !t.dead && !e.dead) {
           // The failure branch only logged (`if (err) pr_err(...);`): the step may or may not
           // have happened, and its failure is still in the status variable.
           for (const h of [tested!, ...alsoTested]) if (!merged.held.some((x) => x.call === h.call)) merged.held.push({ ...h, unchecked: 'reported' });
@@ -891,12 +909,14 @@ function dedupeLeaks(leaks: Leak[]): Leak[] {
  * Functions whose error paths the init rules inspect: module_init targets, `__init` functions of
  * modular files, and static functions called only from those (one file).
  */
-export function initScope(facts: FileFacts): FunctionFacts[] {
+export function initScope(facts: FileFacts, partOfModule = false): FunctionFacts[] {
   const initNames = new Set(facts.moduleEntries.filter((e) => e.kind === 'init').map((e) => e.fn));
   const inScope = new Set<string>();
+  // (`partOfModule`: kbuild links this file into a loadable module whose module_init is in
+  // another file — fs/ubifs/sysfs.c's ubifs_sysfs_init() runs in ubifs' init)
   for (const f of facts.functions) {
     if (initNames.has(f.name) && (facts.modular || f.section === 'init')) inScope.add(f.name);
-    else if (f.section === 'init' && facts.modular) inScope.add(f.name);
+    else if (f.section === 'init' && (facts.modular || partOfModule)) inScope.add(f.name);
   }
   // Static helpers called only from in-scope functions join the scope (to a fixpoint).
   const callers = new Map<string, Set<string>>();
