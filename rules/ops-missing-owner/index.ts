@@ -122,10 +122,17 @@ function removedOwners(pre: FileFacts, post: FileFacts, path: string, format: (i
       });
     }
   }
-  const postAssigns = new Set(post.functions.flatMap((fn) => runtimeOwnerAssigns(post, 'owner').filter((a) => a.fn === fn).map((a) => `${fn.name}\0${a.lhs}`)));
+  const postAssigns = runtimeOwnerAssigns(post, 'owner');
+  // The same owner reached through a new wrapper (`ls1x_gc->gc.owner` becoming
+  // `ls1x_gc->chip.gc.owner` when gpio_chip moved into gpio_generic_chip): same base object, same
+  // last member before the owner.
+  const ends = (lhs: string) => {
+    const parts = lhs.replace(/\s+/g, '').split(/->|\./);
+    return `${parts[0]}|${parts.slice(-2).join('.')}`;
+  };
   for (const a of runtimeOwnerAssigns(pre, 'owner')) {
     if (a.rhs.trim() !== 'THIS_MODULE' || driverOwned('', a.lhs.replace(/->/g, '.'))) continue;
-    if (postAssigns.has(`${a.fn.name}\0${a.lhs}`)) continue;
+    if (postAssigns.some((p) => p.fn.name === a.fn.name && (p.lhs === a.lhs || ends(p.lhs) === ends(a.lhs)))) continue;
     const fn = post.functions.find((f) => f.name === a.fn.name);
     if (!fn) continue;
     const obj = a.lhs.replace(/(\.|->)owner$/, '');
