@@ -4,6 +4,7 @@
 // Loaded only by `serve` and a worker with a metrics port: other commands never pay for it.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ReviewFn } from './engine/api.js';
+import { EXPECTED_STATUS } from './github/octokit.js';
 
 export type ReviewSource = 'lore' | 'github';
 
@@ -111,12 +112,29 @@ export function instrumentReview(review: ReviewFn, m: Metrics, source: ReviewSou
   };
 }
 
-/** An Octokit plugin counting failed GitHub API requests by status, for ProbotOctokit.plugin(). */
+/**
+ * An Octokit plugin counting failed GitHub API requests by status, for ProbotOctokit.plugin().
+ *
+ * What one count is: a request that finally failed, after octokit's own retries (the plugin wraps
+ * the retry and throttling plugins, so a 500 retried three times is one count), by the HTTP status
+ * of the last answer (0: no answer, e.g. a connection refused or reset). The same error reaching
+ * the hook twice — the installation-token request failing inside the request that needed the token
+ * — is counted once. Not counted: answers the caller marked with expectStatus() (src/github/octokit.ts) (the repository
+ * config or a pre-image that does not exist, a comment deleted by hand).
+ */
 export function githubErrorPlugin(m: Metrics) {
-  return (octokit: { hook: { error(name: 'request', fn: (err: unknown) => never | Promise<never>): void } }): void => {
-    octokit.hook.error('request', (err: unknown) => {
+  // Shared by every Octokit instance of the class (probot makes one per installation; the token
+  // request runs on the App's instance).
+  const counted = new WeakSet<object>();
+  return (octokit: { hook: { error(name: 'request', fn: (err: unknown, options: { request?: { [option: string]: unknown } }) => never | Promise<never>): void } }): void => {
+    octokit.hook.error('request', (err: unknown, options) => {
       const status = (err as { status?: unknown } | null)?.status;
-      m.githubApiErrors.inc({ status: typeof status === 'number' ? String(status) : '0' });
+      const expected = options?.request?.[EXPECTED_STATUS];
+      const isExpected = typeof status === 'number' && Array.isArray(expected) && expected.includes(status);
+      if (!isExpected && !(typeof err === 'object' && err !== null && counted.has(err))) {
+        if (typeof err === 'object' && err !== null) counted.add(err);
+        m.githubApiErrors.inc({ status: typeof status === 'number' ? String(status) : '0' });
+      }
       throw err;
     });
   };

@@ -13,7 +13,9 @@ import { destination, pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { CommandRegistrar } from '../cli.js';
+import type { ProbotOctokit } from 'probot';
 import type { LoreJob } from '../lore/responder.js';
+import type { RecentGithubReview } from '../store/github.js';
 import { UsageError } from '../errors.js';
 
 export const ServeConfigSchema = z
@@ -80,7 +82,29 @@ export interface RecentReview {
   rules: string | null;
 }
 
-function statusPage(st: LoreState, cfg: ServeConfig, github: boolean, ready: boolean, recent: RecentReview[]): string {
+/** An http(s) URL as an href (escaped), or undefined for anything else (javascript:, data:, garbage). */
+function safeHref(url: string | null): string | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? esc(u.href) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function githubRows(recent: RecentGithubReview[]): string {
+  return recent
+    .map((r) => {
+      const href = safeHref(r.checkRunUrl);
+      const run = href ? `<a href="${href}">check run${r.checkRunId !== null ? ` ${r.checkRunId}` : ''}</a>` : r.checkRunId !== null ? `check run ${r.checkRunId}` : '';
+      const at = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(r.finishedAt) ? `${r.finishedAt.replace(' ', 'T')}.000Z` : esc(r.finishedAt);
+      return `<tr><td>${at}</td><td>${esc(`${r.repo}#${r.pr}`)}</td><td>${esc(r.title ?? '')}</td><td>${esc(r.headSha.slice(0, 12))}</td><td>${esc(r.conclusion)}</td><td>${r.findings}</td><td>${run}</td></tr>`;
+    })
+    .join('');
+}
+
+function statusPage(st: LoreState, cfg: ServeConfig, github: boolean, ready: boolean, recent: RecentReview[], recentGithub: RecentGithubReview[]): string {
   const reviews = recent
     .map(
       (r) =>
@@ -98,7 +122,9 @@ function statusPage(st: LoreState, cfg: ServeConfig, github: boolean, ready: boo
 <table><thead><tr><th>Inbox</th><th>Last sync</th><th>Result</th></tr></thead><tbody>${rows}</tbody></table>
 <h2>Recent lore reviews</h2>
 ${recent.length ? `<table id="recent-reviews"><thead><tr><th>Reviewed</th><th>List</th><th>Series</th><th>Findings</th></tr></thead><tbody>${reviews}</tbody></table>` : '<p>None yet.</p>'}
-</body></html>
+${github ? `<h2>Recent GitHub reviews</h2>
+${recentGithub.length ? `<table id="recent-github-reviews"><thead><tr><th>Reviewed</th><th>Pull request</th><th>Title</th><th>Head</th><th>Conclusion</th><th>Findings</th><th>Check run</th></tr></thead><tbody>${githubRows(recentGithub)}</tbody></table>` : '<p>None yet.</p>'}
+` : ''}</body></html>
 `;
 }
 
@@ -107,7 +133,12 @@ export interface RunningServe {
   close(): Promise<void>;
 }
 
-export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = process.env): Promise<RunningServe> {
+export interface ServeOptions {
+  /** The GitHub App's Octokit class (tests turn retry and throttling off or shorten them). */
+  Octokit?: typeof ProbotOctokit;
+}
+
+export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = process.env, opts: ServeOptions = {}): Promise<RunningServe> {
   const log = pino({ name: 'modreview', level: cfg.log_level }, destination(2));
   const st: LoreState = { passes: 0, failedPasses: 0, reviewed: 0, queued: 0, enqueued: 0, repliesFailed: 0, lastSync: new Map() };
   const { createMetrics, instrumentReview, githubErrorPlugin } = await import('../metrics.js');
@@ -126,6 +157,9 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
   let loreLoop: Promise<void> = Promise.resolve();
   // The last reviewed lore series (by serve, or by the workers: they share the store).
   let recentReviews: () => RecentReview[] = () => [];
+  // The last GitHub reviews recorded in the App's store (MODREVIEW_DB; with REDIS_URL, the
+  // workers' reviews when they share that file).
+  let recentGithub: () => RecentGithubReview[] = () => [];
 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -142,7 +176,7 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
         (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: ${e.message}\n`),
       );
     }
-    else if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(statusPage(st, cfg, Boolean(env.APP_ID), ready, recentReviews()));
+    else if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(statusPage(st, cfg, Boolean(env.APP_ID), ready, recentReviews(), recentGithub()));
     else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
   await new Promise<void>((resolve, reject) => {
@@ -179,10 +213,14 @@ export async function startServe(cfg: ServeConfig, env: NodeJS.ProcessEnv = proc
       // With REDIS_URL the reviews run in `modreview worker`; here only the GitHub API errors count.
       const running = await gh.startGithubServer(ghCfg, {
         log,
-        Octokit: ProbotOctokit.plugin(githubErrorPlugin(metrics)),
+        Octokit: (opts.Octokit ?? ProbotOctokit).plugin(githubErrorPlugin(metrics)),
         ...(ghCfg.redisUrl ? {} : { review: instrumentReview(await gh.defaultReview(), metrics, 'github') }),
       });
-      closers.push(() => running.close());
+      recentGithub = () => running.store.recentReviews(20);
+      closers.push(() => {
+        recentGithub = () => [];
+        return running.close();
+      });
     }
     if (cfg.lore_config) {
       const lore = await import('./lore.js');

@@ -6,7 +6,7 @@ import type { FileDiff } from '../diff/types.js';
 import type { ImageProvider, PreImage } from '../engine/api.js';
 import type { Patch } from '../ingest/types.js';
 import { preImageMatches } from '../diff/apply.js';
-import { httpStatus, type Octokit } from './octokit.js';
+import { expectStatus, httpStatus, type Octokit } from './octokit.js';
 
 export const CONTENTS_API_LIMIT = 1024 * 1024;
 
@@ -35,7 +35,7 @@ function decode(content: string, encoding: string | undefined): string {
 export async function readFileAt(octokit: Octokit, owner: string, repo: string, path: string, ref: string): Promise<{ text: string; via: 'contents' | 'blob' } | null> {
   let data: unknown;
   try {
-    ({ data } = await octokit.rest.repos.getContent({ owner, repo, path, ref }));
+    ({ data } = await octokit.rest.repos.getContent({ owner, repo, path, ref, ...expectStatus(404) }));
   } catch (err) {
     if (httpStatus(err) === 404) return null;
     throw err;

@@ -13,6 +13,18 @@ interface RequestErrorLike {
   request?: { method?: string; url?: string };
 }
 
+/** The request option naming the error statuses a caller handles as answers (see expectStatus). */
+export const EXPECTED_STATUS = 'modreviewExpected';
+
+/**
+ * Marks a GitHub request whose error answer the caller expects and handles as an answer (a 404
+ * for a file that is not there): `octokit.rest.repos.getContent({ ..., ...expectStatus(404) })`.
+ * Such answers are not counted in modreview_github_api_errors_total (src/metrics.ts).
+ */
+export function expectStatus(...statuses: number[]): { request: { [EXPECTED_STATUS]: number[] } } {
+  return { request: { [EXPECTED_STATUS]: statuses } };
+}
+
 export function httpStatus(err: unknown): number | undefined {
   const s = (err as RequestErrorLike | null)?.status;
   return typeof s === 'number' ? s : undefined;

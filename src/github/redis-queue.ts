@@ -296,6 +296,78 @@ export class RedisReviewQueue implements KeyedQueue<ReviewRequest> {
 
 // -------------------------------------------------------------------------------------- worker
 
+/**
+ * The connection of a worker: ioredis reconnects forever (every 50 ms more per try, at most 2 s),
+ * and BullMQ's commands wait for it (maxRetriesPerRequest null) — until giveUp(), after which the
+ * next failed try ends the connection (and BullMQ's blocking duplicate of it) for good, failing
+ * what waited. Connection errors are logged once per outage, and the return once.
+ */
+export async function workerConnection(url: string, log: QueueLog, what: string): Promise<{ redis: Redis; giveUp(): void; onError(err: Error): void }> {
+  const { Redis } = await import('ioredis');
+  let givingUp = false;
+  const redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (times) => (givingUp ? null : Math.min(times * 50, 2000)) });
+  let lost = false;
+  redis.on('error', () => {});
+  redis.on('ready', () => {
+    if (lost) log.info(`${what}: Redis at ${redisWhere(url)} is back; taking jobs again`);
+    lost = false;
+  });
+  return {
+    redis,
+    giveUp: () => {
+      givingUp = true;
+    },
+    // The worker's 'error' events: its connections' errors, and BullMQ's own.
+    onError(err: Error) {
+      const connection = redis.status !== 'ready' || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|Connection is closed/.test(err.message);
+      if (!connection) return log.error(`${what}: ${err.message}`);
+      if (lost || givingUp) return;
+      lost = true;
+      log.warn(`${what}: lost Redis at ${redisWhere(url)} (${err.message.split('\n')[0]}); reconnecting (running jobs continue; their results are recorded once it is back)`);
+    },
+  };
+}
+
+/**
+ * Close a BullMQ worker and its connection. Normally: take no new job, let the running ones
+ * finish, QUIT. With Redis unreachable, BullMQ's close would wait for it forever; so once Redis is
+ * away and none of this process's jobs runs any more, the connections give up reconnecting and
+ * the close completes without Redis.
+ */
+export async function closeWorker(worker: Worker, conn: { redis: Redis; giveUp(): void }, idle: () => boolean, log: QueueLog, what: string): Promise<void> {
+  const { redis } = conn;
+  // Every connection the worker uses: ours, and BullMQ's blocking duplicate of it.
+  const bclient = (worker as unknown as { blockingConnection?: { client?: Promise<Redis> } }).blockingConnection?.client;
+  const clients = [redis, await bclient?.catch(() => undefined)].filter((c): c is Redis => c !== undefined);
+  let settled = false;
+  const graceful = worker.close().finally(() => {
+    settled = true;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  let gaveUp = false;
+  const check = (): void => {
+    if (settled) return;
+    if (gaveUp || (redis.status !== 'ready' && idle())) {
+      if (!gaveUp) log.warn(`${what}: Redis unreachable while stopping; stopping without it`);
+      gaveUp = true;
+      conn.giveUp();
+      // A connection BullMQ disconnected while it waited to reconnect stays "reconnecting" and
+      // never ends (ioredis); one more try ends it, failing what waited on it.
+      for (const c of clients) if (c.status === 'reconnecting') c.connect().catch(() => {});
+    }
+    timer = setTimeout(check, 250);
+  };
+  check();
+  try {
+    await graceful;
+  } finally {
+    clearTimeout(timer);
+  }
+  // QUIT would wait in the offline queue for a Redis that is away.
+  if (gaveUp || redis.status !== 'ready') redis.disconnect();
+  else await redis.quit().catch(() => redis.disconnect());
+}
+
 export interface JobInfo {
   id: string;
   key: string;
@@ -323,15 +395,15 @@ export interface ReviewWorker {
 export async function startReviewWorker(url: string, handler: ReviewHandler, opts: WorkerOptions = {}): Promise<ReviewWorker> {
   checkRedisUrl(url);
   await checkRedisReachable(url);
-  const [{ DelayedError, UnrecoverableError, Worker }, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
+  const { DelayedError, UnrecoverableError, Worker } = await import('bullmq');
   const prefix = opts.prefix ?? 'modreview';
   const lockMs = opts.lockMs ?? 60_000;
   const lockRetryMs = opts.lockRetryMs ?? 5_000;
   const log = opts.log ?? silent;
   const workerId = randomUUID();
   // BullMQ's workers block on Redis and must retry forever while it is away.
-  const redis = new Redis(url, { maxRetriesPerRequest: null });
-  redis.on('error', () => {});
+  const conn = await workerConnection(url, log, 'worker');
+  const { redis } = conn;
   let running = 0;
 
   const processor = async (job: Job<JobData, JobResult>, token?: string): Promise<JobResult> => {
@@ -398,7 +470,7 @@ export async function startReviewWorker(url: string, handler: ReviewHandler, opt
     else log.warn(`${what}; retried with backoff`);
   });
   worker.on('stalled', (jobId) => log.warn(`job ${jobId} stalled (its worker died or stopped answering); back in the queue for another worker`));
-  worker.on('error', (err) => log.error(`worker: ${err.message}`));
+  worker.on('error', conn.onError);
 
   let closing: Promise<void> | undefined;
   return {
@@ -408,10 +480,7 @@ export async function startReviewWorker(url: string, handler: ReviewHandler, opt
     },
     ready: () => worker.waitUntilReady().then(() => {}),
     close() {
-      closing ??= (async () => {
-        await worker.close();
-        await redis.quit().catch(() => redis.disconnect());
-      })();
+      closing ??= closeWorker(worker, conn, () => running === 0, log, 'worker');
       return closing;
     },
   };

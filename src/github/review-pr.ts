@@ -25,7 +25,7 @@ import { contentsImageProvider, readFileAt } from './images.js';
 import { FACTS_VERSION } from '../c/version.js';
 import { factsCacheOf } from '../store/facts-cache.js';
 import { placeFindings } from './lines.js';
-import { describeRequestError, httpStatus, logRequestError, type Octokit } from './octokit.js';
+import { describeRequestError, expectStatus, httpStatus, logRequestError, type Octokit } from './octokit.js';
 import { perCommitSubmission, wholePrSubmission, type PrRef } from './pr.js';
 
 export interface ReviewDeps {
@@ -123,7 +123,7 @@ export async function reviewPullRequest(octokit: Octokit, log: Logger, deps: Rev
     if (!(err instanceof ConfigError)) throw err;
     log.warn(`${where}: ${err.message}`);
     const { data } = await octokit.rest.checks.create({ owner, repo, ...configErrorCheckRun(head, CONFIG_PATH, t.defaultBranch, err.problems) });
-    deps.store.recordReview(full, number, head, data.id, 'config-error', 0);
+    deps.store.recordReview(full, number, head, data.id, 'config-error', 0, { title: pr.title, checkRunUrl: data.html_url });
     return { kind: 'config-error', problems: err.problems };
   }
 
@@ -178,7 +178,7 @@ export async function reviewPullRequest(octokit: Octokit, log: Logger, deps: Rev
         log.warn(`${where}: ${CONFIG_PATH}: ${problems[0]}`);
         const c = configErrorCheckRun(head, CONFIG_PATH, t.defaultBranch, problems);
         await octokit.rest.checks.update({ owner, repo, check_run_id: run.id, status: c.status, conclusion: c.conclusion, output: c.output });
-        deps.store.recordReview(full, number, head, run.id, 'config-error', 0);
+        deps.store.recordReview(full, number, head, run.id, 'config-error', 0, { title: pr.title, checkRunUrl: run.html_url });
         return { kind: 'config-error', problems };
       }
       throw err;
@@ -204,7 +204,7 @@ export async function reviewPullRequest(octokit: Octokit, log: Logger, deps: Rev
     for (const r of gone) {
       if (r.commentId !== null) {
         try {
-          await octokit.rest.pulls.updateReviewComment({ owner, repo, comment_id: r.commentId, body: outdatedBody(r.body, head) });
+          await octokit.rest.pulls.updateReviewComment({ owner, repo, comment_id: r.commentId, body: outdatedBody(r.body, head), ...expectStatus(404) });
           outdated++;
         } catch (e) {
           // 404: the comment was deleted by hand; nothing left to mark.
@@ -292,7 +292,7 @@ export async function reviewPullRequest(octokit: Octokit, log: Logger, deps: Rev
       resolved: gone.map((r) => ({ rule: r.rule, path: r.path, line: r.line })),
     });
     for (const u of updates) await octokit.rest.checks.update({ owner, repo, check_run_id: run.id, ...u });
-    deps.store.recordReview(full, number, head, run.id, conclusion, placed.length);
+    deps.store.recordReview(full, number, head, run.id, conclusion, placed.length, { title: pr.title, checkRunUrl: run.html_url });
     log.info(`${where}: ${head.slice(0, 12)} reviewed: ${conclusion}, ${placed.length} finding(s), ${posted} posted, ${outdated} marked outdated`);
     return { kind: 'reviewed', conclusion, findings: placed.length, posted, outdated };
   } catch (err) {

@@ -19,7 +19,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { checkRedisReachable, checkRedisUrl, type QueueLog } from '../github/redis-queue.js';
+import { checkRedisReachable, checkRedisUrl, closeWorker, workerConnection, type QueueLog } from '../github/redis-queue.js';
 import type { LoreJob } from './responder.js';
 
 export const LORE_QUEUE = 'lore';
@@ -108,14 +108,15 @@ export async function startLoreWorker(
 ): Promise<RunningLoreWorker> {
   checkRedisUrl(url);
   await checkRedisReachable(url);
-  const [{ DelayedError, UnrecoverableError, Worker }, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
+  const { DelayedError, UnrecoverableError, Worker } = await import('bullmq');
   const prefix = opts.prefix ?? 'modreview';
   const lockMs = opts.lockMs ?? 60_000;
   const lockRetryMs = opts.lockRetryMs ?? 5_000;
   const log: QueueLog = opts.log ?? { info() {}, warn() {}, error() {} };
   const workerId = randomUUID();
-  const redis = new Redis(url, { maxRetriesPerRequest: null });
-  redis.on('error', () => {});
+  const conn = await workerConnection(url, log, 'lore worker');
+  const { redis } = conn;
+  let running = 0;
 
   const processor = async (job: Job<LoreJob>, token?: string): Promise<unknown> => {
     const d = job.data;
@@ -127,12 +128,14 @@ export async function startLoreWorker(
       await job.moveToDelayed(Date.now() + lockRetryMs, token);
       throw new DelayedError();
     }
+    running++;
     const renew = setInterval(() => {
       redis.eval(RENEW_LUA, 1, lock, mine, lockMs).catch((e: Error) => log.warn(`${d.key}: renewing the series lock: ${e.message}`));
     }, Math.max(10, Math.floor(lockMs / 2)));
     try {
       return await handler(d, { id: String(job.id), attempt: job.attemptsMade + 1, attempts: job.opts.attempts ?? 1 });
     } finally {
+      running--;
       clearInterval(renew);
       await redis.eval(RELEASE_LUA, 1, lock, mine).catch(() => {});
     }
@@ -154,16 +157,13 @@ export async function startLoreWorker(
     else log.warn(`${what}; retried with backoff`);
   });
   worker.on('stalled', (id) => log.warn(`lore job ${id} stalled (its worker died); back in the queue for another worker`));
-  worker.on('error', (err) => log.error(`lore worker: ${err.message}`));
+  worker.on('error', conn.onError);
   let closing: Promise<void> | undefined;
   return {
     worker,
     ready: () => worker.waitUntilReady().then(() => {}),
     close() {
-      closing ??= (async () => {
-        await worker.close();
-        await redis.quit().catch(() => redis.disconnect());
-      })();
+      closing ??= closeWorker(worker, conn, () => running === 0, log, 'lore worker');
       return closing;
     },
   };

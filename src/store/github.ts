@@ -49,6 +49,13 @@ CREATE TABLE github_posted (
   PRIMARY KEY (repo, pr, fingerprint)
 );`,
   },
+  {
+    // What the status page of `modreview serve` shows: the PR's title and the check run's page.
+    name: 'github/4-review-links',
+    sql: `
+ALTER TABLE github_reviews ADD COLUMN title TEXT;
+ALTER TABLE github_reviews ADD COLUMN check_run_url TEXT;`,
+  },
 ];
 
 export interface PostedRow {
@@ -68,6 +75,28 @@ export interface ReviewedRow {
   checkRunId: number | null;
   conclusion: string;
   findings: number;
+}
+
+/** A finished review as the status page lists it (newest first). */
+export interface RecentGithubReview {
+  repo: string;
+  pr: number;
+  headSha: string;
+  title: string | null;
+  conclusion: string;
+  findings: number;
+  checkRunId: number | null;
+  /** The check run's page on GitHub (its `html_url`), when GitHub gave one. */
+  checkRunUrl: string | null;
+  /** SQLite's datetime('now'): UTC, `YYYY-MM-DD HH:MM:SS`. */
+  finishedAt: string;
+}
+
+export interface ReviewLinks {
+  /** The pull request's title when it was reviewed. */
+  title?: string | null;
+  /** The check run's `html_url`. */
+  checkRunUrl?: string | null;
 }
 
 export class GithubStore {
@@ -97,15 +126,37 @@ export class GithubStore {
     return row && { headSha: row.head_sha, checkRunId: row.check_run_id, conclusion: row.conclusion, findings: row.findings };
   }
 
-  recordReview(repo: string, pr: number, headSha: string, checkRunId: number | null, conclusion: string, findings: number): void {
+  recordReview(repo: string, pr: number, headSha: string, checkRunId: number | null, conclusion: string, findings: number, links: ReviewLinks = {}): void {
     this.db
       .prepare(
-        `INSERT INTO github_reviews (repo, pr, head_sha, check_run_id, conclusion, findings, finished_at)
-         VALUES (?, ?, ?, ?, ?, ?, datetime('now'))
+        `INSERT INTO github_reviews (repo, pr, head_sha, check_run_id, conclusion, findings, finished_at, title, check_run_url)
+         VALUES (?, ?, ?, ?, ?, ?, datetime('now'), ?, ?)
          ON CONFLICT (repo, pr, head_sha) DO UPDATE SET check_run_id = excluded.check_run_id,
-           conclusion = excluded.conclusion, findings = excluded.findings, finished_at = excluded.finished_at`,
+           conclusion = excluded.conclusion, findings = excluded.findings, finished_at = excluded.finished_at,
+           title = excluded.title, check_run_url = excluded.check_run_url`,
       )
-      .run(repo, pr, headSha, checkRunId, conclusion, findings);
+      .run(repo, pr, headSha, checkRunId, conclusion, findings, links.title ?? null, links.checkRunUrl ?? null);
+  }
+
+  /** The last `limit` reviews finished, newest first. */
+  recentReviews(limit = 20): RecentGithubReview[] {
+    const rows = this.db
+      .prepare(
+        `SELECT repo, pr, head_sha, title, conclusion, findings, check_run_id, check_run_url, finished_at
+         FROM github_reviews ORDER BY finished_at DESC, rowid DESC LIMIT ?`,
+      )
+      .all(limit) as { repo: string; pr: number; head_sha: string; title: string | null; conclusion: string; findings: number; check_run_id: number | null; check_run_url: string | null; finished_at: string }[];
+    return rows.map((r) => ({
+      repo: r.repo,
+      pr: r.pr,
+      headSha: r.head_sha,
+      title: r.title,
+      conclusion: r.conclusion,
+      findings: r.findings,
+      checkRunId: r.check_run_id,
+      checkRunUrl: r.check_run_url,
+      finishedAt: r.finished_at,
+    }));
   }
 
   posted(repo: string, pr: number): PostedRow[] {

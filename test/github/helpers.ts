@@ -329,3 +329,46 @@ export function onePrReview(scope: nock.Scope, recorded: Recorded[], o: { file: 
   });
   return scope.patch(`${repoPath}/check-runs/1`).reply(200, {});
 }
+
+/**
+ * GitHub's answer to `POST /repos/{owner}/{repo}/check-runs` (201), as documented for the REST
+ * API: the run with its `html_url` (the page the status page links to).
+ */
+export function checkRunAnswer(id: number, headSha: string, o: { name?: string } = {}): AnyObj {
+  return {
+    id,
+    head_sha: headSha,
+    node_id: `CR_kwDOB${id}`,
+    external_id: '',
+    url: `${API}/repos/${OWNER}/${REPO}/check-runs/${id}`,
+    html_url: `https://github.com/${OWNER}/${REPO}/runs/${id}`,
+    details_url: `https://github.com/${OWNER}/${REPO}/runs/${id}`,
+    status: 'in_progress',
+    conclusion: null,
+    started_at: '2026-12-05T10:00:00Z',
+    completed_at: null,
+    output: { title: null, summary: null, text: null, annotations_count: 0, annotations_url: `${API}/repos/${OWNER}/${REPO}/check-runs/${id}/annotations` },
+    name: o.name ?? 'modreview',
+    check_suite: { id: 5 },
+    app: { id: APP_ID, slug: 'modreview', name: 'modreview' },
+    pull_requests: [],
+  };
+}
+
+/** GitHub's answer to `GET /repos/{owner}/{repo}/pulls/{n}` (the fields a review reads, and the links). */
+export function pullAnswer(n: number, o: { head?: string; base?: string; title?: string; state?: string; draft?: boolean } = {}): AnyObj {
+  return {
+    url: `${API}/repos/${OWNER}/${REPO}/pulls/${n}`,
+    id: 1000 + n,
+    html_url: `https://github.com/${OWNER}/${REPO}/pull/${n}`,
+    number: n,
+    state: o.state ?? 'open',
+    locked: false,
+    title: o.title ?? 'dm log: return -EEXIST for a duplicate log type',
+    user: { login: 'a-developer', id: 1, type: 'User' },
+    body: 'Signed-off-by: A Developer <dev@example.org>',
+    draft: o.draft ?? false,
+    head: { label: `a-developer:topic-${n}`, ref: `topic-${n}`, sha: o.head ?? HEAD1 },
+    base: { label: `${OWNER}:${DEFAULT_BRANCH}`, ref: DEFAULT_BRANCH, sha: o.base ?? BASE_SHA },
+  };
+}

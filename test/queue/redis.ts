@@ -1,5 +1,7 @@
 // A real redis-server for the queue tests (Debian's `redis-server` package), started on
-// 127.0.0.1 on a free port with persistence off, and child processes playing `modreview worker`.
+// 127.0.0.1 on a free port with persistence off (or, with `dir`, an append-only file there, so
+// that it can be stopped and started again on the same port with its data), and child processes
+// playing `modreview worker`.
 // A missing redis-server fails the tests with a message saying how to install it: the queue's
 // guarantees are only worth what a real Redis shows.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -10,7 +12,15 @@ import { Redis } from 'ioredis';
 export interface RedisServer {
   url: string;
   port: number;
-  stop(): Promise<void>;
+  /** Stop it: SIGKILL by default (a crash), SIGTERM for a clean shutdown (Redis writes its data first). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Start it again after stop(), on the same port (and data directory). */
+  restart(): Promise<void>;
+}
+
+export interface RedisOptions {
+  /** Persist to an append-only file in this directory (fsync on every write: a SIGKILL loses nothing acknowledged). */
+  dir?: string;
 }
 
 function freePort(): Promise<number> {
@@ -27,7 +37,7 @@ function freePort(): Promise<number> {
 /** A port nothing listens on (for "Redis is down" start-ups). */
 export const closedPort = freePort;
 
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new Error(
@@ -35,36 +45,44 @@ export async function startRedis(): Promise<RedisServer> {
     );
   }
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.on('data', (c) => (out += c));
-  proc.stderr!.on('data', (c) => (out += c));
+  const persistence = opts.dir ? ['--dir', opts.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''] : ['--save', '', '--appendonly', 'no'];
   const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`redis-server exited at start-up (${proc.exitCode}):\n${out}`);
-    const c = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    c.on('error', () => {});
-    try {
-      await c.connect();
-      if ((await c.ping()) === 'PONG') break;
-    } catch {
-      // not up yet
-    } finally {
-      c.disconnect();
+  let proc: ChildProcess;
+  const launch = async (): Promise<void> => {
+    const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', ...persistence, '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = p;
+    let out = '';
+    p.stdout!.on('data', (c) => (out += c));
+    p.stderr!.on('data', (c) => (out += c));
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (p.exitCode !== null) throw new Error(`redis-server exited at start-up (${p.exitCode}):\n${out}`);
+      const c = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      c.on('error', () => {});
+      try {
+        await c.connect();
+        // LOADING (the append-only file being read back) is an error reply: not up yet.
+        if ((await c.ping()) === 'PONG') break;
+      } catch {
+        // not up yet
+      } finally {
+        c.disconnect();
+      }
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port} within 10 s:\n${out}`);
+      await sleep(50);
     }
-    if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port} within 10 s:\n${out}`);
-    await sleep(50);
-  }
+  };
+  await launch();
   return {
     url,
     port,
-    stop: () =>
+    stop: (signal: NodeJS.Signals = 'SIGKILL') =>
       new Promise<void>((resolve) => {
-        if (proc.exitCode !== null) return resolve();
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
         proc.once('exit', () => resolve());
-        proc.kill('SIGKILL');
+        proc.kill(signal);
       }),
+    restart: () => launch(),
   };
 }
 

@@ -3,12 +3,15 @@
 // a wrapped review counted by outcome and rule, and the text parsed back.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import nock from 'nock';
+import { Probot, ProbotOctokit } from 'probot';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ReviewFn } from '../../src/engine/api.js';
 import type { Finding } from '../../src/engine/types.js';
 import type { Submission } from '../../src/ingest/types.js';
 import { createMetrics, githubErrorPlugin, instrumentReview } from '../../src/metrics.js';
-import { testOctokit } from '../github/helpers.js';
+import { expectStatus } from '../../src/github/octokit.js';
+import { API, INSTALLATION, OWNER, REPO, privateKey, testOctokit } from '../github/helpers.js';
 import { parseExposition } from './exposition.js';
 
 describe('metrics', () => {
@@ -31,6 +34,64 @@ describe('metrics', () => {
     } finally {
       server.close();
     }
+  });
+
+  describe('modreview_github_api_errors_total: one count per request that finally failed', () => {
+    afterEach(() => {
+      nock.cleanAll();
+    });
+    // probot's Octokit with its retry plugin on (3 retries of a 5xx), waits shortened to ms.
+    const retrying = () => ProbotOctokit.defaults((o: Record<string, any>) => ({ ...o, retry: { retryAfterBaseValue: 5 }, throttle: { ...o.throttle, enabled: false } }));
+
+    it('a 500 retried by octokit counts once; a 404 (not retried) once', async () => {
+      const m = createMetrics();
+      const octokit = new (retrying().plugin(githubErrorPlugin(m)))({ auth: 'ghs_test' });
+      let tries = 0;
+      const api = nock(API)
+        .get(`/repos/${OWNER}/${REPO}/pulls/2`)
+        .times(4)
+        .reply(() => {
+          tries++;
+          return [500, { message: 'Server Error' }];
+        })
+        .get(`/repos/${OWNER}/${REPO}/pulls/3`)
+        .reply(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/pulls/pulls#get-a-pull-request', status: '404' });
+      await expect(octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: 2 })).rejects.toMatchObject({ status: 500 });
+      expect(tries).toBe(4); // the first try and octokit's 3 retries
+      await expect(octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: 3 })).rejects.toMatchObject({ status: 404 });
+      expect(api.isDone()).toBe(true);
+      const e = parseExposition(await m.registry.metrics());
+      expect(e.get('modreview_github_api_errors_total{status="500"}')).toBe(1);
+      expect(e.get('modreview_github_api_errors_total{status="404"}')).toBe(1);
+    });
+
+    it('a 500 that succeeds on retry counts nothing; a 404 the caller expects (expectStatus) counts nothing', async () => {
+      const m = createMetrics();
+      const octokit = new (retrying().plugin(githubErrorPlugin(m)))({ auth: 'ghs_test' });
+      nock(API)
+        .get(`/repos/${OWNER}/${REPO}/pulls/2`)
+        .reply(502, { message: 'Bad Gateway' })
+        .get(`/repos/${OWNER}/${REPO}/pulls/2`)
+        .reply(200, { number: 2, state: 'open' })
+        .get(`/repos/${OWNER}/${REPO}/contents/.github%2Fmodreview.yml?ref=master`)
+        .reply(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/repos/contents#get-repository-content', status: '404' });
+      await expect(octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: 2 })).resolves.toMatchObject({ status: 200 });
+      await expect(octokit.rest.repos.getContent({ owner: OWNER, repo: REPO, path: '.github/modreview.yml', ref: 'master', ...expectStatus(404) })).rejects.toMatchObject({ status: 404 });
+      const e = parseExposition(await m.registry.metrics());
+      expect([...e.keys()].filter((k) => k.startsWith('modreview_github_api_errors_total'))).toEqual([]);
+    });
+
+    it('an installation token refused (404: the app was uninstalled) counts once, not once more for the request that needed it', async () => {
+      const m = createMetrics();
+      const probot = new Probot({ appId: 123, privateKey: privateKey(), Octokit: testOctokit().plugin(githubErrorPlugin(m)) });
+      nock(API)
+        .post(`/app/installations/${INSTALLATION}/access_tokens`)
+        .reply(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app', status: '404' });
+      const octokit = await probot.auth(INSTALLATION);
+      await expect(octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: 2 })).rejects.toMatchObject({ status: 404 });
+      const e = parseExposition(await m.registry.metrics());
+      expect(e.get('modreview_github_api_errors_total{status="404"}')).toBe(1);
+    });
   });
 
   it('reviews by source and outcome, findings by rule, latency observed', async () => {

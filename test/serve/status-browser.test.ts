@@ -2,13 +2,20 @@
 // reviews one lore series (the real engine, a local inbox), then Debian's Chromium, driven by
 // playwright-core with JavaScript turned off, loads the page; the review is on it. A screenshot
 // goes to test-artifacts/ (gitignored). Without /usr/bin/chromium the test fails, it does not skip.
+// Then a GitHub review (serve in this process, GitHub played by nock) with a hostile PR title: the
+// browser shows the title as text and links the check run.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import nock from 'nock';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { startServe } from '../../src/commands/serve.js';
+import { github, testOctokit, type Recorded } from '../github/helpers.js';
 import { cleanup, crossFilePatch, mail, scratch, smallTree, TestInbox } from '../lore/helpers.js';
+import { closedPort, until } from '../queue/redis.js';
+import { HOSTILE_TITLE, answerOneReview, appEnv, deliverPr } from './github.js';
 
 const ENTRY = fileURLToPath(new URL('../cli/entry.ts', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -79,5 +86,45 @@ describe('the status page in headless Chromium', () => {
 
     p.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('shows a GitHub review: the PR, its hostile title as text, a link to the check run', async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: this test needs Debian's chromium. Install it with \`apt-get install -y chromium\` (.ci/run does this before the tests)`);
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+    onTestFinished(() => {
+      nock.cleanAll();
+      nock.enableNetConnect();
+    });
+    const ghPort = await closedPort();
+    const serve = await startServe({ host: '127.0.0.1', port: 0, log_level: 'silent' }, appEnv(dir, ghPort), { Octokit: testOctokit() });
+    onTestFinished(() => serve.close());
+    const base = `http://127.0.0.1:${serve.port}`;
+    const rec: Recorded[] = [];
+    answerOneReview(github(rec), rec, 4343, HOSTILE_TITLE);
+    await deliverPr(ghPort, HOSTILE_TITLE, 'browser-1');
+    await until('the review to be recorded', async () => ((await (await fetch(`${base}/`)).text()).includes('recent-github-reviews') ? true : undefined), 60_000);
+    expect(nock.pendingMocks()).toEqual([]);
+
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox'] });
+    onTestFinished(() => browser.close());
+    const page = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+    let dialogs = 0;
+    page.on('dialog', () => dialogs++);
+    expect((await page.goto(`${base}/`))?.status()).toBe(200);
+    const table = page.locator('table#recent-github-reviews');
+    expect((await table.locator('th').allInnerTexts()).map((t) => t.trim())).toEqual(['Reviewed', 'Pull request', 'Title', 'Head', 'Conclusion', 'Findings', 'Check run']);
+    const rows = table.locator('tbody tr');
+    expect(await rows.count()).toBe(1);
+    const [, pr, title, , conclusion, findings, run] = (await rows.first().locator('td').allInnerTexts()).map((t) => t.trim());
+    // The title exactly as the PR's author typed it, shown as text.
+    expect([pr, title, conclusion, findings, run]).toEqual(['kernel-mirror/linux#2', HOSTILE_TITLE, 'failure', '1', 'check run 4343']);
+    expect(await rows.first().locator('a').getAttribute('href')).toBe('https://github.com/kernel-mirror/linux/runs/4343');
+    expect(await page.locator('script').count()).toBe(0);
+    expect(await rows.first().locator('b').count()).toBe(0);
+    expect(dialogs).toBe(0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'status-page-github.png'), fullPage: true });
+    await browser.close();
   });
 });
