@@ -492,7 +492,7 @@ function holdersOf(facts: FileFacts, source: string[], obj: string): string[] {
     // The declaration the line belongs to: the nearest line above (or this one) that opens an
     // initialiser `name[...] = {` / `name = {`.
     for (let k = l; k > 0 && l - k < 100; k--) {
-      const m = /(\w+)\s*(\[[^\]]*\])?\s*=\s*\{?/.exec(lines[k - 1] ?? '');
+      const m = /(?<!\w)(\w+)(?:\s*\[[^\]]*\])?\s*=/.exec(lines[k - 1] ?? '');
       if (m && /^\s*(static\b|const\b|struct\b|[a-z_]\w*\s)/.test(lines[k - 1] ?? '')) {
         out.add(m[1]!);
         break;

@@ -177,7 +177,7 @@ function releaseMatches(h: Held, rel: CallSite, held: Held[], byKindOnly = false
     if (args.some((a) => h.ids.some((id) => a === id || a.includes(id) || (a.length > 2 && id.includes(a))))) return true;
     // An element of the same array whatever the index (`pdevs[i]` acquired in a loop, released
     // as `pdevs[--i]` by the unwinding loop).
-    const anyIndex = (x: string) => (x.includes('[') ? x.replace(/\[[^\]]*\]/g, '[]') : '');
+    const anyIndex = (x: string) => (x.includes('[') ? x.replace(/\[[^[\]]*\]/g, '[]') : '');
     if (args.some((a) => anyIndex(a) && h.ids.some((id) => anyIndex(id) === anyIndex(a)))) return true;
     // Released by what it was made from (`device_destroy(&cls, devt)` for `dev =
     // device_create(&cls, NULL, devt, ...)`): every argument of the release is one of the acquire's.
