@@ -358,10 +358,20 @@ export async function closeWorker(worker: Worker, conn: { redis: Redis; giveUp()
     timer = setTimeout(check, 250);
   };
   check();
+  // Bounded: once Redis is given up and nothing of ours runs, BullMQ's close gets 5 s more; a
+  // close still waiting on a dead connection then ends here, so SIGTERM always stops the worker.
+  let deadline: NodeJS.Timeout | undefined;
+  const bounded = new Promise<void>((resolve) => {
+    const watch = (): void => {
+      deadline = setTimeout(() => (gaveUp ? resolve() : watch()), gaveUp ? 5000 : 250);
+    };
+    watch();
+  });
   try {
-    await graceful;
+    await Promise.race([graceful, bounded]);
   } finally {
     clearTimeout(timer);
+    clearTimeout(deadline);
   }
   // QUIT would wait in the offline queue for a Redis that is away.
   if (gaveUp || redis.status !== 'ready') redis.disconnect();

@@ -27,7 +27,7 @@ export function openStore(path: string = defaultStorePath()): DB {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   // First, so that switching a new file to WAL while another process opens it waits, not fails.
-  db.pragma('busy_timeout = 5000');
+  db.pragma('busy_timeout = 15000');
   db.pragma('journal_mode = WAL');
   // NORMAL is durable across process crashes in WAL mode (only an OS crash may lose the tail).
   db.pragma('synchronous = NORMAL');
