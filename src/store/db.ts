@@ -28,7 +28,17 @@ export function openStore(path: string = defaultStorePath()): DB {
   const db = new Database(path);
   // First, so that switching a new file to WAL while another process opens it waits, not fails.
   db.pragma('busy_timeout = 15000');
-  db.pragma('journal_mode = WAL');
+  // Switching a new file to WAL while another process does the same can fail at once with
+  // SQLITE_BUSY (the busy handler is not consulted for that lock): try again for a while.
+  for (let tries = 0; ; tries++) {
+    try {
+      db.pragma('journal_mode = WAL');
+      break;
+    } catch (e) {
+      if (tries >= 300 || !/database is locked|SQLITE_BUSY/.test(String(e))) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
   // NORMAL is durable across process crashes in WAL mode (only an OS crash may lose the tail).
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
