@@ -14,24 +14,11 @@ import { refreshForReview, staleFiles } from '../../src/index/fresh.js';
 import type { JsonReport } from '../../src/report/cli.js';
 import { openStore } from '../../src/store/db.js';
 import { runCli } from '../cli/run.js';
+import { CORE, mainC } from '../helpers/foo-module.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'modreview-fresh-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const CORE = 'int foo_core_register(int x)\n{\n\tif (x)\n\t\treturn -EBUSY;\n\treturn 0;\n}\n';
-const mainC = (propagates: boolean) =>
-  `#include <linux/module.h>
-static int __init foo_init(void)
-{
-${propagates ? '\treturn foo_core_register(1);' : '\tfoo_core_register(1);\n\treturn 0;'}
-}
-static void __exit foo_exit(void)
-{
-}
-module_init(foo_init);
-module_exit(foo_exit);
-MODULE_LICENSE("GPL");
-`;
 
 let n = 0;
 let tree: string;

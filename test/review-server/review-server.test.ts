@@ -20,26 +20,13 @@ import { register as registerReview } from '../../src/commands/review.js';
 import { REVIEW_FLAG_OPTIONS, REVIEW_VALUE_OPTIONS } from '../../src/review-server/client.js';
 import { buildId, MAX_REQUEST_BYTES } from '../../src/review-server/protocol.js';
 import { openStore } from '../../src/store/db.js';
+import { CORE, mainC } from '../helpers/foo-module.js';
 
 const ENTRY = fileURLToPath(new URL('../cli/entry.ts', import.meta.url));
 const RECORDER = fileURLToPath(new URL('../cli/record-loads.mjs', import.meta.url));
 /** tsx's loader by its path: the processes run from the temporary directory too. */
 const TSX = createRequire(import.meta.url).resolve('tsx');
 
-const CORE = 'int foo_core_register(int x)\n{\n\tif (x)\n\t\treturn -EBUSY;\n\treturn 0;\n}\n';
-const mainC = (propagates: boolean) =>
-  `#include <linux/module.h>
-static int __init foo_init(void)
-{
-${propagates ? '\treturn foo_core_register(1);' : '\tfoo_core_register(1);\n\treturn 0;'}
-}
-static void __exit foo_exit(void)
-{
-}
-module_init(foo_init);
-module_exit(foo_exit);
-MODULE_LICENSE("GPL");
-`;
 
 const tmp = mkdtempSync(join(tmpdir(), 'modreview-rs-'));
 const tree = join(tmp, 'tree');
