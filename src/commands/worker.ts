@@ -180,6 +180,9 @@ export function untilSignal(stop: () => Promise<void>, log: Pick<Logger, 'info' 
       stop().then(() => {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        // Shutdown is done: a connection a library left open (ioredis to a Redis that is gone)
+        // must not keep the process alive. Unref'd, so a clean exit does not wait for it.
+        setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
         resolve();
       }, reject);
     };
