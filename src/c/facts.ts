@@ -116,8 +116,12 @@ class FunctionNodes {
   /** Call sites by node id: a call is described once, however many statements contain it. */
   readonly sites = new Map<number, CallSite | null>();
 
-  /** `original`: the file's text before preprocessing (iterator macros are still named there). */
-  constructor(root: SyntaxNode, readonly original = '') {
+  /**
+   * `original`: the file's text before preprocessing (iterator macros are still named there);
+   * `parsed`: the text tree-sitter parsed, when known (a collected node's text is read from it by
+   * the offsets already gathered, as `node.text` would: see textOf).
+   */
+  constructor(root: SyntaxNode, readonly original = '', private readonly parsed?: string) {
     for (const t of COLLECTED) this.byType.set(t, { nodes: [], starts: [], ends: [] });
     for (const n of root.descendantsOfType([...COLLECTED])) {
       const c = this.byType.get(n.type)!;
@@ -152,6 +156,12 @@ class FunctionNodes {
 
   all(type: CollectedType): SyntaxNode[] {
     return this.byType.get(type)!.nodes;
+  }
+
+  /** `all(type)[i].text`, without asking the tree for the node's offsets again. */
+  textOf(type: CollectedType, i: number): string {
+    const c = this.byType.get(type)!;
+    return this.parsed === undefined ? c.nodes[i]!.text : this.parsed.substring(c.starts[i]!, c.ends[i]!);
   }
 }
 
@@ -569,14 +579,14 @@ function paramsOf(def: SyntaxNode, body: SyntaxNode): string[] {
 
 const KEYWORDS = new Set(['if', 'else', 'return', 'sizeof', 'NULL', 'true', 'false', 'struct', 'int', 'void', 'unsigned', 'long', 'char', 'const', 'static']);
 
-function functionFacts(def: SyntaxNode, original: string, exported: Set<string>): FunctionFacts | undefined {
+function functionFacts(def: SyntaxNode, original: string, exported: Set<string>, parsedText?: string): FunctionFacts | undefined {
   const name = functionName(def);
   const bodyNode = def.childForFieldName('body');
   if (!name || !bodyNode) return undefined;
   const header = original.slice(def.startIndex, bodyNode.startIndex);
   const specifiers = def.namedChildren.filter((c) => c.type === 'storage_class_specifier').map((c) => c.text);
   const outer = current;
-  current = new FunctionNodes(bodyNode, original);
+  current = new FunctionNodes(bodyNode, original, parsedText);
   try {
     return functionFactsIn(def, bodyNode, name, header, specifiers, exported);
   } finally {
@@ -590,9 +600,10 @@ function functionFactsIn(def: SyntaxNode, bodyNode: SyntaxNode, name: string, he
   const calls = callsIn(bodyNode);
   const callNames = new Set(calls.map((c) => c.callee));
   const refs = new Set<string>();
-  for (const id of nodes.all('identifier')) {
-    const t = id.text;
-    if (callNames.has(t) && id.parent?.type === 'call_expression') continue;
+  const ids = nodes.all('identifier');
+  for (let i = 0; i < ids.length; i++) {
+    const t = nodes.textOf('identifier', i);
+    if (callNames.has(t) && ids[i]!.parent?.type === 'call_expression') continue;
     if (!KEYWORDS.has(t) && !/^[A-Z0-9_]+$/.test(t)) refs.add(t);
   }
   const { returnsErrno, propagates } = returnFacts(body);
@@ -611,7 +622,7 @@ function functionFactsIn(def: SyntaxNode, bodyNode: SyntaxNode, name: string, he
     returnsErrno,
     propagates,
     refs: [...refs],
-    comments: nodes.all('comment').map((c) => ({ line: line(c), text: c.text })),
+    comments: nodes.all('comment').map((c, i) => ({ line: line(c), text: nodes.textOf('comment', i) })),
   };
 }
 
@@ -737,11 +748,17 @@ const LINE_KEYS = new Set(['line', 'startLine', 'endLine']);
 
 /** A deep copy with every line number moved by `delta` (every `line`, `startLine`, `endLine`). */
 function shiftLines<T>(v: T, delta: number): T {
-  if (Array.isArray(v)) return v.map((x) => shiftLines(x, delta)) as T;
   if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const out: unknown[] = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = shiftLines(v[i] as unknown, delta);
+    return out as T;
+  }
+  const src = v as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    out[k] = LINE_KEYS.has(k) && typeof x === 'number' ? x + delta : shiftLines(x, delta);
+  for (const k of Object.keys(src)) {
+    const x = src[k];
+    out[k] = typeof x === 'number' ? (LINE_KEYS.has(k) ? x + delta : x) : x === null || typeof x !== 'object' ? x : shiftLines(x, delta);
   }
   return out as T;
 }
@@ -826,11 +843,11 @@ export function factsOfParsed(path: string, parsed: ParsedSource, opts: ExtractO
     return guarded(() => `function ${functionName(def) ?? '(unnamed)'}()`, def, () => memoFactsOf(def, inError));
   };
   const memoFactsOf = (def: SyntaxNode, inError: boolean): FunctionFacts | undefined => {
-    if (!memo && !opts.keys) return functionFacts(def, source, exported);
+    if (!memo && !opts.keys) return functionFacts(def, source, exported, parsed.text);
     starts ??= lineStarts(source);
     const key = lineKey(source, parsed.text, starts, def.startPosition.row + 1, def.endPosition.row + 1, def.hasError || inError, exported.has(functionName(def) ?? ''));
     if (!memo) {
-      const f = functionFacts(def, source, exported);
+      const f = functionFacts(def, source, exported, parsed.text);
       if (f) opts.keys!.push(key);
       return f;
     }
@@ -839,7 +856,7 @@ export function factsOfParsed(path: string, parsed: ParsedSource, opts: ExtractO
       opts.keys?.push(key);
       return hit;
     }
-    const f = functionFacts(def, source, exported);
+    const f = functionFacts(def, source, exported, parsed.text);
     if (f) {
       memo.set(key, inError ? { ...f, hasError: true } : f);
       opts.keys?.push(key);
@@ -896,6 +913,18 @@ export interface ImageFacts {
   keys: readonly string[];
 }
 
+/** Whether sorted `lines` holds a value strictly between `lo` and `hi`. */
+function anyBetween(lines: Float64Array, lo: number, hi: number): boolean {
+  let a = 0;
+  let b = lines.length;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if (lines[mid]! <= lo) a = mid + 1;
+    else b = mid;
+  }
+  return a < lines.length && lines[a]! < hi;
+}
+
 /** The braces of `code` between the offsets close as they open (comments and strings blanked). */
 function bracesBalanced(code: string, from: number, to: number): boolean {
   let depth = 0;
@@ -905,6 +934,13 @@ function bracesBalanced(code: string, from: number, to: number): boolean {
     else if (ch === 0x7d && --depth < 0) return false;
   }
   return depth === 0;
+}
+
+const SPACES = ' '.repeat(4096);
+
+/** `n` spaces. */
+function spaces(n: number): string {
+  return n <= SPACES.length ? SPACES.slice(0, n) : ' '.repeat(n);
 }
 
 /** Why postImageFacts last declined (for the benchmark's account of the shortcut). */
@@ -944,6 +980,9 @@ export function postImageFacts(path: string, pre: ImageFacts, post: string, shif
   const starts = lineStarts(post);
   const exported = exportedNames(blankCommentsAndStrings(post));
   const reused: { f: FunctionFacts; from: number; to: number }[] = [];
+  // Lines of the pre-image's struct initialisers, sorted: one inside a function keeps it (binary
+  // search per function, not a pass over every initialiser: data files have thousands of each).
+  const initLines = Float64Array.from(pre.facts.structInits, (s) => s.line).sort();
   const preCode = blankCommentsAndStrings(pre.source);
   const preStarts = lineStarts(pre.source);
   for (const [i, f] of pre.facts.functions.entries()) {
@@ -953,8 +992,7 @@ export function postImageFacts(path: string, pre: ImageFacts, post: string, shif
     const to = shift(f.endLine);
     const n = f.endLine - f.startLine;
     if (from === null || to === null || to - from !== n) continue;
-    let alone = (shared.get(f.startLine) ?? 0) === 1 && (n === 0 || (shared.get(f.endLine) ?? 0) === 1);
-    for (const s of pre.facts.structInits) if (s.line > f.startLine && s.line < f.endLine) alone = false;
+    const alone = (shared.get(f.startLine) ?? 0) === 1 && (n === 0 || (shared.get(f.endLine) ?? 0) === 1) && !anyBetween(initLines, f.startLine, f.endLine);
     if (!alone) continue;
     // A function with a parse error is reused when its braces close it as written: then its
     // extent is its own, not where tree-sitter's recovery happened to stop.
@@ -968,7 +1006,21 @@ export function postImageFacts(path: string, pre: ImageFacts, post: string, shif
   if (!reused.length) return fallback('nothing reused');
   const blanked = new Uint8Array(postLines.length + 2);
   for (const r of reused) for (let l = r.from; l <= r.to; l++) blanked[l] = 1;
-  // Blank the reused lines in both texts (same length, so offsets stay valid).
+  // Blank the reused lines in both texts (same length, so offsets stay valid): every UTF-16 unit
+  // but the newlines becomes a space.
+  const blankRun = (s: string, a: number, b: number): string => {
+    const parts: string[] = [];
+    for (let at = a; ; ) {
+      const nl = s.indexOf('\n', at);
+      if (nl < 0 || nl >= b) {
+        parts.push(spaces(b - at));
+        break;
+      }
+      parts.push(spaces(nl - at));
+      at = nl + 1;
+    }
+    return parts.join('\n');
+  };
   const blankLines = (s: string) => {
     const parts: string[] = [];
     let pos = 0;
@@ -977,7 +1029,7 @@ export function postImageFacts(path: string, pre: ImageFacts, post: string, shif
       const a = starts[r.from - 1]!;
       const b = r.to < starts.length ? starts[r.to]! - 1 : s.length;
       if (a < pos) continue;
-      parts.push(s.slice(pos, a), s.slice(a, b).replace(/[^\n]/g, ' '));
+      parts.push(s.slice(pos, a), blankRun(s, a, b));
       pos = b;
     }
     parts.push(s.slice(pos));

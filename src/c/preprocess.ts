@@ -1046,6 +1046,20 @@ function blankRange(src: string, s: number, e: number, out: Out): void {
  * offsets, comments, literals, names, calls and their expression arguments unchanged.
  */
 export function preprocessKernelSource(src: string): string {
+  // One review asks for the same image more than once (the post-image's facts, and its whole
+  // parse when they cannot be read from the pre-image's): keep the last few answers.
+  const hit = preprocessMemo.get(src);
+  if (hit !== undefined) return hit;
+  const out = preprocessScan(src);
+  if (preprocessMemo.size >= PREPROCESS_MEMO) preprocessMemo.delete(preprocessMemo.keys().next().value!);
+  preprocessMemo.set(src, out);
+  return out;
+}
+
+const PREPROCESS_MEMO = 4;
+const preprocessMemo = new Map<string, string>();
+
+function preprocessScan(src: string): string {
   const out = new Out(src);
   const { toks: all, dirs } = lex(src);
   splitConditionals(src, all, dirs, out);

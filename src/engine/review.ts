@@ -62,6 +62,8 @@ interface FileWork {
   hunkOnly: boolean;
   /** The file's time budget, spent on its facts and then on its rules. */
   budget: FileBudget;
+  /** The pre-image's blob id, once asked. */
+  preBlob?: string;
 }
 
 /** Post-image positions of deletions: the post line that now stands where removed lines were. */
@@ -102,6 +104,58 @@ export function runRules(
     }
   }
   return out;
+}
+
+/** An index whose answers stay the same while its generation does (TreeIndex). */
+interface GenerationalIndex {
+  answersGeneration(): string;
+}
+
+function generationOf(index: IndexQuery | undefined): string | undefined {
+  const g = (index as Partial<GenerationalIndex> | undefined)?.answersGeneration;
+  return typeof g === 'function' ? g.call(index) : undefined;
+}
+
+/** Pre-image rule runs kept per tree index, by file (image and view) and rule: a file's next patch starts from the same pre-image. */
+const preRunCache = new WeakMap<object, Map<string, Map<string, { rule: Rule; runs: RuleRun[]; notes: string[] }>>>();
+/** Files whose pre-image runs are kept, per tree index (the least recently reviewed go first). */
+const PRE_FILES_KEPT = 256;
+
+/**
+ * A rule's runs on a file's pre-image: a rule is a function of its context, so a run on the same
+ * pre-image (path and content), over the same "before" view (the same files replaced, by
+ * content, in a tree index of the same generation) answers as the last one did. Without a tree
+ * index that can say its generation, every run is fresh.
+ */
+function preImageRuns(rule: Rule, w: FileWork, before: IndexQuery, base: IndexQuery | undefined, beforeKey: string, notes: string[]): RuleRun[] {
+  const gen = generationOf(base);
+  if (gen === undefined || !base) return runRules([rule], w.path, 'pre', w.pre.source, w.pre.facts, before, notes);
+  let files = preRunCache.get(base);
+  if (!files) preRunCache.set(base, (files = new Map()));
+  w.preBlob ??= gitBlobId(w.pre.source);
+  const key = `${gen}\0${w.path}\0${w.preBlob}\0${beforeKey}`;
+  let kept = files.get(key);
+  if (kept) {
+    files.delete(key);
+    files.set(key, kept);
+  }
+  const hit = kept?.get(rule.id);
+  if (hit && hit.rule === rule) {
+    notes.push(...hit.notes);
+    return hit.runs;
+  }
+  const mine: string[] = [];
+  const runs = runRules([rule], w.path, 'pre', w.pre.source, w.pre.facts, before, mine);
+  notes.push(...mine);
+  // Only while nothing was written meanwhile (a rule asking the index may extract and store).
+  if (generationOf(base) === gen) {
+    if (!kept) {
+      if (files.size >= PRE_FILES_KEPT) files.delete(files.keys().next().value!);
+      files.set(key, (kept = new Map()));
+    }
+    kept.set(rule.id, { rule, runs, notes: mine });
+  }
+  return runs;
 }
 
 export function findingOf(rule: Rule, raw: RawFinding, file: string, patch: number, where: Finding['where'], commit?: string): Finding {
@@ -303,6 +357,9 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
 
     const before = overlayIndex(options.index, [...seriesFacts.values(), ...work.map((w) => w.pre.facts)]);
     const after = overlayIndex(options.index, [...seriesFacts.values(), ...work.map((w) => w.post.facts)]);
+    // The files the "before" view replaces, by content: with the rule, the file and the index's
+    // generation, what a pre-image rule run depends on (see preImageRuns).
+    const beforeKey = [...seriesFacts.values(), ...work.map((w) => w.pre.facts)].map((f) => `${f.path}\0${f.hash}`).join('\0');
     for (const w of work) {
       const preSups = parseSuppressions(w.pre.source);
       const postSups = parseSuppressions(w.post.source);
@@ -320,7 +377,7 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
             ran = rules.slice(0, k);
             break;
           }
-          preAll.push(...runRules([rule], w.path, 'pre', w.pre.source, w.pre.facts, before, notes));
+          preAll.push(...preImageRuns(rule, w, before, options.index, beforeKey, notes));
           postAll.push(...runRules([rule], w.path, 'post', w.post.source, w.post.facts, after, notes, w.hunkOnly ? undefined : { source: w.pre.source, facts: w.pre.facts }));
         }
       });

@@ -17,6 +17,9 @@ export * from './view.js';
 
 // ---------------------------------------------------------------------------------------- SQLite
 
+/** Questions whose rows a TreeIndex keeps (see memoRows). */
+const ROW_MEMO_MAX = 20_000;
+
 export interface TreeIndexOptions {
   /**
    * Extractor for files the index left out (the lexical filter): `fileFacts(path)` of such a
@@ -95,18 +98,48 @@ export class TreeIndex extends QueryBase {
     return { files: r.n, indexed: r.indexed ?? 0 };
   }
 
+  /**
+   * Rows by question (kind and name) while the database has not changed (the generation of
+   * entryRows): a review asks the same names again and again — each rule on each image, every
+   * step of a chain search — and a call row list (thousands for kfree) costs a query and a
+   * conversion each time. Answers are copies of the kept list; the rows themselves are shared,
+   * as MemoryIndex shares them. Bounded; cleared whenever the database changes.
+   */
+  private readonly rowMemo = new Map<string, unknown[]>();
+  private rowGen: string | undefined;
+  private memoRows<T extends { file: string }>(kind: string, name: string, read: () => T[]): T[] {
+    const gen = this.generation();
+    if (gen !== this.rowGen) {
+      this.rowMemo.clear();
+      this.rowGen = gen;
+    }
+    const k = `${kind}\0${name}`;
+    let rows = this.rowMemo.get(k) as T[] | undefined;
+    if (!rows) {
+      rows = read();
+      if (this.rowMemo.size >= ROW_MEMO_MAX) this.rowMemo.delete(this.rowMemo.keys().next().value!);
+      this.rowMemo.set(k, rows);
+    }
+    return this.saw(rows.slice());
+  }
+
   fnRows(name: string): FnRow[] {
-    return this.saw((this.st.fns.all(name, this.treeId) as (Omit<FnRow, 'isStatic' | 'exported'> & { isStatic: number; exported: number })[]).map((r) => ({
-      ...r,
-      isStatic: r.isStatic === 1,
-      exported: r.exported === 1,
-    })));
+    return this.memoRows('fn', name, () =>
+      (this.st.fns.all(name, this.treeId) as (Omit<FnRow, 'isStatic' | 'exported'> & { isStatic: number; exported: number })[]).map((r) => ({
+        ...r,
+        isStatic: r.isStatic === 1,
+        exported: r.exported === 1,
+      })),
+    );
   }
   /**
    * The extractor's call rows of parsed functions, and the lexical rows of every other caller
    * (a parsed function's lexical rows are superseded by its precise ones).
    */
   callRows(callee: string): EdgeRow[] {
+    return this.memoRows('call', callee, () => this.readCallRows(callee));
+  }
+  private readCallRows(callee: string): EdgeRow[] {
     const out = this.st.pcalls.all(callee, this.treeId) as EdgeRow[];
     for (const r of this.st.lcalls.all(callee, this.treeId) as { file: string; parsed: string; callers: string }[]) {
       const parsed = r.parsed ? new Set(r.parsed.split(' ')) : undefined;
@@ -117,10 +150,10 @@ export class TreeIndex extends QueryBase {
         out.push({ caller, callee, file: r.file, line: Number(site.slice(at + 1)) });
       }
     }
-    return this.saw(out);
+    return out;
   }
   propRows(callee: string): PropRow[] {
-    return this.saw((this.st.props.all(callee, this.treeId) as (EdgeRow & { masks: string })[]).map((r) => ({ ...r, masks: JSON.parse(r.masks) as string[] })));
+    return this.memoRows('prop', callee, () => (this.st.props.all(callee, this.treeId) as (EdgeRow & { masks: string })[]).map((r) => ({ ...r, masks: JSON.parse(r.masks) as string[] })));
   }
   private entryOut(rows: unknown[]): EntryRow[] {
     return (rows as (Omit<EntryRow, 'modular'> & { driver: string | null; modular?: number })[]).map(({ driver, modular, ...e }) => ({
@@ -160,17 +193,25 @@ export class TreeIndex extends QueryBase {
     return this.kbuild.moduleOf(path);
   }
 
+  /**
+   * Changes whenever an answer of this index may change (another connection or this one wrote
+   * to the database): answers computed from it may be kept while it stays the same.
+   */
+  answersGeneration(): string {
+    return this.generation();
+  }
+
   private generation(): string {
     return `${this.st.dataVersion.get() as number}:${this.st.changes.get() as number}`;
   }
   entriesNamed(fn: string): EntryRow[] {
-    return this.saw(this.entryOut(this.st.entriesNamed.all(fn, this.treeId)));
+    return this.memoRows('entry', fn, () => this.entryOut(this.st.entriesNamed.all(fn, this.treeId)));
   }
   notifierRows(): NotifierRow[] {
-    return this.saw(this.st.notifiers.all(this.treeId) as NotifierRow[]);
+    return this.memoRows('notifier', '', () => this.st.notifiers.all(this.treeId) as NotifierRow[]);
   }
   errnoRows(fn: string): ErrnoRow[] {
-    return this.saw(this.st.errno.all(fn, this.treeId) as ErrnoRow[]);
+    return this.memoRows('errno', fn, () => this.st.errno.all(fn, this.treeId) as ErrnoRow[]);
   }
   /**
    * The facts the index holds for a file. For a file the build parsed only in part (see
