@@ -12,7 +12,7 @@ import type { RawFinding, RuleContext } from '../../src/engine/types.js';
 import type { CallSite, FileFacts, FunctionFacts } from '../../src/c/types.js';
 import { resourceIdentity } from '../../src/c/lex.js';
 import { acquireNamesFor, allocatorReleases, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
-import { isManaged, RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js';
+import { isManaged, isRelease, RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js';
 import { fix } from './fix.js';
 
 const where = (p: PathCall): string => (p.via.length > 1 ? `${p.fn}() (called from ${p.via.slice(0, -1).join('() -> ')}())` : `${p.fn}()`);
@@ -45,8 +45,8 @@ const saysPermanent = (source: string): boolean => {
  */
 function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: 'dropped', data: Record<string, string | number>) => string): RawFinding[] {
   const pre = ctx.before!;
-  const preExit = moduleEntryPoints(pre.facts).exit?.fn;
-  if (!preExit || preExit.name !== exitFn.name || preExit.hasError) return [];
+  const preExit = functionsByName(pre.facts.functions).get(exitFn.name);
+  if (!preExit || preExit.hasError || !isExitCode(pre.facts, preExit)) return [];
   const book = moduleBook(ctx.facts, ctx.index);
   // The argument that names the resource: the table's position for the acquire this undoes (a
   // sysfs group, not the kobject it hangs on), else the first one that is not NULL.
@@ -70,6 +70,11 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
   const reach = new Set([...referenced].filter((n) => byName.has(n)));
   for (let depth = 0; depth < 3; depth++) for (const n of [...reach]) for (const c of byName.get(n)!.calls) if (byName.has(c.callee)) reach.add(c.callee);
   const byPointer = [...reach].map((n) => byName.get(n)!);
+  // ... counting only calls the patch adds there: a callback that made the same call all along
+  // (an ib_client's remove() deleting each controller) is not where exit's call went.
+  const preByName = functionsByName(pre.facts.functions);
+  const countIn = (fns: (FunctionFacts | undefined)[], key: string) => fns.reduce((n, f) => n + (f?.calls.filter((x) => keyOf(x) === key).length ?? 0), 0);
+  const movedToPointer = (key: string) => countIn(byPointer, key) > countIn(byPointer.map((f) => preByName.get(f.name)), key);
   // Init's own failure paths make the very call (`err_release_inode_hash:
   // ksmbd_release_inode_hash();`): what init undoes when a later step fails is held when it
   // succeeds, so exit must undo it too, whatever it is called.
@@ -87,7 +92,7 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
     if (id && postIds.has(id)) continue;
     // Moved into a function the module hands over by address (a rollback table, an ops
     // callback): it may well run at exit, out of this analysis' sight.
-    if (byPointer.some((f) => f.calls.some((x) => keyOf(x) === key))) continue;
+    if (movedToPointer(key)) continue;
     // What undoes it is still done: in this file, or by another file of the same module (kbuild
     // links them into one object: net/bluetooth's iso.c calls iso_init() for af_bluetooth.c).
     const mod = ctx.index.moduleOf?.(ctx.path);
@@ -102,13 +107,19 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
     // (A managed acquire — devm_request_region() after the clean-up — is released by the driver core.)
     const objectStill = base && !preExit.params.includes(base) && elsewhere.some((f) => f.calls.some((x) => x.callee !== c.callee && !isManaged(x.callee) && x.args.some((a) => resourceIdentity(a) === id || resourceIdentity(a).startsWith(`${id}.`) || resourceIdentity(a).startsWith(`${id}->`))));
     const unwound = onUnwind.get(key);
-    if (!acquirer && !objectStill && unwound === undefined) continue;
+    // A teardown helper of the module's own, called without arguments (`btrfs_cleanup_fs_uuids()`),
+    // that still exists and still releases something: what it tears down is built at runtime.
+    const helper = !c.args.length && !acquirer && !objectStill && unwound === undefined ? ownTeardown(ctx, c.callee) : undefined;
+    // An object of another file of the module (`timer_shutdown_sync(&fscache_cookie_lru_timer)`,
+    // the timer defined and armed in fscache_cookie.c): this patch does not take it away.
+    const foreign = !helper && !acquirer && !objectStill && unwound === undefined && base && base === id && !declaredNames(preExit).has(base) && !definedHere(ctx.source, ctx.facts, base) && ctx.index.moduleOf?.(ctx.path) !== undefined;
+    if (!acquirer && !objectStill && unwound === undefined && !helper && !foreign) continue;
     out.push({
       key: `dropped:${key}`,
       line: exitFn.startLine,
       function: exitFn.name,
-      message: format('dropped', { exit: exitFn.name, call: `${c.callee}(${c.args.join(', ')})`, was: c.line, still: acquirer ? `${acquirer}() is still called` : unwound !== undefined ? `init still calls it on its failure path (line ${unwound}), so it is held when init succeeds` : `${id} is still used outside the exit path` }),
-      evidence: [`before: ${p.fn}() called ${c.callee}(${c.args.join(', ')}) at line ${c.line}`, `after: the exit path of ${exitFn.name}() has no ${c.callee}(${id})`, acquirer ? `${acquirer}() is still called in ${ctx.path}` : unwound !== undefined ? `init calls ${c.callee}() on its failure path at line ${unwound}` : `${id} is still used in ${ctx.path}`],
+      message: format('dropped', { exit: exitFn.name, call: `${c.callee}(${c.args.join(', ')})`, was: c.line, still: acquirer ? `${acquirer}() is still called` : unwound !== undefined ? `init still calls it on its failure path (line ${unwound}), so it is held when init succeeds` : helper ? `${c.callee}() (${helper}) still exists and nothing else on the exit path calls it` : foreign ? `${id} is defined outside this file and still exists` : `${id} is still used outside the exit path` }),
+      evidence: [`before: ${p.fn}() called ${c.callee}(${c.args.join(', ')}) at line ${c.line}`, `after: the exit path of ${exitFn.name}() has no ${c.callee}(${id})`, acquirer ? `${acquirer}() is still called in ${ctx.path}` : unwound !== undefined ? `init calls ${c.callee}() on its failure path at line ${unwound}` : helper ? `${c.callee}() is defined in ${helper} and releases what it holds` : foreign ? `${id} is not defined in ${ctx.path}` : `${id} is still used in ${ctx.path}`],
       causes: Array.from({ length: exitFn.endLine - exitFn.startLine + 1 }, (_, i) => exitFn.startLine + i),
     });
   }
@@ -149,11 +160,11 @@ export default createRule({
   fix,
   check(ctx, format) {
     const facts = ctx.facts;
-    if (!facts.modular) return [];
     const ep = moduleEntryPoints(facts);
-    if (!ep.inits.length) return [];
-    const out: RawFinding[] = [];
     const exitFn = ep.exit?.fn;
+    const dropped = droppedFromExits(ctx, exitFn, format);
+    if (!facts.modular || !ep.inits.length) return dropped;
+    const out: RawFinding[] = [...dropped];
     const initFns = new Set(initScope(facts).map((f) => f.name));
     const seen = new Set<string>();
     const disabled = disabledLines(ctx.source);
@@ -276,7 +287,6 @@ export default createRule({
         });
       }
     }
-    if (ctx.image === 'post' && ctx.before && exitFn && !exitFn.hasError) out.push(...droppedReleases(ctx, exitFn, format));
     // One finding per identity: a helper called twice on the path yields the same acquire twice.
     const keys = new Set<string>();
     return out.filter((f) => {
@@ -287,6 +297,52 @@ export default createRule({
     });
   },
 });
+
+/**
+ * Releases dropped from the module's exit code: the module_exit function and, in a file of a
+ * module, every `__exit` function (fs/netfs/fscache_main.c's fscache_exit(), which netfs_exit()
+ * calls from another file) not already on module_exit's path.
+ */
+function droppedFromExits(ctx: RuleContext, exitFn: FunctionFacts | undefined, format: (id: 'dropped', data: Record<string, string | number>) => string): RawFinding[] {
+  if (ctx.image !== 'post' || !ctx.before) return [];
+  const fns: FunctionFacts[] = [];
+  if (ctx.facts.modular && exitFn && !exitFn.hasError) fns.push(exitFn);
+  if (ctx.facts.modular || ctx.index.buildKind?.(ctx.path) === 'module') {
+    const onPath = new Set(exitFn && !exitFn.hasError ? exitPath(ctx.facts, exitFn, ctx.index).map((p) => p.fn) : []);
+    for (const f of ctx.facts.functions) if (f.section === 'exit' && !f.hasError && f !== exitFn && !onPath.has(f.name)) fns.push(f);
+  }
+  return fns.flatMap((f) => droppedReleases(ctx, f, format));
+}
+
+/** Is `fn` exit code of its file: the module_exit function or marked `__exit`? */
+function isExitCode(facts: FileFacts, fn: FunctionFacts): boolean {
+  return fn.section === 'exit' || moduleEntryPoints(facts).exit?.fn?.name === fn.name;
+}
+
+/**
+ * Where a teardown helper of the module itself is defined (this file, or another file kbuild links
+ * into the same module), when its body releases something; undefined for an API of the kernel.
+ */
+function ownTeardown(ctx: RuleContext, name: string): string | undefined {
+  const releases = (fn: FunctionFacts) => fn.calls.some((c) => isRelease(c.callee) || releaseByName(c.callee));
+  const here = functionsByName(ctx.facts.functions).get(name);
+  if (here) return !here.hasError && releases(here) ? ctx.path : undefined;
+  const mod = ctx.index.moduleOf?.(ctx.path);
+  if (!mod) return undefined;
+  for (const ref of ctx.index.functionsNamed(name)) {
+    if (ref.isStatic || ref.file === ctx.path || ctx.index.moduleOf?.(ref.file) !== mod) continue;
+    const fn = ctx.index.fileFacts(ref.file)?.functions.find((f) => f.name === name);
+    if (fn && !fn.hasError && releases(fn)) return ref.file;
+  }
+  return undefined;
+}
+
+/** Is `name` declared at file scope in this file (not merely an `extern` for another file's object)? */
+function definedHere(source: string, facts: FileFacts, name: string): boolean {
+  const inBody = (line: number) => facts.functions.some((f) => line >= f.startLine && line <= f.endLine);
+  const word = new RegExp(`\\b${name}\\b`);
+  return source.split('\n').some((text, i) => !inBody(i + 1) && word.test(text) && !/\bextern\b/.test(text));
+}
 
 function lookupInLocal(facts: FileFacts, k: Kept): boolean {
   const fn = functionsByName(facts.functions).get(k.at.fn);
