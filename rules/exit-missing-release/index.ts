@@ -339,9 +339,11 @@ function ownTeardown(ctx: RuleContext, name: string): string | undefined {
 
 /** Is `name` declared at file scope in this file (not merely an `extern` for another file's object)? */
 function definedHere(source: string, facts: FileFacts, name: string): boolean {
-  const inBody = (line: number) => facts.functions.some((f) => line >= f.startLine && line <= f.endLine);
+  const lines = source.split('\n');
+  const inBody = new Uint8Array(lines.length + 2);
+  for (const f of facts.functions) inBody.fill(1, f.startLine, f.endLine + 1);
   const word = new RegExp(`\\b${name}\\b`);
-  return source.split('\n').some((text, i) => !inBody(i + 1) && word.test(text) && !/\bextern\b/.test(text));
+  return lines.some((text, i) => !inBody[i + 1] && word.test(text) && !/\bextern\b/.test(text));
 }
 
 function lookupInLocal(facts: FileFacts, k: Kept): boolean {

@@ -2,6 +2,7 @@
 // DEFINE_SHOW_ATTRIBUTE(x)) are read lexically because they sit at file scope where a grammar
 // without the preprocessor may attach them to the wrong construct.
 import { createHash } from 'node:crypto';
+import { memoLast } from '../lru.js';
 
 /** git's blob id of a text: `git hash-object`, the id `index` lines in patches name. */
 export function gitBlobId(text: string): string {
@@ -11,20 +12,11 @@ export function gitBlobId(text: string): string {
 
 /**
  * Overwrite comments and string/char literal contents with spaces (newlines kept), so regexes
- * over code never match inside them. Same length as the input.
+ * over code never match inside them. Same length as the input. Several analyses ask for the same
+ * image's code in one review: the last few answers are kept.
  */
-export function blankCommentsAndStrings(src: string): string {
-  // Several analyses ask for the same image's code in one review: keep the last few answers.
-  const hit = blankMemo.get(src);
-  if (hit !== undefined) return hit;
-  const out = blankScan(src);
-  if (blankMemo.size >= BLANK_MEMO) blankMemo.delete(blankMemo.keys().next().value!);
-  blankMemo.set(src, out);
-  return out;
-}
+export const blankCommentsAndStrings: (src: string) => string = memoLast(8, blankScan);
 
-const BLANK_MEMO = 8;
-const blankMemo = new Map<string, string>();
 const NOT_NL = /[^\n]/g;
 
 function blankScan(src: string): string {

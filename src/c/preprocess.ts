@@ -39,6 +39,8 @@
 // The scanner is a single linear pass over the characters; every rule walks the token array a
 // bounded number of times. No regex backtracking over the whole file.
 
+import { memoLast } from '../lru.js';
+
 // ---------------------------------------------------------------------------------------------
 // Token model
 
@@ -1043,21 +1045,11 @@ function blankRange(src: string, s: number, e: number, out: Out): void {
 
 /**
  * Neutralise kernel constructs that tree-sitter-c cannot parse, keeping length, newline
- * offsets, comments, literals, names, calls and their expression arguments unchanged.
+ * offsets, comments, literals, names, calls and their expression arguments unchanged. One review
+ * asks for the same image more than once (the post-image's facts, and its whole parse when they
+ * cannot be read from the pre-image's): the last few answers are kept.
  */
-export function preprocessKernelSource(src: string): string {
-  // One review asks for the same image more than once (the post-image's facts, and its whole
-  // parse when they cannot be read from the pre-image's): keep the last few answers.
-  const hit = preprocessMemo.get(src);
-  if (hit !== undefined) return hit;
-  const out = preprocessScan(src);
-  if (preprocessMemo.size >= PREPROCESS_MEMO) preprocessMemo.delete(preprocessMemo.keys().next().value!);
-  preprocessMemo.set(src, out);
-  return out;
-}
-
-const PREPROCESS_MEMO = 4;
-const preprocessMemo = new Map<string, string>();
+export const preprocessKernelSource: (src: string) => string = memoLast(4, preprocessScan);
 
 function preprocessScan(src: string): string {
   const out = new Out(src);

@@ -19,6 +19,7 @@ import { overlayIndex } from './overlay.js';
 import { MAX_FIXES_PER_FILE, verifiedFix } from './fix.js';
 import { matchSuppression, parseSuppressions, suppressionRule, type Suppression } from './suppress.js';
 import type { Finding, ImageNote, IndexQuery, RawFinding, ReviewResult, Rule, RuleContext, SkippedFile } from './types.js';
+import { LruMap } from '../lru.js';
 
 const C_FILE = /\.(c|h)$/;
 
@@ -117,7 +118,7 @@ function generationOf(index: IndexQuery | undefined): string | undefined {
 }
 
 /** Pre-image rule runs kept per tree index, by file (image and view) and rule: a file's next patch starts from the same pre-image. */
-const preRunCache = new WeakMap<object, Map<string, Map<string, { rule: Rule; runs: RuleRun[]; notes: string[] }>>>();
+const preRunCache = new WeakMap<object, LruMap<string, Map<string, { rule: Rule; runs: RuleRun[]; notes: string[] }>>>();
 /** Files whose pre-image runs are kept, per tree index (the least recently reviewed go first). */
 const PRE_FILES_KEPT = 256;
 
@@ -131,14 +132,10 @@ function preImageRuns(rule: Rule, w: FileWork, before: IndexQuery, base: IndexQu
   const gen = generationOf(base);
   if (gen === undefined || !base) return runRules([rule], w.path, 'pre', w.pre.source, w.pre.facts, before, notes);
   let files = preRunCache.get(base);
-  if (!files) preRunCache.set(base, (files = new Map()));
+  if (!files) preRunCache.set(base, (files = new LruMap(PRE_FILES_KEPT)));
   w.preBlob ??= gitBlobId(w.pre.source);
   const key = `${gen}\0${w.path}\0${w.preBlob}\0${beforeKey}`;
   let kept = files.get(key);
-  if (kept) {
-    files.delete(key);
-    files.set(key, kept);
-  }
   const hit = kept?.get(rule.id);
   if (hit && hit.rule === rule) {
     notes.push(...hit.notes);
@@ -149,10 +146,7 @@ function preImageRuns(rule: Rule, w: FileWork, before: IndexQuery, base: IndexQu
   notes.push(...mine);
   // Only while nothing was written meanwhile (a rule asking the index may extract and store).
   if (generationOf(base) === gen) {
-    if (!kept) {
-      if (files.size >= PRE_FILES_KEPT) files.delete(files.keys().next().value!);
-      files.set(key, (kept = new Map()));
-    }
+    if (!kept) files.set(key, (kept = new Map()));
     kept.set(rule.id, { rule, runs, notes: mine });
   }
   return runs;

@@ -13,6 +13,7 @@ import type { DB } from '../store/db.js';
 import { decompressFacts, migrateIndex } from '../store/index-cache.js';
 import { Kbuild, type BuildKind } from './kbuild.js';
 import { byFileLine, QueryBase, type EdgeRow, type EntryRow, type ErrnoRow, type FnRow, type NotifierRow, type PropRow } from './view.js';
+import { LruMap } from '../lru.js';
 export * from './view.js';
 
 // ---------------------------------------------------------------------------------------- SQLite
@@ -105,7 +106,7 @@ export class TreeIndex extends QueryBase {
    * conversion each time. Answers are copies of the kept list; the rows themselves are shared,
    * as MemoryIndex shares them. Bounded; cleared whenever the database changes.
    */
-  private readonly rowMemo = new Map<string, unknown[]>();
+  private readonly rowMemo = new LruMap<string, unknown[]>(ROW_MEMO_MAX);
   private rowGen: string | undefined;
   private memoRows<T extends { file: string }>(kind: string, name: string, read: () => T[]): T[] {
     const gen = this.generation();
@@ -117,7 +118,6 @@ export class TreeIndex extends QueryBase {
     let rows = this.rowMemo.get(k) as T[] | undefined;
     if (!rows) {
       rows = read();
-      if (this.rowMemo.size >= ROW_MEMO_MAX) this.rowMemo.delete(this.rowMemo.keys().next().value!);
       this.rowMemo.set(k, rows);
     }
     return this.saw(rows.slice());
