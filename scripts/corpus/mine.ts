@@ -16,7 +16,10 @@ interface Hit {
 }
 
 function listName(gitDir: string): string {
-  const d = basename(gitDir) === 'repo' ? basename(dirname(gitDir)) : basename(gitDir);
+  // A mirror's git dir is `<owner>+<list>/repo`, or `.../repo/.git` when the snapshot has a work tree.
+  let g = gitDir.replace(/\/+$/, '');
+  if (basename(g) === '.git') g = dirname(g);
+  const d = basename(g) === 'repo' ? basename(dirname(g)) : basename(g);
   return d.replace(/^linux-mailinglist-archives\+/, '');
 }
 
