@@ -211,7 +211,7 @@ export class Responder {
           this.db.transaction(() => {
             recordSkip(this.db, origin, undefined, why, this.now());
             setCursor(this.db, cfg.name, epoch, e.commit, e.time);
-          })();
+          }).immediate();
           this.log.warn({ inbox: cfg.name, epoch, commit: e.commit, reason: why }, 'lore: message skipped');
           countSkip(report, why);
           continue;
@@ -284,7 +284,7 @@ export class Responder {
         const mark = this.db.prepare(`UPDATE lore_message SET status = 'queued' WHERE msgid = ? AND status = 'pending'`);
         this.db.transaction(() => {
           for (const id of job.members) mark.run(id);
-        })();
+        }).immediate();
         report.enqueued++;
         this.log.info({ key: g.key, version: g.version, patches: g.patches.length }, 'lore: series queued for a worker');
       } else {
@@ -482,7 +482,7 @@ export class Responder {
         insF.run(sid, f.fingerprint, f.rule, f.file, f.function ?? null, target?.messageId ?? null, [...mailed].some((m) => m.fingerprint === f.fingerprint) ? 1 : 0);
       }
       return true;
-    })();
+    }).immediate();
     if (!stored) return false;
     report.reviewed++;
     this.log.info({ key: g.key, version: g.version, patches: g.patches.length, findings: findings.length }, 'lore: series reviewed');

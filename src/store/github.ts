@@ -187,7 +187,7 @@ export class GithubStore {
     );
     this.db.transaction(() => {
       for (const r of rows) stmt.run(repo, pr, r.fingerprint, r.rule, r.commentId, r.reviewId, r.headSha, r.path, r.line, r.body);
-    })();
+    }).immediate();
   }
 
   markOutdated(repo: string, pr: number, fingerprint: string): void {

@@ -594,7 +594,7 @@ export class IndexCache {
         this.insertCalls(id, r.calls);
         for (const e of r.entries) st.entry.run(id, ...e);
       }
-    })();
+    }).immediate();
   }
 
   /** Lexical calls grouped by callee: one row per (file, callee). */
@@ -617,7 +617,7 @@ export class IndexCache {
         this.clearRows(id, [...ROW_TABLES, 'idx_sel', 'idx_wants']);
         this.st.delFile.run(id);
       }
-    })();
+    }).immediate();
   }
 
   // ------------------------------------------------------------------------- selection state
@@ -677,7 +677,7 @@ export class IndexCache {
       for (const s of sel) st.sel.run(s.file, s.name, s.why);
       for (const w of wants) st.want.run(w.callee, w.file, w.caller, w.kind);
       st.clearPending.run(this.treeId);
-    })();
+    }).immediate();
   }
 }
 
