@@ -983,8 +983,11 @@ export function postImageFacts(path: string, pre: ImageFacts, post: string, shif
   // Lines of the pre-image's struct initialisers, sorted: one inside a function keeps it (binary
   // search per function, not a pass over every initialiser: data files have thousands of each).
   const initLines = Float64Array.from(pre.facts.structInits, (s) => s.line).sort();
-  const preCode = blankCommentsAndStrings(pre.source);
-  const preStarts = lineStarts(pre.source);
+  // The pre-image's blanked text and line starts are read only for a function with a parse
+  // error (bracesBalanced below): a second patch's pre-image comes from the facts cache, and
+  // lexing the whole of it for nothing cost a whole-file pass per review.
+  let preCode: string | undefined;
+  let preStarts: number[] | undefined;
   for (const [i, f] of pre.facts.functions.entries()) {
     const key = pre.keys[i];
     if (!key) continue;
@@ -996,7 +999,11 @@ export function postImageFacts(path: string, pre: ImageFacts, post: string, shif
     if (!alone) continue;
     // A function with a parse error is reused when its braces close it as written: then its
     // extent is its own, not where tree-sitter's recovery happened to stop.
-    if (f.hasError && !bracesBalanced(preCode, preStarts[f.startLine - 1]!, f.endLine < preStarts.length ? preStarts[f.endLine]! : preCode.length)) continue;
+    if (f.hasError) {
+      preCode ??= blankCommentsAndStrings(pre.source);
+      preStarts ??= lineStarts(pre.source);
+      if (!bracesBalanced(preCode, preStarts[f.startLine - 1]!, f.endLine < preStarts.length ? preStarts[f.endLine]! : preCode.length)) continue;
+    }
     let same = true;
     for (let k = 0; k <= n && same; k++) same = preLines[f.startLine - 1 + k] === postLines[from - 1 + k];
     // Same lines as written, and the same as tree-sitter sees them here (an #if the patch
