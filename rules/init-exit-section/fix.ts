@@ -42,6 +42,9 @@ export const fix: FixBuilder = (ctx, finding) => {
   const rest = finding.key.slice(finding.key.indexOf(':') + 1);
   const target = (rest.includes('>') ? rest.slice(rest.lastIndexOf('>') + 1) : rest).replace(/^\w+\(|\)$/g, '');
   const tl = targetLine(ctx, finding);
+  // One remedy each: the exit callback's mark, the const object's section.
+  if (finding.key.startsWith('netns:') && tl !== undefined) return proposal(`mark ${target}() __net_exit`, [rewrite(ctx, tl, (l) => l.replace(/\b__net_init\b/, '__net_exit'))]);
+  if (finding.key.startsWith('const:') && tl !== undefined) return proposal(`mark ${target} __initconst`, [rewrite(ctx, tl, (l) => l.replace(/\b__initdata\b/, '__initconst'))]);
   if (finding.key.startsWith('data:')) {
     const object = /^data:([^.>]+)/.exec(finding.key)?.[1] ?? '';
     const init = ctx.facts.structInits.find((s) => s.name === object);

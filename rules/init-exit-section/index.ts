@@ -49,6 +49,10 @@ export default createRule({
       '{object}{field} points to the __exit function {target}() (line {tline}) through __exit_p(): in a module the pointer stays, so modpost reports a section mismatch. The driver is registered once for good (it cannot be unbound), so mark {object} __refdata.',
     exitUnbind:
       '{object}{field} points to the __exit function {target}() (line {tline}) through __exit_p(): built in, the function is discarded and the driver\'s remove becomes NULL, yet the device can still be unbound (sysfs unbind, deferred probe) and then is never torn down. Drop __exit and __exit_p().',
+    constData:
+      '{target} is const but marked __initdata (line {tline}): __initdata is a writable section and const init data goes to __initconst; the compiler rejects the mix as a section type conflict. Mark it __initconst.',
+    netExit:
+      '{object}.{field} is an exit callback, but {target}() (line {tline}) is marked __net_init, which is __init in a kernel without CONFIG_NET_NS: unregistering the pernet operations at module unload calls into freed init text. Mark {target}() __net_exit.',
     dataExit:
       '{object}{field} points to the __exit function {target}() (line {tline}) without __exit_p(): built in, the function is discarded and the pointer dangles. Use __exit_p({target}) (and __refdata on {object} when it is registered with a *_probe() helper), or drop __exit.',
   },
@@ -67,6 +71,10 @@ export default createRule({
           u.targetSection === 'exit'
             ? format('callerExit', { ...base, caller: u.from ?? '', callerFile: u.callerFile ?? '', when: u.fromRuns?.includes('init') ? 'it runs during init, an error path' : 'it runs at any time' })
             : format('caller', { ...base, caller: u.from ?? '', callerFile: u.callerFile ?? '' });
+      } else if (u.how === 'const') {
+        message = format('constData', base);
+      } else if (u.how === 'netns') {
+        message = format('netExit', { ...base, object: u.object ?? '', field: u.field ?? '' });
       } else if (u.how === 'handed') {
         message = format('handed', { ...base, from: u.from ?? '', via: u.via ?? '' });
       } else if (u.callersAllInit) {
@@ -81,11 +89,13 @@ export default createRule({
         message = format('initFromLater', { ...base, from: u.from ?? '', runs: runsText(u), how: u.how === 'call' ? 'calls' : 'refers to', target: targetText(u), data: u.targetSection === 'initdata' ? 'data' : '' });
       }
       const finding: RawFinding = {
-        key: u.how === 'data' ? `data:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'caller' ? `caller:${u.target}` : u.how === 'entry' ? `entry:${u.from}(${u.target})` : `${u.targetSection}:${u.target}`,
+        key: u.how === 'const' ? `const:${u.target}` : u.how === 'netns' ? `netns:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'data' ? `data:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'caller' ? `caller:${u.target}` : u.how === 'entry' ? `entry:${u.from}(${u.target})` : `${u.targetSection}:${u.target}`,
         line: u.line,
         message,
         evidence: [
-          u.how === 'data'
+          u.how === 'const'
+            ? `${u.target} is declared const (line ${u.line})`
+            : u.how === 'data' || u.how === 'netns'
             ? `${u.object}${u.field ? `.${u.field}` : ''} = ${u.target} (line ${u.line})`
             : u.how === 'entry'
               ? `${u.from}(${u.target}) at line ${u.line}`
@@ -94,7 +104,7 @@ export default createRule({
                 : u.how === 'handed'
                   ? `${u.from}() hands ${u.target} ${u.via} at line ${u.line}`
                 : `${u.from}() ${u.how === 'call' ? 'calls' : 'refers to'} ${u.target} at line ${u.line}; ${u.from}() ${u.callersAllInit ? 'is called only from __init code' : runsText(u)}`,
-          `${u.target} is ${u.targetSection === 'initdata' ? '__initdata' : `__${u.targetSection}`} (${u.targetFile}:${u.targetLine})`,
+          `${u.target} is ${u.how === 'netns' ? '__net_init' : u.targetSection === 'initdata' ? '__initdata' : `__${u.targetSection}`} (${u.targetFile}:${u.targetLine})`,
         ],
         // Adding the annotation on the target is as much the cause as adding the reference.
         causes: [u.line, ...(u.targetFile === ctx.path ? [u.targetLine] : []), ...(u.objectLine !== undefined ? [u.objectLine] : [])],

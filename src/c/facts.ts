@@ -630,6 +630,13 @@ function functionFactsIn(def: SyntaxNode, bodyNode: SyntaxNode, name: string, he
 
 function flattenInitializer(list: SyntaxNode, prefix: string, out: FieldInit[], depth = 0): void {
   if (depth > MAX_NESTING) throw new NestingTooDeep('initialisers');
+  // A table of positional entries (`{ foo_init, foo_exit, "name" }`) still hands its functions
+  // over: field `#i` by position, so they are known as referred to from the object.
+  const positional = !list.namedChildren.some((c) => c.type === 'initializer_pair');
+  if (positional) list.namedChildren.filter((c) => c.type !== 'comment').forEach((item, i) => {
+    if (item.type === 'initializer_list') flattenInitializer(item, `${prefix}#${i}.`, out, depth + 1);
+    else if (item.type === 'identifier' || item.type === 'pointer_expression' || item.type === 'cast_expression') out.push({ field: `${prefix}#${i}`, value: squash(item.text), line: line(item) });
+  });
   for (const item of list.namedChildren) {
     if (item.type !== 'initializer_pair') continue;
     const designators = item.namedChildren.filter((c) => c.type === 'field_designator' || c.type === 'subscript_designator');

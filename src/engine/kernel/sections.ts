@@ -48,9 +48,10 @@ export interface SectionUse {
   /**
    * `entry`: module_init()/module_exit() names a function of the other section. `caller`: a
    * function of another file calls this file's __init function. `handed`: an __init function is
-   * handed to a registration that calls it later.
+   * handed to a registration that calls it later. `netns`: a pernet exit callback marked
+   * `__net_init` (object and field say which). `const`: a const object marked __initdata.
    */
-  how: 'call' | 'ref' | 'data' | 'entry' | 'caller' | 'handed';
+  how: 'call' | 'ref' | 'data' | 'entry' | 'caller' | 'handed' | 'netns' | 'const';
   /** For `handed`: the registration the function goes to (`to request_irq()`). */
   via?: string;
   /** The referring function is not __init, but every caller the tree has is (modpost still warns). */
@@ -292,6 +293,7 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
     if (section !== 'init' && section !== 'exit' && !from.size) continue;
     if (REF_MARK.test(headerText(lines, f))) continue;
     const ctx = section === 'init' ? new Set<RunsIn>(['init']) : section === 'exit' ? new Set<RunsIn>(['exit']) : from;
+    const use = (t: Target, line: number, how: 'call' | 'ref'): SectionUse => ({ from: f.name, fromRuns: [...ctx], target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line, how });
     const locals = localNames(f);
     const seen = new Set<string>();
     for (const c of f.calls) {
@@ -299,7 +301,7 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
       const t = targets.get(c.callee) ?? remoteTarget(c.callee);
       if (!t || !bad(ctx, t)) continue;
       seen.add(c.callee);
-      out.push({ from: f.name, fromRuns: [...ctx], target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line: c.line, how: 'call' });
+      out.push(use(t, c.line, 'call'));
     }
     for (const r of f.refs) {
       if (seen.has(r) || locals.has(r)) continue;
@@ -308,7 +310,7 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
       const line = referenceLine(code, f, r);
       if (line === undefined || dead.has(line)) continue;
       seen.add(r);
-      out.push({ from: f.name, fromRuns: [...ctx], target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line, how: 'ref' });
+      out.push(use(t, line, 'ref'));
     }
     // An __init function handed to a registration (`request_irq(irq, foo_isr, ...)`,
     // `kmem_cache_create(..., foo_ctor)`) is called by the kernel later, after its text is
@@ -331,6 +333,8 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
     }
   }
   out.push(...dataMismatches(facts, lines, targets, runs, dead, loadable));
+  out.push(...netInitExitCallbacks(facts, lines, dead));
+  out.push(...constInitdata(facts, lines, dead));
   out.push(...entryMismatches(facts, sections));
   if (index) out.push(...callerMismatches(facts, sections, index));
   if (index) for (const u of out) if (u.from && (u.how === 'call' || u.how === 'ref') && u.targetSection !== 'exit') u.callersAllInit = onlyInitCallers(facts, u.from, index);
@@ -360,14 +364,25 @@ function entryMismatches(facts: FileFacts, sections: Map<string, FunctionFacts['
  */
 function callerMismatches(facts: FileFacts, sections: Map<string, FunctionFacts['section']>, index: IndexQuery): SectionUse[] {
   const out: SectionUse[] = [];
+  // Early images linked on their own (arm64's pi/, boot decompressors) share no symbol with
+  // the kernel: its callers are not theirs.
+  if (SEPARATE_IMAGE.test(facts.path)) return out;
   for (const f of facts.functions) {
     const section = sections.get(f.name);
     if (f.isStatic || (section !== 'init' && section !== 'exit')) continue;
     // Several global definitions (one per architecture or configuration): which one a caller
-    // links against is not known here.
-    if (index.functionsNamed(f.name).filter((d) => !d.isStatic).length > 1) continue;
-    for (const c of index.callersOf(f.name)) {
-      if (c.file === facts.path || !sameArch(c.file, facts.path)) continue;
+    // links against is not known here. An architecture's own definition overrides the generic
+    // (__weak) one on that architecture (alpha's page_is_ram()): with rivals only outside it,
+    // callers of the same architecture and of core code (built everywhere) still link against
+    // it, drivers (built on some architectures only) may not.
+    const rivals = index.functionsNamed(f.name).filter((d) => !d.isStatic && !(d.file === facts.path && d.line === f.startLine) && !SEPARATE_IMAGE.test(d.file));
+    const arch = archOf(facts.path);
+    if (rivals.length && (!arch || rivals.some((d) => d.file === facts.path || archOf(d.file) === arch))) continue;
+    // Name the caller closest to the change first: the same architecture, then core code, then drivers.
+    const rank = (file: string) => (archOf(file) ? 0 : file.startsWith('drivers/') ? 2 : 1);
+    for (const c of [...index.callersOf(f.name)].sort((a, b) => rank(a.file) - rank(b.file))) {
+      if (c.file === facts.path || !sameArch(c.file, facts.path) || SEPARATE_IMAGE.test(c.file)) continue;
+      if (rivals.length && rank(c.file) === 2) continue;
       const defs = index.functionsNamed(c.caller).filter((d) => d.file === c.file);
       if (!defs.length) continue;
       if (section === 'init' && defs.some((d) => d.section === 'init' || d.section === 'exit')) continue;
@@ -384,9 +399,13 @@ function callerMismatches(facts: FileFacts, sections: Map<string, FunctionFacts[
 
 /** Code of one architecture never calls into another's (arch/alpha vs arch/parisc). */
 function sameArch(a: string, b: string): boolean {
-  const arch = (p: string) => /^arch\/([^/]+)\//.exec(p)?.[1];
-  return !arch(a) || !arch(b) || arch(a) === arch(b);
+  return !archOf(a) || !archOf(b) || archOf(a) === archOf(b);
 }
+
+/** Objects linked into an image of their own, not the kernel: arm64/riscv `pi/`, boot code. */
+const SEPARATE_IMAGE = /^arch\/[^/]+\/(?:kernel\/pi|boot|purgatory)\/|^arch\/x86\/realmode\//;
+
+const archOf = (path: string): string | undefined => /^arch\/([^/]+)\//.exec(path)?.[1];
 
 /** Does every call of this (non-static) function in the tree come from __init code? */
 function onlyInitCallers(facts: FileFacts, name: string, index: IndexQuery): boolean {
@@ -398,6 +417,56 @@ function onlyInitCallers(facts: FileFacts, name: string, index: IndexQuery): boo
     const defs = index.functionsNamed(c.caller).filter((d) => d.file === c.file);
     return defs.length > 0 && defs.every((d) => d.section === 'init');
   });
+}
+
+/**
+ * A `const` object marked __initdata: .init.data is writable and .init.rodata (__initconst) is
+ * not, so the compiler refuses the pair in one file ("section type conflict") and the const
+ * object belongs in __initconst (certs' blacklist_hashes[]). Const is the object's own: after
+ * the last `*` of a pointer (`const char *const x[]`), anywhere in a plain declaration.
+ */
+function constInitdata(facts: FileFacts, lines: string[], dead: Set<number>): SectionUse[] {
+  const out: SectionUse[] = [];
+  for (const o of facts.sectionObjects) {
+    if (o.section !== 'initdata' || dead.has(o.line)) continue;
+    const text = lines[o.line - 1] ?? '';
+    // The declarator is the name's last mention before the initialiser (`const struct
+    // machine_desc *machine_desc __initdata;` names its type first).
+    const decl = text.split('=')[0]!;
+    const at = [...decl.matchAll(new RegExp(`\\b${o.name.split('[')[0]}\\b`, 'g'))].pop()?.index;
+    if (at === undefined) continue;
+    // The declaration from its start: the line before too when this one holds only the name.
+    let before = text.slice(0, at);
+    if (!/\w/.test(before)) before = `${lines[o.line - 2] ?? ''} ${before}`;
+    if (!/\b__initdata\b/.test(before + text.slice(at).split('=')[0]!)) continue;
+    const star = before.lastIndexOf('*');
+    if (!/\bconst\b/.test(star < 0 ? before : before.slice(star))) continue;
+    out.push({ object: o.name, target: o.name, targetSection: 'initdata', targetFile: facts.path, targetLine: o.line, line: o.line, how: 'const' });
+  }
+  return out;
+}
+
+/** Callbacks of struct pernet_operations that run when a namespace, or the registration, goes away. */
+const PERNET_EXIT_FIELDS = /^(pre_exit|exit|exit_batch|exit_batch_rtnl|exit_rtnl)$/;
+
+/**
+ * `__net_init` is `__init` in a kernel without CONFIG_NET_NS, and a module's pernet exit
+ * callbacks run from unregister_pernet_*() at unload, after its init text was freed: an exit
+ * callback marked `__net_init` jumps into freed memory there (sctp_ctrlsock_exit()). Its mark
+ * is `__net_exit`, which stays.
+ */
+function netInitExitCallbacks(facts: FileFacts, lines: string[], dead: Set<number>): SectionUse[] {
+  const out: SectionUse[] = [];
+  for (const s of facts.structInits) {
+    if (s.type !== 'pernet_operations') continue;
+    for (const f of s.fields) {
+      if (!PERNET_EXIT_FIELDS.test(f.field) || dead.has(f.line)) continue;
+      const fn = facts.functions.find((x) => x.name === f.value);
+      if (!fn || !/\b__net_init\b/.test(headerText(lines, fn).split('\n').slice(1).join(' ').split('{')[0]!)) continue;
+      out.push({ object: s.name, field: f.field, target: fn.name, targetSection: 'init', targetFile: facts.path, targetLine: fn.startLine, line: f.line, how: 'netns' });
+    }
+  }
+  return out;
 }
 
 /** Runtime objects whose initialisers name __init/__initdata (or __exit, outside __exit_p()). */
@@ -418,7 +487,10 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
     // the kernel boots: there modpost's whitelist holds.
     if (WHITELISTED_OBJECT.test(obj) && !(facts.modular && r.inType === 'console') && !(loadable && /_ops$/.test(obj) && t.section === 'init' && objectUsedAfterInit(facts, lines, obj, runs, loadable))) continue;
     if (!ctxCache.has(obj)) ctxCache.set(obj, objectContext(facts, lines, obj, r.line));
-    const ctx = ctxCache.get(obj);
+    // __refdata silences modpost, not the linker: a built-in kernel discards .exit.text (or frees
+    // it with init memory), so an object that keeps an __exit function's address outside
+    // __exit_p() points into nothing whatever its own section (pvr2fb's board_driver[]).
+    const ctx = ctxCache.get(obj) ?? (t.section === 'exit' && !exitPointer(facts, r) ? 'runtime' : null);
     if (!ctx || ctx === 'init' && t.section !== 'exit' || ctx === 'exit' && t.section === 'exit') continue;
     // An init target in an object only init code looks at (a DMI quirk table matched in init):
     // not annotated __initconst, but nothing reaches the target after init either.
@@ -434,7 +506,9 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
     if (seen.has(key)) continue;
     seen.add(key);
     const use: SectionUse = { object: obj, target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line: r.line, how: 'data' };
-    if (r.field) use.field = r.field;
+    // A positional entry (`#1`) is named by the element it sits in: board_driver[1].
+    if (r.field?.startsWith('#')) use.object = r.inObject;
+    else if (r.field) use.field = r.field;
     if (viaExitP) use.exitP = oneShotDriver(facts, lines, obj) ? 'one-shot' : 'unbindable';
     // The object's own declaration (where __refdata or __initdata would stand) causes it too.
     const decl = facts.structInits.find((x) => x.name === obj)?.line;
