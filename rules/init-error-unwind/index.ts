@@ -5,9 +5,10 @@ import { createRule } from '../../src/engine/rule.js';
 import { analyseUnwind, initScope } from '../../src/engine/kernel/unwind.js';
 import { fallibility, moduleBook } from '../../src/engine/kernel/pairs.js';
 import type { RawFinding } from '../../src/engine/types.js';
-import type { CallSite } from '../../src/c/types.js';
-import { resourceIdentity } from '../../src/c/lex.js';
+import type { CallSite, FunctionFacts } from '../../src/c/types.js';
+import { functionText, resourceIdentity } from '../../src/c/lex.js';
 import { droppedUnwindReleases } from './dropped.js';
+import { usesAfterFree } from './freed.js';
 import { fix } from './fix.js';
 
 /** What a failed call was about, for telling failure sites apart (`kmalloc(dasd_vol_info_req)`). */
@@ -35,19 +36,31 @@ export default createRule({
     zeroReturn: '"goto {label}" at line {exit} ({failed} failed) undoes what came before ({release}() at line {relLine}) and returns {variable} at line {ret}, which is 0 on this path: the function reports success though it failed and tore itself down. Set {variable} to an error code before the jump.',
     lookupRef: '{what} at line {acqLine} takes a reference on {id} that is never dropped: the return at line {ret} leaves it held and nothing can put it afterwards. Call {release}() once done with it.',
     inherited: '{what} is released on the failure path at line {relLine}, but not when {failed} fails: the return at line {exit} leaves it registered. Call {release}() on this path too.',
+    freed: '{object} is freed by {free}() at line {freeLine} and read again at line {use}: the failure path uses memory it has just given back. Read what it needs (the error code) before the free.',
     ignored: '{what} at line {acqLine} can fail, but init does not act on its failure and returns 0 at line {ret}; the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Return the error, undoing what came before.',
   },
   fix,
   check(ctx, format) {
     const out: RawFinding[] = [];
-    const scope = initScope(ctx.facts, ctx.index.buildKind?.(ctx.path) === 'module');
+    // Built-in __init code (initcalls, TIMER_OF_DECLARE hooks) is judged on patches: what a
+    // patch adds there is what upstream fixes; the tree's old boot paths stay out of a scan.
+    const scope = initScope(ctx.facts, ctx.index.buildKind?.(ctx.path) === 'module', !ctx.scan);
     if (!scope.length) return out;
     const book = moduleBook(ctx.facts, ctx.index);
     const fallible = fallibility(ctx.facts, book, ctx.index);
     // Releases some leak finding already asks for, by function: the dropped-release check defers to them.
     const leaked = new Set<string>();
+    // The pre-image of each function, for the locals it freed itself (a patch that keeps the
+    // allocation and drops the free). Not through a scope-based cleanup (`__free(kfree)`),
+    // which frees without a call.
+    const before = (fn: FunctionFacts): FunctionFacts | undefined => {
+      if (ctx.image !== 'post' || !ctx.before || functionText(ctx.source, fn).includes('__free(')) return undefined;
+      const defs = ctx.before.facts.functions.filter((f) => f.name === fn.name && !f.hasError);
+      return defs.length === 1 ? defs[0] : undefined;
+    };
     for (const fn of scope) {
-      const report = analyseUnwind(fn, ctx.facts, { book, fallible });
+      const pre = before(fn);
+      const report = analyseUnwind(fn, ctx.facts, pre ? { book, fallible, before: pre } : { book, fallible });
       for (const l of report.leaks) {
         const h = l.held;
         const id = h.id || (h.call.args[0] ?? '');
@@ -70,6 +83,16 @@ export default createRule({
             `returns at line ${l.returnLine} without ${h.pair.release.join('/')}()`,
           ],
           causes: [h.call.line],
+        });
+      }
+      for (const u of usesAfterFree(fn)) {
+        out.push({
+          key: `freed:${u.free.callee}(${u.object})`,
+          line: u.useLine,
+          function: fn.name,
+          message: format('freed', { object: u.object, free: u.free.callee, freeLine: u.free.line, use: u.useLine }),
+          evidence: [`${u.free.callee}(${u.free.args.join(', ')}) at line ${u.free.line}`, `${u.object} read at line ${u.useLine}`],
+          causes: [u.free.line, u.useLine],
         });
       }
       for (const z of report.zeroReturns) {

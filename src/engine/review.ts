@@ -94,12 +94,12 @@ export function runRules(
   facts: FileFacts,
   index: IndexQuery,
   notes: string[],
-  before?: RuleContext['before'],
+  more: Pick<RuleContext, 'before' | 'scan'> = {},
 ): RuleRun[] {
   const out: RuleRun[] = [];
   for (const rule of rules) {
     try {
-      for (const raw of rule.check({ path, image, source, facts, index, ...(before ? { before } : {}) })) out.push({ rule, raw });
+      for (const raw of rule.check({ path, image, source, facts, index, ...more })) out.push({ rule, raw });
     } catch (err) {
       notes.push(`rule ${rule.id} failed on ${path} (${image}): ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -372,7 +372,7 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
             break;
           }
           preAll.push(...preImageRuns(rule, w, before, options.index, beforeKey, notes));
-          postAll.push(...runRules([rule], w.path, 'post', w.post.source, w.post.facts, after, notes, w.hunkOnly ? undefined : { source: w.pre.source, facts: w.pre.facts }));
+          postAll.push(...runRules([rule], w.path, 'post', w.post.source, w.post.facts, after, notes, w.hunkOnly ? {} : { before: { source: w.pre.source, facts: w.pre.facts } }));
         }
       });
       const preRuns = preAll.filter((r) => !matchSuppression(preSups, r.rule.id, r.raw.line));
@@ -437,7 +437,7 @@ function fileFixer(w: FileWork, postRuns: readonly RuleRun[], indexWith: (facts:
         const parsed = parseKernelC(source);
         const facts = factsOfParsed(w.path, parsed, { memo: sharedFunctionMemo });
         const notes: string[] = [];
-        const runs = runRules([run.rule], w.path, 'post', source, facts, indexWith(facts), notes, before);
+        const runs = runRules([run.rule], w.path, 'post', source, facts, indexWith(facts), notes, before ? { before } : {});
         if (notes.length) throw new Error(notes[0]);
         const sups = parseSuppressions(source);
         return { findings: runs.filter((r) => !matchSuppression(sups, r.rule.id, r.raw.line)).map((r) => r.raw), errors: errorCount(parsed) };

@@ -28,7 +28,7 @@ export function scanFile(rules: readonly Rule[], input: ScanInput, index: IndexQ
   const sups = parseSuppressions(input.source);
   const seen = new Set<string>();
   const findings: Finding[] = [];
-  for (const run of runRules(rules, input.path, 'post', input.source, input.facts, view, notes)) {
+  for (const run of runRules(rules, input.path, 'post', input.source, input.facts, view, notes, { scan: true })) {
     if (matchSuppression(sups, run.rule.id, run.raw.line)) continue;
     const f = findingOf(run.rule, run.raw, input.path, 0, 'outside');
     if (seen.has(f.fingerprint)) continue;

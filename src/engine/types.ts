@@ -71,6 +71,12 @@ export interface RuleContext {
    * drawn from it exists in the post-image run only, so it always counts as introduced.
    */
   before?: { source: string; facts: FileFacts };
+  /**
+   * A whole-tree scan, not a patch: the file as it stands is judged. Checks meant for what a
+   * patch adds to code outside the module lifecycle proper (built-in boot code's unwinding)
+   * stay out of it, so the tree's years-old boot paths do not bury the module findings.
+   */
+  scan?: boolean;
 }
 
 /** A rule's raw result, before the engine decides whether the patch introduced it. */

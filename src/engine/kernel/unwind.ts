@@ -96,6 +96,12 @@ export interface UnwindOptions {
   book?: PairBook;
   /** Can a call of this function fail (return a negative errno)? Unknown functions: no. */
   fallible?: (callee: string) => boolean;
+  /**
+   * The function as it was before the patch. A local it allocated and freed itself is still
+   * its own to free where the patch kept the allocation and took the free away
+   * (bcm2835_timer_init()'s kzalloc()ed timer, its kfree() dropped with its label).
+   */
+  before?: FunctionFacts;
 }
 
 interface State {
@@ -878,10 +884,27 @@ function inheritedHeld(fn: FunctionFacts, ctx: Ctx): Held[] {
   return out;
 }
 
+/** Adds the pre-image's locally freed allocations to the post-image's, matched by callee and variable. */
+function ownedBefore(before: FunctionFacts, ctx: Ctx): void {
+  const preCalls = new Map(before.calls.map((c) => [`${c.line}:${c.callee}`, c]));
+  for (const [key, pair] of locallyReleased(before, declaredNames(before))) {
+    const pre = preCalls.get(key);
+    if (!pre?.assignedTo) continue;
+    const v = resourceIdentity(pre.assignedTo);
+    for (const c of ctx.fn.calls) {
+      const k = `${c.line}:${c.callee}`;
+      if (c.callee !== pre.callee || !c.assignedTo || resourceIdentity(c.assignedTo) !== v || ctx.localPairs.has(k) || !ctx.locals.has(v)) continue;
+      ctx.localPairs.set(k, pair);
+      for (const r of pair.release) ctx.localReleases.add(r);
+    }
+  }
+}
+
 export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindOptions = {}): UnwindReport {
   const book = opts.book ?? TABLE_BOOK;
   const fallible = opts.fallible ?? ((c: string) => book.pairFor(c)?.kind === 'status');
   const ctx = newCtx(fn, book, fallible, { helperReleases: helperReleases(facts, book), helperAcquires: helperAcquires(facts, book, fallible) });
+  if (opts.before) ownedBefore(opts.before, ctx);
   for (const c of fn.calls) {
     const pair = pairAt(c, ctx);
     if (!pair) continue;
@@ -907,16 +930,19 @@ function dedupeLeaks(leaks: Leak[]): Leak[] {
 
 /**
  * Functions whose error paths the init rules inspect: module_init targets, `__init` functions of
- * modular files, and static functions called only from those (one file).
+ * modular files, and static functions called only from those (one file). `builtIn`: every
+ * `__init` function too (an initcall, a TIMER_OF_DECLARE hook, arch setup): nothing unloads
+ * it, but what its failure path leaks stays leaked for the life of the kernel, and upstream
+ * fixes those (bcm2835_timer_init(), aspeed_socinfo_init(), kvm_timer_hyp_init()).
  */
-export function initScope(facts: FileFacts, partOfModule = false): FunctionFacts[] {
+export function initScope(facts: FileFacts, partOfModule = false, builtIn = false): FunctionFacts[] {
   const initNames = new Set(facts.moduleEntries.filter((e) => e.kind === 'init').map((e) => e.fn));
   const inScope = new Set<string>();
   // (`partOfModule`: kbuild links this file into a loadable module whose module_init is in
   // another file — fs/ubifs/sysfs.c's ubifs_sysfs_init() runs in ubifs' init)
   for (const f of facts.functions) {
     if (initNames.has(f.name) && (facts.modular || f.section === 'init')) inScope.add(f.name);
-    else if (f.section === 'init' && (facts.modular || partOfModule)) inScope.add(f.name);
+    else if (f.section === 'init' && (facts.modular || partOfModule || builtIn)) inScope.add(f.name);
   }
   // Static helpers called only from in-scope functions join the scope (to a fixpoint).
   const callers = new Map<string, Set<string>>();
