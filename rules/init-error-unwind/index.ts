@@ -9,6 +9,7 @@ import type { CallSite, FunctionFacts } from '../../src/c/types.js';
 import { functionText, resourceIdentity } from '../../src/c/lex.js';
 import { droppedUnwindReleases } from './dropped.js';
 import { usesAfterFree } from './freed.js';
+import { discardedLookupRefs } from './discarded-ref.js';
 import { fix } from './fix.js';
 
 /** What a failed call was about, for telling failure sites apart (`kmalloc(dasd_vol_info_req)`). */
@@ -36,6 +37,7 @@ export default createRule({
     zeroReturn: '"goto {label}" at line {exit} ({failed} failed) undoes what came before ({release}() at line {relLine}) and returns {variable} at line {ret}, which is 0 on this path: the function reports success though it failed and tore itself down. Set {variable} to an error code before the jump.',
     lookupRef: '{what} at line {acqLine} takes a reference on {id} that is never dropped: the return at line {ret} leaves it held and nothing can put it afterwards. Call {release}() once done with it.',
     inherited: '{what} is released on the failure path at line {relLine}, but not when {failed} fails: the return at line {exit} leaves it registered. Call {release}() on this path too.',
+    discarded: '{what} at line {acqLine} takes a reference that nothing keeps: its result is only tested, so {release}() can never be called for it. Keep the result and call {release}() when done.',
     freed: '{object} is freed by {free}() at line {freeLine} and read again at line {use}: the failure path uses memory it has just given back. Read what it needs (the error code) before the free.',
     ignored: '{what} at line {acqLine} can fail, but init does not act on its failure and returns 0 at line {ret}; the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Return the error, undoing what came before.',
   },
@@ -45,6 +47,17 @@ export default createRule({
     // Built-in __init code (initcalls, TIMER_OF_DECLARE hooks) is judged on patches: what a
     // patch adds there is what upstream fixes; the tree's old boot paths stay out of a scan.
     const scope = initScope(ctx.facts, ctx.index.buildKind?.(ctx.path) === 'module', !ctx.scan);
+    // On patches, also a non-static function whose failure another file's init returns
+    // (nf_conntrack_proto_init() <- nf_conntrack_init_start() <- module_init): asked of the
+    // index for functions that can fail and call at least two things (an unwind to get wrong).
+    if (!ctx.scan) {
+      const inScope = new Set(scope.map((f) => f.name));
+      for (const f of ctx.facts.functions) {
+        if (f.isStatic || f.hasError || f.section === 'exit' || inScope.has(f.name) || f.calls.length < 2) continue;
+        if (!f.returnsErrno.length && !f.propagates.length) continue;
+        if (ctx.index.pathToModuleInit(f.name, ctx.path)) scope.push(f);
+      }
+    }
     if (!scope.length) return out;
     const book = moduleBook(ctx.facts, ctx.index);
     const fallible = fallibility(ctx.facts, book, ctx.index);
@@ -83,6 +96,16 @@ export default createRule({
             `returns at line ${l.returnLine} without ${h.pair.release.join('/')}()`,
           ],
           causes: [h.call.line],
+        });
+      }
+      for (const d of discardedLookupRefs(fn, book)) {
+        const what = `${d.call.callee}(${d.call.args.join(', ')})`;
+        out.push({
+          key: `discarded:${d.call.callee}(${d.call.args.map(resourceIdentity).join(',')})`,
+          line: d.call.line,
+          function: fn.name,
+          message: format('discarded', { what, acqLine: d.call.line, release: d.release }),
+          evidence: [`${fn.name}(): ${what} at line ${d.call.line}, result not stored`, `${d.call.callee}() returns its object with a reference taken; ${d.release}() drops it`],
         });
       }
       for (const u of usesAfterFree(fn)) {

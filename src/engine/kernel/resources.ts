@@ -91,6 +91,8 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   L('bus_find_device', 'put_device'),
   L('bus_find_device_by_name', 'put_device'),
   L('class_find_device', 'put_device'),
+  // lib/kobject.c: "If matching object is found take a reference and return the object."
+  L('kset_find_obj', 'kobject_put'),
   L('driver_find_device', 'put_device'),
   // ACPI tables are mapped and counted: acpi_put_table() undoes acpi_get_table(sig, n, &table).
   P('acpi_get_table', 'acpi_put_table', 'status', 2),

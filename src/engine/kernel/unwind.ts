@@ -4,8 +4,8 @@
 // its label to the function's end, falling through later labels — and see what is still held.
 import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
 import { resourceIdentity } from '../../c/lex.js';
-import { flatten, lastStmt } from '../../c/walk.js';
-import { logicalParts, looksLikeFailureTest, splitTopLevel } from '../../c/cond.js';
+import { childLists, flatten, lastStmt } from '../../c/walk.js';
+import { logicalParts, looksLikeFailureTest, normCond, splitTopLevel } from '../../c/cond.js';
 import { REF_ITERATORS } from './resources.js';
 import { keptAllocation, kindAt, locallyReleased, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
 import { declaredNames } from './teardown.js';
@@ -180,7 +180,8 @@ function releaseMatches(h: Held, rel: CallSite, held: Held[], byKindOnly = false
   if (!h.pair.release.includes(rel.callee)) return false;
   const args = rel.args.map(resourceIdentity);
   if (!byKindOnly && h.ids.length && args.length) {
-    if (args.some((a) => h.ids.some((id) => a === id || a.includes(id) || (a.length > 2 && id.includes(a))))) return true;
+    // (whole identifiers: `&pdev->dev` names `pdev`; `so_getorigdst6` does not name `so_getorigdst`)
+    if (args.some((a) => h.ids.some((id) => a === id || namesWhole(a, id) || (a.length > 2 && namesWhole(id, a))))) return true;
     // An element of the same array whatever the index (`pdevs[i]` acquired in a loop, released
     // as `pdevs[--i]` by the unwinding loop).
     const anyIndex = (x: string) => (x.includes('[') ? x.replace(/\[[^[\]]*\]/g, '[]') : '');
@@ -193,6 +194,17 @@ function releaseMatches(h: Held, rel: CallSite, held: Held[], byKindOnly = false
   // Without a usable identity (or inside a cleanup helper, whose arguments are its own locals),
   // a release of the right kind releases the only such resource held.
   return byKindOnly || held.filter((x) => x.pair.release.includes(rel.callee)).length === 1;
+}
+
+/** Does `text` contain `name` as a whole identifier (or access path)? */
+function namesWhole(text: string, name: string): boolean {
+  const at = text.indexOf(name);
+  if (at < 0) return false;
+  const word = /\w/;
+  for (let i = at; i >= 0; i = text.indexOf(name, i + 1)) {
+    if (!word.test(text[i - 1] ?? '') && !word.test(text[i + name.length] ?? '')) return true;
+  }
+  return false;
 }
 
 /** The held resource a release undoes: an identity match first, then the only one of its kind. */
@@ -254,7 +266,9 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
       if (i >= 0) st.held.splice(i, 1);
     }
     const pair = pairAt(c, ctx);
-    if (pair) {
+    // A lookup whose result is not stored (only tested, or handed straight to another call)
+    // holds nothing the walk can name: init-error-unwind reports a thrown-away reference itself.
+    if (pair && !(pair.lookup && !c.assignedTo)) {
       const h: Held = { pair, call: c, id: idOf(pair, c), ids: idsOf(pair, c) };
       if (pair.kind === 'status' && discarded(c, text) && ctx.fallible(c.callee)) h.unchecked = 'discarded';
       st.held.push(h);
@@ -523,8 +537,10 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           // `if (ret)` / `if (ret != 0)` that leaves: ret is 0 from here on (`ret < 0` says less).
           if (new RegExp(`^\\(*${v}(!=0)?\\)*$`).test(s.cond.replace(/\s+/g, ''))) merged.zero.add(v);
         }
-        if (side === 'else' && t.dead && !s.else) {
+        if (side === 'else' && t.dead && !s.else && !tested!.pair.lookup) {
           // `if (ret == 0) goto out;` then the unwind ladder: what follows runs only on failure.
+          // (Not after a lookup: `if (dup) { kobject_put(dup); goto skip; }` leaves on finding
+          // the object, and not finding it is no failure.)
           failure = { on: true, failed: tested!.call };
         }
         const chained = side === 'else' && !s.else && !t.dead && v !== undefined && t.status.get(v) !== undefined && t.status.get(v) !== st.status.get(v);
@@ -665,19 +681,37 @@ function merge(a: State, b: State): State {
   return { dead: false, held, status: mergeStatus(a, b), zero: bothZero(a, b) };
 }
 
+/**
+ * The statements a jump to `label` runs: from the label down. A label may also stand one level
+ * inside a top-level block (`#if IS_ENABLED(CONFIG_IPV6)` around `cleanup_sockopt:`, which the
+ * preprocessing keeps as `if (IS_ENABLED(...)) { ... }`): the rest of that block, then what
+ * follows it.
+ */
+function labelPath(top: readonly Stmt[], label: string): { path: Stmt[]; line: number } | undefined {
+  const isLabel = (s: Stmt) => s.k === 'label' && s.name === label;
+  const at = top.findIndex(isLabel);
+  if (at >= 0) return { path: top.slice(at + 1), line: top[at]!.line };
+  for (const [i, s] of top.entries()) {
+    for (const list of s.k === 'if' || s.k === 'block' ? childLists(s) : []) {
+      const j = list.findIndex(isLabel);
+      if (j >= 0) return { path: [...list.slice(j + 1), ...top.slice(i + 1)], line: list[j]!.line };
+    }
+  }
+  return undefined;
+}
+
 function followGoto(label: string, gotoLine: number, st: State, ctx: Ctx, failed?: CallSite): void {
-  const at = ctx.top.findIndex((s) => s.k === 'label' && s.name === label);
-  if (at < 0 || ctx.following.has(label)) return;
+  const target = labelPath(ctx.top, label);
+  if (!target || ctx.following.has(label)) return;
   ctx.following.add(label);
   try {
-    followPath(at, label, gotoLine, st, ctx, failed);
+    followPath(target.path, target.line, label, gotoLine, st, ctx, failed);
   } finally {
     ctx.following.delete(label);
   }
 }
 
-function followPath(at: number, label: string, gotoLine: number, st: State, ctx: Ctx, failed?: CallSite): void {
-  const path = ctx.top.slice(at + 1);
+function followPath(path: Stmt[], labelLine: number, label: string, gotoLine: number, st: State, ctx: Ctx, failed?: CallSite): void {
   const before = [...st.held];
   // (its own resumes: a goto path neither takes nor leaves the main walk's success gotos)
   const local: Ctx = { ...ctx, leaks: [], misorders: [], resumes: new Map(), zeroReturns: [] };
@@ -694,7 +728,7 @@ function followPath(at: number, label: string, gotoLine: number, st: State, ctx:
       // Without arguments on either side, the pair's names are the identity (`bfad_im_module_init()`
       // failed, `bfad_im_module_exit()` on its path).
       const bare = !!failedHeld && !failedHeld.ids.length && !failed?.args.length && !c.args.length && failedPair!.release.includes(c.callee);
-      if (failedHeld && failedPair?.kind === 'status' && !s.countdown && (bare || (failedHeld.ids.length && releaseMatches(failedHeld, c, [failedHeld])))) {
+      if (failedHeld && failedPair?.kind === 'status' && !s.countdown && !s.guarded && (bare || (failedHeld.ids.length && releaseMatches(failedHeld, c, [failedHeld])))) {
         ctx.misorders.push({ release: c, pair: failedPair, gotoLine, label, failedStep: true, ...(failed ? { failed } : {}) });
         continue;
       }
@@ -711,7 +745,6 @@ function followPath(at: number, label: string, gotoLine: number, st: State, ctx:
   }
   const out = walk(path, clone(st), local, { on: true, ...(failed ? { failed } : {}) });
   // A zero returned after the path released something: init undid its work and says it worked.
-  const labelLine = ctx.top[at]!.line;
   for (const z of local.zeroReturns) {
     const release = ctx.fn.calls.find((c) => c.line > labelLine && c.line < z.returnLine && ctx.book.isRelease(c.callee));
     if (release) ctx.zeroReturns.push({ ...z, gotoLine, label, release, ...(failed ? { failed } : {}) });
@@ -737,23 +770,31 @@ function endOf(ctx: Ctx): number {
 }
 
 /** Statements on a straight-line path with their calls (if/loop bodies included: conditional releases count). */
-function flattenPath(path: Stmt[]): { calls: CallSite[]; countdown?: boolean }[] {
-  const out: { calls: CallSite[]; countdown?: boolean }[] = [];
+function flattenPath(path: Stmt[]): { calls: CallSite[]; countdown?: boolean; guarded?: boolean }[] {
+  const out: { calls: CallSite[]; countdown?: boolean; guarded?: boolean }[] = [];
   let countdown = 0;
+  let guarded = 0;
   const visit = (s: Stmt): boolean => {
     switch (s.k) {
       case 'expr':
       case 'decl':
-        out.push(countdown ? { calls: s.calls, countdown: true } : { calls: s.calls });
+        out.push({ calls: s.calls, ...(countdown ? { countdown: true } : {}), ...(guarded ? { guarded: true } : {}) });
         return true;
       case 'return':
         out.push({ calls: s.calls });
         return false;
-      case 'if':
+      case 'if': {
         out.push({ calls: s.condCalls });
+        // `if (mute_led_registered) led_classdev_unregister(...)`: a release under a run-time
+        // test (a flag set once the step succeeded) is not run for the step that failed.
+        // A configuration test (`#if IS_ENABLED(CONFIG_IPV6)`) guards nothing at run time.
+        const runtime = !/^\(*(?:!\(*)?(IS_ENABLED|IS_BUILTIN|IS_MODULE|IS_REACHABLE|defined)\(/.test(normCond(s.cond));
+        if (runtime) guarded++;
         s.then.forEach(visit);
         s.else?.forEach(visit);
+        if (runtime) guarded--;
         return true;
+      }
       case 'loop': {
         out.push({ calls: s.condCalls });
         // `while (--i >= 0) release(i);`, `while (i--)`: a count-down loop on an unwind path
