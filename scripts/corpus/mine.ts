@@ -17,7 +17,8 @@ interface Hit {
 
 function listName(gitDir: string): string {
   // A mirror's git dir is `<owner>+<list>/repo`, or `.../repo/.git` when the snapshot has a work tree.
-  let g = gitDir.replace(/\/+$/, '');
+  let g = gitDir;
+  while (g.length > 1 && g.endsWith('/')) g = g.slice(0, -1);
   if (basename(g) === '.git') g = dirname(g);
   const d = basename(g) === 'repo' ? basename(dirname(g)) : basename(g);
   return d.replace(/^linux-mailinglist-archives\+/, '');
