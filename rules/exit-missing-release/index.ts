@@ -14,6 +14,7 @@ import { resourceIdentity } from '../../src/c/lex.js';
 import { acquireNamesFor, allocatorReleases, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import { isManaged, isRelease, RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js';
 import { fix } from './fix.js';
+import { introducedInversions } from './order.js';
 
 const where = (p: PathCall): string => (p.via.length > 1 ? `${p.fn}() (called from ${p.via.slice(0, -1).join('() -> ')}())` : `${p.fn}()`);
 const label = (k: Kept): string => `${k.at.call.callee}(${k.ids[0] ?? k.at.call.args.join(', ')})`;
@@ -154,6 +155,8 @@ export default createRule({
     inUse:
       '{exit}() calls {release}({id}) before {userRelease}({user}): until then the callbacks registered by {userAcquire}() may still use {id} (init created it first). Tear down in reverse order of init: {userRelease}() first.',
     useAfter: '{fn}() passes {id} to {use}() after {release}({id}) freed it (line {relLine}).',
+    order:
+      '{exit}() now calls {early}() before {late}(), though {init}() set up {earlyAcq}() first: what {lateAcq}() set up after it may still use it until {late}() runs. Keep the teardown in reverse order of init: {late}() first.',
     dropped:
       '{exit}() no longer calls {call} (it did at line {was} before this patch), but {still}: after rmmod that is left behind. Keep the call in {exit}().',
   },
@@ -162,7 +165,7 @@ export default createRule({
     const facts = ctx.facts;
     const ep = moduleEntryPoints(facts);
     const exitFn = ep.exit?.fn;
-    const dropped = droppedFromExits(ctx, exitFn, format);
+    const dropped = [...droppedFromExits(ctx, exitFn, format), ...reordered(ctx, format)];
     if (!facts.modular || !ep.inits.length) return dropped;
     const out: RawFinding[] = [...dropped];
     const initFns = new Set(initScope(facts).map((f) => f.name));
@@ -312,6 +315,23 @@ function droppedFromExits(ctx: RuleContext, exitFn: FunctionFacts | undefined, f
     for (const f of ctx.facts.functions) if (f.section === 'exit' && !f.hasError && f !== exitFn && !onPath.has(f.name)) fns.push(f);
   }
   return fns.flatMap((f) => droppedReleases(ctx, f, format));
+}
+
+/** Teardown orders the patch turns around (order.ts). */
+function reordered(ctx: RuleContext, format: (id: 'order', data: Record<string, string | number>) => string): RawFinding[] {
+  if (ctx.image !== 'post' || !ctx.before) return [];
+  return introducedInversions(ctx.before.facts, ctx.facts, moduleBook(ctx.before.facts, ctx.index), moduleBook(ctx.facts, ctx.index)).map((v) => ({
+    key: `order:${v.early.release.callee}(${v.early.release.args.map(resourceIdentity).join(',')})`,
+    line: v.early.release.line,
+    function: v.exit.name,
+    severity: 'warning' as const,
+    message: format('order', { exit: v.exit.name, init: v.init.name, early: v.early.release.callee, late: v.late.release.callee, earlyAcq: v.early.acquire.callee, lateAcq: v.late.acquire.callee }),
+    evidence: [
+      `${v.init.name}(): ${v.early.acquire.callee}() at line ${v.early.acquire.line}, then ${v.late.acquire.callee}() at line ${v.late.acquire.line}`,
+      `${v.exit.name}(): ${v.early.release.callee}() at line ${v.early.release.line}, then ${v.late.release.callee}() at line ${v.late.release.line}`,
+    ],
+    causes: [v.early.release.line, v.late.release.line],
+  }));
 }
 
 /** Is `fn` exit code of its file: the module_exit function or marked `__exit`? */
