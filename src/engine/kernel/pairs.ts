@@ -297,7 +297,8 @@ export function kindAt(pair: BookPair, call: CallSite, conds: readonly { line: n
   const mentions = new RegExp(`(^|[^\\w>.])${e}($|[^\\w])`);
   const first = conds.find((c) => c.line >= call.line && mentions.test(c.cond.replace(/\s+/g, ' ')));
   if (!first) return 'status';
-  const handle = new RegExp(`(^|[^\\w>.])!\\s*\\(?\\s*${e}\\b|\\bIS_ERR(_OR_NULL)?\\s*\\(\\s*${e}\\s*\\)|\\b${e}\\s*==\\s*NULL`);
+  // (`NULL == fmdev` too: the operands either way round)
+  const handle = new RegExp(`(^|[^\\w>.])!\\s*\\(?\\s*${e}\\b|\\bIS_ERR(_OR_NULL)?\\s*\\(\\s*${e}\\s*\\)|\\b${e}\\s*==\\s*NULL|\\bNULL\\s*==\\s*${e}(?![\\w>.])`);
   return handle.test(first.cond.replace(/\s+/g, ' ')) ? 'handle' : 'status';
 }
 

@@ -3,7 +3,7 @@
 // return/goto inside a failure check) follow the unwind path — for a goto, the statements from
 // its label to the function's end, falling through later labels — and see what is still held.
 import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
-import { resourceIdentity } from '../../c/lex.js';
+import { resourceIdentity, squash } from '../../c/lex.js';
 import { childLists, flatten, lastStmt } from '../../c/walk.js';
 import { logicalParts, looksLikeFailureTest, normCond, splitTopLevel } from '../../c/cond.js';
 import { REF_ITERATORS } from './resources.js';
@@ -139,6 +139,8 @@ interface Ctx {
   following: Set<string>;
   /** Where each variable is assigned a call's result, direct or through a pointer. */
   resultAssigns: Map<string, number[]>;
+  /** Names a chained assignment gives one value (`dev = priv->n64joy_dev[i] = alloc()`), both ways. */
+  sameValue: Map<string, string[]>;
   /**
    * States at forward gotos that are not failures (`goto found;` out of a search loop), by label:
    * the code after such a label, reached only by those gotos, is walked from them.
@@ -209,7 +211,13 @@ function namesWhole(text: string, name: string): boolean {
 
 /** The held resource a release undoes: an identity match first, then the only one of its kind. */
 function releasedIndex(held: Held[], rel: CallSite, byKindOnly = false): number {
-  return held.findIndex((h) => releaseMatches(h, rel, held, byKindOnly));
+  // The release's first argument names what it gives back; later ones say where it hangs
+  // (`remove_proc_entry("socket", llc_proc_dir)` removes the entry made under that name, not
+  // the directory).
+  const first = resourceIdentity(rel.args[0] ?? '');
+  const names = (h: Held) => h.ids.includes(first) || h.call.args.some((a) => resourceIdentity(a) === first);
+  const byFirst = first && !byKindOnly ? held.findIndex((h) => names(h) && releaseMatches(h, rel, held)) : -1;
+  return byFirst >= 0 ? byFirst : held.findIndex((h) => releaseMatches(h, rel, held, byKindOnly));
 }
 
 /**
@@ -269,7 +277,9 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
     // A lookup whose result is not stored (only tested, or handed straight to another call)
     // holds nothing the walk can name: init-error-unwind reports a thrown-away reference itself.
     if (pair && !(pair.lookup && !c.assignedTo)) {
-      const h: Held = { pair, call: c, id: idOf(pair, c), ids: idsOf(pair, c) };
+      const ids = idsOf(pair, c);
+      for (const id of [...ids]) for (const other of ctx.sameValue.get(id) ?? []) if (!ids.includes(other)) ids.push(other);
+      const h: Held = { pair, call: c, id: idOf(pair, c), ids };
       if (pair.kind === 'status' && discarded(c, text) && ctx.fallible(c.callee)) h.unchecked = 'discarded';
       st.held.push(h);
     }
@@ -820,6 +830,26 @@ function conditionsOf(fn: FunctionFacts): { line: number; cond: string }[] {
   return flatten(fn.body).flatMap((s) => (s.k === 'if' || s.k === 'loop' ? [{ line: s.line, cond: s.cond }] : []));
 }
 
+/** `a = b = f()`: a and b hold one value from then on (a release through either undoes it). */
+function chainedNames(fn: FunctionFacts): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const link = (x: string, y: string) => out.set(x, [...(out.get(x) ?? []), y]);
+  for (const s of flatten(fn.body)) {
+    if (s.k !== 'expr' && s.k !== 'decl') continue;
+    for (const a of s.assigns ?? []) {
+      const inner = /^\s*([A-Za-z_][\w.\->\[\]]*?)\s*=(?!=)/.exec(squash(a.rhs).replace(/ ?(->|\.) ?/g, '$1'));
+      if (a.op !== '=' || !inner) continue;
+      const x = resourceIdentity(a.lhs);
+      const y = resourceIdentity(inner[1]!);
+      if (x && y && x !== y) {
+        link(x, y);
+        link(y, x);
+      }
+    }
+  }
+  return out;
+}
+
 function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => boolean, extra: Partial<Ctx> = {}): Ctx {
   const locals = declaredNames(fn);
   const localPairs = locallyReleased(fn, locals);
@@ -837,6 +867,7 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
     helperAcquires: new Map(),
     following: new Set(),
     resultAssigns: resultAssigns(fn),
+    sameValue: chainedNames(fn),
     resumes: new Map(),
     loopDepth: 0,
     zeroReturns: [],
