@@ -3,13 +3,14 @@
 // unloaded text (driver core, notifier chains), or the next load fails with -EBUSY.
 import { createRule } from '../../src/engine/rule.js';
 import { analyseUnwind, initScope } from '../../src/engine/kernel/unwind.js';
-import { fallibility, moduleBook } from '../../src/engine/kernel/pairs.js';
+import { allocatorReleases, fallibility, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import type { RawFinding } from '../../src/engine/types.js';
 import type { CallSite, FunctionFacts } from '../../src/c/types.js';
 import { functionText, resourceIdentity } from '../../src/c/lex.js';
 import { droppedUnwindReleases } from './dropped.js';
 import { usesAfterFree } from './freed.js';
 import { discardedLookupRefs } from './discarded-ref.js';
+import { offByOneUnwinds } from './unwind-loop.js';
 import { fix } from './fix.js';
 
 /** What a failed call was about, for telling failure sites apart (`kmalloc(dasd_vol_info_req)`). */
@@ -37,6 +38,7 @@ export default createRule({
     zeroReturn: '"goto {label}" at line {exit} ({failed} failed) undoes what came before ({release}() at line {relLine}) and returns {variable} at line {ret}, which is 0 on this path: the function reports success though it failed and tore itself down. Set {variable} to an error code before the jump.',
     lookupRef: '{what} at line {acqLine} takes a reference on {id} that is never dropped: the return at line {ret} leaves it held and nothing can put it afterwards. Call {release}() once done with it.',
     inherited: '{what} is released on the failure path at line {relLine}, but not when {failed} fails: the return at line {exit} leaves it registered. Call {release}() on this path too.',
+    offByOne: 'The unwind loop at line {line} counts {v} down from where it stands: its first turn runs {release}() on element [{v}], the step that just failed (never set up){missed}. Start one lower (`while (--{v} >= 0)`, or index [{v} - 1]).',
     discarded: '{what} at line {acqLine} takes a reference that nothing keeps: its result is only tested, so {release}() can never be called for it. Keep the result and call {release}() when done.',
     freed: '{object} is freed by {free}() at line {freeLine} and read again at line {use}: the failure path uses memory it has just given back. Read what it needs (the error code) before the free.',
     ignored: '{what} at line {acqLine} can fail, but init does not act on its failure and returns 0 at line {ret}; the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Return the error, undoing what came before.',
@@ -96,6 +98,15 @@ export default createRule({
             `returns at line ${l.returnLine} without ${h.pair.release.join('/')}()`,
           ],
           causes: [h.call.line],
+        });
+      }
+      for (const o of offByOneUnwinds(fn, (c) => book.isRelease(c) || releaseByName(c) || allocatorReleases(c).length > 0 || /^k[v]?free|^vfree$/.test(c), (c) => book.pairFor(c)?.onFailure ?? [])) {
+        out.push({
+          key: `offbyone:${o.variable}|${o.release.callee}`,
+          line: o.loop.line,
+          function: fn.name,
+          message: format('offByOne', { line: o.loop.line, v: o.variable, release: o.release.callee, missed: /[^=]>\s*0/.test(o.loop.cond) ? `, and element [0] is never given back` : '' }),
+          evidence: [`line ${o.loop.line}: for (${o.loop.cond})`, `${o.release.callee}(${o.release.args.join(', ')}) at line ${o.release.line} indexes [${o.variable}]`],
         });
       }
       for (const d of discardedLookupRefs(fn, book)) {

@@ -1,11 +1,13 @@
 // A local allocation the function freed itself before the patch stays its own to free: a patch
 // that keeps the kzalloc() and drops the kfree() (with its label) leaks it on the failure path
 // (bcm2835_timer_init(), Linux 6.12, the upstream fix reversed). Without the pre-image nothing
-// says the function owns the memory (it may hand it on), and nothing is reported.
+// says the function owns the memory (it may hand it on), and nothing is reported. Also the
+// rule's other checks that a few lines show best: use after free, unwind loops one step off.
 import { describe, expect, it } from 'vitest';
 import { extractFacts } from '../../src/c/facts.js';
 import { analyseUnwind } from '../../src/engine/kernel/unwind.js';
 import { usesAfterFree } from './freed.js';
+import { offByOneUnwinds } from './unwind-loop.js';
 
 const PATH = 'drivers/clocksource/bcm2835_timer.c';
 
@@ -77,5 +79,21 @@ describe('usesAfterFree', () => {
 
   it('is silent across a label: another path joins there', () => {
     expect(uses('\tkfree(t);\nout:\n\treturn t->err;')).toEqual([]);
+  });
+});
+
+describe('offByOneUnwinds', () => {
+  const loops = (body: string) =>
+    offByOneUnwinds(fn(`static int __init bcm2835_timer_init(struct device_node *node)\n{\n${body}\n}\n`).fn, (c) => /free|put/.test(c), (c) => (c === 'kobject_init_and_add' ? ['kobject_put'] : [])).map((o) => o.loop.line);
+  const ladder = (site: string, release: string) =>
+    `\tfor (i = 0; i < n; i++) {\n\t\tp[i] = kzalloc(8, GFP_KERNEL);\n\t\tif (!p[i]) {\n${site}\t\t\tgoto err;\n\t\t}\n\t}\n\treturn 0;\nerr:\n\tfor (; i >= 0; i--)\n\t\t${release};\n\treturn -ENOMEM;`;
+
+  it('reports a count-down loop that starts at the element that failed', () => {
+    expect(loops(ladder('', 'kfree(p[i])'))).toEqual([11]);
+  });
+
+  it('is silent when the jump steps back first, or the failed call still needs the release', () => {
+    expect(loops(ladder('\t\t\ti--;\n', 'kfree(p[i])'))).toEqual([]);
+    expect(loops(ladder('', 'kobject_put(&p[i]->kobj)').replace('p[i] = kzalloc(8, GFP_KERNEL);', 'kobject_init_and_add(&p[i]->kobj, &t, NULL, "x");'))).toEqual([]);
   });
 });
