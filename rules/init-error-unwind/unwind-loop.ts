@@ -7,6 +7,7 @@
 // after a label its body jumps to), nothing on the way adjusts the variable, and the loop's body
 // indexes with the variable itself (`[i]`, not `[i - 1]`) and releases something.
 import { childLists, flatten, ownCalls, walkStmts } from '../../src/c/walk.js';
+import { labelPath } from '../../src/engine/kernel/unwind.js';
 import type { CallSite, FunctionFacts, Stmt } from '../../src/c/types.js';
 import { splitTopLevel } from '../../src/c/cond.js';
 
@@ -86,7 +87,7 @@ export function offByOneUnwinds(fn: FunctionFacts, isRelease: (callee: string) =
     for (const l of adjusted) labels.delete(l);
     // After a label the loop's body jumps to: the statements down to the first return.
     for (const label of labels) {
-      const path = afterLabel(fn.body, label);
+      const path = labelPath(fn.body, label)?.path;
       for (const s of path ?? []) {
         if (s.k === 'loop') {
           add(check(s, v, isRelease));
@@ -97,17 +98,4 @@ export function offByOneUnwinds(fn: FunctionFacts, isRelease: (callee: string) =
     }
   });
   return out;
-}
-
-/** The statements after `label:` (top level, or one level inside a block such as an #if). */
-function afterLabel(top: readonly Stmt[], label: string): Stmt[] | undefined {
-  const at = top.findIndex((s) => s.k === 'label' && s.name === label);
-  if (at >= 0) return top.slice(at + 1);
-  for (const [i, s] of top.entries()) {
-    for (const list of childLists(s)) {
-      const j = list.findIndex((x) => x.k === 'label' && x.name === label);
-      if (j >= 0) return [...list.slice(j + 1), ...top.slice(i + 1)];
-    }
-  }
-  return undefined;
 }

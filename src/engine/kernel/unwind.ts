@@ -697,7 +697,7 @@ function merge(a: State, b: State): State {
  * preprocessing keeps as `if (IS_ENABLED(...)) { ... }`): the rest of that block, then what
  * follows it.
  */
-function labelPath(top: readonly Stmt[], label: string): { path: Stmt[]; line: number } | undefined {
+export function labelPath(top: readonly Stmt[], label: string): { path: Stmt[]; line: number } | undefined {
   const isLabel = (s: Stmt) => s.k === 'label' && s.name === label;
   const at = top.findIndex(isLabel);
   if (at >= 0) return { path: top.slice(at + 1), line: top[at]!.line };
