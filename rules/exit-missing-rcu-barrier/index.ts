@@ -9,7 +9,7 @@ import { declaresLicense, exitReaching, moduleEntryPoints, pathCalls, pathLines 
 import { BARRIER_APIS, cachesFreedBy, covers, exitBarriers, inodeRcuCallbacks, moduleRcuCallbacks, NOT_A_BARRIER, RCU_FLAVOURS, type Barrier } from '../../src/engine/kernel/rcu.js';
 import type { RawFinding, RuleContext } from '../../src/engine/types.js';
 import type { CallSite, FunctionFacts } from '../../src/c/types.js';
-import { resourceIdentity } from '../../src/c/lex.js';
+import { callIdentity, resourceIdentity } from '../../src/c/lex.js';
 import { fix } from './fix.js';
 
 /** Barriers an exit path may run: the RCU flavours' barriers and the kernel APIs that barrier. */
@@ -54,7 +54,7 @@ function droppedBarriers(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
 const linesOf = (fn: FunctionFacts | undefined): number[] => (fn ? Array.from({ length: fn.endLine - fn.startLine + 1 }, (_, i) => fn.startLine + i) : []);
 
 const EXPLICIT = new Set(RCU_FLAVOURS.flatMap((f) => f.barrier));
-const barrierKey = (c: CallSite) => `${c.callee}(${c.args.map(resourceIdentity).join(',')})`;
+const barrierKey = callIdentity;
 
 /**
  * A barrier the patch takes out of a helper that some module's exit reaches from another file, or

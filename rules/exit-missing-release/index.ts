@@ -10,7 +10,7 @@ import { declaredNames, destroyedInUse, exitPath, keptByInit, registersCallbacks
 import { initScope } from '../../src/engine/kernel/unwind.js';
 import type { RawFinding, RuleContext } from '../../src/engine/types.js';
 import type { CallSite, FileFacts, FunctionFacts } from '../../src/c/types.js';
-import { resourceIdentity } from '../../src/c/lex.js';
+import { callIdentity, resourceIdentity } from '../../src/c/lex.js';
 import { acquireNamesFor, allocatorReleases, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import { isManaged, isRelease, RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js';
 import { fix } from './fix.js';
@@ -53,7 +53,7 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
   // sysfs group, not the kobject it hangs on), else the first one that is not NULL.
   const argOf = (callee: string) => RESOURCE_PAIRS.find((r) => r.release.includes(callee) && r.kind === 'status')?.arg ?? -1;
   const idOf = (c: CallSite) => resourceIdentity((argOf(c.callee) >= 0 ? c.args[argOf(c.callee)] : c.args.find((a) => !/^(NULL|0)$/.test(a.trim()))) ?? '');
-  const keyOf = (c: CallSite) => `${c.callee}(${c.args.map(resourceIdentity).join(',')})`;
+  const keyOf = callIdentity;
   const preAll = exitPath(pre.facts, preExit, ctx.index);
   const prePath = preAll.filter((p) => !p.crossFile);
   const postPath = exitPath(ctx.facts, exitFn, ctx.index);
@@ -321,7 +321,7 @@ function droppedFromExits(ctx: RuleContext, exitFn: FunctionFacts | undefined, f
 function reordered(ctx: RuleContext, format: (id: 'order', data: Record<string, string | number>) => string): RawFinding[] {
   if (ctx.image !== 'post' || !ctx.before) return [];
   return introducedInversions(ctx.before.facts, ctx.facts, moduleBook(ctx.before.facts, ctx.index), moduleBook(ctx.facts, ctx.index)).map((v) => ({
-    key: `order:${v.early.release.callee}(${v.early.release.args.map(resourceIdentity).join(',')})`,
+    key: `order:${callIdentity(v.early.release)}`,
     line: v.early.release.line,
     function: v.exit.name,
     severity: 'warning' as const,

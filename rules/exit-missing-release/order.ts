@@ -9,7 +9,7 @@
 // pre-image and is not reported.
 import { functionsByName } from '../../src/c/functions.js';
 import type { CallSite, FileFacts, FunctionFacts } from '../../src/c/types.js';
-import { resourceIdentity } from '../../src/c/lex.js';
+import { callIdentity, resourceIdentity } from '../../src/c/lex.js';
 import { moduleEntryPoints } from '../../src/engine/kernel/lifecycle.js';
 import { acquireNamesFor, type PairBook } from '../../src/engine/kernel/pairs.js';
 
@@ -23,7 +23,7 @@ export interface Inversion {
 }
 
 const EXIT_WORDS = /^(.+)_(exit|fini|cleanup|uninit|deinit)$/;
-const keyOf = (c: CallSite): string => `${c.callee}(${c.args.map(resourceIdentity).join(',')})`;
+const keyOf = callIdentity;
 
 /** The file's init/exit pairs: the module's entry points, then `x_init()`/`x_exit()` by name. */
 function lifecyclePairs(facts: FileFacts): { init: FunctionFacts; exit: FunctionFacts }[] {

@@ -6,7 +6,7 @@
 // callback and emptied by `cleanup_entry_list()`).
 import { functionsByName } from '../../src/c/functions.js';
 import type { CallSite, FileFacts, FunctionFacts } from '../../src/c/types.js';
-import { resourceIdentity } from '../../src/c/lex.js';
+import { callIdentity, resourceIdentity } from '../../src/c/lex.js';
 import { callsWithContext, moduleEntryPoints } from '../../src/engine/kernel/lifecycle.js';
 import { acquireNamesFor, fallibility, moduleBook, releaseByName, type PairBook } from '../../src/engine/kernel/pairs.js';
 import { exitPath } from '../../src/engine/kernel/teardown.js';
@@ -21,7 +21,7 @@ export interface DroppedUnwind {
   exitFn: string;
 }
 
-const keyOf = (c: CallSite): string => `${c.callee}(${c.args.map(resourceIdentity).join(',')})`;
+const keyOf = callIdentity;
 
 /** Calls a function makes itself and through same-file helpers (each helper once, a few levels down). */
 function reachedCalls(facts: FileFacts, fn: FunctionFacts, depth = 3): CallSite[] {

@@ -4,9 +4,9 @@
 // memory that is no longer the module's. Only straight-line code is followed: the statements
 // after the free in the same block, up to a label (another path joins there), a goto, or a
 // new value for the object.
-import { childLists, ownCalls, walkStmts } from '../../src/c/walk.js';
+import { childLists, ownCalls, ownText, walkStmts } from '../../src/c/walk.js';
 import type { CallSite, FunctionFacts, Stmt } from '../../src/c/types.js';
-import { squash } from '../../src/c/lex.js';
+import { escapeRegExp, squash } from '../../src/c/lex.js';
 
 /** Frees that give the object's memory back at once, and which argument names it. */
 const FREES: Readonly<Record<string, number>> = { kfree: 0, kvfree: 0, vfree: 0, kfree_sensitive: 0, kzfree: 0, kmem_cache_free: 1 };
@@ -19,25 +19,6 @@ export interface FreedUse {
   object: string;
   useLine: number;
 }
-
-/** The text a statement reads itself (not its nested statements). */
-function ownText(s: Stmt): string | undefined {
-  switch (s.k) {
-    case 'expr':
-    case 'decl':
-      return s.text;
-    case 'return':
-      return s.expr ?? undefined;
-    case 'if':
-    case 'loop':
-    case 'switch':
-      return s.cond;
-    default:
-      return undefined;
-  }
-}
-
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Reads of the object after it was freed, in the statements that follow the free in its block. */
 export function usesAfterFree(fn: FunctionFacts): FreedUse[] {
@@ -53,8 +34,9 @@ export function usesAfterFree(fn: FunctionFacts): FreedUse[] {
         const object = squash(free.args[at] ?? '').replace(/ ?(->|\.) ?/g, '$1');
         if (!ACCESS_PATH.test(object)) continue;
         // A read through the object: a member, an element, or the object passed on whole.
-        const read = new RegExp(`(?<![\\w.>])${escape(object).replace(/->|\\\./g, '\\s*$&\\s*')}\\s*(?:->|\\.|\\[)`);
-        const reassigned = new RegExp(`(?<![\\w.>])${escape(object).replace(/->|\\\./g, '\\s*$&\\s*')}\\s*=(?!=)`);
+        const name = `(?<![\\w.>])${escapeRegExp(object).replace(/->|\\\./g, '\\s*$&\\s*')}\\s*`;
+        const read = new RegExp(`${name}(?:->|\\.|\\[)`);
+        const reassigned = new RegExp(`${name}=(?!=)`);
         for (const next of list.slice(i + 1)) {
           if (next.k === 'label' || next.k === 'goto') break;
           const text = ownText(next);

@@ -3,10 +3,10 @@
 // unloaded text (driver core, notifier chains), or the next load fails with -EBUSY.
 import { createRule } from '../../src/engine/rule.js';
 import { analyseUnwind, initScope } from '../../src/engine/kernel/unwind.js';
-import { allocatorReleases, fallibility, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
+import { fallibility, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import type { RawFinding } from '../../src/engine/types.js';
 import type { CallSite, FunctionFacts } from '../../src/c/types.js';
-import { functionText, resourceIdentity } from '../../src/c/lex.js';
+import { callIdentity, functionText, resourceIdentity } from '../../src/c/lex.js';
 import { droppedUnwindReleases } from './dropped.js';
 import { usesAfterFree } from './freed.js';
 import { discardedLookupRefs } from './discarded-ref.js';
@@ -100,7 +100,7 @@ export default createRule({
           causes: [h.call.line],
         });
       }
-      for (const o of offByOneUnwinds(fn, (c) => book.isRelease(c) || releaseByName(c) || allocatorReleases(c).length > 0 || /^k[v]?free|^vfree$/.test(c), (c) => book.pairFor(c)?.onFailure ?? [])) {
+      for (const o of offByOneUnwinds(fn, (c) => book.isRelease(c) || releaseByName(c), (c) => book.pairFor(c)?.onFailure ?? [])) {
         out.push({
           key: `offbyone:${o.variable}|${o.release.callee}`,
           line: o.loop.line,
@@ -112,7 +112,7 @@ export default createRule({
       for (const d of discardedLookupRefs(fn, book)) {
         const what = `${d.call.callee}(${d.call.args.join(', ')})`;
         out.push({
-          key: `discarded:${d.call.callee}(${d.call.args.map(resourceIdentity).join(',')})`,
+          key: `discarded:${callIdentity(d.call)}`,
           line: d.call.line,
           function: fn.name,
           message: format('discarded', { what, acqLine: d.call.line, release: d.release }),
@@ -185,7 +185,7 @@ export default createRule({
         if (leaked.has(`${d.fn.name}|${d.call.callee}|${resourceIdentity(d.call.args[0] ?? '')}`)) continue;
         const call = `${d.call.callee}(${d.call.args.join(', ')})`;
         out.push({
-          key: `dropped:${d.call.callee}(${d.call.args.map(resourceIdentity).join(',')})`,
+          key: `dropped:${callIdentity(d.call)}`,
           line: d.fn.startLine,
           function: d.fn.name,
           message: format('dropped', { fn: d.fn.name, call, was: d.call.line, exit: d.exitFn }),

@@ -6,7 +6,8 @@
 // on the failure path of a counting-up loop over the same variable (in its failure branch, or
 // after a label its body jumps to), nothing on the way adjusts the variable, and the loop's body
 // indexes with the variable itself (`[i]`, not `[i - 1]`) and releases something.
-import { childLists, flatten, ownCalls, walkStmts } from '../../src/c/walk.js';
+import { childLists, flatten, ownCalls, ownText, walkStmts } from '../../src/c/walk.js';
+import { escapeRegExp as esc } from '../../src/c/lex.js';
 import { labelPath } from '../../src/engine/kernel/unwind.js';
 import type { CallSite, FunctionFacts, Stmt } from '../../src/c/types.js';
 import { splitTopLevel } from '../../src/c/cond.js';
@@ -18,8 +19,6 @@ export interface OffByOne {
 }
 
 type Loop = Extract<Stmt, { k: 'loop' }>;
-
-const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** A for loop's header as written: `init; cond; update`, a missing part empty. */
 function header(l: Loop): { init: string; cond: string; update: string } | undefined {
@@ -44,7 +43,7 @@ function countsDownFrom(l: Loop, v: string): boolean {
   return !!h && !h.init && new RegExp(`^\\(?\\s*${v}\\s*>=?\\s*0\\s*\\)?$`).test(h.cond) && new RegExp(`^(${v}\\s*--|--\\s*${v}|${v}\\s*-=\\s*1)$`).test(h.update);
 }
 
-const textOf = (s: Stmt): string => (s.k === 'expr' || s.k === 'decl' ? s.text : s.k === 'return' ? s.expr ?? '' : s.k === 'if' || s.k === 'loop' || s.k === 'switch' ? s.cond : '');
+const textOf = (s: Stmt): string => ownText(s) ?? '';
 
 /** Does the statement give `v` a new value (`i--`, `i = n`)? */
 const adjusts = (s: Stmt, v: string): boolean => new RegExp(`(\\+\\+|--)\\s*${v}\\b|\\b${v}\\s*(\\+\\+|--|[-+]?=(?!=))`).test(textOf(s));

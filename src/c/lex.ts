@@ -98,6 +98,16 @@ export function resourceIdentity(arg: string): string {
     .replace(/\s+/g, '');
 }
 
+/** A call by callee and argument identities (`kfree(p)`, `register_x(foo_driver)`): a key for "the same call". */
+export function callIdentity(c: { callee: string; args: readonly string[] }): string {
+  return `${c.callee}(${c.args.map(resourceIdentity).join(',')})`;
+}
+
+/** `text` as a regular expression that matches it literally. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /**
  * A leading pointer cast, `(struct acpi_table_header **)&erst_tab`: the object is what follows
  * it (acpi_put_table(erst_tab) releases it), and the cast's parenthesis is not the argument's.

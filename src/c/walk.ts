@@ -58,6 +58,23 @@ export function ownCalls(s: Stmt): CallSite[] {
   }
 }
 
+/** The text a statement reads itself (its expression or condition), not that of nested statements. */
+export function ownText(s: Stmt): string | undefined {
+  switch (s.k) {
+    case 'expr':
+    case 'decl':
+      return s.text;
+    case 'return':
+      return s.expr ?? undefined;
+    case 'if':
+    case 'loop':
+    case 'switch':
+      return s.cond;
+    default:
+      return undefined;
+  }
+}
+
 /** Every call in these statements, nested ones included. */
 export function callsIn(stmts: readonly Stmt[]): CallSite[] {
   const out: CallSite[] = [];

@@ -70,14 +70,19 @@ export interface SectionUse {
  */
 export function sectionOfFunction(lines: string[], fn: FunctionFacts): FunctionFacts['section'] {
   if (fn.section) return fn.section;
-  const head = headerText(lines, fn).split('\n').slice(1).join(' ').split('{')[0]!;
+  const head = declarationHead(lines, fn);
   if (/\b__init\b/.test(head)) return 'init';
   if (/\b__exit\b/.test(head)) return 'exit';
   return null;
 }
 
 /** `__always_inline` code is copied into its callers: their section is its section. */
-const alwaysInline = (lines: string[], fn: FunctionFacts): boolean => /\b__always_inline\b/.test(headerText(lines, fn).split('\n').slice(1).join(' ').split('{')[0]!);
+const alwaysInline = (lines: string[], fn: FunctionFacts): boolean => /\b__always_inline\b/.test(declarationHead(lines, fn));
+
+/** A function's own declaration, its lines joined up to the body's `{` (not the line above it). */
+function declarationHead(lines: string[], fn: FunctionFacts): string {
+  return headerText(lines, fn).split('\n').slice(1).join(' ').split('{')[0]!;
+}
 
 /** The text of a function's header (from its first line to the body's `{`), for __ref-style marks. */
 function headerText(lines: string[], fn: FunctionFacts): string {
@@ -462,7 +467,7 @@ function netInitExitCallbacks(facts: FileFacts, lines: string[], dead: Set<numbe
     for (const f of s.fields) {
       if (!PERNET_EXIT_FIELDS.test(f.field) || dead.has(f.line)) continue;
       const fn = facts.functions.find((x) => x.name === f.value);
-      if (!fn || !/\b__net_init\b/.test(headerText(lines, fn).split('\n').slice(1).join(' ').split('{')[0]!)) continue;
+      if (!fn || !/\b__net_init\b/.test(declarationHead(lines, fn))) continue;
       out.push({ object: s.name, field: f.field, target: fn.name, targetSection: 'init', targetFile: facts.path, targetLine: fn.startLine, line: f.line, how: 'netns' });
     }
   }

@@ -229,7 +229,7 @@ function renamedReleaseIndex(held: Held[], rel: CallSite, ctx: Ctx): number {
   const args = rel.args.map(resourceIdentity).filter(Boolean);
   const known = (ctx.acquiredIds.get(rel.callee) ?? []).flatMap((a) => idsOf(pairAt(a, ctx)!, a));
   // Whole-identifier containment: `init_net.proc_net` does not name a handle called `e`.
-  const names = (a: string, k: string) => a === k || new RegExp(`(^|\\W)${k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|\\W)`).test(a);
+  const names = (a: string, k: string) => a === k || namesWhole(a, k);
   if (!args.length || args.some((a) => known.some((k) => names(a, k) || names(k, a)))) return -1;
   // A handle kept in a variable is released through that variable (or a copy of it, which
   // applyAliases() records): `kfree(f_ffs[0])` does not free `fi_ffs`.
