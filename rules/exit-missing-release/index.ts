@@ -320,7 +320,7 @@ function droppedFromExits(ctx: RuleContext, exitFn: FunctionFacts | undefined, f
 /** Teardown orders the patch turns around (order.ts). */
 function reordered(ctx: RuleContext, format: (id: 'order', data: Record<string, string | number>) => string): RawFinding[] {
   if (ctx.image !== 'post' || !ctx.before) return [];
-  return introducedInversions(ctx.before.facts, ctx.facts, moduleBook(ctx.before.facts, ctx.index), moduleBook(ctx.facts, ctx.index)).map((v) => ({
+  return introducedInversions(ctx.before.facts, ctx.facts, (facts) => moduleBook(facts, ctx.index)).map((v) => ({
     key: `order:${callIdentity(v.early.release)}`,
     line: v.early.release.line,
     function: v.exit.name,

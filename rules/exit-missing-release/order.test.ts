@@ -49,7 +49,7 @@ const CN_FIRST = '\tcn_del_callback(&uvesafb_cn_id);\n\tdriver_remove_file(&uves
 const moved = (pre: string, post: string) => {
   const a = extractFacts(PATH, pre);
   const b = extractFacts(PATH, post);
-  return introducedInversions(a, b, moduleBook(a), moduleBook(b)).map((v) => `${v.early.release.callee}<${v.late.release.callee}`);
+  return introducedInversions(a, b, (f) => moduleBook(f)).map((v) => `${v.early.release.callee}<${v.late.release.callee}`);
 };
 
 describe('introducedInversions', () => {

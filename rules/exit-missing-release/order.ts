@@ -65,15 +65,22 @@ function inversions(init: FunctionFacts, exit: FunctionFacts, book: PairBook): M
   return out;
 }
 
-export function introducedInversions(pre: FileFacts, post: FileFacts, preBook: PairBook, postBook: PairBook): Inversion[] {
+/**
+ * `bookOf`: the pairs book of an image, asked for only when an exit's calls changed order (most
+ * patches leave every exit as it was, and a book costs an exit-path walk).
+ */
+export function introducedInversions(pre: FileFacts, post: FileFacts, bookOf: (facts: FileFacts) => PairBook): Inversion[] {
   const prePairs = new Map(lifecyclePairs(pre).map((p) => [p.exit.name, p]));
   const out: Inversion[] = [];
+  let books: [PairBook, PairBook] | undefined;
   for (const { init, exit } of lifecyclePairs(post)) {
     const was = prePairs.get(exit.name);
     if (!was || was.init.name !== init.name) continue;
-    const before = inversions(was.init, was.exit, preBook);
+    if (was.exit.calls.map(keyOf).join('\n') === exit.calls.map(keyOf).join('\n')) continue;
+    books ??= [bookOf(pre), bookOf(post)];
+    const before = inversions(was.init, was.exit, books[0]);
     const preReleases = new Set(was.exit.calls.map(keyOf));
-    for (const [key, inv] of inversions(init, exit, postBook)) {
+    for (const [key, inv] of inversions(init, exit, books[1])) {
       if (before.has(key) || !preReleases.has(keyOf(inv.early.release)) || !preReleases.has(keyOf(inv.late.release))) continue;
       // One finding per release moved ahead: the first later step it now precedes.
       if (out.some((o) => o.exit === exit && o.early.release === inv.early.release)) continue;
