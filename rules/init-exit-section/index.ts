@@ -5,7 +5,8 @@
 // __exit function fails to link or calls garbage. modpost reports these at build time as
 // "Section mismatch" warnings; the bot reports them on the patch.
 import { createRule } from '../../src/engine/rule.js';
-import { sectionMismatches, type SectionUse } from '../../src/engine/kernel/sections.js';
+import { sectionMismatches, sectionOfFunction, type SectionUse } from '../../src/engine/kernel/sections.js';
+import type { FileFacts } from '../../src/c/types.js';
 import type { RawFinding } from '../../src/engine/types.js';
 import { fix } from './fix.js';
 
@@ -13,6 +14,24 @@ const targetText = (u: SectionUse): string =>
   u.targetSection === 'initdata' ? `__initdata object ${u.target}` : `__${u.targetSection} function ${u.target}()`;
 const runsText = (u: SectionUse): string =>
   u.fromRuns?.includes('runtime') ? 'runs after init' : u.fromRuns?.includes('exit') ? 'runs at module exit, after init memory is freed' : 'runs during init';
+
+/**
+ * What was in an init section before the change and is not after it (same name, same file):
+ * __init functions, and __initdata/__initconst objects.
+ */
+function demotedNames(before: { source: string; facts: FileFacts } | undefined, source: string, facts: FileFacts): Set<string> {
+  const out = new Set<string>();
+  if (!before) return out;
+  const beforeLines = before.source.split('\n');
+  const was = new Set(before.facts.functions.filter((f) => sectionOfFunction(beforeLines, f) === 'init').map((f) => f.name));
+  const wasData = new Set(before.facts.sectionObjects.filter((o) => o.section === 'initdata' || o.section === 'initconst').map((o) => o.name.split('[')[0]!));
+  if (!was.size && !wasData.size) return out;
+  const lines = source.split('\n');
+  for (const f of facts.functions) if (was.has(f.name) && sectionOfFunction(lines, f) === null) out.add(f.name);
+  const stillData = new Set(facts.sectionObjects.map((o) => o.name.split('[')[0]!));
+  for (const name of wasData) if (!stillData.has(name) && facts.globalRefs.some((r) => r.inObject?.split('[')[0] === name)) out.add(name);
+  return out;
+}
 
 export default createRule({
   id: 'init-exit-section',
@@ -43,6 +62,10 @@ export default createRule({
       '{target}() is now __init, but {caller}() in {callerFile} is not and calls it after init (probe or runtime code): the call lands in freed memory. Drop __init from {target}().',
     handed:
       '{from}() hands the __init function {target}() (line {tline}) {via}, which keeps it and calls it later (an interrupt, a timer, a work item, a slab constructor): by then its text has been freed. Drop __init from {target}().',
+    demotedData:
+      '{object}{field} points to the {what} (line {tline}{where}), but {object} is no longer in an init section: from .data or .rodata every reference into init code is a section mismatch modpost reports, and nothing stops a later reader from following the pointer into freed memory. Keep {object} __initdata/__initconst.',
+    demoted:
+      '{from}() is no longer __init but still {how} the {target} (line {tline}{where}). Wherever the compiler does not inline {from}() (clang, -Os, sanitizer builds, a second caller) it stays in .text and modpost reports a section mismatch; nothing then stops later code from calling it after init. Keep {from}() __init.',
     initOnlyCallers:
       '{from}() is not __init but {how} the {target} (line {tline}{where}); modpost reports this as a section mismatch. Every caller of {from}() is __init: mark it __init as well.',
     exitOneShot:
@@ -59,7 +82,7 @@ export default createRule({
   fix,
   check(ctx, format) {
     const out: RawFinding[] = [];
-    for (const u of sectionMismatches(ctx.facts, ctx.source, ctx.index)) {
+    for (const u of sectionMismatches(ctx.facts, ctx.source, ctx.index, demotedNames(ctx.before, ctx.source, ctx.facts))) {
       const where = u.targetFile === ctx.path ? '' : ` in ${u.targetFile}`;
       const base = { target: u.target, tline: u.targetLine, where };
       let message: string;
@@ -77,6 +100,10 @@ export default createRule({
         message = format('netExit', { ...base, object: u.object ?? '', field: u.field ?? '' });
       } else if (u.how === 'handed') {
         message = format('handed', { ...base, from: u.from ?? '', via: u.via ?? '' });
+      } else if (u.demoted && u.how === 'data') {
+        message = format('demotedData', { ...base, object: u.object ?? '', field: u.field ? `.${u.field}` : '', what: targetText(u) });
+      } else if (u.demoted) {
+        message = format('demoted', { ...base, from: u.from ?? '', how: u.how === 'call' ? 'calls' : 'refers to', target: targetText(u) });
       } else if (u.callersAllInit) {
         message = format('initOnlyCallers', { ...base, from: u.from ?? '', how: u.how === 'call' ? 'calls' : 'refers to', target: targetText(u) });
       } else if (u.how === 'data') {
@@ -103,13 +130,15 @@ export default createRule({
                 ? `${u.from}() in ${u.callerFile} calls ${u.target}() and is not __init`
                 : u.how === 'handed'
                   ? `${u.from}() hands ${u.target} ${u.via} at line ${u.line}`
-                : `${u.from}() ${u.how === 'call' ? 'calls' : 'refers to'} ${u.target} at line ${u.line}; ${u.from}() ${u.callersAllInit ? 'is called only from __init code' : runsText(u)}`,
+                : `${u.from}() ${u.how === 'call' ? 'calls' : 'refers to'} ${u.target} at line ${u.line}; ${u.from}() ${u.demoted ? 'was __init before this change' : u.callersAllInit ? 'is called only from __init code' : runsText(u)}`,
           `${u.target} is ${u.how === 'netns' ? '__net_init' : u.targetSection === 'initdata' ? '__initdata' : `__${u.targetSection}`} (${u.targetFile}:${u.targetLine})`,
         ],
         // Adding the annotation on the target is as much the cause as adding the reference.
         causes: [u.line, ...(u.targetFile === ctx.path ? [u.targetLine] : []), ...(u.objectLine !== undefined ? [u.objectLine] : [])],
       };
       if (u.from && u.how !== 'entry' && u.how !== 'caller') finding.function = u.from;
+      // Whether modpost sees it depends on inlining: a warning, not an error.
+      if (u.demoted) finding.severity = 'warning';
       out.push(finding);
     }
     return out;

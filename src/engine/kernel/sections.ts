@@ -56,6 +56,8 @@ export interface SectionUse {
   via?: string;
   /** The referring function is not __init, but every caller the tree has is (modpost still warns). */
   callersAllInit?: boolean;
+  /** The referring function lost its __init in this change and still reaches init code. */
+  demoted?: boolean;
   /** For `caller`: the other file's function and file. */
   callerFile?: string;
   /** An __exit function reached through __exit_p(): from a driver registered once for good (`one-shot`), or one that can be unbound. */
@@ -258,7 +260,7 @@ interface Target {
  * reaches in __init/__initdata (and, for non-exit code, in __exit); for each runtime object, the
  * same for its initialiser. Calls to functions of other files are checked through the index.
  */
-export function sectionMismatches(facts: FileFacts, source: string, index?: IndexQuery): SectionUse[] {
+export function sectionMismatches(facts: FileFacts, source: string, index?: IndexQuery, demoted: ReadonlySet<string> = new Set()): SectionUse[] {
   const lines = source.split('\n');
   const code = blankCommentsAndStrings(source).split('\n');
   const runs = runsIn(facts, source);
@@ -280,7 +282,11 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
     if (remote.has(name)) return remote.get(name);
     // Every non-static definition elsewhere must be __init (arch variants may differ).
     const defs = index.functionsNamed(name).filter((d) => !d.isStatic && d.file !== facts.path);
-    const t = defs.length && defs.every((d) => d.section === 'init') ? { name, section: 'init' as const, file: defs[0]!.file, line: defs[0]!.line } : undefined;
+    // Name the definition this file links against first: its own architecture's, then core code's.
+    const arch = archOf(facts.path);
+    const near = (file: string) => (archOf(file) === arch ? 0 : archOf(file) ? 2 : 1);
+    const def = [...defs].sort((a, b) => near(a.file) - near(b.file))[0];
+    const t = def && defs.every((d) => d.section === 'init') ? { name, section: 'init' as const, file: def.file, line: def.line } : undefined;
     remote.set(name, t);
     return t;
   };
@@ -295,23 +301,29 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
     const section = sections.get(f.name);
     // A sectioned function runs in its section only (the checks left are init -> exit and
     // exit -> init); an unsectioned one with no visible user may be used by a macro: unknown.
-    if (section !== 'init' && section !== 'exit' && !from.size) continue;
+    // A function that lost its __init while it still calls or reads init code is a mismatch
+    // whoever calls it: even used by init code only, it now lives in .text, and wherever the
+    // compiler does not inline it (clang, -Os, sanitizers, a second caller) modpost reports the
+    // reference. Real "mark ... __init" fixes exist for exactly that.
+    const lost = section !== 'init' && section !== 'exit' && demoted.has(f.name) && !from.has('runtime') && !from.has('exit');
+    if (section !== 'init' && section !== 'exit' && !from.size && !lost) continue;
     if (REF_MARK.test(headerText(lines, f))) continue;
     const ctx = section === 'init' ? new Set<RunsIn>(['init']) : section === 'exit' ? new Set<RunsIn>(['exit']) : from;
-    const use = (t: Target, line: number, how: 'call' | 'ref'): SectionUse => ({ from: f.name, fromRuns: [...ctx], target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line, how });
+    const use = (t: Target, line: number, how: 'call' | 'ref'): SectionUse => ({ from: f.name, fromRuns: [...ctx], target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line, how, ...(lost ? { demoted: true } : {}) });
+    const mismatch = (t: Target): boolean => bad(ctx, t) || (lost && t.section !== 'exit');
     const locals = localNames(f);
     const seen = new Set<string>();
     for (const c of f.calls) {
       if (seen.has(c.callee) || locals.has(c.callee) || dead.has(c.line)) continue;
       const t = targets.get(c.callee) ?? remoteTarget(c.callee);
-      if (!t || !bad(ctx, t)) continue;
+      if (!t || !mismatch(t)) continue;
       seen.add(c.callee);
       out.push(use(t, c.line, 'call'));
     }
     for (const r of f.refs) {
       if (seen.has(r) || locals.has(r)) continue;
       const t = targets.get(r);
-      if (!t || !bad(ctx, t)) continue;
+      if (!t || !mismatch(t)) continue;
       const line = referenceLine(code, f, r);
       if (line === undefined || dead.has(line)) continue;
       seen.add(r);
@@ -337,7 +349,7 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
       }
     }
   }
-  out.push(...dataMismatches(facts, lines, targets, runs, dead, loadable));
+  out.push(...dataMismatches(facts, lines, targets, runs, dead, loadable, demoted));
   out.push(...netInitExitCallbacks(facts, lines, dead));
   out.push(...constInitdata(facts, lines, dead));
   out.push(...entryMismatches(facts, sections));
@@ -475,7 +487,7 @@ function netInitExitCallbacks(facts: FileFacts, lines: string[], dead: Set<numbe
 }
 
 /** Runtime objects whose initialisers name __init/__initdata (or __exit, outside __exit_p()). */
-function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, Target>, runs: Map<string, Set<RunsIn>>, dead: Set<number>, loadable: boolean): SectionUse[] {
+function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, Target>, runs: Map<string, Set<RunsIn>>, dead: Set<number>, loadable: boolean, demoted: ReadonlySet<string>): SectionUse[] {
   const out: SectionUse[] = [];
   const seen = new Set<string>();
   const ctxCache = new Map<string, RunsIn | null>();
@@ -491,6 +503,16 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
     // it. Built-in `*_ops` (smp_ops, page_ext_operations, irq_remap_ops) are called only while
     // the kernel boots: there modpost's whitelist holds.
     if (WHITELISTED_OBJECT.test(obj) && !(facts.modular && r.inType === 'console') && !(loadable && /_ops$/.test(obj) && t.section === 'init' && objectUsedAfterInit(facts, lines, obj, runs, loadable))) continue;
+    // An object that lost its __initdata/__initconst in this change but still names init code:
+    // it now lives in .data/.rodata, and modpost reports every reference from there into .init,
+    // whoever reads the object.
+    if (demoted.has(obj) && t.section !== 'exit' && !REF_MARK.test(objectHeader(lines, obj, r.line))) {
+      const key = `${obj}.${r.field ?? ''}>${r.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ object: r.field?.startsWith('#') ? r.inObject : obj, ...(r.field && !r.field.startsWith('#') ? { field: r.field } : {}), target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line: r.line, how: 'data', demoted: true });
+      continue;
+    }
     if (!ctxCache.has(obj)) ctxCache.set(obj, objectContext(facts, lines, obj, r.line));
     // __refdata silences modpost, not the linker: a built-in kernel discards .exit.text (or frees
     // it with init memory), so an object that keeps an __exit function's address outside
