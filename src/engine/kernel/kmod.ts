@@ -9,6 +9,7 @@
 // userspace without a fixed part lets whoever controls it load any module (CVE-2011-1019:
 // 8909c9ad8ff0 made dev_load() ask for "netdev-%s" unless the caller has CAP_SYS_MODULE); hence
 // the alias namespaces "netdev-", "fs-", "crypto-", "char-major-", ...
+import { escapeRegExp } from '../../c/lex.js';
 import type { CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
 import { identifiersOf } from '../../c/cond.js';
 import { walkStmts } from '../../c/walk.js';
@@ -278,7 +279,7 @@ export function resultUsed(r: RequestCall): boolean {
   const s = r.stmt;
   if (!s) return true;
   if (s.k === 'if' || s.k === 'loop' || s.k === 'return') return true;
-  if (s.k === 'expr') return !new RegExp(`^(\\(void\\)\\s*)?${r.call.callee}\\s*\\(`).test(s.text.trim());
+  if (s.k === 'expr') return !new RegExp(`^(\\(void\\)\\s*)?${escapeRegExp(r.call.callee)}\\s*\\(`).test(s.text.trim());
   return true;
 }
 
@@ -314,7 +315,7 @@ export function constantName(r: RequestCall): string | undefined {
  */
 export function writtenArgs(source: string, call: CallSite, lines = source.split('\n')): string[] {
   const text = lines.slice(call.line - 1, call.line + 12).join('\n');
-  const re = new RegExp(`\\b${call.callee}\\s*\\(`, 'g');
+  const re = new RegExp(`\\b${escapeRegExp(call.callee)}\\s*\\(`, 'g');
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const args = splitArgs(text, m.index + m[0].length);
     if (args && args.length === call.args.length) return args;

@@ -7,7 +7,7 @@
 // alloc/free, add/del, install/remove, setup/teardown, start/stop, get/put, ...
 // Shared by the init unwind analysis and the teardown analysis, so both read one book.
 import type { CallSite, FileFacts, FunctionFacts } from '../../c/types.js';
-import { resourceIdentity } from '../../c/lex.js';
+import { resourceIdentity, escapeRegExp } from '../../c/lex.js';
 import { flatten } from '../../c/walk.js';
 import type { IndexQuery } from '../types.js';
 import { moduleEntryPoints, pathCalls } from './lifecycle.js';
@@ -222,7 +222,7 @@ function wrappedAcquire(fn: FunctionFacts): string | undefined {
   const r = rets[0]!;
   if (r.k !== 'return' || !r.expr) return undefined;
   const c = r.calls[0];
-  return c && new RegExp(`^\\(?\\s*${c.callee}\\s*\\(`).test(r.expr.trim()) && r.expr.trim().endsWith(')') ? c.callee : undefined;
+  return c && new RegExp(`^\\(?\\s*${escapeRegExp(c.callee)}\\s*\\(`).test(r.expr.trim()) && r.expr.trim().endsWith(')') ? c.callee : undefined;
 }
 
 /** The fixed table alone (no file to learn from). */

@@ -3,7 +3,7 @@
 // return/goto inside a failure check) follow the unwind path — for a goto, the statements from
 // its label to the function's end, falling through later labels — and see what is still held.
 import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
-import { resourceIdentity, squash } from '../../c/lex.js';
+import { resourceIdentity, squash, escapeRegExp } from '../../c/lex.js';
 import { childLists, flatten, lastStmt } from '../../c/walk.js';
 import { logicalParts, looksLikeFailureTest, normCond, splitTopLevel } from '../../c/cond.js';
 import { REF_ITERATORS } from './resources.js';
@@ -246,7 +246,7 @@ function pairAt(c: CallSite, ctx: Ctx): BookPair | undefined {
 
 /** `register_x(&a);` as a statement of its own: the result is thrown away. */
 function discarded(c: CallSite, text: string): boolean {
-  return !c.assignedTo && new RegExp(`^\\s*${c.callee}\\s*\\(`).test(text);
+  return !c.assignedTo && new RegExp(`^\\s*${escapeRegExp(c.callee)}\\s*\\(`).test(text);
 }
 
 function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
