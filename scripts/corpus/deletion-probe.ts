@@ -10,6 +10,10 @@
 // `section` adds what "don't mark ... __init" fixes remove: `__init` on a function that code
 // outside init calls or an ops table points at (init-exit-section); `retarget` moves a goto of
 // an init function one rung down its unwind ladder, skipping a release (init-error-unwind).
+// Three more for init-exit-section: `exitcall` marks `__exit` a static function that init code
+// calls (an init error path calling the cleanup), `initdata` marks `__initdata`/`__initconst` a
+// file-scope object that code running after init reads or a registered object names, and
+// `demote` drops `__init` from a function that still calls an `__init` function of its file.
 // A development aid, run by hand; nothing in it is a test.
 //
 //   node --import tsx scripts/corpus/deletion-probe.ts ladder|exit|owner|modput|barrier [N=150] [SEED=1]
@@ -24,12 +28,13 @@ import type { RealCase } from '../../src/engine/real-corpus.js';
 import { moduleEntryPoints } from '../../src/engine/kernel/lifecycle.js';
 import { flatten } from '../../src/c/walk.js';
 import { moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
+import { runsIn, sectionOfFunction } from '../../src/engine/kernel/sections.js';
 import { runRealCase } from '../real-corpus.js';
 
 const [mode = 'ladder', nArg = '150', seedArg = '1'] = process.argv.slice(2);
-const WANT: Record<string, string> = { retarget: 'init-error-unwind', section: 'init-exit-section', ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
+const WANT: Record<string, string> = { exitcall: 'init-exit-section', initdata: 'init-exit-section', demote: 'init-exit-section', retarget: 'init-error-unwind', section: 'init-exit-section', ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
 const want = WANT[mode];
-if (!want) throw new Error('usage: deletion-probe.ts ladder|exit|owner|modput|barrier|section|retarget [N] [SEED]');
+if (!want) throw new Error('usage: deletion-probe.ts ladder|exit|owner|modput|barrier|section|retarget|exitcall|initdata|demote [N] [SEED]');
 /** Lines that are one statement of their own, for the text-level modes. */
 const LINE: Record<string, RegExp> = {
   owner: /^\s*\.owner\s*=\s*THIS_MODULE,?\s*$/,
@@ -123,6 +128,33 @@ for (const path of files) {
       cands.push({ line: fn.startLine, callee: `${byTable ? 'table' : 'called'}:${fn.name}` });
     }
   }
+  if (mode === 'exitcall' || mode === 'demote') {
+    const sectionOf = new Map(facts.functions.map((f) => [f.name, sectionOfFunction(lines, f)]));
+    const initFns = new Set([...facts.functions.filter((f) => sectionOf.get(f.name) === 'init').map((f) => f.name), ...ep.inits.map((i) => i.fn.name)]);
+    for (const fn of facts.functions) {
+      if (fn.isInline || fn.hasError) continue;
+      const l = lines[fn.startLine - 1] ?? '';
+      if (l.split(fn.name).length !== 2 || !l.includes(`${fn.name}(`)) continue;
+      if (mode === 'exitcall') {
+        if (sectionOf.get(fn.name) !== null || !fn.isStatic) continue;
+        const initCallers = facts.functions.filter((f) => initFns.has(f.name) && f.calls.some((c) => c.callee === fn.name));
+        if (initCallers.length) cands.push({ line: fn.startLine, callee: `exit:${fn.name}` });
+      } else {
+        if (sectionOf.get(fn.name) !== 'init' || !/\b__init\s/.test(l) || ep.inits.some((i) => i.fn.name === fn.name)) continue;
+        if (fn.calls.some((c) => c.callee !== fn.name && sectionOf.get(c.callee) === 'init')) cands.push({ line: fn.startLine, callee: `demote:${fn.name}` });
+      }
+    }
+  }
+  if (mode === 'initdata') {
+    const runs = runsIn(facts, text);
+    for (const st of facts.structInits) {
+      if (st.section || st.viaMacro) continue;
+      const l = lines[st.line - 1] ?? '';
+      if (!new RegExp(`\\b${st.name}(\\[\\w*\\])?\\s*=\\s*\\{`).test(l) || /__\w+/.test(l.split('=')[0]!)) continue;
+      const later = facts.functions.some((f) => f.refs.includes(st.name) && (runs.get(f.name)?.has('runtime') ?? false)) || facts.globalRefs.some((r) => r.name === st.name && r.inObject && r.inObject !== st.name);
+      if (later) cands.push({ line: st.line, callee: `${/\bconst\b/.test(l) ? '__initconst' : '__initdata'}:${st.name}` });
+    }
+  }
   if (mode === 'retarget') {
     for (const { fn } of ep.inits) {
       if (fn.hasError) continue;
@@ -144,6 +176,12 @@ for (const path of files) {
   const after =
     mode === 'retarget'
       ? lines.map((l, i) => (i === pick.line - 1 ? l.replace(`goto ${pick.callee.split('>')[0]};`, `goto ${pick.callee.split('>')[1]};`) : l)).join('\n')
+      : mode === 'exitcall'
+      ? lines.map((l, i) => (i === pick.line - 1 ? l.replace(`${pick.callee.split(':')[1]}(`, `__exit ${pick.callee.split(':')[1]}(`) : l)).join('\n')
+      : mode === 'demote'
+      ? lines.map((l, i) => (i === pick.line - 1 ? l.replace(/\b__init\s+/, '') : l)).join('\n')
+      : mode === 'initdata'
+      ? lines.map((l, i) => (i === pick.line - 1 ? l.replace(/\s*=\s*\{/, ` ${pick.callee.split(':')[0]} = {`) : l)).join('\n')
       : mode === 'section'
       ? lines.map((l, i) => (i === pick.line - 1 ? l.replace(`${pick.callee.split(':')[1]}(`, `__init ${pick.callee.split(':')[1]}(`) : l)).join('\n')
       : lines.filter((_, i) => i !== pick.line - 1).join('\n');
