@@ -268,7 +268,9 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
   const sections = new Map(facts.functions.map((f) => [f.name, sectionOfFunction(lines, f)]));
   const targets = new Map<string, Target>();
   for (const f of facts.functions) {
-    const section = sections.get(f.name);
+    // Each definition by its own annotation: `#ifdef` variants of one name (a real function and
+    // an empty stub) each build in some configuration.
+    const section = sectionOfFunction(lines, f);
     if (!section || section === 'initdata' || section === 'exitdata' || section === 'initconst' || alwaysInline(lines, f)) continue;
     targets.set(f.name, { name: f.name, section, file: facts.path, line: f.startLine });
   }
@@ -298,7 +300,7 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
   for (const f of facts.functions) {
     if (f.hasError || dead.has(f.startLine)) continue;
     const from = runs.get(f.name) ?? new Set<RunsIn>();
-    const section = sections.get(f.name);
+    const section = sectionOfFunction(lines, f);
     // A sectioned function runs in its section only (the checks left are init -> exit and
     // exit -> init); an unsectioned one with no visible user may be used by a macro: unknown.
     // A function that lost its __init while it still calls or reads init code is a mismatch
