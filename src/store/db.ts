@@ -15,6 +15,24 @@ export interface Migration {
   sql: string;
 }
 
+/**
+ * Row changes made through a connection to tables no tree-index answer reads (the facts cache),
+ * counted by their writers: SQLite's total_changes() less these moves only when this connection
+ * wrote something else (src/index/query.ts TreeIndex generation), so a review that stores or
+ * touches a facts-cache entry keeps the index's answers valid.
+ */
+const sideChanges = new WeakMap<DB, number>();
+
+/** Record `n` row changes (a statement's `changes`) to tables no index answer reads. */
+export function noteSideChanges(db: DB, n: number): void {
+  if (n) sideChanges.set(db, (sideChanges.get(db) ?? 0) + n);
+}
+
+/** Row changes recorded by noteSideChanges on this connection. */
+export function sideChangesOf(db: DB): number {
+  return sideChanges.get(db) ?? 0;
+}
+
 export function cacheDir(): string {
   return process.env.MODREVIEW_CACHE ?? join(homedir(), '.cache', 'modreview');
 }

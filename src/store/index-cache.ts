@@ -525,7 +525,9 @@ export class IndexCache {
   }
 
   setClean(clean: boolean): void {
-    this.db.prepare('UPDATE idx_trees SET clean = ? WHERE id = ?').run(clean ? 1 : 0, this.treeId);
+    // Only when it changes: a build that found nothing to do writes nothing, so the tree index's
+    // answers (src/index/query.ts, kept while the database is unchanged) stay valid.
+    this.db.prepare('UPDATE idx_trees SET clean = ? WHERE id = ? AND clean != ?').run(clean ? 1 : 0, this.treeId, clean ? 1 : 0);
   }
 
   /** Walked files (under `prefixes`) with nothing parsed: rows only from the lexical pass. */
