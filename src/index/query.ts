@@ -9,7 +9,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FileFacts, Section } from '../c/types.js';
 import type { CallerRef, FunctionRef, IndexQuery } from '../engine/types.js';
-import { sideChangesOf, type DB } from '../store/db.js';
+import { storeGeneration, type DB } from '../store/db.js';
 import { decompressFacts, migrateIndex } from '../store/index-cache.js';
 import { Kbuild, type BuildKind } from './kbuild.js';
 import { byFileLine, QueryBase, type EdgeRow, type EntryRow, type ErrnoRow, type FnRow, type NotifierRow, type PropRow } from './view.js';
@@ -136,8 +136,6 @@ export class TreeIndex extends QueryBase {
       errno: q(`SELECT x.fn, f.path AS file, x.code, x.line FROM idx_errno x JOIN idx_files f ON f.id = x.file WHERE x.fn = ? AND f.tree = ?`),
       facts: q(`SELECT x.z, x.complete FROM idx_facts x JOIN idx_files f ON f.id = x.file WHERE f.tree = ? AND f.path = ?`),
       count: q(`SELECT count(*) AS n, sum(sel_key != '') AS indexed FROM idx_files WHERE tree = ?`),
-      dataVersion: q('PRAGMA data_version').pluck(),
-      changes: q('SELECT total_changes()').pluck(),
     };
   }
 
@@ -304,13 +302,9 @@ export class TreeIndex extends QueryBase {
     return this.shared;
   }
 
-  /**
-   * SQLite's data_version moves when another connection commits; total_changes() counts this
-   * connection's row changes, less those to tables no answer reads (the facts cache a review
-   * fills or touches: src/store/db.ts noteSideChanges).
-   */
+  /** The store's generation (src/store/db.ts): writes to the facts cache leave it alone. */
   private generation(): string {
-    return `${this.st.dataVersion.get() as number}:${(this.st.changes.get() as number) - sideChangesOf(this.db)}`;
+    return storeGeneration(this.db);
   }
   entriesNamed(fn: string): EntryRow[] {
     return this.memoRows('entry', fn, () => this.entryOut(this.st.entriesNamed.all(fn, this.treeId)));

@@ -33,6 +33,19 @@ export function sideChangesOf(db: DB): number {
   return sideChanges.get(db) ?? 0;
 }
 
+const generationStatements = new WeakMap<DB, { dataVersion: Database.Statement; changes: Database.Statement }>();
+
+/**
+ * Changes whenever a row other than the side tables' (noteSideChanges) may have changed: SQLite's
+ * data_version moves when another connection commits, total_changes() counts this connection's
+ * row changes. What is read from the database may be kept while it stays the same.
+ */
+export function storeGeneration(db: DB): string {
+  let st = generationStatements.get(db);
+  if (!st) generationStatements.set(db, (st = { dataVersion: db.prepare('PRAGMA data_version').pluck(), changes: db.prepare('SELECT total_changes()').pluck() }));
+  return `${st.dataVersion.get() as number}:${(st.changes.get() as number) - sideChangesOf(db)}`;
+}
+
 export function cacheDir(): string {
   return process.env.MODREVIEW_CACHE ?? join(homedir(), '.cache', 'modreview');
 }
