@@ -38,11 +38,20 @@ const ROW_MEMO_MAX = 20_000;
  */
 interface SharedAnswers {
   gen: string | undefined;
-  rows: LruMap<string, unknown[]>;
-  entries: Map<string, EntryRow[]>;
+  rows: LruMap<string, KeptRows<{ file: string }>>;
+  entries: Map<string, KeptRows<EntryRow>>;
   init: ReturnType<QueryBase['initFunctions']> | undefined;
 }
 const sharedAnswers = new WeakMap<DB, Map<number, SharedAnswers>>();
+
+/** Rows of one question, with their distinct files (what answering it marks consulted). */
+interface KeptRows<T extends { file: string }> {
+  rows: T[];
+  files: string[];
+}
+function kept<T extends { file: string }>(rows: T[]): KeptRows<T> {
+  return { rows, files: [...new Set(rows.map((r) => r.file))] };
+}
 
 /** What the answers of a TreeIndex returned while it recorded (see TreeIndex.recordAnswers). */
 export interface AnswerLog {
@@ -70,9 +79,10 @@ export class TreeIndex extends QueryBase {
    * depend on (src/index/fresh.ts stats them after the review).
    */
   readonly consulted = new Set<string>();
-  private saw<T extends { file: string }>(rows: T[]): T[] {
-    for (const r of rows) this.consult(r.file);
-    return rows;
+  /** The rows of a kept answer (a copy of the list), their files marked consulted. */
+  private saw<T extends { file: string }>(k: KeptRows<T>): T[] {
+    for (const f of k.files) this.consult(f);
+    return k.rows.slice();
   }
   private consult(file: string): void {
     if (this.muted) return;
@@ -170,12 +180,9 @@ export class TreeIndex extends QueryBase {
   private memoRows<T extends { file: string }>(kind: string, name: string, read: () => T[]): T[] {
     const memo = this.answers().rows;
     const k = `${kind}\0${name}`;
-    let rows = memo.get(k) as T[] | undefined;
-    if (!rows) {
-      rows = read();
-      memo.set(k, rows);
-    }
-    return this.saw(rows.slice());
+    let rows = memo.get(k) as KeptRows<T> | undefined;
+    if (!rows) memo.set(k, (rows = kept(read())));
+    return this.saw(rows);
   }
 
   fnRows(name: string): FnRow[] {
@@ -225,8 +232,8 @@ export class TreeIndex extends QueryBase {
   entryRows(kind: 'init' | 'exit'): EntryRow[] {
     const entries = this.answers().entries;
     let rows = entries.get(kind);
-    if (!rows) entries.set(kind, (rows = this.entryOut(this.st.entries.all(kind, this.treeId))));
-    return this.saw(rows.slice());
+    if (!rows) entries.set(kind, (rows = kept(this.entryOut(this.st.entries.all(kind, this.treeId)))));
+    return this.saw(rows);
   }
 
   override initFunctions(): { fn: string; file: string; line: number; macro: string }[] {
