@@ -7,6 +7,7 @@
 // and the module_init path search are written once, in QueryBase.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
+import { gitBlobId } from '../c/lex.js';
 import type { FileFacts, Section } from '../c/types.js';
 import type { CallerRef, FunctionRef, IndexQuery } from '../engine/types.js';
 import { storeGeneration, type DB } from '../store/db.js';
@@ -52,6 +53,14 @@ interface KeptRows<T extends { file: string }> {
 function kept<T extends { file: string }>(rows: T[]): KeptRows<T> {
   return { rows, files: [...new Set(rows.map((r) => r.file))] };
 }
+
+/**
+ * Facts extracted on demand (files the index holds no facts for), by extractor, path and blob
+ * id: content-addressed, so never stale; a process that opens a TreeIndex per review (the review
+ * server) extracts a file once, not per review.
+ */
+const extractedFacts = new WeakMap<object, LruMap<string, FileFacts>>();
+const EXTRACTED_KEPT = 64;
 
 /** What the answers of a TreeIndex returned while it recorded (see TreeIndex.recordAnswers). */
 export interface AnswerLog {
@@ -361,11 +370,20 @@ export class TreeIndex extends QueryBase {
   private readonly completeCache = new Map<string, FileFacts | undefined>();
 
   private extractNow(path: string): FileFacts | undefined {
-    if (!this.opts.extract) return undefined;
+    const extract = this.opts.extract;
+    if (!extract) return undefined;
     const abs = join(this.root, path);
     if (!existsSync(abs)) return undefined;
     try {
-      return this.opts.extract(path, readFileSync(abs, 'utf8'));
+      const source = readFileSync(abs, 'utf8');
+      // The file is read every time (it may have changed); the facts of a content already
+      // extracted are kept, by path and blob id, for every TreeIndex of the process.
+      let memo = extractedFacts.get(extract);
+      if (!memo) extractedFacts.set(extract, (memo = new LruMap(EXTRACTED_KEPT)));
+      const key = `${path}\0${gitBlobId(source)}`;
+      let facts = memo.get(key);
+      if (!facts) memo.set(key, (facts = extract(path, source)));
+      return facts;
     } catch {
       return undefined;
     }

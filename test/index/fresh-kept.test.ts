@@ -2,7 +2,8 @@
 // server keeps it): the directory snapshot and the files' index rows it reads are kept while
 // the store is unchanged, and never answer for a tree that changed — a new directory is seen by
 // the next check and taken into the snapshot, a file edited in place is stale until it is read
-// again, and not after.
+// again, and not after. Facts extracted on demand are kept by content: an edit is never answered
+// from the old text.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,5 +66,22 @@ describe('the quick check on a connection kept open', () => {
     expect(staleFiles(db, tree, [file])).toEqual([file]);
     await refreshForReview(tree, { db, touched: [file] });
     expect(staleFiles(db, tree, [file, 'drivers/foo/foo_main.c'])).toEqual([]);
+  });
+});
+
+describe('facts extracted on demand, kept by content', () => {
+  it('a file the index holds no facts for is extracted again when its text changed, never answered stale', async () => {
+    const file = 'drivers/foo/plain.c';
+    const text = (n: number) => `int plain_${n}(void)\n{\n\treturn ${n};\n}\n`;
+    put(file, text(1));
+    await buildIndex(tree, { db, workers: 1, paths: [file] });
+    const row = db.prepare('SELECT count(*) AS n FROM idx_facts x JOIN idx_files f ON f.id = x.file WHERE f.path = ?').get(file) as { n: number };
+    expect(row.n).toBe(0); // nothing module-related in it: the build did not parse it
+    const names = async () => (await TreeIndex.open(db, tree)).facts(file)?.functions.map((f) => f.name);
+    expect(await names()).toEqual(['plain_1']);
+    writeFileSync(join(tree, file), text(2)); // in place, as an editor writing through the file
+    expect(await names()).toEqual(['plain_2']);
+    writeFileSync(join(tree, file), text(1));
+    expect(await names()).toEqual(['plain_1']);
   });
 });
