@@ -34,8 +34,9 @@ const ROW_MEMO_MAX = 20_000;
  * The answers of a tree's index that come from the database alone, kept by question while the
  * database is unchanged (see TreeIndex.generation): shared by every TreeIndex over the same
  * connection and tree, so a process that opens one per review (the review server, a lore or
- * GitHub worker) keeps them from review to review. Nothing read from the tree's files (kbuild,
- * facts extracted on demand) is kept here: each TreeIndex reads those afresh.
+ * GitHub worker) keeps them from review to review. Nothing read from the tree's files is kept
+ * here: each TreeIndex reads kbuild afresh, and reads a file again before extracting its facts
+ * on demand (those are kept by content: extractedFacts).
  */
 interface SharedAnswers {
   gen: string | undefined;
