@@ -107,47 +107,72 @@ export function runRules(
   return out;
 }
 
-/** An index whose answers stay the same while its generation does (TreeIndex). */
+/**
+ * An index whose database answers stay the same while its generation does (TreeIndex), that
+ * can record what a run asked of it and ask the rest again (the answers read from the tree's
+ * files), and whose database answers are shared by every index of the same scope.
+ */
 interface GenerationalIndex {
   answersGeneration(): string;
+  answersScope(): object;
+  recordAnswers<T>(fn: () => T): { value: T; log: unknown };
+  replayAnswers(log: unknown): boolean;
 }
 
-function generationOf(index: IndexQuery | undefined): string | undefined {
-  const g = (index as Partial<GenerationalIndex> | undefined)?.answersGeneration;
-  return typeof g === 'function' ? g.call(index) : undefined;
+function generational(index: IndexQuery | undefined): (IndexQuery & GenerationalIndex) | undefined {
+  const g = index as Partial<GenerationalIndex> | undefined;
+  return typeof g?.answersGeneration === 'function' && typeof g.answersScope === 'function' && typeof g.recordAnswers === 'function' && typeof g.replayAnswers === 'function'
+    ? (index as IndexQuery & GenerationalIndex)
+    : undefined;
 }
 
-/** Pre-image rule runs kept per tree index, by file (image and view) and rule: a file's next patch starts from the same pre-image. */
-const preRunCache = new WeakMap<object, LruMap<string, Map<string, { rule: Rule; runs: RuleRun[]; notes: string[] }>>>();
+interface KeptRuns {
+  rule: Rule;
+  runs: RuleRun[];
+  notes: string[];
+  /** What the run asked of the tree index (its own record): replayed on reuse. */
+  log: unknown;
+}
+
+/**
+ * Pre-image rule runs kept per tree index scope (one database and tree: every TreeIndex opened
+ * on the same connection, so a long-running process keeps them from review to review), by file
+ * (image and view) and rule: a file's next patch starts from the same pre-image.
+ */
+const preRunCache = new WeakMap<object, LruMap<string, Map<string, KeptRuns>>>();
 /** Files whose pre-image runs are kept, per tree index (the least recently reviewed go first). */
 const PRE_FILES_KEPT = 256;
 
 /**
  * A rule's runs on a file's pre-image: a rule is a function of its context, so a run on the same
  * pre-image (path and content), over the same "before" view (the same files replaced, by
- * content, in a tree index of the same generation) answers as the last one did. Without a tree
- * index that can say its generation, every run is fresh.
+ * content, in a tree index of the same generation, whose answers read from the tree's files —
+ * kbuild, facts extracted on demand — are asked again and found the same) answers as the last
+ * one did. The files its answers used are marked consulted again (the freshness check after the
+ * review stats them). Without a tree index that can say its generation, every run is fresh.
  */
-function preImageRuns(rule: Rule, w: FileWork, before: IndexQuery, base: IndexQuery | undefined, beforeKey: string, notes: string[]): RuleRun[] {
-  const gen = generationOf(base);
-  if (gen === undefined || !base) return runRules([rule], w.path, 'pre', w.pre.source, w.pre.facts, before, notes);
-  let files = preRunCache.get(base);
-  if (!files) preRunCache.set(base, (files = new LruMap(PRE_FILES_KEPT)));
+function preImageRuns(rule: Rule, w: FileWork, before: IndexQuery, index: IndexQuery | undefined, beforeKey: string, notes: string[]): RuleRun[] {
+  const base = generational(index);
+  if (!base) return runRules([rule], w.path, 'pre', w.pre.source, w.pre.facts, before, notes);
+  const gen = base.answersGeneration();
+  const scope = base.answersScope();
+  let files = preRunCache.get(scope);
+  if (!files) preRunCache.set(scope, (files = new LruMap(PRE_FILES_KEPT)));
   w.preBlob ??= gitBlobId(w.pre.source);
   const key = `${gen}\0${w.path}\0${w.preBlob}\0${beforeKey}`;
   let kept = files.get(key);
   const hit = kept?.get(rule.id);
-  if (hit && hit.rule === rule) {
+  if (hit && hit.rule === rule && base.replayAnswers(hit.log)) {
     notes.push(...hit.notes);
     return hit.runs;
   }
   const mine: string[] = [];
-  const runs = runRules([rule], w.path, 'pre', w.pre.source, w.pre.facts, before, mine);
+  const { value: runs, log } = base.recordAnswers<RuleRun[]>(() => runRules([rule], w.path, 'pre', w.pre.source, w.pre.facts, before, mine));
   notes.push(...mine);
   // Only while nothing was written meanwhile (a rule asking the index may extract and store).
-  if (generationOf(base) === gen) {
+  if (base.answersGeneration() === gen) {
     if (!kept) files.set(key, (kept = new Map()));
-    kept.set(rule.id, { rule, runs, notes: mine });
+    kept.set(rule.id, { rule, runs, notes: mine, log });
   }
   return runs;
 }

@@ -23,7 +23,8 @@
 import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { FACTS_VERSION } from '../c/version.js';
-import type { DB } from '../store/db.js';
+import { storeGeneration, type DB } from '../store/db.js';
+import { LruMap } from '../lru.js';
 import { IndexCache, INDEX_ROWS_VERSION } from '../store/index-cache.js';
 import { buildIndex, dirStamp, snapshotKey, type IndexProgress, type IndexStats } from './build.js';
 import { DEFAULT_SKIP_DIRS } from './filter.js';
@@ -159,6 +160,10 @@ export async function refreshForReview(tree: string, o: FreshOptions): Promise<F
   return done({ mode: 'quick', dirs: snap.dirs.size, changedDirs: changed.length + gone.length, files: files.size, ...(build ? { build } : {}), ...(snap.fullAt !== null ? { fullAt: snap.fullAt } : {}) });
 }
 
+/** The index's size and mtime of files (null: no row), by connection and tree, with the store generation they were read at. */
+const statRows = new WeakMap<DB, Map<number, { gen: string; rows: LruMap<string, { size: number; mtime: number } | null> }>>();
+const STAT_ROWS_KEPT = 50_000;
+
 /**
  * Of these files (relative to the tree), those whose size or mtime differs from what the index
  * holds, or that are gone: their rows may not be what the file says now.
@@ -167,10 +172,17 @@ export function staleFiles(db: DB, tree: string, files: Iterable<string>): strin
   const root = realpathSync(tree);
   const t = db.prepare('SELECT id FROM idx_trees WHERE root = ?').get(root) as { id: number } | undefined;
   if (!t) return [];
+  // A review's answers use hundreds of files: their rows are kept while the store is unchanged.
+  const gen = storeGeneration(db);
+  let byTree = statRows.get(db);
+  if (!byTree) statRows.set(db, (byTree = new Map()));
+  let kept = byTree.get(t.id);
+  if (kept?.gen !== gen) byTree.set(t.id, (kept = { gen, rows: new LruMap(STAT_ROWS_KEPT) }));
   const q = db.prepare('SELECT size, mtime FROM idx_files WHERE tree = ? AND path = ?');
   const out: string[] = [];
   for (const f of files) {
-    const row = q.get(t.id, f) as { size: number; mtime: number } | undefined;
+    let row = kept.rows.get(f);
+    if (row === undefined) kept.rows.set(f, (row = (q.get(t.id, f) as { size: number; mtime: number } | undefined) ?? null));
     if (!row) continue;
     const st = statSync(join(root, f), { throwIfNoEntry: false });
     if (!st || st.size !== row.size || st.mtimeMs !== row.mtime) out.push(f);

@@ -15,6 +15,37 @@ export interface Migration {
   sql: string;
 }
 
+/**
+ * Row changes made through a connection to tables no tree-index answer reads (the facts cache),
+ * counted by their writers: SQLite's total_changes() less these moves only when this connection
+ * wrote something else (src/index/query.ts TreeIndex generation), so a review that stores or
+ * touches a facts-cache entry keeps the index's answers valid.
+ */
+const sideChanges = new WeakMap<DB, number>();
+
+/** Record `n` row changes (a statement's `changes`) to tables no index answer reads. */
+export function noteSideChanges(db: DB, n: number): void {
+  if (n) sideChanges.set(db, (sideChanges.get(db) ?? 0) + n);
+}
+
+/** Row changes recorded by noteSideChanges on this connection. */
+export function sideChangesOf(db: DB): number {
+  return sideChanges.get(db) ?? 0;
+}
+
+const generationStatements = new WeakMap<DB, { dataVersion: Database.Statement; changes: Database.Statement }>();
+
+/**
+ * Changes whenever a row other than the side tables' (noteSideChanges) may have changed: SQLite's
+ * data_version moves when another connection commits, total_changes() counts this connection's
+ * row changes. What is read from the database may be kept while it stays the same.
+ */
+export function storeGeneration(db: DB): string {
+  let st = generationStatements.get(db);
+  if (!st) generationStatements.set(db, (st = { dataVersion: db.prepare('PRAGMA data_version').pluck(), changes: db.prepare('SELECT total_changes()').pluck() }));
+  return `${st.dataVersion.get() as number}:${(st.changes.get() as number) - sideChangesOf(db)}`;
+}
+
 export function cacheDir(): string {
   return process.env.MODREVIEW_CACHE ?? join(homedir(), '.cache', 'modreview');
 }

@@ -8,7 +8,7 @@
 // version are ignored and replaced. Bounded: the least recently used entries beyond `max` go.
 import type BetterSqlite3 from 'better-sqlite3';
 import type { CachedFacts, FactsCache } from '../c/types.js';
-import { migrate, type DB, type Migration } from './db.js';
+import { migrate, noteSideChanges, type DB, type Migration } from './db.js';
 import { packJson, unpackJson } from './index-cache.js';
 
 export const FACTS_CACHE_MIGRATIONS: readonly Migration[] = [
@@ -36,7 +36,7 @@ export class SqliteFactsCache implements FactsCache {
   private readonly hotMax: number;
 
   constructor(
-    db: DB,
+    private readonly db: DB,
     /** The extractor's version (src/c/facts.ts FACTS_VERSION): other versions' entries are misses. */
     private readonly version: string,
     opts: { max?: number; hot?: number } = {},
@@ -65,20 +65,20 @@ export class SqliteFactsCache implements FactsCache {
     } catch {
       return undefined; // a damaged row is a miss; the next put replaces it
     }
-    this.st.touch.run(blob);
+    noteSideChanges(this.db, this.st.touch.run(blob).changes);
     this.remember(blob, entry);
     return entry;
   }
 
   put(blob: string, entry: CachedFacts): void {
-    this.st.put.run(blob, this.version, packJson(entry).z);
+    noteSideChanges(this.db, this.st.put.run(blob, this.version, packJson(entry).z).changes);
     this.remember(blob, entry);
     if (++this.puts % 256 === 0) this.prune();
   }
 
   prune(): void {
     const { n } = this.st.count.get() as { n: number };
-    if (n > this.max) this.st.prune.run(n - this.max);
+    if (n > this.max) noteSideChanges(this.db, this.st.prune.run(n - this.max).changes);
   }
 
   private remember(blob: string, entry: CachedFacts): void {

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { FileFacts } from '../c/types.js';
-import { migrate, type DB, type Migration } from './db.js';
+import { migrate, storeGeneration, type DB, type Migration } from './db.js';
 
 const ROW_TABLES = ['idx_facts', 'idx_functions', 'idx_calls', 'idx_pcalls', 'idx_props', 'idx_errno', 'idx_modentries', 'idx_structs', 'idx_notifiers'] as const;
 
@@ -399,6 +399,15 @@ export interface WantRow {
 const FILE_COLUMNS =
   'SELECT id, path, size, mtime, hash, version, problem, notifier, modular, pending, sel_key AS selKey, parsed, reason FROM idx_files';
 
+export interface DirSnapshot {
+  key: string | null;
+  fullAt: number | null;
+  dirs: ReadonlyMap<string, number>;
+}
+
+/** Directory snapshots by connection and tree, with the store generation they were read at. */
+const snapshots = new WeakMap<DB, Map<number, { gen: string; snap: DirSnapshot }>>();
+
 export class IndexCache {
   readonly treeId: number;
   private readonly st: ReturnType<IndexCache['prepare']>;
@@ -475,12 +484,23 @@ export class IndexCache {
 
   // ------------------------------------------------------------------ directory snapshot
 
-  /** The directory snapshot of the last whole-tree walk (see src/index/fresh.ts). */
-  dirSnapshot(): { key: string | null; fullAt: number | null; dirs: Map<string, number> } {
+  /**
+   * The directory snapshot of the last whole-tree walk (see src/index/fresh.ts). Kept per
+   * connection and tree while the store's generation stays the same (a process that reviews
+   * again and again reads the ~4,000 rows once, not per review); shared: not to be modified.
+   */
+  dirSnapshot(): DirSnapshot {
+    const gen = storeGeneration(this.db);
+    let byTree = snapshots.get(this.db);
+    if (!byTree) snapshots.set(this.db, (byTree = new Map()));
+    const kept = byTree.get(this.treeId);
+    if (kept?.gen === gen) return kept.snap;
     const t = this.db.prepare('SELECT dirs_key AS key, full_at AS fullAt FROM idx_trees WHERE id = ?').get(this.treeId) as { key: string | null; fullAt: number | null };
     const dirs = new Map<string, number>();
     if (t.key !== null) for (const [path, mtime] of this.db.prepare('SELECT path, mtime FROM idx_dirs WHERE tree = ?').raw().all(this.treeId) as [string, number][]) dirs.set(path, mtime);
-    return { key: t.key, fullAt: t.fullAt, dirs };
+    const snap: DirSnapshot = { key: t.key, fullAt: t.fullAt, dirs };
+    byTree.set(this.treeId, { gen, snap });
+    return snap;
   }
 
   /**
@@ -525,7 +545,9 @@ export class IndexCache {
   }
 
   setClean(clean: boolean): void {
-    this.db.prepare('UPDATE idx_trees SET clean = ? WHERE id = ?').run(clean ? 1 : 0, this.treeId);
+    // Only when it changes: a build that found nothing to do writes nothing, so the tree index's
+    // answers (src/index/query.ts, kept while the database is unchanged) stay valid.
+    this.db.prepare('UPDATE idx_trees SET clean = ? WHERE id = ? AND clean != ?').run(clean ? 1 : 0, this.treeId, clean ? 1 : 0);
   }
 
   /** Walked files (under `prefixes`) with nothing parsed: rows only from the lexical pass. */
