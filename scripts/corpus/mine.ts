@@ -24,6 +24,9 @@ function listName(gitDir: string): string {
   return d.replace(/^linux-mailinglist-archives\+/, '');
 }
 
+/** A mailing list's own subject tag ahead of `[PATCH`, as `[f2fs-dev] ` or `[Linux-ntfs-dev] `. */
+const LIST_TAG = /^\[[\w.-]+\]\s*/;
+
 function candidates(gitDir: string, pattern: RegExp): Hit[] {
   const log = execFileSync('git', ['-C', gitDir, 'log', '--format=%H%x09%s'], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const out: Hit[] = [];
@@ -31,7 +34,8 @@ function candidates(gitDir: string, pattern: RegExp): Hit[] {
     const tab = line.indexOf('\t');
     if (tab < 0) continue;
     const subject = line.slice(tab + 1);
-    if (!/^\[PATCH/i.test(subject) || !pattern.test(subject)) continue;
+    // Sourceforge and redhat lists put their own tag first: `[f2fs-dev] [PATCH ...]`.
+    if (!/^\[PATCH/i.test(subject.replace(LIST_TAG, '')) || !pattern.test(subject)) continue;
     out.push({ list: listName(gitDir), commit: line.slice(0, tab), subject });
   }
   return out;
