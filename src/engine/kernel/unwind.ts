@@ -148,6 +148,11 @@ interface Ctx {
   resumes: Map<string, State[]>;
   /** Loops the walk is inside of (a goto out of one may be a search's success). */
   loopDepth: number;
+  /**
+   * What `break` leaves each enclosing loop with (innermost last; null for a switch, whose
+   * `break` leaves the switch only): an iterator's cursor stays held when the loop is left early.
+   */
+  breaks: (Set<Held> | null)[];
   /** Returns on a failure path of a variable known to hold 0 (`return retval;` after `if (retval) goto ...`). */
   zeroReturns: ZeroReturn[];
   leaks: Leak[];
@@ -573,18 +578,31 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           iterator.add(cursor);
         }
         ctx.loopDepth++;
+        const broke = new Set<Held>();
+        ctx.breaks.push(broke);
         const out = walk(s.body, clone(st), ctx, failure);
         if (!out.dead && out.held.some((h) => !st.held.includes(h))) secondTurn(s, out, iterator, ctx, failure);
+        ctx.breaks.pop();
         ctx.loopDepth--;
         // The body is taken to run: a cleanup loop (`while (i--) unregister(&d[i]);`) releases
         // what it names, an acquiring loop holds what it acquired. A body that always leaves
         // (return/goto) changes nothing for the code after the loop.
         const after = out.dead ? st : { dead: false, held: [...out.held], status: out.status, zero: out.zero };
-        st = { ...after, held: after.held.filter((h) => !iterator.has(h)) };
+        // A cursor is NULL when its loop runs out, but a `break` leaves the loop with the cursor's
+        // reference still held (for_each_matching_node(np, ...) { ... break; }): the code after
+        // the loop must put it (the many "add of_node_put() before break" fixes).
+        st = { ...after, held: [...after.held.filter((h) => !iterator.has(h)), ...(cursor && broke.has(cursor) ? [cursor] : [])] };
+        break;
+      }
+      case 'break': {
+        const loop = ctx.breaks[ctx.breaks.length - 1];
+        if (loop) for (const h of st.held) loop.add(h);
         break;
       }
       case 'switch': {
+        ctx.breaks.push(null);
         const outs = s.cases.map((c) => walk(c.body, clone(st), ctx, failure));
+        ctx.breaks.pop();
         st = outs.reduce((a, b) => merge(a, b), st);
         break;
       }
@@ -620,7 +638,8 @@ function iteratorCursor(s: Extract<Stmt, { k: 'loop' }>, ctx: Ctx): Held | undef
   if (!/^[A-Za-z_]\w*$/.test(id)) return undefined;
   for (const r of it.release) ctx.localReleases.add(r);
   const call: CallSite = { callee: s.macro!, args: splitTopLevel(s.cond).map((a) => a.trim()), line: s.line, assignedTo: id };
-  return { pair: { acquire: s.macro!, release: [...it.release], kind: 'handle', source: 'table' }, call, id, ids: [id] };
+  // (a counted reference like a lookup's: put on every way out that does not keep it, success too)
+  return { pair: { acquire: s.macro!, release: [...it.release], kind: 'handle', source: 'table', lookup: true }, call, id, ids: [id] };
 }
 
 /**
@@ -870,6 +889,7 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
     sameValue: chainedNames(fn),
     resumes: new Map(),
     loopDepth: 0,
+    breaks: [],
     zeroReturns: [],
     leaks: [],
     misorders: [],
@@ -982,7 +1002,11 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindO
     if (!pair) continue;
     for (const r of pair.release) ctx.acquiredIds.set(r, [...(ctx.acquiredIds.get(r) ?? []), c]);
   }
-  walk(fn.body, { dead: false, held: inheritedHeld(fn, ctx), status: new Map(), zero: new Set() }, ctx, { on: false });
+  const end = walk(fn.body, { dead: false, held: inheritedHeld(fn, ctx), status: new Map(), zero: new Set() }, ctx, { on: false });
+  // Falling off the end of a void function is a return too: a lookup's reference still held
+  // only by a local there is never put (axp_clk_init(): `cgnp = of_find_compatible_node(...)`
+  // used and not put).
+  if (!end.dead) for (const h of end.held) if (droppedLocalRef(h, null, ctx)) ctx.leaks.push({ held: h, exitLine: fn.endLine, exitKind: 'return', returnLine: fn.endLine, success: true });
   const ignored = ctx.ignored.filter((x, i) => ctx.ignored.findIndex((y) => y.held.call === x.held.call) === i);
   // (a loop body is walked twice: once per turn it is taken to run)
   const misorders = ctx.misorders.filter((m, i) => ctx.misorders.findIndex((x) => x.release === m.release && x.gotoLine === m.gotoLine && x.failedStep === m.failedStep) === i);
