@@ -36,6 +36,7 @@ export default createRule({
     residue: '{what} failed at line {acqLine}, but the failed call still holds a reference: the return at line {exit} leaves it without {release}(), as its kernel-doc asks.',
     dropped: '{fn}() no longer calls {call} on its failure path (it did at line {was} before this patch), but {exit}() still does: what it undoes is held when init succeeds, so a failure after it now returns with it held. Keep the call on the unwind path.',
     zeroReturn: '"goto {label}" at line {exit} ({failed} failed) undoes what came before ({release}() at line {relLine}) and returns {variable} at line {ret}, which is 0 on this path: the function reports success though it failed and tore itself down. Set {variable} to an error code before the jump.',
+    lookupOverwritten: '{what} at line {acqLine} takes a reference on {id}, and line {exit} assigns {id} something else before it is put: that reference can never be dropped. Call {release}() before reusing {id}.',
     lookupRef: '{what} at line {acqLine} takes a reference on {id} that is never dropped: the return at line {ret} leaves it held and nothing can put it afterwards. Call {release}() once done with it.',
     inherited: '{what} is released on the failure path at line {relLine}, but not when {failed} fails: the return at line {exit} leaves it registered. Call {release}() on this path too.',
     offByOne: 'The unwind loop at line {line} counts {v} down from where it stands: its first turn runs {release}() on element [{v}], the step that just failed (never set up){missed}. Start one lower (`while (--{v} >= 0)`, or index [{v} - 1]).',
@@ -88,14 +89,14 @@ export default createRule({
         for (const r of h.pair.release) leaked.add(`${fn.name}|${r}|${resourceIdentity(id)}`);
         const data = { what, acqLine: h.call.line, failed, exit: l.exitLine, ret: l.returnLine, label: l.label ?? '', release, state, relLine: h.inherited ?? 0 };
         out.push({
-          key: `${l.success ? 'ref' : h.residue ? 'residue' : 'leak'}:${h.call.callee}(${id})|${l.failed ? `${l.failed.callee}(${failedId(l.failed)})` : 'return'}`,
+          key: `${l.success ? 'ref' : h.residue ? 'residue' : 'leak'}:${h.call.callee}(${id})|${l.overwritten ? 'overwritten' : l.failed ? `${l.failed.callee}(${failedId(l.failed)})` : 'return'}`,
           line: l.exitLine,
           function: fn.name,
-          message: format(l.success ? 'lookupRef' : h.inherited ? 'inherited' : h.residue ? 'residue' : l.exitKind === 'goto' ? 'leakGoto' : 'leakReturn', { ...data, id }),
+          message: format(l.overwritten ? 'lookupOverwritten' : l.success ? 'lookupRef' : h.inherited ? 'inherited' : h.residue ? 'residue' : l.exitKind === 'goto' ? 'leakGoto' : 'leakReturn', { ...data, id }),
           evidence: [
             `${fn.name}(): ${h.call.callee}(${h.call.args.join(', ')}) at line ${h.call.line}${h.via ? ` -> ${h.via.callee}(${h.via.args.join(', ')}) (line ${h.via.line})` : ''}`,
-            l.failed ? `${l.failed.callee}() fails (line ${l.failed.line}) -> ${l.exitKind === 'goto' ? `goto ${l.label} (line ${l.exitLine})` : `return (line ${l.exitLine})`}` : `${l.exitKind} at line ${l.exitLine}`,
-            `returns at line ${l.returnLine} without ${h.pair.release.join('/')}()`,
+            l.failed ? `${l.failed.callee}() fails (line ${l.failed.line}) -> ${l.exitKind === 'goto' ? `goto ${l.label} (line ${l.exitLine})` : `return (line ${l.exitLine})`}` : l.overwritten ? `${id} assigned at line ${l.exitLine}` : `${l.exitKind} at line ${l.exitLine}`,
+            l.overwritten ? `${id} is overwritten at line ${l.exitLine} without ${h.pair.release.join('/')}()` : `returns at line ${l.returnLine} without ${h.pair.release.join('/')}()`,
           ],
           causes: [h.call.line],
         });

@@ -287,6 +287,34 @@ export function disabledLines(source: string): Set<number> {
 }
 
 /**
+ * Which preprocessor branch each line sits in: for every enclosing `#if` group, the group's id
+ * and the branch (`#if` 0, each `#elif`/`#else` one more). Two lines are never built together
+ * when they sit in different branches of one group (`#ifndef CONFIG_SMP ... #else ... #endif`).
+ */
+export function conditionalBranches(source: string): (line: number) => readonly (readonly [number, number])[] {
+  const perLine: (readonly (readonly [number, number])[])[] = [];
+  const stack: [number, number][] = [];
+  let groups = 0;
+  source.split('\n').forEach((t, i) => {
+    const m = /^\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b/.exec(t);
+    if (m) {
+      const d = m[1]!;
+      if (d === 'if' || d === 'ifdef' || d === 'ifndef') stack.push([groups++, 0]);
+      else if (d === 'endif') stack.pop();
+      else if (stack.length) stack[stack.length - 1]![1]++;
+    }
+    perLine[i + 1] = stack.map(([g, b]) => [g, b] as const);
+  });
+  return (line) => perLine[line] ?? [];
+}
+
+/** Lines in different branches of one `#if` group: no configuration builds both. */
+export function exclusiveLines(branches: (line: number) => readonly (readonly [number, number])[], a: number, b: number): boolean {
+  const inB = new Map(branches(b).map(([g, br]) => [g, br]));
+  return branches(a).some(([g, br]) => inB.has(g) && inB.get(g) !== br);
+}
+
+/**
  * Every line of the entry function and of the same-file helpers a path runs through: a change
  * anywhere there (a barrier or a release dropped from a helper) may cause an exit-path finding.
  */

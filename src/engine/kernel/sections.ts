@@ -11,7 +11,7 @@ import type { CallSite, FileFacts, FunctionFacts, GlobalRef } from '../../c/type
 import { flatten, ownCalls } from '../../c/walk.js';
 import { blankCommentsAndStrings } from '../../c/lex.js';
 import type { IndexQuery } from '../types.js';
-import { disabledLines } from './lifecycle.js';
+import { conditionalBranches, disabledLines, exclusiveLines } from './lifecycle.js';
 
 /** When a function can run: during init, during exit, or at any time after init. */
 export type RunsIn = 'init' | 'exit' | 'runtime';
@@ -267,13 +267,19 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
   const dead = disabledLines(source);
   const sections = new Map(facts.functions.map((f) => [f.name, sectionOfFunction(lines, f)]));
   const targets = new Map<string, Target>();
+  // Each definition by its own annotation: `#ifdef` variants of one name (a real function and
+  // an empty stub) each build in some configuration. A variant counts for a reference only
+  // where both can be built together (`#ifndef CONFIG_SMP` __init variant, `#else` callers: no).
+  const branches = conditionalBranches(source);
+  const variants = new Map<string, Target[]>();
   for (const f of facts.functions) {
-    // Each definition by its own annotation: `#ifdef` variants of one name (a real function and
-    // an empty stub) each build in some configuration.
     const section = sectionOfFunction(lines, f);
     if (!section || section === 'initdata' || section === 'exitdata' || section === 'initconst' || alwaysInline(lines, f)) continue;
-    targets.set(f.name, { name: f.name, section, file: facts.path, line: f.startLine });
+    const t = { name: f.name, section, file: facts.path, line: f.startLine };
+    targets.set(f.name, t);
+    variants.set(f.name, [...(variants.get(f.name) ?? []), t]);
   }
+  const targetAt = (name: string, line: number): Target | undefined => variants.get(name)?.find((t) => !exclusiveLines(branches, t.line, line)) ?? (variants.has(name) ? undefined : targets.get(name));
   for (const o of facts.sectionObjects) {
     if ((o.section === 'initdata' || o.section === 'initconst') && !targets.has(o.name)) targets.set(o.name, { name: o.name, section: 'initdata', file: facts.path, line: o.line });
   }
@@ -317,16 +323,16 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
     const seen = new Set<string>();
     for (const c of f.calls) {
       if (seen.has(c.callee) || locals.has(c.callee) || dead.has(c.line)) continue;
-      const t = targets.get(c.callee) ?? remoteTarget(c.callee);
+      const t = variants.has(c.callee) ? targetAt(c.callee, c.line) : targets.get(c.callee) ?? remoteTarget(c.callee);
       if (!t || !mismatch(t)) continue;
       seen.add(c.callee);
       out.push(use(t, c.line, 'call'));
     }
     for (const r of f.refs) {
       if (seen.has(r) || locals.has(r)) continue;
-      const t = targets.get(r);
-      if (!t || !mismatch(t)) continue;
       const line = referenceLine(code, f, r);
+      const t = line === undefined ? undefined : variants.has(r) ? targetAt(r, line) : targets.get(r);
+      if (!t || !mismatch(t)) continue;
       if (line === undefined || dead.has(line)) continue;
       seen.add(r);
       out.push(use(t, line, 'ref'));

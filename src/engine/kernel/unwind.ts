@@ -52,6 +52,8 @@ export interface Leak {
   returnLine: number;
   /** A lookup's reference left at a return that is not a failure. */
   success?: boolean;
+  /** A lookup's reference lost where its only local is overwritten (exitLine is the assignment). */
+  overwritten?: boolean;
 }
 
 /** A failure path that undoes init's work and then returns a variable that is 0: success. */
@@ -295,8 +297,9 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
 }
 
 /** `x = wq;` — the resource now also goes by x (it may be released through x). `ret = 0;` — no failure pending in ret. */
-function applyAliases(assigns: Assign[] | undefined, st: State): void {
+function applyAliases(assigns: Assign[] | undefined, st: State, ctx?: Ctx, stmt?: { line: number; calls: CallSite[] }): void {
   for (const a of assigns ?? []) {
+    if (ctx && stmt && a.op === '=') overwrittenRefs(a, st, ctx, stmt);
     // (what is known to be 0: `ret = 0;`, `int ret = 0;`; any other write forgets it)
     if (a.op === '=' && /^\(?0\)?$/.test(a.rhs.trim())) st.zero.add(resourceIdentity(a.lhs));
     else st.zero.delete(resourceIdentity(a.lhs));
@@ -311,6 +314,30 @@ function applyAliases(assigns: Assign[] | undefined, st: State): void {
         st.held[i] = { ...h, ids: [...h.ids, lhs] };
       }
     }
+  }
+}
+
+/**
+ * A lookup's reference whose only holder, a local, is assigned something else before the
+ * reference is put (`np = of_find_compatible_node(...); base = of_iomap(np, 0); ... np =
+ * ccm_node;` in imx6q_clocks_init()): nothing can put it any more. Not when the new value is
+ * computed from the old one (`np = of_get_next_parent(np)`, `np = of_find_node_by_name(np, ...)`
+ * drop the old reference themselves), nor for a reference taken on this very line.
+ */
+function overwrittenRefs(a: Assign, st: State, ctx: Ctx, stmt: { line: number; calls: CallSite[] }): void {
+  const line = stmt.line;
+  const lhs = resourceIdentity(a.lhs);
+  if (!/^[A-Za-z_]\w*$/.test(lhs) || !ctx.locals.has(lhs) || namesWhole(a.rhs, lhs)) return;
+  for (const h of [...st.held]) {
+    if (!h.pair.lookup || h.residue || stmt.calls.some((c) => c.line === h.call.line && c.callee === h.call.callee) || !h.ids.includes(lhs)) continue;
+    const rest = h.ids.filter((id) => id !== lhs);
+    const i = st.held.indexOf(h);
+    if (rest.length) {
+      st.held[i] = { ...h, ids: rest, id: h.id === lhs ? rest[0]! : h.id };
+      continue;
+    }
+    if (!ctx.kept) ctx.leaks.push({ held: h, exitLine: line, exitKind: 'return', returnLine: line, success: true, overwritten: true });
+    st.held.splice(i, 1);
   }
 }
 
@@ -443,7 +470,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
       case 'expr':
       case 'decl':
         applyCalls(s.calls, st, ctx, s.text);
-        applyAliases(s.assigns, st);
+        applyAliases(s.assigns, st, ctx, s);
         break;
       case 'return': {
         const before = st.status;
@@ -933,7 +960,16 @@ function helperReleases(facts: FileFacts, book: PairBook): Map<string, CallSite[
     // find_nx_device_tree()'s `if (ret) of_node_put(dn);` — is no release for a caller whose
     // call succeeded)
     const ownFailure = (f: FunctionFacts, x: { call: CallSite; onFailure: boolean }) => x.onFailure && f.params.includes(resourceIdentity(x.call.args[0] ?? ''));
-    return defs.flatMap((f) => callsWithContext(f).filter((x) => !ownFailure(f, x)).flatMap(({ call: c }) => (book.isRelease(c.callee) ? [c] : collect(c.callee, seen))));
+    // (nor is the put of what the helper looked up into a structure of its own frame:
+    // pll6_bypassed()'s `of_node_put(clkspec.np)`, clkspec a local `struct of_phandle_args`,
+    // gives back its own lookup, not its caller's node; a local pointer may point anywhere)
+    const ownLocal = (f: FunctionFacts, x: { call: CallSite }) => {
+      const root = /^\s*([A-Za-z_]\w*)\./.exec(x.call.args[0] ?? '')?.[1];
+      if (!root || f.params.includes(root)) return false;
+      const decl = new RegExp(`^(?:const\\s+)?struct\\s+\\w+\\s+(?:[\\w\\s,]*,\\s*)?${root}\\s*[;,=]`);
+      return flatten(f.body).some((st) => st.k === 'decl' && decl.test(st.text.trim()));
+    };
+    return defs.flatMap((f) => callsWithContext(f).filter((x) => !ownFailure(f, x) && !ownLocal(f, x)).flatMap(({ call: c }) => (book.isRelease(c.callee) ? [c] : collect(c.callee, seen))));
   };
   for (const f of facts.functions) {
     const rel = collect(f.name, new Set());
