@@ -992,7 +992,8 @@ function inheritedHeld(fn: FunctionFacts, ctx: Ctx): Held[] {
       if (s.k === 'if') {
         const leaves = (b: Stmt[]) => {
           const last = lastStmt(b);
-          return last?.k === 'return' && isErrorReturn(last.expr, true) && !/^\(?0\)?$/.test((last.expr ?? '').replace(/\s+/g, ''));
+          // (a bare `return;` leaves too, but says nothing of what the caller made: not a sign)
+          return last?.k === 'return' && !!last.expr && isErrorReturn(last.expr, true) && !/^\(?0\)?$/.test(last.expr.replace(/\s+/g, ''));
         };
         visit(s.then, onFailure || leaves(s.then));
         if (s.else) visit(s.else, onFailure);
