@@ -965,11 +965,17 @@ function helperReleases(facts: FileFacts, book: PairBook): Map<string, CallSite[
     // (nor is the put of what the helper looked up into a structure of its own frame:
     // pll6_bypassed()'s `of_node_put(clkspec.np)`, clkspec a local `struct of_phandle_args`,
     // gives back its own lookup, not its caller's node; a local pointer may point anywhere)
+    // Likewise a put of a local the helper itself assigned from a lookup (create_sysclk()'s
+    // `sysclk = of_get_child_by_name(...)` ... `of_node_put(sysclk)`).
     const ownLocal = (f: FunctionFacts, x: { call: CallSite }) => {
-      const root = /^\s*([A-Za-z_]\w*)\./.exec(x.call.args[0] ?? '')?.[1];
-      if (!root || f.params.includes(root)) return false;
-      const decl = new RegExp(`^(?:const\\s+)?struct\\s+\\w+\\s+(?:[\\w\\s,]*,\\s*)?${root}\\s*[;,=]`);
-      return flatten(f.body).some((st) => st.k === 'decl' && decl.test(st.text.trim()));
+      const arg = x.call.args[0] ?? '';
+      const member = /^\s*([A-Za-z_]\w*)\./.exec(arg)?.[1];
+      if (member && !f.params.includes(member)) {
+        const decl = new RegExp(`^(?:const\\s+)?struct\\s+\\w+\\s+(?:[\\w\\s,]*,\\s*)?${member}\\s*[;,=]`);
+        if (flatten(f.body).some((st) => st.k === 'decl' && decl.test(st.text.trim()))) return true;
+      }
+      const v = resourceIdentity(arg);
+      return /^[A-Za-z_]\w*$/.test(v) && !f.params.includes(v) && declaredNames(f).has(v) && f.calls.some((c) => c.assignedTo !== undefined && resourceIdentity(c.assignedTo) === v && book.pairFor(c.callee)?.lookup === true);
     };
     return defs.flatMap((f) => callsWithContext(f).filter((x) => !ownFailure(f, x) && !ownLocal(f, x)).flatMap(({ call: c }) => (book.isRelease(c.callee) ? [c] : collect(c.callee, seen))));
   };
