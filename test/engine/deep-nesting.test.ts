@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { extractFacts, MAX_NESTING } from '../../src/c/facts.js';
 import { reviewSubmission } from '../../src/engine/review.js';
 import { readSubmission } from '../../src/ingest/series.js';
+import { newFilePatch } from '../helpers/patch.js';
 
 const BUGGY_INIT = `static struct platform_driver foo_driver;
 static struct platform_driver bar_driver;
@@ -39,10 +40,7 @@ function nested(name: string, depth: number): string {
   return `static int ${name}(int x)\n{\n${'{'.repeat(depth)}\nx++;\n${'}'.repeat(depth)}\nreturn x;\n}\n`;
 }
 
-function newFile(path: string, text: string): string {
-  const lines = text.replace(/\n$/, '').split('\n');
-  return `diff --git a/${path} b/${path}\nnew file mode 100644\n--- /dev/null\n+++ b/${path}\n@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}`).join('\n')}\n`;
-}
+const newFile = (path: string, text: string): string => newFilePatch(path, text);
 
 const INCLUDES = '#include <linux/module.h>\n#include <linux/platform_device.h>\n\n';
 

@@ -8,6 +8,7 @@ import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LINE_CHARS } from '../../src/engine
 import { reviewSubmission } from '../../src/engine/review.js';
 import { readSubmission } from '../../src/ingest/series.js';
 import { runCli } from '../cli/run.js';
+import { newFilePatch } from '../helpers/patch.js';
 
 const BUGGY = `#include <linux/module.h>
 #include <linux/platform_device.h>
@@ -39,10 +40,7 @@ module_exit(foo_exit);
 MODULE_LICENSE("GPL");
 `;
 
-function newFile(path: string, text: string): string {
-  const lines = text.replace(/\n$/, '').split('\n');
-  return `diff --git a/${path} b/${path}\nnew file mode 100644\n--- /dev/null\n+++ b/${path}\n@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}`).join('\n')}\n`;
-}
+const newFile = (path: string, text: string): string => newFilePatch(path, text);
 
 /** `n` small functions. */
 function many(n: number): string {

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { reviewSubmission } from '../../src/engine/review.js';
 import { readSubmission } from '../../src/ingest/series.js';
+import { newFilePatch } from '../helpers/patch.js';
 
 const FILE = `#include <linux/module.h>
 #include <linux/platform_device.h>
@@ -59,10 +60,7 @@ module_exit(foo_exit);
 MODULE_LICENSE("GPL");
 `;
 
-function newFile(path: string, text: string): string {
-  const lines = text.replace(/\n$/, '').split('\n');
-  return `diff --git a/${path} b/${path}\nnew file mode 100644\n--- /dev/null\n+++ b/${path}\n@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}`).join('\n')}\n`;
-}
+const newFile = (path: string, text: string): string => newFilePatch(path, text);
 
 describe('calls through function pointers', () => {
   it('every rule runs on the file, and the unwind bug next to them is found', async () => {

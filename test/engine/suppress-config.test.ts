@@ -14,6 +14,7 @@ import { UsageError } from '../../src/errors.js';
 import { readSubmission } from '../../src/ingest/series.js';
 import type { JsonReport } from '../../src/report/cli.js';
 import { runCli } from '../cli/run.js';
+import { newFilePatch } from '../helpers/patch.js';
 
 const ids = allRules.map((r) => r.id);
 // The two rules these tests exercise; the rest of the catalogue (other people's rules, which may
@@ -23,10 +24,7 @@ const OTHERS = ids.filter((id) => !MINE.includes(id));
 const others = OTHERS.length ? ['--ignore', OTHERS.join(',')] : [];
 
 /** A git diff adding a new file (the engine reviews it without a tree: pre-image empty). */
-function newFile(path: string, text: string): string {
-  const lines = text.replace(/\n$/, '').split('\n');
-  return `diff --git a/${path} b/${path}\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ b/${path}\n@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}`).join('\n')}\n`;
-}
+const newFile = (path: string, text: string): string => newFilePatch(path, text, { index: true });
 
 // Shaped like real module init code; line numbers below are the post-image's.
 const EEXIST_C = (comment = '') => `#include <linux/module.h>

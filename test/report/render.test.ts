@@ -7,11 +7,9 @@ import { reviewSubmission } from '../../src/engine/review.js';
 import type { Finding } from '../../src/engine/types.js';
 import { readSubmission } from '../../src/ingest/series.js';
 import { jsonReport, precedentText, renderText, totals } from '../../src/report/cli.js';
+import { newFilePatch } from '../helpers/patch.js';
 
-function newFile(path: string, text: string): string {
-  const lines = text.replace(/\n$/, '').split('\n');
-  return `diff --git a/${path} b/${path}\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ b/${path}\n@@ -0,0 +1,${lines.length} @@\n${lines.map((l) => `+${l}`).join('\n')}\n`;
-}
+const newFile = (path: string, text: string): string => newFilePatch(path, text, { index: true });
 
 const mail = (n: number, subject: string, diff: string) => `From 000000000000000000000000000000000000000${n} Mon Sep 17 00:00:00 2001
 From: Jane Developer <jane@example.org>
