@@ -181,7 +181,7 @@ for (const path of files) {
       : mode === 'demote'
       ? lines.map((l, i) => (i === pick.line - 1 ? l.replace(/\b__init\s+/, '') : l)).join('\n')
       : mode === 'initdata'
-      ? lines.map((l, i) => (i === pick.line - 1 ? l.replace(/\s*=\s*\{/, ` ${pick.callee.split(':')[0]} = {`) : l)).join('\n')
+      ? lines.map((l, i) => (i === pick.line - 1 ? `${l.slice(0, l.indexOf('=')).trimEnd()} ${pick.callee.split(':')[0]} ${l.slice(l.indexOf('='))}` : l)).join('\n')
       : mode === 'section'
       ? lines.map((l, i) => (i === pick.line - 1 ? l.replace(`${pick.callee.split(':')[1]}(`, `__init ${pick.callee.split(':')[1]}(`) : l)).join('\n')
       : lines.filter((_, i) => i !== pick.line - 1).join('\n');
