@@ -940,7 +940,11 @@ function helperAcquires(facts: FileFacts, book: PairBook, fallible: (c: string) 
     const ctx = newCtx(f, book, fallible, { kept });
     const end = walk(f.body, { dead: false, held: [], status: new Map(), zero: new Set() }, ctx, { on: false });
     if (!end.dead) kept.push(...end.held);
-    const unique = kept.filter((h, i) => kept.findIndex((x) => x.call === h.call) === i);
+    // A lookup the helper keeps only in its own locals and does not return is its own leak, not
+    // something its caller holds and could put (of_unittest_printf()'s node).
+    const returned = new Set(flatten(f.body).flatMap((st) => (st.k === 'return' && st.expr ? [resourceIdentity(st.expr)] : [])));
+    const ownLeak = (h: Held) => h.pair.lookup === true && h.ids.every((id) => ctx.locals.has(id) && !returned.has(id));
+    const unique = kept.filter((h, i) => kept.findIndex((x) => x.call === h.call) === i && !ownLeak(h));
     if (unique.length) out.set(f.name, unique);
   }
   return out;
