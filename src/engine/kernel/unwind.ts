@@ -972,16 +972,31 @@ function helperReleases(facts: FileFacts, book: PairBook): Map<string, CallSite[
     // Likewise a put of a local the helper itself assigned from a lookup (create_sysclk()'s
     // `sysclk = of_get_child_by_name(...)` ... `of_node_put(sysclk)`).
     const ownLocal = (f: FunctionFacts, x: { call: CallSite }) => {
+      const own = ownedLocals(f);
       const arg = x.call.args[0] ?? '';
       const member = /^\s*([A-Za-z_]\w*)\./.exec(arg)?.[1];
-      if (member && !f.params.includes(member)) {
-        const decl = new RegExp(`^(?:const\\s+)?struct\\s+\\w+\\s+(?:[\\w\\s,]*,\\s*)?${member}\\s*[;,=]`);
-        if (flatten(f.body).some((st) => st.k === 'decl' && decl.test(st.text.trim()))) return true;
-      }
-      const v = resourceIdentity(arg);
-      return /^[A-Za-z_]\w*$/.test(v) && !f.params.includes(v) && declaredNames(f).has(v) && f.calls.some((c) => c.assignedTo !== undefined && resourceIdentity(c.assignedTo) === v && book.pairFor(c.callee)?.lookup === true);
+      return (member !== undefined && own.structs.has(member)) || own.lookups.has(resourceIdentity(arg));
     };
-    return defs.flatMap((f) => callsWithContext(f).filter((x) => !ownFailure(f, x) && !ownLocal(f, x)).flatMap(({ call: c }) => (book.isRelease(c.callee) ? [c] : collect(c.callee, seen))));
+    return defs.flatMap((f) => callsWithContext(f).filter((x) => !ownFailure(f, x) && !(book.isRelease(x.call.callee) && ownLocal(f, x))).flatMap(({ call: c }) => (book.isRelease(c.callee) ? [c] : collect(c.callee, seen))));
+  };
+  // (once per function: collect() visits a helper once per caller)
+  const owned = new Map<FunctionFacts, { structs: Set<string>; lookups: Set<string> }>();
+  const ownedLocals = (f: FunctionFacts) => {
+    let o = owned.get(f);
+    if (!o) {
+      const locals = declaredNames(f);
+      const structs = new Set<string>();
+      for (const st of flatten(f.body)) {
+        if (st.k !== 'decl') continue;
+        // `struct of_phandle_args clkspec;`, `struct foo a, b = {...};`: the names after the type
+        const m = /^(?:const )?struct \w+ ([^*;=()]+)[;=]/.exec(st.text.trim().replace(/\s+/g, ' '));
+        for (const name of m?.[1]?.split(',') ?? []) if (/^[A-Za-z_]\w*$/.test(name.trim()) && !f.params.includes(name.trim())) structs.add(name.trim());
+      }
+      const lookups = new Set(f.calls.filter((c) => c.assignedTo !== undefined && book.pairFor(c.callee)?.lookup === true).map((c) => resourceIdentity(c.assignedTo!)).filter((v) => locals.has(v) && !f.params.includes(v)));
+      o = { structs, lookups };
+      owned.set(f, o);
+    }
+    return o;
   };
   for (const f of facts.functions) {
     const rel = collect(f.name, new Set());
