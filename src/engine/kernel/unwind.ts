@@ -398,6 +398,11 @@ function resultAssigns(fn: FunctionFacts): Map<string, number[]> {
 }
 
 
+/** Does any statement of `body` write `v` (`v = ...`, `v |= ...`), or hand `&v` to a call? */
+function assignsTo(body: Stmt[], v: string): boolean {
+  return flatten(body).some((x) => ('assigns' in x && (x.assigns ?? []).some((a) => resourceIdentity(a.lhs) === v)) || ('calls' in x && x.calls.some((c) => c.assignedTo !== undefined && resourceIdentity(c.assignedTo) === v || c.args.some((a) => a.replace(/\s+/g, '') === `&${v}`))));
+}
+
 /** The status variable a condition tests (`ret`, `ret < 0`, `err != 0`, `!ret`, `ret == 0`), if that is all it tests. */
 function testedStatusVar(cond: string): string | undefined {
   const c = cond.replace(/\b(unlikely|likely)\s*\(/g, '(').replace(/\s+/g, '');
@@ -578,8 +583,14 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           for (const h of [tested!, ...alsoTested]) if (!merged.held.some((x) => x.call === h.call)) merged.held.push({ ...h, unchecked: 'reported' });
         } else if ((side === 'then' || generic) && t.dead && v) {
           merged.status.delete(v);
-          // `if (ret)` / `if (ret != 0)` that leaves: ret is 0 from here on (`ret < 0` says less).
-          if (new RegExp(`^\\(*${v}(!=0)?\\)*$`).test(s.cond.replace(/\s+/g, ''))) merged.zero.add(v);
+          // `if (ret)` / `if (ret != 0)` / `if (ret < 0)` that leaves: from here on ret holds no
+          // error (0, or a count), so a later failure that returns it says the function worked.
+          if (new RegExp(`^\\(*${v}(!=0|<0)?\\)*$`).test(s.cond.replace(/\s+/g, ''))) merged.zero.add(v);
+        } else if ((side === 'then' || generic) && !t.dead && v && new RegExp(`^\\(*${v}(!=0|<0)?\\)*$`).test(s.cond.replace(/\s+/g, '')) && !assignsTo(s.then, v)) {
+          // A failure put up with (`if (ret < 0) { pr_warn(...); x = default; }`): the step was
+          // optional, and what ret holds after it is no error of any later step (xilinx_intc_of_init()
+          // returned it from the irq_domain failure: 0 on every board that has the property).
+          merged.zero.add(v);
         }
         if (side === 'else' && t.dead && !s.else && !tested!.pair.lookup) {
           // `if (ret == 0) goto out;` then the unwind ladder: what follows runs only on failure.
