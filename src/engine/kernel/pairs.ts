@@ -357,6 +357,15 @@ export function fallibility(facts: FileFacts, book: PairBook, index?: IndexQuery
 /** `op`, or a member of it (`put_device(&op->dev)` gives back what `op = of_find_device_by_node()` took). */
 const namesLocal = (arg: string, v: string) => arg === v || arg === `${v}->dev` || arg === `${v}.dev`;
 
+/**
+ * Is `r` the undo of a later step done on the local rather than of the call that filled it?
+ * `to = this_cpu_ptr(&csky_to); ret = timer_of_init(np, to); ... timer_of_cleanup(to)` cleans up
+ * what timer_of_init() set up in `to`; the per-CPU pointer itself was never acquired.
+ */
+function undoesLaterStep(fn: FunctionFacts, from: number, r: { line: number; callee: string }, v: string): boolean {
+  return fn.calls.some((d) => d.line > from && d.line < r.line && d.args.some((a) => namesLocal(resourceIdentity(a), v)) && counterpartNames(d.callee).includes(r.callee));
+}
+
 export function locallyReleased(fn: FunctionFacts, locals: ReadonlySet<string>): Map<string, BookPair> {
   const out = new Map<string, BookPair>();
   // `kfree_strarray`, `kvfree_rcu`: the allocator families spell free with their prefix.
@@ -368,7 +377,7 @@ export function locallyReleased(fn: FunctionFacts, locals: ReadonlySet<string>):
     const release = [
       ...new Set(
         fn.calls
-          .filter((r) => r.line > c.line && r.callee !== c.callee && undoes(r.callee) && namesLocal(resourceIdentity(r.args[0] ?? ''), v))
+          .filter((r) => r.line > c.line && r.callee !== c.callee && undoes(r.callee) && namesLocal(resourceIdentity(r.args[0] ?? ''), v) && !undoesLaterStep(fn, c.line, r, v))
           .map((r) => r.callee),
       ),
     ];

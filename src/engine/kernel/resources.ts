@@ -156,6 +156,15 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('request_region', 'release_region', 'handle'),
   P('request_muxed_region', 'release_region', 'handle'),
   P('request_mem_region', 'release_mem_region', 'handle'),
+  // MMIO mappings and clocks taken by hand (the devm_ forms are managed): boot-time timer and
+  // irqchip init maps registers and gets its clock before anything can fail, and "add missing
+  // iounmap()/clk_put() on error" fixes are the commonest unwind fix there is.
+  P('ioremap', 'iounmap', 'handle'),
+  P('ioremap_wc', 'iounmap', 'handle'),
+  P('of_iomap', 'iounmap', 'handle'),
+  P('clk_get', 'clk_put', 'handle'),
+  P('of_clk_get', 'clk_put', 'handle'),
+  P('of_clk_get_by_name', 'clk_put', 'handle'),
   // memory and work
   P('kmem_cache_create', 'kmem_cache_destroy', 'handle'),
   P('kmem_cache_create_usercopy', 'kmem_cache_destroy', 'handle'),

@@ -277,8 +277,18 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
       }
     }
     for (const rel of ctx.helperReleases.get(c.callee) ?? []) {
-      const i = releasedIndex(st.held, rel, true);
-      if (i >= 0) st.held.splice(i, 1);
+      // A helper's release of a global names it (iounmap_macfb()'s `iounmap(civic_cmap_regs)`):
+      // that one first; a release of the helper's own parameter or local undoes one of its kind.
+      // (the same global mapped on each arm of a switch is held once per arm after the merge:
+      // the named release undoes all of them)
+      const i = releasedIndex(st.held, rel);
+      if (i >= 0) {
+        const h = st.held[i]!;
+        st.held = st.held.filter((x, j) => j !== i && !(h.id && x.id === h.id && x.pair.release.includes(rel.callee)));
+        continue;
+      }
+      const k = releasedIndex(st.held, rel, true);
+      if (k >= 0) st.held.splice(k, 1);
     }
     const pair = pairAt(c, ctx);
     // A lookup whose result is not stored (only tested, or handed straight to another call)
