@@ -277,10 +277,10 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
       }
     }
     for (const rel of ctx.helperReleases.get(c.callee) ?? []) {
-      // A helper's release of a global names it (iounmap_macfb()'s `iounmap(civic_cmap_regs)`):
-      // that one first; a release of the helper's own parameter or local undoes one of its kind.
-      // (the same global mapped on each arm of a switch is held once per arm after the merge:
-      // the named release undoes all of them)
+      // A helper's release that names a held resource (iounmap_macfb()'s
+      // `iounmap(civic_cmap_regs)`) undoes that one, and every copy of it: the same global mapped
+      // on each arm of a switch is held once per arm after the merge. Otherwise (the helper's
+      // own parameter or local) it undoes one resource of its kind.
       const i = releasedIndex(st.held, rel);
       if (i >= 0) {
         const h = st.held[i]!;
@@ -581,6 +581,8 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const e = s.else ? walk(s.else, elseIn, ctx, elseFail) : elseIn;
         const merged = mergeBranches(st, t, e);
         const v = testedStatusVar(s.cond);
+        // `if (ret)`, `if (ret != 0)`, `if (ret < 0)`: the test is true exactly when ret holds an error.
+        const errorTest = (): boolean => v !== undefined && new RegExp(`^\\(*${v}(!=0|<0)?\\)*$`).test(s.cond.replace(/\s+/g, ''));
         if (side && !t.dead && !e.dead && tested!.pair.kind === 'handle') {
           // `if (node) match = of_match_node(..., node);`, `if (!p) {...} else {...}`: where the
           // test failed there was nothing to hold; where it passed the handle is still held after
@@ -595,8 +597,8 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           merged.status.delete(v);
           // `if (ret)` / `if (ret != 0)` / `if (ret < 0)` that leaves: from here on ret holds no
           // error (0, or a count), so a later failure that returns it says the function worked.
-          if (new RegExp(`^\\(*${v}(!=0|<0)?\\)*$`).test(s.cond.replace(/\s+/g, ''))) merged.zero.add(v);
-        } else if ((side === 'then' || generic) && !t.dead && v && new RegExp(`^\\(*${v}(!=0|<0)?\\)*$`).test(s.cond.replace(/\s+/g, '')) && !assignsTo(s.then, v)) {
+          if (errorTest()) merged.zero.add(v);
+        } else if ((side === 'then' || generic) && !t.dead && v && errorTest() && !assignsTo(s.then, v)) {
           // A failure put up with (`if (ret < 0) { pr_warn(...); x = default; }`): the step was
           // optional, and what ret holds after it is no error of any later step (xilinx_intc_of_init()
           // returned it from the irq_domain failure: 0 on every board that has the property).
