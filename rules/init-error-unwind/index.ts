@@ -48,8 +48,11 @@ export default createRule({
   check(ctx, format) {
     const out: RawFinding[] = [];
     // Built-in __init code (initcalls, TIMER_OF_DECLARE hooks) is judged on patches: what a
-    // patch adds there is what upstream fixes; the tree's old boot paths stay out of a scan.
-    const scope = initScope(ctx.facts, ctx.index.buildKind?.(ctx.path) === 'module', !ctx.scan);
+    // patch adds there is what upstream fixes; the tree's old boot paths stay out of a scan. So
+    // are static helpers init shares with runtime callers (scsi_debug's sdebug_add_host_helper(),
+    // also reached from sysfs): a failure there leaks during init too, but the tree's runtime
+    // helpers hand ownership around in ways a scan would misread wholesale.
+    const scope = initScope(ctx.facts, ctx.index.buildKind?.(ctx.path) === 'module', !ctx.scan, !ctx.scan);
     // On patches, also a non-static function whose failure another file's init returns
     // (nf_conntrack_proto_init() <- nf_conntrack_init_start() <- module_init): asked of the
     // index for functions that can fail and call at least two things (an unwind to get wrong).

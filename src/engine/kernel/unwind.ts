@@ -256,6 +256,15 @@ function discarded(c: CallSite, text: string): boolean {
   return !c.assignedTo && new RegExp(`^\\s*${escapeRegExp(c.callee)}\\s*\\(`).test(text);
 }
 
+/**
+ * Does a failed acquire leave something to release (device_register(): put_device())? Not one a
+ * helper made (`h.via`): a helper that fails has seen to its own residue, or its own analysis
+ * reports that it did not.
+ */
+function leavesResidue(h: Held): boolean {
+  return !h.via && !!h.pair.onFailure?.length && !(h.pair.onFailureAllocatedOnly && /^&\s*\w+$/.test(h.call.args[0] ?? ''));
+}
+
 function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
   for (const c of calls) {
     if (c.assignedTo) st.zero.delete(resourceIdentity(c.assignedTo));
@@ -273,7 +282,10 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
         // `platform_device_add(p)`, both undone by `platform_device_unregister(p)`).
         // The put a failed registration still needs (put_device(), platform_device_put()) ends in
         // the object's release callback, which frees the allocation too.
-        st.held = st.held.filter((x, j) => j !== i && !(h.id && x.id === h.id && (h.residue || x.pair.release.includes(c.callee))));
+        // So does that put on an embedded device (`put_device(&host->dev)` after a failed
+        // device_register()): the callback frees the container `host` was allocated as.
+        const container = (x: Held) => h.residue === true && x.id !== '' && (h.id.startsWith(`${x.id}->`) || h.id.startsWith(`${x.id}.`));
+        st.held = st.held.filter((x, j) => j !== i && !(h.id && ((x.id === h.id && (h.residue || x.pair.release.includes(c.callee))) || container(x))));
       }
     }
     for (const rel of ctx.helperReleases.get(c.callee) ?? []) {
@@ -521,8 +533,8 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
               // registration leaves (the name, the device reference) still needs its put.
               // (unless an `if` on the way tested that failure: its branch saw to the residue)
               const tested = flatten(ctx.fn.body).some((x) => x.k === 'if' && x.line > h.call.line && x.line < s.line && testsFailureOf(x.cond, x.condCalls, h));
-              if (!tested && h.pair.onFailure?.length && !(h.pair.onFailureAllocatedOnly && /^&\s*\w+$/.test(h.call.args[0] ?? ''))) {
-                ctx.leaks.push({ held: { ...h, pair: { ...h.pair, release: h.pair.onFailure, onFailure: [] }, residue: true }, exitLine: s.line, exitKind: 'return', returnLine: s.line, failed: last });
+              if (!tested && leavesResidue(h)) {
+                ctx.leaks.push({ held: { ...h, pair: { ...h.pair, release: h.pair.onFailure!, onFailure: [] }, residue: true }, exitLine: s.line, exitKind: 'return', returnLine: s.line, failed: last });
               }
               continue;
             }
@@ -569,7 +581,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const alts = new Set([tested, ...alsoTested].map((h) => h?.alt).filter(Boolean));
         const absent = new Set(st.held.filter((h) => (calls.has(h.call) && (!h.earlierTurn || h === tested)) || (h.alt && alts.has(h.alt))));
         // A failed acquire may leave something to release (device_register(): put_device()).
-        const residues = [...absent].filter((h) => h.pair.onFailure?.length && !(h.pair.onFailureAllocatedOnly && /^&\s*\w+$/.test(h.call.args[0] ?? ''))).map((h): Held => ({ ...h, pair: { ...h.pair, release: h.pair.onFailure!, onFailure: [] }, residue: true }));
+        const residues = [...absent].filter(leavesResidue).map((h): Held => ({ ...h, pair: { ...h.pair, release: h.pair.onFailure!, onFailure: [] }, residue: true }));
         const without = (x: State): State => ({ dead: x.dead, held: [...x.held.filter((h) => !absent.has(h)), ...residues], status: new Map(x.status), zero: new Set(x.zero) });
         const generic = !side && looksLikeFailureTest(s.cond);
         const lastCall = [...s.condCalls].pop() ?? lastCallBefore(ctx, s.line);
@@ -1116,9 +1128,10 @@ function dedupeLeaks(leaks: Leak[]): Leak[] {
  * modular files, and static functions called only from those (one file). `builtIn`: every
  * `__init` function too (an initcall, a TIMER_OF_DECLARE hook, arch setup): nothing unloads
  * it, but what its failure path leaks stays leaked for the life of the kernel, and upstream
- * fixes those (bcm2835_timer_init(), aspeed_socinfo_init(), kvm_timer_hyp_init()).
+ * fixes those (bcm2835_timer_init(), aspeed_socinfo_init(), kvm_timer_hyp_init()). `shared`:
+ * static helpers with at least one in-scope caller too (init and a sysfs store both adding a host).
  */
-export function initScope(facts: FileFacts, partOfModule = false, builtIn = false): FunctionFacts[] {
+export function initScope(facts: FileFacts, partOfModule = false, builtIn = false, shared = false): FunctionFacts[] {
   const initNames = new Set(facts.moduleEntries.filter((e) => e.kind === 'init').map((e) => e.fn));
   const inScope = new Set<string>();
   // (`partOfModule`: kbuild links this file into a loadable module whose module_init is in
@@ -1137,7 +1150,7 @@ export function initScope(facts: FileFacts, partOfModule = false, builtIn = fals
     for (const f of facts.functions) {
       if (inScope.has(f.name) || !f.isStatic) continue;
       const cs = callers.get(f.name);
-      if (cs && cs.size && [...cs].every((c) => inScope.has(c))) {
+      if (cs && cs.size && (shared ? [...cs].some((c) => inScope.has(c)) : [...cs].every((c) => inScope.has(c)))) {
         inScope.add(f.name);
         grew = true;
       }
