@@ -26,7 +26,14 @@ const WHITELISTED_OBJECT = /(_ops|_probe|_console)$|^__param/;
  * work, threads, notifier and other registrations, slab constructors), as opposed to helpers that call it back
  * before returning (acpi_table_parse(), *_for_each_*(), on_each_cpu()).
  */
-const REGISTRATION = /^(devm_)?(request_(threaded_|any_context_)?irq|request_percpu_irq|timer_setup|hrtimer_setup|tasklet_(init|setup)|kthread_(run|create)\w*|INIT_(DELAYED_|RCU_)?WORK|irq_set_chained_handler\w*|add_action\w*|\w*_register\w*|register_\w*|call_rcu|call_srcu|kmem_cache_create(_usercopy)?)$/;
+const REGISTRATION = /^(devm_)?(request_(threaded_|any_context_)?irq|request_percpu_irq|timer_setup|hrtimer_setup|tasklet_(init|setup)|kthread_(run|create)\w*|INIT_(DELAYED_|RCU_)?WORK|irq_set_chained_handler\w*|add_action\w*|\w*_register\w*|register_\w*|call_rcu|call_srcu|kmem_cache_create(_usercopy)?|(__)?cpuhp_setup_state\w*)$/;
+
+/**
+ * Of those, the ones boot code may hand __init work to and wait for before init memory is freed
+ * (deferred_init_memmap() threads, flushed work items): in built-in code, a function handed to
+ * anything else (a provider, a notifier, a CPU hotplug state, an IRQ) is kept for later.
+ */
+const BOOT_WAITED = /^(kthread_|INIT_|call_s?rcu$)/;
 
 /** Undoing a registration of REGISTRATION's kind: after it, the kernel no longer calls the function. */
 const TEARDOWN = /^(devm_)?(free_irq|free_percpu_irq|del_timer(_sync)?|timer_delete(_sync)?|hrtimer_cancel|tasklet_kill|cancel_(delayed_)?work(_sync)?|flush_(delayed_)?work|flush_workqueue|kthread_stop|kmem_cache_destroy|\w*_unregister\w*|unregister_\w*)$/;
@@ -339,16 +346,17 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
     }
     // An __init function handed to a registration (`request_irq(irq, foo_isr, ...)`,
     // `kmem_cache_create(..., foo_ctor)`) is called by the kernel later, after its text is
-    // freed, however early the code that handed it over ran. Only in a loadable module: built-in
-    // boot code hands __init work to threads and work items it waits for before init memory is
-    // freed (deferred_init_memmap(), tracefs set-up), which a module's init cannot outlast.
+    // freed, however early the code that handed it over ran. Built-in boot code may hand __init
+    // work to threads and work items it waits for before init memory is freed
+    // (deferred_init_memmap(), tracefs set-up), which a module's init cannot outlast; anything
+    // else it registers (gic-v2m's fwnode provider, a CPU hotplug callback) is kept.
     // A handler set up and torn down again by the same function (an IRQ probe: request_irq()
     // ... free_irq(irq, handler), a work item flushed before returning) is not kept.
     const unconditional = new Set(f.body.flatMap((st) => ownCalls(st).map((c) => c.line)));
     const tornDown = (name: string, reg: CallSite) =>
       f.calls.some((c) => TEARDOWN.test(c.callee) && (c.args.some((a) => a.trim().replace(/^&\s*/, '') === name) || (unconditional.has(c.line) && c.args[0] === reg.args[0])));
-    for (const c of loadable ? f.calls : []) {
-      if (defined.has(c.callee) || !REGISTRATION.test(c.callee) || dead.has(c.line)) continue;
+    for (const c of f.calls) {
+      if (defined.has(c.callee) || !REGISTRATION.test(c.callee) || dead.has(c.line) || (!loadable && BOOT_WAITED.test(c.callee))) continue;
       for (const a of c.args) {
         const t = targets.get(a.trim().replace(/^&\s*/, ''));
         if (!t || t.section !== 'init' || t.file !== facts.path || t.name === f.name || seen.has(t.name) || tornDown(t.name, c)) continue;
@@ -462,13 +470,29 @@ function constInitdata(facts: FileFacts, lines: string[], dead: Set<number>): Se
     if (at === undefined) continue;
     // The declaration from its start: the line before too when this one holds only the name.
     let before = text.slice(0, at);
-    if (!/\w/.test(before)) before = `${lines[o.line - 2] ?? ''} ${before}`;
+    // `static const struct foo { ... } name[] __initdata = {`: the type, const and all, stands
+    // before the struct's body (resctrl's mbm_cf_table[]).
+    if (/^\s*}/.test(before)) before = `${structHead(lines, o.line)} ${before.replace(/^\s*}/, '')}`;
+    else if (!/\w/.test(before)) before = `${lines[o.line - 2] ?? ''} ${before}`;
     if (!/\b__initdata\b/.test(before + text.slice(at).split('=')[0]!)) continue;
     const star = before.lastIndexOf('*');
     if (!/\bconst\b/.test(star < 0 ? before : before.slice(star))) continue;
     out.push({ object: o.name, target: o.name, targetSection: 'initdata', targetFile: facts.path, targetLine: o.line, line: o.line, how: 'const' });
   }
   return out;
+}
+
+/** The text before the `{` of the struct body that closes on line `close` (its first `}`). */
+function structHead(lines: string[], close: number): string {
+  let depth = 0;
+  for (let l = close; l > 0 && close - l < 200; l--) {
+    const t = l === close ? (lines[l - 1] ?? '').slice(0, (lines[l - 1] ?? '').indexOf('}') + 1) : lines[l - 1] ?? '';
+    for (let i = t.length - 1; i >= 0; i--) {
+      if (t[i] === '}') depth++;
+      else if (t[i] === '{' && --depth === 0) return `${/\w/.test(t.slice(0, i)) ? '' : lines[l - 2] ?? ''} ${t.slice(0, i)}`;
+    }
+  }
+  return '';
 }
 
 /** Callbacks of struct pernet_operations that run when a namespace, or the registration, goes away. */
@@ -510,7 +534,11 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
     // registered object) is called after the module's init text is freed, however modpost names
     // it. Built-in `*_ops` (smp_ops, page_ext_operations, irq_remap_ops) are called only while
     // the kernel boots: there modpost's whitelist holds.
-    if (WHITELISTED_OBJECT.test(obj) && !(facts.modular && r.inType === 'console') && !(loadable && /_ops$/.test(obj) && t.section === 'init' && objectUsedAfterInit(facts, lines, obj, runs, loadable))) continue;
+    // Nor does the whitelist make a driver named `*_probe` safe: unless it is registered once for
+    // good (platform_driver_probe()), its probe can run after init (deferred probe, a bind
+    // through sysfs), as qcom-irq-combiner's `qcom_irq_combiner_probe` driver's did.
+    const driver = /_driver$/.test(facts.structInits.find((x) => x.name === obj)?.type ?? '') && t.section === 'init' && !oneShotDriver(facts, lines, obj);
+    if (WHITELISTED_OBJECT.test(obj) && !driver && !(facts.modular && r.inType === 'console') && !(loadable && /_ops$/.test(obj) && t.section === 'init' && objectUsedAfterInit(facts, lines, obj, runs, loadable))) continue;
     // An object that lost its __initdata/__initconst in this change but still names init code:
     // it now lives in .data/.rodata, and modpost reports every reference from there into .init,
     // whoever reads the object.
@@ -575,6 +603,10 @@ function objectUsedAfterInit(facts: FileFacts, lines: string[], obj: string, run
   const sizeOnly = new RegExp(`\\b(ARRAY_SIZE|sizeof)\\s*\\(\\s*${obj}\\b`);
   if (facts.globalRefs.some((g) => g.name === obj && g.inObject !== obj && !sizeOnly.test(lines[g.line - 1] ?? ''))) return true;
   if (facts.fileMacros.some((m) => m.args.some((a) => new RegExp(`\\b${obj}\\b`).test(a)))) return true;
+  // Registered by `module_platform_driver(obj)` / `builtin_platform_driver(obj)`: its callbacks
+  // run whenever a device binds. (The `*_driver_probe(obj, probe)` forms take probe apart.)
+  const registered = new RegExp(`^\\s*(module|builtin)_\\w+_driver\\s*\\(\\s*${obj}\\s*[,)]`);
+  if (lines.some((l) => registered.test(l))) return true;
   const defined = new Set(facts.functions.map((f) => f.name));
   for (const f of facts.functions) {
     if (!f.refs.includes(obj)) continue;
