@@ -46,7 +46,7 @@ export function releaseStatement(h: Held, facts: FileFacts): string | undefined 
 /** The leak a finding reports, found again by its exit line and key. */
 function leakOf(ctx: RuleContext, fn: FunctionFacts, finding: RawFinding): Leak | undefined {
   const book = moduleBook(ctx.facts, ctx.index);
-  const report = analyseUnwind(fn, ctx.facts, { book, fallible: fallibility(ctx.facts, book, ctx.index) });
+  const report = analyseUnwind(fn, ctx.facts, { book, fallible: fallibility(ctx.facts, book, ctx.index), source: ctx.source });
   return report.leaks.find((l) => {
     const h = l.held;
     const id = h.id || (h.call.args[0] ?? '');

@@ -79,7 +79,7 @@ export default createRule({
     };
     for (const fn of scope) {
       const pre = before(fn);
-      const report = analyseUnwind(fn, ctx.facts, pre ? { book, fallible, before: pre } : { book, fallible });
+      const report = analyseUnwind(fn, ctx.facts, pre ? { book, fallible, before: pre, source: ctx.source } : { book, fallible, source: ctx.source });
       for (const l of report.leaks) {
         const h = l.held;
         const id = h.id || (h.call.args[0] ?? '');

@@ -23,7 +23,7 @@ const fn = facts.functions.find((f) => f.name === fnName);
 if (!fn) throw new Error(`no function ${fnName}`);
 const book = moduleBook(facts);
 for (const c of fn.calls) process.stdout.write(`${c.line} ${c.callee} ${c.assignedTo ?? ''} ${JSON.stringify(book.pairFor(c.callee) ?? null)}\n`);
-const r = analyseUnwind(fn, facts, { book, fallible: fallibility(facts, book) });
+const r = analyseUnwind(fn, facts, { book, fallible: fallibility(facts, book), source: text });
 const brief = {
   leaks: r.leaks.map((l) => `${l.held.call.callee}@${l.held.call.line}${l.held.unchecked ? `(${l.held.unchecked})` : ''} via ${l.exitKind}@${l.exitLine} failed=${l.failed?.callee ?? '-'}`),
   misorders: r.misorders.map((m) => `${m.release.callee}@${m.release.line} goto ${m.label}@${m.gotoLine}${m.failedStep ? ' (failed step)' : ''}`),

@@ -165,6 +165,11 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('clk_get', 'clk_put', 'handle'),
   P('of_clk_get', 'clk_put', 'handle'),
   P('of_clk_get_by_name', 'clk_put', 'handle'),
+  // A clock a timer or irqchip turns on before the steps that can fail: each failure after it
+  // turns it off again ("add missing clk_disable_unprepare() on error" in cadence-ttc, orion).
+  P('clk_prepare_enable', 'clk_disable_unprepare'),
+  P('clk_prepare', 'clk_unprepare'),
+  P('clk_enable', 'clk_disable'),
   // memory and work
   P('kmem_cache_create', 'kmem_cache_destroy', 'handle'),
   P('kmem_cache_create_usercopy', 'kmem_cache_destroy', 'handle'),

@@ -104,6 +104,12 @@ export interface UnwindOptions {
    * (bcm2835_timer_init()'s kzalloc()ed timer, its kfree() dropped with its label).
    */
   before?: FunctionFacts;
+  /**
+   * The file's text as written: locals declared `__free(...)` (scope-based cleanup,
+   * include/linux/cleanup.h) are released when they go out of scope, which the preprocessed
+   * facts no longer show.
+   */
+  source?: string;
 }
 
 interface State {
@@ -118,6 +124,8 @@ interface State {
 
 interface Ctx {
   fn: FunctionFacts;
+  /** Locals declared `__free(...)`: released at scope exit, never held. */
+  scoped: Set<string>;
   book: PairBook;
   fallible: (callee: string) => boolean;
   /** Conditions of the function, for how each acquire's result is tested. */
@@ -288,6 +296,12 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
         st.held = st.held.filter((x, j) => j !== i && !(h.id && ((x.id === h.id && (h.residue || x.pair.release.includes(c.callee))) || container(x))));
       }
     }
+    // `devm_add_action_or_reset(dev, action, x)`: devres now undoes x (the action runs at
+    // unbind, and at once if adding it fails), so nothing of x is the function's to release.
+    if (/^devm_add_action(_or_reset)?$/.test(c.callee) && c.args[2]) {
+      const x = resourceIdentity(c.args[2]);
+      st.held = st.held.filter((h) => !h.ids.includes(x));
+    }
     for (const rel of ctx.helperReleases.get(c.callee) ?? []) {
       // A helper's release that names a held resource (iounmap_macfb()'s
       // `iounmap(civic_cmap_regs)`) undoes that one, and every copy of it: the same global mapped
@@ -305,7 +319,8 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
     const pair = pairAt(c, ctx);
     // A lookup whose result is not stored (only tested, or handed straight to another call)
     // holds nothing the walk can name: init-error-unwind reports a thrown-away reference itself.
-    if (pair && !(pair.lookup && !c.assignedTo)) {
+    // Nor does a `__free()` local hold anything: its cleanup runs on every way out of its scope.
+    if (pair && !(pair.lookup && !c.assignedTo) && !(c.assignedTo && ctx.scoped.has(resourceIdentity(c.assignedTo)))) {
       const ids = idsOf(pair, c);
       for (const id of [...ids]) for (const other of ctx.sameValue.get(id) ?? []) if (!ids.includes(other)) ids.push(other);
       const h: Held = { pair, call: c, id: idOf(pair, c), ids };
@@ -933,11 +948,21 @@ function chainedNames(fn: FunctionFacts): Map<string, string[]> {
   return out;
 }
 
-function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => boolean, extra: Partial<Ctx> = {}): Ctx {
+/** Locals of `fn` declared with `__free(...)`, read from the written text (`*np __free(device_node)`). */
+export function scopedLocals(source: string | undefined, fn: FunctionFacts): Set<string> {
+  const out = new Set<string>();
+  if (!source || !source.includes('__free')) return out;
+  const lines = source.split('\n').slice(fn.startLine - 1, fn.endLine).join('\n');
+  for (const m of lines.matchAll(/([A-Za-z_]\w*)\s+__free\s*\(/g)) out.add(m[1]!);
+  return out;
+}
+
+function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => boolean, extra: Partial<Ctx> = {}, source?: string): Ctx {
   const locals = declaredNames(fn);
   const localPairs = locallyReleased(fn, locals);
   return {
     fn,
+    scoped: scopedLocals(source, fn),
     book,
     fallible,
     conds: conditionsOf(fn),
@@ -967,12 +992,12 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
  * off its end): `static int __init init_inodecache(void) { cachep = kmem_cache_create(...);
  * if (!cachep) return -ENOMEM; return 0; }`. One level deep: a helper's own helpers are not followed.
  */
-function helperAcquires(facts: FileFacts, book: PairBook, fallible: (c: string) => boolean): Map<string, Held[]> {
+function helperAcquires(facts: FileFacts, book: PairBook, fallible: (c: string) => boolean, source?: string): Map<string, Held[]> {
   const out = new Map<string, Held[]>();
   for (const f of facts.functions) {
     if (!f.isStatic || f.hasError || !f.calls.some((c) => book.pairFor(c.callee))) continue;
     const kept: Held[] = [];
-    const ctx = newCtx(f, book, fallible, { kept });
+    const ctx = newCtx(f, book, fallible, { kept }, source);
     const end = walk(f.body, { dead: false, held: [], status: new Map(), zero: new Set() }, ctx, { on: false });
     if (!end.dead) kept.push(...end.held);
     // A lookup the helper keeps only in its own locals and does not return is its own leak, not
@@ -1094,7 +1119,7 @@ function ownedBefore(before: FunctionFacts, ctx: Ctx): void {
 export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindOptions = {}): UnwindReport {
   const book = opts.book ?? TABLE_BOOK;
   const fallible = opts.fallible ?? ((c: string) => book.pairFor(c)?.kind === 'status');
-  const ctx = newCtx(fn, book, fallible, { helperReleases: helperReleases(facts, book), helperAcquires: helperAcquires(facts, book, fallible) });
+  const ctx = newCtx(fn, book, fallible, { helperReleases: helperReleases(facts, book), helperAcquires: helperAcquires(facts, book, fallible, opts.source) }, opts.source);
   if (opts.before) ownedBefore(opts.before, ctx);
   for (const c of fn.calls) {
     const pair = pairAt(c, ctx);
