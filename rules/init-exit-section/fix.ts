@@ -44,6 +44,7 @@ export const fix: FixBuilder = (ctx, finding) => {
   const tl = targetLine(ctx, finding);
   // One remedy each: the exit callback's mark, the const object's section.
   if (finding.key.startsWith('netns:') && tl !== undefined) return proposal(`mark ${target}() __net_exit`, [rewrite(ctx, tl, (l) => l.replace(/\b__net_init\b/, '__net_exit'))]);
+  if (finding.key.startsWith('writable:') && tl !== undefined) return proposal(`mark ${target} __initdata`, [rewrite(ctx, tl, (l) => l.replace(/\b__initconst\b/, '__initdata'))]);
   if (finding.key.startsWith('const:') && tl !== undefined) return proposal(`mark ${target} __initconst`, [rewrite(ctx, tl, (l) => l.replace(/\b__initdata\b/, '__initconst'))]);
   if (finding.key.startsWith('data:')) {
     const object = /^data:([^.>]+)/.exec(finding.key)?.[1] ?? '';

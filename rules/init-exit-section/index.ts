@@ -72,6 +72,8 @@ export default createRule({
       '{object}{field} points to the __exit function {target}() (line {tline}) through __exit_p(): in a module the pointer stays, so modpost reports a section mismatch. The driver is registered once for good (it cannot be unbound), so mark {object} __refdata.',
     exitUnbind:
       '{object}{field} points to the __exit function {target}() (line {tline}) through __exit_p(): built in, the function is discarded and the driver\'s remove becomes NULL, yet the device can still be unbound (sysfs unbind, deferred probe) and then is never torn down. Drop __exit and __exit_p().',
+    writableConst:
+      '{target} is not const itself (a pointer to const data is not const) but is marked __initconst (line {tline}), the read-only section of init data: beside const init data it is a section type conflict, and a write to it faults where that section is mapped read-only. Mark it __initdata.',
     constData:
       '{target} is const but marked __initdata (line {tline}): __initdata is a writable section and const init data goes to __initconst; the compiler rejects the mix as a section type conflict. Mark it __initconst.',
     netExit:
@@ -95,7 +97,7 @@ export default createRule({
             ? format('callerExit', { ...base, caller: u.from ?? '', callerFile: u.callerFile ?? '', when: u.fromRuns?.includes('init') ? 'it runs during init, an error path' : 'it runs at any time' })
             : format('caller', { ...base, caller: u.from ?? '', callerFile: u.callerFile ?? '' });
       } else if (u.how === 'const') {
-        message = format('constData', base);
+        message = format(u.writable ? 'writableConst' : 'constData', base);
       } else if (u.how === 'netns') {
         message = format('netExit', { ...base, object: u.object ?? '', field: u.field ?? '' });
       } else if (u.how === 'handed') {
@@ -116,12 +118,12 @@ export default createRule({
         message = format('initFromLater', { ...base, from: u.from ?? '', runs: runsText(u), how: u.how === 'call' ? 'calls' : 'refers to', target: targetText(u), data: u.targetSection === 'initdata' ? 'data' : '' });
       }
       const finding: RawFinding = {
-        key: u.how === 'const' ? `const:${u.target}` : u.how === 'netns' ? `netns:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'data' ? `data:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'caller' ? `caller:${u.target}` : u.how === 'entry' ? `entry:${u.from}(${u.target})` : `${u.targetSection}:${u.target}`,
+        key: u.how === 'const' ? `${u.writable ? 'writable' : 'const'}:${u.target}` : u.how === 'netns' ? `netns:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'data' ? `data:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'caller' ? `caller:${u.target}` : u.how === 'entry' ? `entry:${u.from}(${u.target})` : `${u.targetSection}:${u.target}`,
         line: u.line,
         message,
         evidence: [
           u.how === 'const'
-            ? `${u.target} is declared const (line ${u.line})`
+            ? `${u.target} is ${u.writable ? 'not ' : ''}declared const (line ${u.line})`
             : u.how === 'data' || u.how === 'netns'
             ? `${u.object}${u.field ? `.${u.field}` : ''} = ${u.target} (line ${u.line})`
             : u.how === 'entry'
@@ -131,7 +133,7 @@ export default createRule({
                 : u.how === 'handed'
                   ? `${u.from}() hands ${u.target} ${u.via} at line ${u.line}`
                 : `${u.from}() ${u.how === 'call' ? 'calls' : 'refers to'} ${u.target} at line ${u.line}; ${u.from}() ${u.demoted ? 'was __init before this change' : u.callersAllInit ? 'is called only from __init code' : runsText(u)}`,
-          `${u.target} is ${u.how === 'netns' ? '__net_init' : u.targetSection === 'initdata' ? '__initdata' : `__${u.targetSection}`} (${u.targetFile}:${u.targetLine})`,
+          `${u.target} is ${u.how === 'netns' ? '__net_init' : u.writable ? '__initconst' : u.targetSection === 'initdata' ? '__initdata' : `__${u.targetSection}`} (${u.targetFile}:${u.targetLine})`,
         ],
         // Adding the annotation on the target is as much the cause as adding the reference.
         causes: [u.line, ...(u.targetFile === ctx.path ? [u.targetLine] : []), ...(u.objectLine !== undefined ? [u.objectLine] : [])],

@@ -69,6 +69,8 @@ export interface SectionUse {
   callerFile?: string;
   /** An __exit function reached through __exit_p(): from a driver registered once for good (`one-shot`), or one that can be unbound. */
   exitP?: 'one-shot' | 'unbindable';
+  /** For `const`: the object is not const but marked __initconst (the other way round). */
+  writable?: boolean;
   /** For `data`: the line the object is declared on. */
   objectLine?: number;
 }
@@ -461,7 +463,8 @@ function onlyInitCallers(facts: FileFacts, name: string, index: IndexQuery): boo
 function constInitdata(facts: FileFacts, lines: string[], dead: Set<number>): SectionUse[] {
   const out: SectionUse[] = [];
   for (const o of facts.sectionObjects) {
-    if (o.section !== 'initdata' || dead.has(o.line)) continue;
+    if ((o.section !== 'initdata' && o.section !== 'initconst') || dead.has(o.line)) continue;
+    const mark = o.section === 'initdata' ? '__initdata' : '__initconst';
     const text = lines[o.line - 1] ?? '';
     // The declarator is the name's last mention before the initialiser (`const struct
     // machine_desc *machine_desc __initdata;` names its type first).
@@ -474,13 +477,31 @@ function constInitdata(facts: FileFacts, lines: string[], dead: Set<number>): Se
     // before the struct's body (resctrl's mbm_cf_table[]).
     if (/^\s*}/.test(before)) before = `${structHead(lines, o.line)} ${before.replace(/^\s*}/, '')}`;
     else if (!/\w/.test(before)) before = `${lines[o.line - 2] ?? ''} ${before}`;
-    if (!/\b__initdata\b/.test(before + text.slice(at).split('=')[0]!)) continue;
+    const after = text.slice(at).split('=')[0]!;
+    if (!new RegExp(`\\b${mark}\\b`).test(before + after)) continue;
     const star = before.lastIndexOf('*');
-    if (!/\bconst\b/.test(star < 0 ? before : before.slice(star))) continue;
-    out.push({ object: o.name, target: o.name, targetSection: 'initdata', targetFile: facts.path, targetLine: o.line, line: o.line, how: 'const' });
+    // (`static const struct board_info __initconst *boards[]`: the mark may stand before the `*`)
+    const own = star < 0 ? before : before.slice(star);
+    const isConst = /\bconst\b/.test(own) || /\bconst\b/.test(after.split(mark)[0]!.replace(o.name, ''));
+    if (o.section === 'initdata' && isConst) {
+      out.push({ object: o.name, target: o.name, targetSection: 'initdata', targetFile: facts.path, targetLine: o.line, line: o.line, how: 'const' });
+    } else if (o.section === 'initconst' && !isConst && star >= 0 && written(facts, o.name)) {
+      // A pointer to const is no const object (rcar-gen4's cpg_pll_config, set during init):
+      // in .init.rodata it conflicts with the const data beside it, and a write to it faults
+      // where that section is mapped read-only.
+      out.push({ object: o.name, target: o.name, targetSection: 'initdata', targetFile: facts.path, targetLine: o.line, line: o.line, how: 'const', writable: true });
+    }
   }
   return out;
 }
+
+/** Is the file-scope object assigned by some function (`cpg_pll_config = config;`)? */
+function written(facts: FileFacts, name: string): boolean {
+  const base = name.split('[')[0]!;
+  return facts.functions.some((f) => flatten(f.body).some((st) => (st.k === 'expr' || st.k === 'decl') && (st.assigns ?? []).some((a) => resourceName(a.lhs) === base)));
+}
+
+const resourceName = (lhs: string): string => lhs.trim().replace(/^\(+|\)+$/g, '').split(/[[.\s]|->/)[0]!;
 
 /** The text before the `{` of the struct body that closes on line `close` (its first `}`). */
 function structHead(lines: string[], close: number): string {
@@ -537,7 +558,10 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
     // Nor does the whitelist make a driver named `*_probe` safe: unless it is registered once for
     // good (platform_driver_probe()), its probe can run after init (deferred probe, a bind
     // through sysfs), as qcom-irq-combiner's `qcom_irq_combiner_probe` driver's did.
-    const driver = /_driver$/.test(facts.structInits.find((x) => x.name === obj)?.type ?? '') && t.section === 'init' && !oneShotDriver(facts, lines, obj);
+    // (A platform driver: its probe may return -EPROBE_DEFER and run again from the deferred
+    // list, or bind through sysfs. Buses that probe synchronously while the driver registers —
+    // parisc's, for one — run an __init probe inside the module's init, as __refdata says.)
+    const driver = facts.structInits.find((x) => x.name === obj)?.type === 'platform_driver' && t.section === 'init' && !oneShotDriver(facts, lines, obj) && !/\.suppress_bind_attrs\s*=\s*true/.test(objectText(lines, facts, obj));
     if (WHITELISTED_OBJECT.test(obj) && !driver && !(facts.modular && r.inType === 'console') && !(loadable && /_ops$/.test(obj) && t.section === 'init' && objectUsedAfterInit(facts, lines, obj, runs, loadable))) continue;
     // An object that lost its __initdata/__initconst in this change but still names init code:
     // it now lives in .data/.rodata, and modpost reports every reference from there into .init,
@@ -553,7 +577,12 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
     // __refdata silences modpost, not the linker: a built-in kernel discards .exit.text (or frees
     // it with init memory), so an object that keeps an __exit function's address outside
     // __exit_p() points into nothing whatever its own section (pvr2fb's board_driver[]).
-    const ctx = ctxCache.get(obj) ?? (t.section === 'exit' && !exitPointer(facts, r) ? 'runtime' : null);
+    // Nor does it keep a module's driver from probing after init: `static __refdata struct
+    // platform_driver` with an __init probe that module_platform_driver() registers
+    // (vpif_display) still calls it from a deferred probe or a bind, after the module's init text
+    // is freed. (Built-in boot drivers marked __refdata — exynos CMUs, parisc bus drivers — are
+    // bound while the kernel boots, as their authors declare.)
+    const ctx = ctxCache.get(obj) ?? ((t.section === 'exit' && !exitPointer(facts, r)) || (driver && loadable) ? 'runtime' : null);
     if (!ctx || ctx === 'init' && t.section !== 'exit' || ctx === 'exit' && t.section === 'exit') continue;
     // An init target in an object only init code looks at (a DMI quirk table matched in init):
     // not annotated __initconst, but nothing reaches the target after init either.
@@ -579,6 +608,18 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
     out.push(use);
   }
   return out;
+}
+
+/** The lines of a file-scope object's initialiser (to read a field the facts do not keep). */
+function objectText(lines: string[], facts: FileFacts, obj: string): string {
+  const s = facts.structInits.find((x) => x.name === obj);
+  if (!s) return '';
+  const out: string[] = [];
+  for (let l = s.line; l <= lines.length && l - s.line < 100; l++) {
+    out.push(lines[l - 1] ?? '');
+    if (/^\s*}\s*;/.test(lines[l - 1] ?? '')) break;
+  }
+  return out.join('\n');
 }
 
 /** Lookups that read a table only while called: passing a table to them hands nothing over. */

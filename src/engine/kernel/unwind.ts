@@ -265,6 +265,16 @@ function discarded(c: CallSite, text: string): boolean {
 }
 
 /**
+ * A condition part that compares the resource's own value (`ret >= size`, `p == dflt`), or the
+ * object holding it (`!atp_rfk || !atp_rfk->rfkill`: without the object there is no member).
+ */
+function readsItself(part: string, h: Held): boolean {
+  const own = [...h.ids, ...(h.call.assignedTo ? [resourceIdentity(h.call.assignedTo)] : [])].filter(Boolean);
+  const names = [...own, ...own.map((n) => n.split(/->|\./)[0]!)];
+  return names.some((n) => new RegExp(`^[(\\s!]*${escapeRegExp(n)}\\b(?!\\s*\\()`).test(part.trim()));
+}
+
+/**
  * Does a failed acquire leave something to release (device_register(): put_device())? Not one a
  * helper made (`h.via`): a helper that fails has seen to its own residue, or its own analysis
  * reports that it did not.
@@ -595,6 +605,11 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const calls = new Set([tested, ...alsoTested].map((h) => h?.call));
         const alts = new Set([tested, ...alsoTested].map((h) => h?.alt).filter(Boolean));
         const absent = new Set(st.held.filter((h) => (calls.has(h.call) && (!h.earlierTurn || h === tested)) || (h.alt && alts.has(h.alt))));
+        // `if (!np || !of_device_is_available(np))`: the branch also runs with np held (the other
+        // part true), so np may still be there to put (psci_dt_init()). Only a part that tests the
+        // resource's own value (`ret < 0 || ret >= n`) leaves it absent.
+        const maybeHeld = side === 'then' && parts.length > 1 && logicalParts(s.cond).op === '||' ? [...absent].filter((h) => parts.some((p) => !testsFailureOf(p, s.condCalls, h) && !readsItself(p, h))) : [];
+        for (const h of maybeHeld) absent.delete(h);
         // A failed acquire may leave something to release (device_register(): put_device()).
         const residues = [...absent].filter(leavesResidue).map((h): Held => ({ ...h, pair: { ...h.pair, release: h.pair.onFailure!, onFailure: [] }, residue: true }));
         const without = (x: State): State => ({ dead: x.dead, held: [...x.held.filter((h) => !absent.has(h)), ...residues], status: new Map(x.status), zero: new Set(x.zero) });
