@@ -1169,7 +1169,8 @@ function dedupeLeaks(leaks: Leak[]): Leak[] {
  * `__init` function too (an initcall, a TIMER_OF_DECLARE hook, arch setup): nothing unloads
  * it, but what its failure path leaks stays leaked for the life of the kernel, and upstream
  * fixes those (bcm2835_timer_init(), aspeed_socinfo_init(), kvm_timer_hyp_init()). `shared`:
- * static helpers with at least one in-scope caller too (init and a sysfs store both adding a host).
+ * static helpers that init calls directly but runtime code calls too (init and a sysfs store
+ * both adding a host).
  */
 export function initScope(facts: FileFacts, partOfModule = false, builtIn = false, shared = false): FunctionFacts[] {
   const initNames = new Set(facts.moduleEntries.filter((e) => e.kind === 'init').map((e) => e.fn));
@@ -1190,11 +1191,17 @@ export function initScope(facts: FileFacts, partOfModule = false, builtIn = fals
     for (const f of facts.functions) {
       if (inScope.has(f.name) || !f.isStatic) continue;
       const cs = callers.get(f.name);
-      if (cs && cs.size && (shared ? [...cs].some((c) => inScope.has(c)) : [...cs].every((c) => inScope.has(c)))) {
+      if (cs && cs.size && [...cs].every((c) => inScope.has(c))) {
         inScope.add(f.name);
         grew = true;
       }
     }
+  }
+  // One step only: a helper init calls itself, not whatever runtime code that helper reaches
+  // (a page-table walker under a helper of a helper is no part of init's unwind).
+  if (shared) {
+    const step = facts.functions.filter((f) => f.isStatic && !inScope.has(f.name) && [...(callers.get(f.name) ?? [])].some((c) => inScope.has(c)));
+    for (const f of step) inScope.add(f.name);
   }
   return facts.functions.filter((f) => inScope.has(f.name));
 }
