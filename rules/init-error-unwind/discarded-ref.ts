@@ -21,7 +21,9 @@ export function discardedLookupRefs(fn: FunctionFacts, book: PairBook): Discarde
     if (!own) return;
     for (const c of own.calls) {
       const pair = book.pairFor(c.callee);
-      if (!pair?.lookup || c.assignedTo) continue;
+      // (a lookup that hands its object out through an argument, acpi_get_table(sig, 0, &t),
+      // returns only a status: testing or dropping that keeps the reference in `t` all the same)
+      if (!pair?.lookup || c.assignedTo || pair.kind === 'status') continue;
       // The whole condition or statement is this one call (nothing around it can keep the result).
       if (!whole(own.text, c.callee)) continue;
       if (own.calls.some((o) => o !== c && o.args.some((a) => a.includes(`${c.callee}(`)))) continue;

@@ -88,14 +88,16 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   L('of_get_cpu_node', 'of_node_put'),
   L('of_cpu_device_node_get', 'of_node_put'),
   L('of_find_device_by_node', 'put_device'),
+  // ACPI tables are mapped and counted: acpi_get_table() hands the header out through its third
+  // argument and returns a status; acpi_put_table() gives it back once read (arm_sdei,
+  // "put the SDEI table after using it").
+  { ...P('acpi_get_table', 'acpi_put_table', 'status', 2), lookup: true },
   L('bus_find_device', 'put_device'),
   L('bus_find_device_by_name', 'put_device'),
   L('class_find_device', 'put_device'),
   // lib/kobject.c: "If matching object is found take a reference and return the object."
   L('kset_find_obj', 'kobject_put'),
   L('driver_find_device', 'put_device'),
-  // ACPI tables are mapped and counted: acpi_put_table() undoes acpi_get_table(sig, n, &table).
-  P('acpi_get_table', 'acpi_put_table', 'status', 2),
   P('bus_register', 'bus_unregister'),
   P('driver_register', 'driver_unregister'),
   P('misc_register', 'misc_deregister'),

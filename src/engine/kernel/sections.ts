@@ -369,7 +369,7 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
   }
   out.push(...dataMismatches(facts, lines, targets, runs, dead, loadable, demoted));
   out.push(...netInitExitCallbacks(facts, lines, dead));
-  out.push(...constInitdata(facts, lines, dead));
+  out.push(...initDataConstness(facts, lines, dead));
   out.push(...entryMismatches(facts, sections));
   if (index) out.push(...callerMismatches(facts, sections, index));
   if (index) for (const u of out) if (u.from && (u.how === 'call' || u.how === 'ref') && u.targetSection !== 'exit') u.callersAllInit = onlyInitCallers(facts, u.from, index);
@@ -458,9 +458,10 @@ function onlyInitCallers(facts: FileFacts, name: string, index: IndexQuery): boo
  * A `const` object marked __initdata: .init.data is writable and .init.rodata (__initconst) is
  * not, so the compiler refuses the pair in one file ("section type conflict") and the const
  * object belongs in __initconst (certs' blacklist_hashes[]). Const is the object's own: after
- * the last `*` of a pointer (`const char *const x[]`), anywhere in a plain declaration.
+ * the last `*` of a pointer (`const char *const x[]`), anywhere in a plain declaration. And the
+ * other way round: a pointer to const that init code writes, marked __initconst.
  */
-function constInitdata(facts: FileFacts, lines: string[], dead: Set<number>): SectionUse[] {
+function initDataConstness(facts: FileFacts, lines: string[], dead: Set<number>): SectionUse[] {
   const out: SectionUse[] = [];
   for (const o of facts.sectionObjects) {
     if ((o.section !== 'initdata' && o.section !== 'initconst') || dead.has(o.line)) continue;
