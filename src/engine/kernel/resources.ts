@@ -148,6 +148,15 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('__register_blkdev', 'unregister_blkdev'),
   P('blk_mq_alloc_tag_set', 'blk_mq_free_tag_set'),
   P('bioset_init', 'bioset_exit'),
+  // Pools and counters embedded in the module's own structures: set up with *_init(), undone
+  // with the embedded form's exit (mempool_destroy() is for a pool mempool_create() allocated:
+  // cifs' "fix warning when destroy 'cifs_io_request_pool'").
+  P('mempool_init', 'mempool_exit'),
+  P('mempool_init_slab_pool', 'mempool_exit'),
+  P('mempool_init_kmalloc_pool', 'mempool_exit'),
+  P('percpu_counter_init', 'percpu_counter_destroy'),
+  P('percpu_ref_init', 'percpu_ref_exit'),
+  P('rhashtable_init', 'rhashtable_destroy'),
   P('mempool_create', 'mempool_destroy', 'handle'),
   P('mempool_create_slab_pool', 'mempool_destroy', 'handle'),
   P('mempool_create_kmalloc_pool', 'mempool_destroy', 'handle'),
