@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { AccuracyCase } from '../src/engine/accuracy.js';
 import { allRules } from './index.js';
+import { ruleCatalogue } from './catalogue.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SHARED = join(here, '..', '..', 'shared', 'precedents.md');
@@ -97,5 +98,11 @@ describe.each(allRules.map((r) => [r.id, r] as const))('rule %s', (id, rule) => 
       expect(c.file).toMatch(/^[a-z0-9_-]+(\/[\w.+-]+)+\.[ch]$/);
       expect(c.edits.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('the listed catalogue (rules/catalogue.ts)', () => {
+  it('names every rule with the severity, confidence and title the rule itself has, in run order', () => {
+    expect(ruleCatalogue.map((m) => ({ ...m }))).toEqual(allRules.map((r) => ({ id: r.id, severity: r.severity, confidence: r.confidence, title: r.title })));
   });
 });

@@ -5,6 +5,7 @@
 // to have been invoked (Documentation/RCU/rcubarrier.rst).
 import { functionsByName } from '../../src/c/functions.js';
 import { createRule } from '../../src/engine/rule.js';
+import { meta } from './meta.js';
 import { declaresLicense, exitReaching, moduleEntryPoints, pathCalls, pathLines } from '../../src/engine/kernel/lifecycle.js';
 import { BARRIER_APIS, cachesFreedBy, covers, exitBarriers, inodeRcuCallbacks, moduleRcuCallbacks, NOT_A_BARRIER, RCU_FLAVOURS, type Barrier } from '../../src/engine/kernel/rcu.js';
 import type { RawFinding, RuleContext } from '../../src/engine/types.js';
@@ -90,10 +91,7 @@ function droppedHelperBarriers(ctx: RuleContext, skip: ReadonlySet<string>, form
 }
 
 export default createRule({
-  id: 'exit-missing-rcu-barrier',
-  severity: 'error',
-  confidence: 'high',
-  title: 'Module queues RCU callbacks in its own text but module_exit lacks rcu_barrier()',
+  ...meta,
   rationale:
     'call_rcu()/call_srcu() callbacks run after a grace period. If the module is unloaded in between, the callback runs from freed module text (or frees into a kmem_cache the exit just destroyed): an oops long after rmmod. Only rcu_barrier() (srcu_barrier() for SRCU) waits for callbacks already queued; synchronize_rcu() does not.',
   precedents: [{ commit: 'a7e8de822e0b', subject: 'dax: make sure inodes are flushed before destroy cache' }],

@@ -4,6 +4,7 @@
 // thing that uses it is unregistered is a use after free in the window between the two.
 import { functionsByName } from '../../src/c/functions.js';
 import { createRule } from '../../src/engine/rule.js';
+import { meta } from './meta.js';
 import { callsWithContext, declaresLicense, disabledLines, moduleEntryPoints, pathLines, type PathCall } from '../../src/engine/kernel/lifecycle.js';
 import { destroyBeforeBarrier } from '../../src/engine/kernel/rcu.js';
 import { declaredNames, destroyedInUse, exitPath, keptByInit, registersCallbacks, unreleased, usedAfterRelease, type Kept } from '../../src/engine/kernel/teardown.js';
@@ -128,10 +129,7 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
 }
 
 export default createRule({
-  id: 'exit-missing-release',
-  severity: 'error',
-  confidence: 'medium',
-  title: 'module_exit does not release what module_init kept, or releases it in an unsafe order',
+  ...meta,
   rationale:
     'module_exit runs right before the module text and data are freed. Anything init registered and exit does not unregister keeps pointers into the freed module (driver, notifier and ops callbacks, threads, sysfs/proc/debugfs files), and the next access oopses or the next load fails with -EBUSY/-EEXIST. Exit must also tear down in the reverse order of init: destroying a cache or workqueue before the driver, notifier or RCU callbacks that use it are gone is a use after free.',
   precedents: [

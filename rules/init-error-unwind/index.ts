@@ -2,6 +2,7 @@
 // in reverse order. A leaked registration outlives the module: the kernel later calls into
 // unloaded text (driver core, notifier chains), or the next load fails with -EBUSY.
 import { createRule } from '../../src/engine/rule.js';
+import { meta } from './meta.js';
 import { analyseUnwind, initScope } from '../../src/engine/kernel/unwind.js';
 import { fallibility, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import type { RawFinding } from '../../src/engine/types.js';
@@ -18,10 +19,7 @@ import { fix } from './fix.js';
 const failedId = (c: CallSite) => resourceIdentity(c.assignedTo && !/^(ret|err|error|rc|r|rv|retval|status|result|res)$/.test(c.assignedTo) ? c.assignedTo : (c.args[0] ?? ''));
 
 export default createRule({
-  id: 'init-error-unwind',
-  severity: 'error',
-  confidence: 'medium',
-  title: 'Init failure path returns without releasing what was acquired',
+  ...meta,
   rationale:
     'When module init fails the module is freed at once. Anything registered before the failure and not unregistered on the error path keeps pointers into freed module memory (ops, callbacks, driver structs) or holds a name/number, so later use oopses or the next load fails.',
   precedents: [

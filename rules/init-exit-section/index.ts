@@ -5,6 +5,7 @@
 // __exit function fails to link or calls garbage. modpost reports these at build time as
 // "Section mismatch" warnings; the bot reports them on the patch.
 import { createRule } from '../../src/engine/rule.js';
+import { meta } from './meta.js';
 import { sectionMismatches, sectionOfFunction, type SectionUse } from '../../src/engine/kernel/sections.js';
 import type { FileFacts } from '../../src/c/types.js';
 import type { RawFinding } from '../../src/engine/types.js';
@@ -34,10 +35,7 @@ function demotedNames(before: { source: string; facts: FileFacts } | undefined, 
 }
 
 export default createRule({
-  id: 'init-exit-section',
-  severity: 'error',
-  confidence: 'high',
-  title: 'Code reaches __init/__initdata after init, or __exit outside the exit path',
+  ...meta,
   rationale:
     '__init text and __initdata are freed when init is over; code that runs later and calls or reads them jumps into freed memory. __exit text is discarded in built-in builds; calling it from init (an error path) or from runtime code breaks the link or calls garbage. modpost warns about these as section mismatches; catching them on the patch saves a round trip.',
   precedents: [

@@ -2,6 +2,7 @@
 // -EEXIST from init_module() as "module already loaded" and reports success, hiding the real
 // failure (a duplicate registration). Precedent 54416fd76770 and the dm series b13ef361d47f.
 import { createRule } from '../../src/engine/rule.js';
+import { meta } from './meta.js';
 import { moduleInitChains } from '../../src/engine/overlay.js';
 import { describeChain, errnoSource } from '../../src/engine/kernel/errno.js';
 import type { FunctionRef, RawFinding } from '../../src/engine/types.js';
@@ -25,10 +26,7 @@ const CONTESTED = new Set(['register_key_type']);
 const NOT_A_COLLISION = new Set(['notifier_chain_register', 'kernfs_link_sibling']);
 
 export default createRule({
-  id: 'module-init-eexist',
-  severity: 'error',
-  confidence: 'high',
-  title: 'module_init can return -EEXIST, which kmod reads as "already loaded"',
+  ...meta,
   rationale:
     'When init_module() fails with -EEXIST, kmod/modprobe assume the module is already loaded and report success, so a real failure (usually a duplicate registration) goes unnoticed. Return -EBUSY for "already registered" instead.',
   precedents: [

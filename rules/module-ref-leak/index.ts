@@ -6,6 +6,7 @@
 import type { FunctionFacts } from '../../src/c/types.js';
 import { functionsByName } from '../../src/c/functions.js';
 import { createRule } from '../../src/engine/rule.js';
+import { meta } from './meta.js';
 import { analyseModuleRefs, keptOnPurpose, obsoleteUseCount, type RefLeak } from '../../src/engine/kernel/modref.js';
 import type { IndexQuery, RawFinding } from '../../src/engine/types.js';
 import { resourceIdentity } from '../../src/c/lex.js';
@@ -92,10 +93,7 @@ function refHelpers(fns: readonly FunctionFacts[], index?: IndexQuery): { puts: 
 }
 
 export default createRule({
-  id: 'module-ref-leak',
-  severity: 'warning',
-  confidence: 'medium',
-  title: 'Module reference not dropped on a failure path (or dropped without being held)',
+  ...meta,
   rationale:
     'try_module_get() pins a module until the matching module_put(). A function that takes the reference and then fails without putting it leaves the module pinned for good: rmmod reports it in use forever. A module_put() on a path where the get failed or was never taken drops a reference someone else holds, so the module can be unloaded while it is still in use. The pre-2.6 MOD_INC_USE_COUNT/MOD_DEC_USE_COUNT macros no longer exist.',
   precedents: [

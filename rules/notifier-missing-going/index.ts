@@ -5,6 +5,7 @@
 // (a new `enum module_state` value, another way of calling module_notify_list — seed 002), every
 // notifier that switches on the state is listed, since each must be checked against the change.
 import { createRule } from '../../src/engine/rule.js';
+import { meta } from './meta.js';
 import {
   COMING,
   GOING,
@@ -70,10 +71,7 @@ function nameList(xs: readonly TreeNotifier[], max = 6): string {
 }
 
 export default createRule({
-  id: 'notifier-missing-going',
-  severity: 'warning',
-  confidence: 'medium',
-  title: 'Module notifier sets up on MODULE_STATE_COMING but never handles MODULE_STATE_GOING',
+  ...meta,
   rationale:
     'Module notifiers see UNFORMED -> COMING -> LIVE -> GOING. GOING is sent on unload, after a failed module init, and to every notifier that took COMING when a later one fails it (blocking_notifier_call_chain_robust). What a callback sets up for COMING (lists, allocations, files, patched call sites) and does not undo for GOING outlives the module and points into freed memory; the next load of the module finds it stale.',
   precedents: [{ commit: '4b30051c4864', subject: 'static_call: Handle module init failure correctly in static_call_del_module()' }],

@@ -7,6 +7,7 @@ import { resourceIdentity } from '../../src/c/lex.js';
 import { flatten } from '../../src/c/walk.js';
 import type { FileFacts, FunctionFacts, StructInit } from '../../src/c/types.js';
 import { createRule } from '../../src/engine/rule.js';
+import { meta } from './meta.js';
 import {
   initializerText,
   ownedOpsFor,
@@ -174,10 +175,7 @@ function lateOwners(facts: FileFacts, format: (id: 'lateOwner', data: Record<str
 }
 
 export default createRule({
-  id: 'ops-missing-owner',
-  severity: 'warning',
-  confidence: 'high',
-  title: 'Ops structure in module code without .owner = THIS_MODULE',
+  ...meta,
   rationale:
     'The kernel keeps a module loaded while its callbacks can be entered by taking a reference on the owner field of the ops structure (fops_get() on open, try_module_get(ops->owner) when a socket, regulator, phy or reset is handed out). With the field left NULL nothing pins the module: it can be unloaded while a file is open or a resource is held, and the next call or the final release runs in freed module memory.',
   precedents: [

@@ -9,6 +9,7 @@
 //    modprobes (kernel/module/dups.c, 8660484ed1cf); try_then_request_module() or one request fits.
 import type { CallSite, FileFacts, FunctionFacts, Stmt } from '../../src/c/types.js';
 import { createRule } from '../../src/engine/rule.js';
+import { meta } from './meta.js';
 import {
   checksSysModule,
   constantName,
@@ -200,10 +201,7 @@ function droppedGuards(ctx: RuleContext, argsOf: ArgsOf, format: (id: 'unguarded
 }
 
 export default createRule({
-  id: 'request-module-unsafe',
-  severity: 'warning',
-  confidence: 'medium',
-  title: 'request_module() with an unprefixed caller/user name, from async or init context, or repeated',
+  ...meta,
   rationale:
     'modprobe loads whatever module or alias the name resolves to. A name from userspace or a caller with no fixed part lets its sender load any module (CVE-2011-1019; hence the "netdev-%s", "fs-%s", "crypto-%s" alias namespaces). A waiting request from an async worker deadlocks with the async_synchronize_full() that ends module init, and from module init it stalls the modprobe loading this module. Requesting the same module on every pass or from many places spawns duplicate modprobes that strain memory at boot (kernel/module/dups.c).',
   precedents: [

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { CommandRegistrar } from '../cli.js';
 import { UsageError } from '../errors.js';
-import type { Rule } from '../engine/types.js';
+import type { Rule, RuleSummary } from '../engine/types.js';
 
 /** One line per rule, columns aligned: `module-init-eexist  error    module_init can return ...`. */
 export function rulesTable(rules: readonly Pick<Rule, 'id' | 'severity' | 'title'>[]): string {
@@ -26,8 +26,9 @@ export function readmePath(id: string, from = dirname(fileURLToPath(import.meta.
   }
 }
 
-async function catalogue(): Promise<readonly Rule[]> {
-  return (await import('../../rules/index.js')).allRules;
+/** The catalogue only (rules/catalogue.ts): listing the rules loads none of their analyses. */
+async function catalogue(): Promise<readonly RuleSummary[]> {
+  return (await import('../../rules/catalogue.js')).ruleCatalogue;
 }
 
 export const register: CommandRegistrar = (program: Command) => {

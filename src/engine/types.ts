@@ -100,6 +100,9 @@ export interface RawFinding {
   group?: string;
 }
 
+/** What the catalogue lists of a rule (rules/<id>/meta.ts). */
+export type RuleSummary = Pick<RuleMeta, 'id' | 'severity' | 'confidence' | 'title'>;
+
 export interface RuleMeta {
   id: string;
   severity: Severity;

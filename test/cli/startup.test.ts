@@ -16,7 +16,7 @@ const ENTRY = fileURLToPath(new URL('./entry.ts', import.meta.url));
 const RECORDER = fileURLToPath(new URL('./record-loads.mjs', import.meta.url));
 const HEAVY = ['probot', 'bullmq', 'ioredis', 'nodemailer', 'pino', 'yaml', 'zod', 'simple-git', 'cli-progress', 'mailparser', 'tree-sitter', 'better-sqlite3'];
 
-function loadedPackages(args: string[]): { stdout: string; packages: Set<string> } {
+function loadedPackages(args: string[]): { stdout: string; packages: Set<string>; urls: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'modreview-loads-'));
   try {
     const file = join(dir, 'loads.txt');
@@ -27,7 +27,7 @@ function loadedPackages(args: string[]): { stdout: string; packages: Set<string>
     expect(r.status, r.stderr).toBe(0);
     const urls = readFileSync(file, 'utf8').split('\n');
     const packages = new Set(urls.map((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]).filter((p): p is string => !!p));
-    return { stdout: r.stdout, packages };
+    return { stdout: r.stdout, packages, urls };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -39,6 +39,13 @@ describe('start-up', () => {
     expect(stdout.length).toBeGreaterThan(0);
     expect(packages.has('commander')).toBe(true); // the recorder works
     for (const p of HEAVY) expect(packages.has(p), p).toBe(false);
+  });
+
+  it('`modreview rules` lists the catalogue without loading any rule analysis', () => {
+    const { stdout, urls } = loadedPackages(['rules']);
+    expect(stdout).toContain('init-error-unwind');
+    expect(urls.some((u) => u.includes('/rules/catalogue.ts'))).toBe(true); // the recorder works
+    expect(urls.filter((u) => /\/rules\/[a-z-]+\/index\.ts|\/src\/(engine\/kernel|c)\//.test(u))).toEqual([]);
   });
 
   it('`modreview review` of a patch against an indexed plain tree loads none of the dependencies it does not use', () => {
