@@ -338,7 +338,9 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
       out.push(use(t, c.line, 'call'));
     }
     for (const r of f.refs) {
-      if (seen.has(r) || locals.has(r)) continue;
+      // (the line is looked up only for a name that is an init/exit target: a 13,000-line
+      // register table names thousands of things, and each lookup scans the function)
+      if (seen.has(r) || locals.has(r) || !(variants.has(r) || targets.has(r))) continue;
       const line = referenceLine(code, f, r);
       const t = line === undefined ? undefined : variants.has(r) ? targetAt(r, line) : targets.get(r);
       if (!t || !mismatch(t)) continue;
