@@ -504,7 +504,8 @@ function written(facts: FileFacts, name: string): boolean {
   return facts.functions.some((f) => flatten(f.body).some((st) => (st.k === 'expr' || st.k === 'decl') && (st.assigns ?? []).some((a) => resourceName(a.lhs) === base)));
 }
 
-const resourceName = (lhs: string): string => lhs.trim().replace(/^\(+|\)+$/g, '').split(/[[.\s]|->/)[0]!;
+/** The object an assignment writes: `cpg_pll_config` of `cpg_pll_config`, `(p)->x`, `tbl[i].y`. */
+const resourceName = (lhs: string): string => /^[\s(]*([A-Za-z_]\w*)/.exec(lhs)?.[1] ?? '';
 
 /** The text before the `{` of the struct body that closes on line `close` (its first `}`). */
 function structHead(lines: string[], close: number): string {

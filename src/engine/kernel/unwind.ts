@@ -968,7 +968,7 @@ export function scopedLocals(source: string | undefined, fn: FunctionFacts): Set
   const out = new Set<string>();
   if (!source || !source.includes('__free')) return out;
   const lines = source.split('\n').slice(fn.startLine - 1, fn.endLine).join('\n');
-  for (const m of lines.matchAll(/([A-Za-z_]\w*)\s+__free\s*\(/g)) out.add(m[1]!);
+  for (const m of lines.matchAll(/(?<!\w)([A-Za-z_]\w*)\s+__free\s*\(/g)) out.add(m[1]!);
   return out;
 }
 
