@@ -98,6 +98,9 @@ export function resourceIdentity(arg: string): string {
     .replace(/\s+/g, '');
 }
 
+/** First identifier of an identity (`foo_wq`, `priv` of `priv->wq`, `tbl` of `tbl[i].x`). */
+export const baseName = (id: string): string => /^[A-Za-z_]\w*/.exec(id)?.[0] ?? '';
+
 /** A call by callee and argument identities (`kfree(p)`, `register_x(foo_driver)`): a key for "the same call". */
 export function callIdentity(c: { callee: string; args: readonly string[] }): string {
   return `${c.callee}(${c.args.map(resourceIdentity).join(',')})`;

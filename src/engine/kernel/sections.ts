@@ -9,7 +9,7 @@
 import { functionsByName } from '../../c/functions.js';
 import type { CallSite, FileFacts, FunctionFacts, GlobalRef } from '../../c/types.js';
 import { flatten, ownCalls } from '../../c/walk.js';
-import { blankCommentsAndStrings } from '../../c/lex.js';
+import { baseName, blankCommentsAndStrings, resourceIdentity } from '../../c/lex.js';
 import type { IndexQuery } from '../types.js';
 import { conditionalBranches, disabledLines, exclusiveLines } from './lifecycle.js';
 
@@ -501,11 +501,8 @@ function initDataConstness(facts: FileFacts, lines: string[], dead: Set<number>)
 /** Is the file-scope object assigned by some function (`cpg_pll_config = config;`)? */
 function written(facts: FileFacts, name: string): boolean {
   const base = name.split('[')[0]!;
-  return facts.functions.some((f) => flatten(f.body).some((st) => (st.k === 'expr' || st.k === 'decl') && (st.assigns ?? []).some((a) => resourceName(a.lhs) === base)));
+  return facts.functions.some((f) => flatten(f.body).some((st) => (st.k === 'expr' || st.k === 'decl') && (st.assigns ?? []).some((a) => baseName(resourceIdentity(a.lhs)) === base)));
 }
-
-/** The object an assignment writes: `cpg_pll_config` of `cpg_pll_config`, `(p)->x`, `tbl[i].y`. */
-const resourceName = (lhs: string): string => /^[\s(]*([A-Za-z_]\w*)/.exec(lhs)?.[1] ?? '';
 
 /** The text before the `{` of the struct body that closes on line `close` (its first `}`). */
 function structHead(lines: string[], close: number): string {
@@ -565,7 +562,7 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
     // (A platform driver: its probe may return -EPROBE_DEFER and run again from the deferred
     // list, or bind through sysfs. Buses that probe synchronously while the driver registers —
     // parisc's, for one — run an __init probe inside the module's init, as __refdata says.)
-    const driver = facts.structInits.find((x) => x.name === obj)?.type === 'platform_driver' && t.section === 'init' && !oneShotDriver(facts, lines, obj) && !/\.suppress_bind_attrs\s*=\s*true/.test(objectText(lines, facts, obj));
+    const driver = facts.structInits.find((x) => x.name === obj)?.type === 'platform_driver' && t.section === 'init' && !oneShotDriver(facts, lines, obj) && !suppressesBind(facts, obj);
     if (WHITELISTED_OBJECT.test(obj) && !driver && !(facts.modular && r.inType === 'console') && !(loadable && /_ops$/.test(obj) && t.section === 'init' && objectUsedAfterInit(facts, lines, obj, runs, loadable))) continue;
     // An object that lost its __initdata/__initconst in this change but still names init code:
     // it now lives in .data/.rodata, and modpost reports every reference from there into .init,
@@ -614,16 +611,9 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
   return out;
 }
 
-/** The lines of a file-scope object's initialiser (to read a field the facts do not keep). */
-function objectText(lines: string[], facts: FileFacts, obj: string): string {
-  const s = facts.structInits.find((x) => x.name === obj);
-  if (!s) return '';
-  const out: string[] = [];
-  for (let l = s.line; l <= lines.length && l - s.line < 100; l++) {
-    out.push(lines[l - 1] ?? '');
-    if (/^\s*}\s*;/.test(lines[l - 1] ?? '')) break;
-  }
-  return out.join('\n');
+/** `.driver = { .suppress_bind_attrs = true }`: no bind through sysfs. */
+function suppressesBind(facts: FileFacts, obj: string): boolean {
+  return facts.structInits.some((x) => x.name === obj && x.fields.some((f) => f.field === 'driver.suppress_bind_attrs' && f.value === 'true'));
 }
 
 /** Lookups that read a table only while called: passing a table to them hands nothing over. */

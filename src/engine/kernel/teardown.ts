@@ -5,7 +5,7 @@ import { functionsByName } from '../../c/functions.js';
 import type { CallSite, FileFacts, FunctionFacts } from '../../c/types.js';
 import { flatten } from '../../c/walk.js';
 import { splitTopLevel } from '../../c/cond.js';
-import { resourceIdentity } from '../../c/lex.js';
+import { baseName, resourceIdentity } from '../../c/lex.js';
 import type { IndexQuery } from '../types.js';
 import { pathCalls, type PathCall } from './lifecycle.js';
 import { isRelease, pairFor, RESOURCE_PAIRS, type ResourcePair } from './resources.js';
@@ -103,8 +103,6 @@ export function declaredNames(fn: FunctionFacts): Set<string> {
 }
 
 
-/** First identifier of an identity (`foo_wq`, `priv` of `priv->wq`). */
-const baseName = (id: string): string => /^[A-Za-z_]\w*/.exec(id)?.[0] ?? '';
 
 const lastMember = (x: string): string => x.split(/->|\./).pop() ?? x;
 

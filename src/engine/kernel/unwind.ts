@@ -3,7 +3,7 @@
 // return/goto inside a failure check) follow the unwind path — for a goto, the statements from
 // its label to the function's end, falling through later labels — and see what is still held.
 import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
-import { resourceIdentity, squash, escapeRegExp } from '../../c/lex.js';
+import { baseName, resourceIdentity, squash, escapeRegExp } from '../../c/lex.js';
 import { childLists, flatten, lastStmt } from '../../c/walk.js';
 import { logicalParts, looksLikeFailureTest, normCond, splitTopLevel } from '../../c/cond.js';
 import { REF_ITERATORS } from './resources.js';
@@ -270,7 +270,7 @@ function discarded(c: CallSite, text: string): boolean {
  */
 function readsItself(part: string, h: Held): boolean {
   const own = [...h.ids, ...(h.call.assignedTo ? [resourceIdentity(h.call.assignedTo)] : [])].filter(Boolean);
-  const names = [...own, ...own.map((n) => n.split(/->|\./)[0]!)];
+  const names = [...own, ...own.map(baseName)];
   return names.some((n) => new RegExp(`^[(\\s!]*${escapeRegExp(n)}\\b(?!\\s*\\()`).test(part.trim()));
 }
 
@@ -963,21 +963,32 @@ function chainedNames(fn: FunctionFacts): Map<string, string[]> {
   return out;
 }
 
-/** Locals of `fn` declared with `__free(...)`, read from the written text (`*np __free(device_node)`). */
-export function scopedLocals(source: string | undefined, fn: FunctionFacts): Set<string> {
-  const out = new Set<string>();
-  if (!source || !source.includes('__free')) return out;
-  const lines = source.split('\n').slice(fn.startLine - 1, fn.endLine).join('\n');
-  for (const m of lines.matchAll(/(?<!\w)([A-Za-z_]\w*)\s+__free\s*\(/g)) out.add(m[1]!);
+/** A `__free(...)` declaration of the file: the local's name and its line. */
+interface ScopedDecl {
+  name: string;
+  line: number;
+}
+
+/** The file's `__free(...)` declarations, read once from the written text (`*np __free(device_node)`). */
+function scopedDecls(source: string | undefined): ScopedDecl[] {
+  if (!source || !source.includes('__free')) return [];
+  const out: ScopedDecl[] = [];
+  let line = 1;
+  let at = 0;
+  for (const m of source.matchAll(/(?<!\w)([A-Za-z_]\w*)\s+__free\s*\(/g)) {
+    for (let i = source.indexOf('\n', at); i >= 0 && i < m.index; i = source.indexOf('\n', i + 1)) line++;
+    at = m.index;
+    out.push({ name: m[1]!, line });
+  }
   return out;
 }
 
-function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => boolean, extra: Partial<Ctx> = {}, source?: string): Ctx {
+function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => boolean, extra: Partial<Ctx> = {}, scoped: readonly ScopedDecl[] = []): Ctx {
   const locals = declaredNames(fn);
   const localPairs = locallyReleased(fn, locals);
   return {
     fn,
-    scoped: scopedLocals(source, fn),
+    scoped: new Set(scoped.filter((d) => d.line >= fn.startLine && d.line <= fn.endLine).map((d) => d.name)),
     book,
     fallible,
     conds: conditionsOf(fn),
@@ -1007,12 +1018,12 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
  * off its end): `static int __init init_inodecache(void) { cachep = kmem_cache_create(...);
  * if (!cachep) return -ENOMEM; return 0; }`. One level deep: a helper's own helpers are not followed.
  */
-function helperAcquires(facts: FileFacts, book: PairBook, fallible: (c: string) => boolean, source?: string): Map<string, Held[]> {
+function helperAcquires(facts: FileFacts, book: PairBook, fallible: (c: string) => boolean, scoped: readonly ScopedDecl[]): Map<string, Held[]> {
   const out = new Map<string, Held[]>();
   for (const f of facts.functions) {
     if (!f.isStatic || f.hasError || !f.calls.some((c) => book.pairFor(c.callee))) continue;
     const kept: Held[] = [];
-    const ctx = newCtx(f, book, fallible, { kept }, source);
+    const ctx = newCtx(f, book, fallible, { kept }, scoped);
     const end = walk(f.body, { dead: false, held: [], status: new Map(), zero: new Set() }, ctx, { on: false });
     if (!end.dead) kept.push(...end.held);
     // A lookup the helper keeps only in its own locals and does not return is its own leak, not
@@ -1134,7 +1145,8 @@ function ownedBefore(before: FunctionFacts, ctx: Ctx): void {
 export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindOptions = {}): UnwindReport {
   const book = opts.book ?? TABLE_BOOK;
   const fallible = opts.fallible ?? ((c: string) => book.pairFor(c)?.kind === 'status');
-  const ctx = newCtx(fn, book, fallible, { helperReleases: helperReleases(facts, book), helperAcquires: helperAcquires(facts, book, fallible, opts.source) }, opts.source);
+  const scoped = scopedDecls(opts.source);
+  const ctx = newCtx(fn, book, fallible, { helperReleases: helperReleases(facts, book), helperAcquires: helperAcquires(facts, book, fallible, scoped) }, scoped);
   if (opts.before) ownedBefore(opts.before, ctx);
   for (const c of fn.calls) {
     const pair = pairAt(c, ctx);
