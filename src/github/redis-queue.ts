@@ -373,10 +373,8 @@ export async function closeWorker(worker: Worker, conn: { redis: Redis; giveUp()
     clearTimeout(timer);
     clearTimeout(deadline);
   }
-  // QUIT would wait in the offline queue for a Redis that is away. Given up, every connection
-  // is dropped, BullMQ's blocking one too: a close that the bound cut short leaves it
-  // reconnecting, and its retry timer alone kept the process from exiting after SIGTERM.
-  if (gaveUp || redis.status !== 'ready') for (const c of gaveUp ? clients : [redis]) c.disconnect();
+  // QUIT would wait in the offline queue for a Redis that is away.
+  if (gaveUp || redis.status !== 'ready') redis.disconnect();
   else await redis.quit().catch(() => redis.disconnect());
 }
 
