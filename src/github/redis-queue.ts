@@ -298,30 +298,29 @@ export class RedisReviewQueue implements KeyedQueue<ReviewRequest> {
 
 /**
  * The connection of a worker: ioredis reconnects forever (every 50 ms more per try, at most 2 s),
- * and BullMQ's commands wait for it (maxRetriesPerRequest null) — until giveUp(), after which the
- * next failed try ends the connection (and BullMQ's blocking duplicate of it) for good, failing
- * what waited. Connection errors are logged once per outage, and the return once.
+ * and BullMQ's commands wait for it (maxRetriesPerRequest null). Connection errors are logged once
+ * per outage, and the return once; once the worker stops without Redis (stopping()), not at all.
  */
-export async function workerConnection(url: string, log: QueueLog, what: string): Promise<{ redis: Redis; giveUp(): void; onError(err: Error): void }> {
+export async function workerConnection(url: string, log: QueueLog, what: string): Promise<{ redis: Redis; stopping(): void; onError(err: Error): void }> {
   const { Redis } = await import('ioredis');
-  let givingUp = false;
-  const redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (times) => (givingUp ? null : Math.min(times * 50, 2000)) });
+  let stopping = false;
+  const redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 50, 2000) });
   let lost = false;
   redis.on('error', () => {});
   redis.on('ready', () => {
-    if (lost) log.info(`${what}: Redis at ${redisWhere(url)} is back; taking jobs again`);
+    if (lost && !stopping) log.info(`${what}: Redis at ${redisWhere(url)} is back; taking jobs again`);
     lost = false;
   });
   return {
     redis,
-    giveUp: () => {
-      givingUp = true;
+    stopping: () => {
+      stopping = true;
     },
     // The worker's 'error' events: its connections' errors, and BullMQ's own.
     onError(err: Error) {
       const connection = redis.status !== 'ready' || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|Connection is closed/.test(err.message);
       if (!connection) return log.error(`${what}: ${err.message}`);
-      if (lost || givingUp) return;
+      if (lost || stopping) return;
       lost = true;
       log.warn(`${what}: lost Redis at ${redisWhere(url)} (${err.message.split('\n')[0]}); reconnecting (running jobs continue; their results are recorded once it is back)`);
     },
@@ -331,50 +330,59 @@ export async function workerConnection(url: string, log: QueueLog, what: string)
 /**
  * Close a BullMQ worker and its connection. Normally: take no new job, let the running ones
  * finish, QUIT. With Redis unreachable, BullMQ's close would wait for it forever; so once Redis is
- * away and none of this process's jobs runs any more, the connections give up reconnecting and
- * the close completes without Redis.
+ * away and none of this process's reviews runs any more, the close completes without Redis.
+ *
+ * The connections are then stilled, never ended: an ended ioredis connection fails each command
+ * at once, and BullMQ, while closing, retries a failed command (e.g. recording a finished job)
+ * without its retry delay — a loop of promise callbacks that never yields to the event loop, so
+ * no timer, signal or socket of the process runs again. A stilled connection (disconnected while
+ * it waited to reconnect) holds no socket and no timer: what waits on it waits for good, and the
+ * job it was for is taken again by a worker once its lock expires.
  */
-export async function closeWorker(worker: Worker, conn: { redis: Redis; giveUp(): void }, idle: () => boolean, log: QueueLog, what: string): Promise<void> {
+export async function closeWorker(worker: Worker, conn: { redis: Redis; stopping(): void }, idle: () => boolean, log: QueueLog, what: string): Promise<void> {
   const { redis } = conn;
   // Every connection the worker uses: ours, and BullMQ's blocking duplicate of it.
   const bclient = (worker as unknown as { blockingConnection?: { client?: Promise<Redis> } }).blockingConnection?.client;
   const clients = [redis, await bclient?.catch(() => undefined)].filter((c): c is Redis => c !== undefined);
+  const stilled = new Set<Redis>();
   let settled = false;
-  const graceful = worker.close().finally(() => {
+  const graceful = worker.close().then(
+    () => {},
+    (e: Error) => log.warn(`${what}: closing: ${e.message}`),
+  ).finally(() => {
     settled = true;
   });
-  let timer: NodeJS.Timeout | undefined;
   let gaveUp = false;
-  const check = (): void => {
-    if (settled) return;
-    if (gaveUp || (redis.status !== 'ready' && idle())) {
-      if (!gaveUp) log.warn(`${what}: Redis unreachable while stopping; stopping without it`);
-      gaveUp = true;
-      conn.giveUp();
-      // A connection BullMQ disconnected while it waited to reconnect stays "reconnecting" and
-      // never ends (ioredis); one more try ends it, failing what waited on it.
-      for (const c of clients) if (c.status === 'reconnecting') c.connect().catch(() => {});
-    }
-    timer = setTimeout(check, 250);
-  };
-  check();
-  // Bounded: once Redis is given up and nothing of ours runs, BullMQ's close gets 5 s more; a
-  // close still waiting on a dead connection then ends here, so SIGTERM always stops the worker.
-  let deadline: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | undefined;
   const bounded = new Promise<void>((resolve) => {
-    const watch = (): void => {
-      deadline = setTimeout(() => (gaveUp ? resolve() : watch()), gaveUp ? 5000 : 250);
+    const check = (): void => {
+      if (settled) return;
+      if (gaveUp || (redis.status !== 'ready' && idle())) {
+        if (!gaveUp) log.warn(`${what}: Redis unreachable while stopping; stopping without it`);
+        gaveUp = true;
+        conn.stopping();
+        // Only between tries: a connection still trying would end (and fail what waits on it)
+        // once its socket closes.
+        for (const c of clients) {
+          if (c.status === 'reconnecting' && !stilled.has(c)) {
+            c.disconnect();
+            stilled.add(c);
+          }
+        }
+        if (clients.every((c) => stilled.has(c) || c.status === 'end')) return resolve();
+      }
+      timer = setTimeout(check, 100);
     };
-    watch();
+    check();
   });
   try {
     await Promise.race([graceful, bounded]);
   } finally {
     clearTimeout(timer);
-    clearTimeout(deadline);
   }
+  if (gaveUp) return;
   // QUIT would wait in the offline queue for a Redis that is away.
-  if (gaveUp || redis.status !== 'ready') redis.disconnect();
+  if (redis.status !== 'ready') redis.disconnect();
   else await redis.quit().catch(() => redis.disconnect());
 }
 
