@@ -60,7 +60,7 @@ export const fix: FixBuilder = (ctx, finding) => {
     }
     return { none: 'which of the remedies the message names fits is for the author to choose' };
   }
-  if (finding.key.startsWith('caller:') && tl !== undefined) return proposal(`drop __init from ${target}()`, [rewrite(ctx, tl, drop('__init'))]);
+  if ((finding.key.startsWith('caller:') || finding.key.startsWith('macro:')) && tl !== undefined) return proposal(`drop __init from ${target}()`, [rewrite(ctx, tl, drop('__init'))]);
   if (finding.key.startsWith('entry:module_exit(') && tl !== undefined && / want|__exit/.test(m)) {
     return proposal(`mark ${target}() __exit`, [rewrite(ctx, tl, (l) => l.replace(/\b__init\b/, '__exit'))]);
   }

@@ -13,6 +13,16 @@ import { fix } from './fix.js';
 
 const targetText = (u: SectionUse): string =>
   u.targetSection === 'initdata' ? `__initdata object ${u.target}` : `__${u.targetSection} function ${u.target}()`;
+/** What reads the table a file-scope macro fills, in the words of its subsystem. */
+const macroWhy = (macro: string): string =>
+  /^IRQCHIP_MATCH$/.test(macro)
+    ? "the platform driver's match table: its probe calls the entry whenever the device binds, a deferred probe or a bind through sysfs"
+    : /ATTR/.test(macro)
+      ? 'a sysfs or debugfs attribute, called whenever the file is read or written'
+      : /PM_OPS/.test(macro)
+        ? 'power-management callbacks, called on every suspend and resume'
+        : 'it is registered for use at any time';
+
 const runsText = (u: SectionUse): string =>
   u.fromRuns?.includes('runtime') ? 'runs after init' : u.fromRuns?.includes('exit') ? 'runs at module exit, after init memory is freed' : 'runs during init';
 
@@ -76,6 +86,8 @@ export default createRule({
       '{target} is const but marked __initdata (line {tline}): __initdata is a writable section and const init data goes to __initconst; the compiler rejects the mix as a section type conflict. Mark it __initconst.',
     netExit:
       '{object}.{field} is an exit callback, but {target}() (line {tline}) is marked __net_init, which is __init in a kernel without CONFIG_NET_NS: unregistering the pernet operations at module unload calls into freed init text. Mark {target}() __net_exit.',
+    macroInit:
+      '{object}() at line {line} files {target}() in a table the kernel reads after init ({why}), but {target}() is __init (line {tline}): once init memory is freed that entry points into it, and modpost reports the reference. Drop __init from {target}().',
     dataExit:
       '{object}{field} points to the __exit function {target}() (line {tline}) without __exit_p(): built in, the function is discarded and the pointer dangles. Use __exit_p({target}) (and __refdata on {object} when it is registered with a *_probe() helper), or drop __exit.',
   },
@@ -98,6 +110,8 @@ export default createRule({
         message = format(u.writable ? 'writableConst' : 'constData', base);
       } else if (u.how === 'netns') {
         message = format('netExit', { ...base, object: u.object ?? '', field: u.field ?? '' });
+      } else if (u.how === 'macro') {
+        message = format('macroInit', { ...base, object: u.object ?? '', line: u.line, why: macroWhy(u.object ?? '') });
       } else if (u.how === 'handed') {
         message = format('handed', { ...base, from: u.from ?? '', via: u.via ?? '' });
       } else if (u.demoted && u.how === 'data') {
@@ -116,7 +130,7 @@ export default createRule({
         message = format('initFromLater', { ...base, from: u.from ?? '', runs: runsText(u), how: u.how === 'call' ? 'calls' : 'refers to', target: targetText(u), data: u.targetSection === 'initdata' ? 'data' : '' });
       }
       const finding: RawFinding = {
-        key: u.how === 'const' ? `${u.writable ? 'writable' : 'const'}:${u.target}` : u.how === 'netns' ? `netns:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'data' ? `data:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'caller' ? `caller:${u.target}` : u.how === 'entry' ? `entry:${u.from}(${u.target})` : `${u.targetSection}:${u.target}`,
+        key: u.how === 'const' ? `${u.writable ? 'writable' : 'const'}:${u.target}` : u.how === 'netns' ? `netns:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'macro' ? `macro:${u.object}>${u.target}` : u.how === 'data' ? `data:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'caller' ? `caller:${u.target}` : u.how === 'entry' ? `entry:${u.from}(${u.target})` : `${u.targetSection}:${u.target}`,
         line: u.line,
         message,
         evidence: [
@@ -124,8 +138,8 @@ export default createRule({
             ? `${u.target} is ${u.writable ? 'not ' : ''}declared const (line ${u.line})`
             : u.how === 'data' || u.how === 'netns'
             ? `${u.object}${u.field ? `.${u.field}` : ''} = ${u.target} (line ${u.line})`
-            : u.how === 'entry'
-              ? `${u.from}(${u.target}) at line ${u.line}`
+            : u.how === 'entry' || u.how === 'macro'
+              ? `${u.from ?? u.object}(${u.target}) at line ${u.line}`
               : u.how === 'caller'
                 ? `${u.from}() in ${u.callerFile} calls ${u.target}() and is not __init`
                 : u.how === 'handed'

@@ -59,8 +59,9 @@ function fileMacrosOf(code: string, original: string, lineOf: (o: number) => num
 function sectionOf(header: string): Section {
   if (/\b__init\b|\b__initcall\b/.test(header)) return 'init';
   if (/\b__exit\b/.test(header)) return 'exit';
-  if (/\b__initdata\b|\b__initdata_or_module\b/.test(header)) return 'initdata';
-  if (/\b__initconst\b/.test(header)) return 'initconst';
+  // `__net_initdata` is `__initdata` in a kernel without CONFIG_NET_NS (include/net/net_namespace.h).
+  if (/\b__initdata\b|\b__initdata_or_module\b|\b__net_initdata\b/.test(header)) return 'initdata';
+  if (/\b__initconst\b|\b__net_initconst\b/.test(header)) return 'initconst';
   if (/\b__exitdata\b/.test(header)) return 'exitdata';
   return null;
 }

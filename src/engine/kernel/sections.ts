@@ -57,8 +57,9 @@ export interface SectionUse {
    * function of another file calls this file's __init function. `handed`: an __init function is
    * handed to a registration that calls it later. `netns`: a pernet exit callback marked
    * `__net_init` (object and field say which). `const`: a const object marked __initdata.
+   * `macro`: a file-scope macro (object) files an __init function in a table read after init.
    */
-  how: 'call' | 'ref' | 'data' | 'entry' | 'caller' | 'handed' | 'netns' | 'const';
+  how: 'call' | 'ref' | 'data' | 'entry' | 'caller' | 'handed' | 'netns' | 'const' | 'macro';
   /** For `handed`: the registration the function goes to (`to request_irq()`). */
   via?: string;
   /** The referring function is not __init, but every caller the tree has is (modpost still warns). */
@@ -192,7 +193,7 @@ export function runsIn(facts: FileFacts, source: string): Map<string, Set<RunsIn
   // File-scope declaring macros hand functions to the kernel: DEFINE_SHOW_ATTRIBUTE(foo) makes
   // foo_open() call foo_show(), DEVICE_ATTR_WO(reset) points at reset_store(), SIMPLE_DEV_PM_OPS
   // names its callbacks. The *_DECLARE() boot tables (OF, ACPI, earlycon) are init-time.
-  for (const name of macroArgs(source)) {
+  for (const { name } of macroUses(source)) {
     for (const f of facts.functions) if (f.name === name || f.name.startsWith(`${name}_`)) set(f.name).add('runtime');
   }
   for (const f of facts.functions) if (!fixed.has(f.name) && !f.isStatic) set(f.name).add('runtime');
@@ -214,19 +215,49 @@ export function runsIn(facts: FileFacts, source: string): Map<string, Set<RunsIn
   return runs;
 }
 
-/** Identifier arguments of ALL-CAPS macros invoked at file scope (column 0), *_DECLARE* aside. */
-function macroArgs(source: string): Set<string> {
-  const out = new Set<string>();
+/** An identifier argument of an ALL-CAPS macro invoked at file scope (column 0), *_DECLARE* aside. */
+interface MacroArg {
+  macro: string;
+  name: string;
+  line: number;
+}
+
+function macroUses(source: string): MacroArg[] {
+  const out: MacroArg[] = [];
   const code = blankCommentsAndStrings(source);
   for (const m of code.matchAll(/^(?:static\s+)?(?:const\s+)?([A-Z][A-Z0-9_]*)\s*\(([^;{]*?)\)\s*(?:;\s*)?$/gm)) {
     if (/DECLARE|^MODULE_|^EXPORT_/.test(m[1]!)) continue;
+    const line = code.slice(0, m.index).split('\n').length;
+    // `DEVICE_ATTR(add_trigger, S_IWUSR, NULL, &iio_sysfs_trig_add)`: an address is a use too.
     for (const a of m[2]!.split(',')) {
-      const id = a.trim();
-      if (/^[a-z_]\w*$/.test(id)) out.add(id);
+      const name = /^&?\s*([a-z_]\w*)$/.exec(a.trim())?.[1];
+      if (name) out.push({ macro: m[1]!, name, line });
     }
   }
   return out;
 }
+
+/**
+ * An __init function named by a file-scope macro that files it in a table read after init:
+ * `IRQCHIP_MATCH("renesas,rzg2l-irqc", rzg2l_irqc_init)` puts it in the of_device_id table of a
+ * platform driver, whose probe calls it whenever the device binds (a deferred probe, a bind
+ * through sysfs); `DEVICE_ATTR()`, `SIMPLE_DEV_PM_OPS()`, `DEFINE_SHOW_ATTRIBUTE()` hand theirs
+ * to sysfs, the PM core, debugfs. modpost reports the reference from the table's .rodata.
+ */
+function macroMismatches(source: string, targets: Map<string, Target>, dead: Set<number>): SectionUse[] {
+  const out: SectionUse[] = [];
+  const seen = new Set<string>();
+  for (const u of macroUses(source)) {
+    const t = targets.get(u.name);
+    if (!t || t.section !== 'init' || dead.has(u.line) || INIT_TIME_MACRO.test(u.macro) || seen.has(u.name)) continue;
+    seen.add(u.name);
+    out.push({ object: u.macro, target: t.name, targetSection: 'init', targetFile: t.file, targetLine: t.line, line: u.line, how: 'macro' });
+  }
+  return out;
+}
+
+/** File-scope macros whose tables are read while booting or loading only (setup, early params, init calls). */
+const INIT_TIME_MACRO = /INITCALL|_INIT$|^__?SETUP|EARLY|BOOT|^KUNIT/;
 
 /** When code reached from a file-scope object runs: null for __refdata (declared intentional). */
 function objectContext(facts: FileFacts, lines: string[], obj: string, line: number): RunsIn | null {
@@ -327,7 +358,11 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
     if (REF_MARK.test(headerText(lines, f))) continue;
     const ctx = section === 'init' ? new Set<RunsIn>(['init']) : section === 'exit' ? new Set<RunsIn>(['exit']) : from;
     const use = (t: Target, line: number, how: 'call' | 'ref'): SectionUse => ({ from: f.name, fromRuns: [...ctx], target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line, how, ...(lost ? { demoted: true } : {}) });
-    const mismatch = (t: Target): boolean => bad(ctx, t) || (lost && t.section !== 'exit');
+    // `__net_init` code reading `__net_initdata`/`__net_initconst`: both are init or neither
+    // (CONFIG_NET_NS decides), so the pair never mismatches (fib4_rules_init()'s template).
+    const netInit = /\b__net_init\b/.test(headerText(lines, f));
+    const netPair = (t: Target): boolean => netInit && t.section === 'initdata' && /\b__net_init(?:data|const)\b/.test(objectHeader(lines, t.name, t.line));
+    const mismatch = (t: Target): boolean => !netPair(t) && (bad(ctx, t) || (lost && t.section !== 'exit'));
     const locals = localNames(f);
     const seen = new Set<string>();
     for (const c of f.calls) {
@@ -370,6 +405,7 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
     }
   }
   out.push(...dataMismatches(facts, lines, targets, runs, dead, loadable, demoted));
+  out.push(...macroMismatches(source, targets, dead));
   out.push(...netInitExitCallbacks(facts, lines, dead));
   out.push(...initDataConstness(facts, lines, dead));
   out.push(...entryMismatches(facts, sections));
