@@ -673,14 +673,20 @@ function objectUsedAfterInit(facts: FileFacts, lines: string[], obj: string, run
   if (facts.structInits.some((s) => s.name === obj && !s.isStatic)) return true;
   const sizeOnly = new RegExp(`\\b(ARRAY_SIZE|sizeof)\\s*\\(\\s*${obj}\\b`);
   if (facts.globalRefs.some((g) => g.name === obj && g.inObject !== obj && !sizeOnly.test(lines[g.line - 1] ?? ''))) return true;
-  if (facts.fileMacros.some((m) => m.args.some((a) => new RegExp(`\\b${obj}\\b`).test(a)))) return true;
+  // Named by a file macro, or derived from its argument: DEFINE_SEQ_ATTRIBUTE(pwrseq_debugfs)
+  // builds file operations around `pwrseq_debugfs_sops`.
+  if (facts.fileMacros.some((m) => m.args.some((a) => new RegExp(`\\b${obj}\\b`).test(a) || (/^\w+$/.test(a.trim()) && obj.startsWith(`${a.trim()}_`))))) return true;
   // Registered by `module_platform_driver(obj)` / `builtin_platform_driver(obj)`: its callbacks
   // run whenever a device binds. (The `*_driver_probe(obj, probe)` forms take probe apart.)
   const registered = new RegExp(`^\\s*(module|builtin)_\\w+_driver\\s*\\(\\s*${obj}\\s*[,)]`);
   if (lines.some((l) => registered.test(l))) return true;
   const defined = new Set(facts.functions.map((f) => f.name));
+  // In a module, an address stored in a field (`set->ops = &null_mq_ops`) outlives the code that
+  // stored it: the structure it went into is kept (a tag set, a registered device) after init.
+  const stored = new RegExp(`(?:->|\\.)\\s*\\w+\\s*=\\s*&?\\s*${obj}\\s*;`);
   for (const f of facts.functions) {
     if (!f.refs.includes(obj)) continue;
+    if (loadable && lines.slice(f.startLine - 1, f.endLine).some((l) => stored.test(l) && !storedInLocal(l, f))) return true;
     const r = runs.get(f.name);
     // Exit code reads such tables for their exit pointers (btrfs' mod_init_seq): only runtime use counts.
     if (r?.has('runtime')) return true;
@@ -688,6 +694,12 @@ function objectUsedAfterInit(facts: FileFacts, lines: string[], obj: string, run
     if (f.calls.some((c) => !defined.has(c.callee) && !TABLE_LOOKUPS.test(c.callee) && c.args.some((a) => re.test(a)))) return true;
   }
   return false;
+}
+
+/** `cfg.ops = &x;` into a struct the function declares itself: gone when the function returns. */
+function storedInLocal(line: string, fn: FunctionFacts): boolean {
+  const base = /^\s*(\w+)\s*\.\s*\w+\s*=/.exec(line)?.[1];
+  return base !== undefined && !/->/.test(line) && localNames(fn).has(base);
 }
 
 /**
