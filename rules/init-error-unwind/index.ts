@@ -40,6 +40,7 @@ export default createRule({
     inherited: '{what} is released on the failure path at line {relLine}, but not when {failed} fails: the return at line {exit} leaves it registered. Call {release}() on this path too.',
     offByOne: 'The unwind loop at line {line} counts {v} down from where it stands: its first turn runs {release}() on element [{v}], the step that just failed (never set up){missed}. Start one lower (`while (--{v} >= 0)`, or index [{v} - 1]).',
     discarded: '{what} at line {acqLine} takes a reference that nothing keeps: its result is only tested, so {release}() can never be called for it. Keep the result and call {release}() when done.',
+    discardedArg: '{what} at line {acqLine} takes a reference and is handed straight to {into}(), which neither keeps nor drops it: nothing is left to call {release}() with. Keep the result in a variable and call {release}() after {into}().',
     reallocSelf: '{id} = {callee}({id}, ...) at line {line}: when {callee}() fails it returns NULL and leaves the old buffer allocated, and this assignment overwrites the only pointer to it, so no failure path can free it. Assign the result to a temporary, free {id} when it is NULL, and only then store it.',
     freed: '{object} is freed by {free}() at line {freeLine} and read again at line {use}: the failure path uses memory it has just given back. Read what it needs (the error code) before the free.',
     ignored: '{what} at line {acqLine} can fail, but init does not act on its failure and returns 0 at line {ret}; the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Return the error, undoing what came before.',
@@ -119,8 +120,8 @@ export default createRule({
           key: `discarded:${callIdentity(d.call)}`,
           line: d.call.line,
           function: fn.name,
-          message: format('discarded', { what, acqLine: d.call.line, release: d.release }),
-          evidence: [`${fn.name}(): ${what} at line ${d.call.line}, result not stored`, `${d.call.callee}() returns its object with a reference taken; ${d.release}() drops it`],
+          message: d.into ? format('discardedArg', { what, acqLine: d.call.line, release: d.release, into: d.into }) : format('discarded', { what, acqLine: d.call.line, release: d.release }),
+          evidence: [`${fn.name}(): ${what} at line ${d.call.line}, ${d.into ? `handed straight to ${d.into}()` : 'result not stored'}`, `${d.call.callee}() returns its object with a reference taken; ${d.release}() drops it`],
         });
       }
       for (const c of reallocOverOwnPointer(fn)) {

@@ -39,7 +39,7 @@ function exportedNames(code: string): Set<string> {
   return out;
 }
 
-const FILE_MACRO = /^[ \t]*(?:static[ \t]+)?(?:const[ \t]+)?(DEFINE_[A-Z0-9_]+|DECLARE_[A-Z0-9_]+|[A-Z0-9_]*_ATTRIBUTE[A-Z0-9_]*|SIMPLE_DEV_PM_OPS|[A-Z_]+_PM_OPS|MODULE_ALIAS[A-Z_]*|MODULE_SOFTDEP)[ \t]*\(([^;{]*?)\)[ \t]*;?/gm;
+const FILE_MACRO = /^[ \t]*(?:static[ \t]+)?(?:const[ \t]+)?(DEFINE_[A-Z0-9_]+|DECLARE_[A-Z0-9_]+|[A-Z0-9_]+_DECLARE(?:_[A-Z0-9_]+)?|[A-Z0-9_]*_ATTRIBUTE[A-Z0-9_]*|SIMPLE_DEV_PM_OPS|[A-Z_]+_PM_OPS|MODULE_ALIAS[A-Z_]*|MODULE_SOFTDEP)[ \t]*\(([^;{]*?)\)[ \t]*;?/gm;
 
 function fileMacrosOf(code: string, original: string, lineOf: (o: number) => number): FileFacts['fileMacros'] {
   const out: FileFacts['fileMacros'] = [];

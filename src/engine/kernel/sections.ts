@@ -675,7 +675,7 @@ function objectUsedAfterInit(facts: FileFacts, lines: string[], obj: string, run
   if (facts.globalRefs.some((g) => g.name === obj && g.inObject !== obj && !sizeOnly.test(lines[g.line - 1] ?? ''))) return true;
   // Named by a file macro, or derived from its argument: DEFINE_SEQ_ATTRIBUTE(pwrseq_debugfs)
   // builds file operations around `pwrseq_debugfs_sops`.
-  if (facts.fileMacros.some((m) => m.args.some((a) => new RegExp(`\\b${obj}\\b`).test(a) || (/^\w+$/.test(a.trim()) && obj.startsWith(`${a.trim()}_`))))) return true;
+  if (facts.fileMacros.some((m) => m.args.some((a) => new RegExp(`\\b${obj}\\b`).test(a) || (/^DEFINE_/.test(m.name) && /^\w+$/.test(a.trim()) && obj.startsWith(`${a.trim()}_`))))) return true;
   // Registered by `module_platform_driver(obj)` / `builtin_platform_driver(obj)`: its callbacks
   // run whenever a device binds. (The `*_driver_probe(obj, probe)` forms take probe apart.)
   const registered = new RegExp(`^\\s*(module|builtin)_\\w+_driver\\s*\\(\\s*${obj}\\s*[,)]`);

@@ -1193,6 +1193,15 @@ export function initScope(facts: FileFacts, partOfModule = false, builtIn = fals
     if (initNames.has(f.name) && (facts.modular || f.section === 'init')) inScope.add(f.name);
     else if (f.section === 'init' && (facts.modular || partOfModule || builtIn)) inScope.add(f.name);
   }
+  // Boot hooks the OF/ACPI tables run (`CLK_OF_DECLARE(..., bcm53573_ilp_init)`,
+  // IRQCHIP_DECLARE, TIMER_OF_DECLARE) are init code whether or not they carry __init.
+  if (builtIn) {
+    for (const m of facts.fileMacros) {
+      if (!/_DECLARE/.test(m.name) || /^DECLARE_/.test(m.name)) continue;
+      const hook = m.args[m.args.length - 1]?.trim();
+      if (hook && facts.functions.some((f) => f.name === hook)) inScope.add(hook);
+    }
+  }
   // Static helpers called only from in-scope functions join the scope (to a fixpoint).
   const callers = new Map<string, Set<string>>();
   for (const f of facts.functions) for (const c of f.calls) callers.set(c.callee, (callers.get(c.callee) ?? new Set()).add(f.name));
