@@ -5,6 +5,9 @@
 // A fix counts as caught when one of its rules reports; an ordinary patch is a false positive when
 // anything is reported. Dev and test splits are scored apart; test-split cases are never listed
 // one by one unless asked (--show-test), so a rule is not tuned to them.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gitDiff } from './accuracy.js';
 import { applyToTree } from './corpus/apply.js';
 import { caseDiff, splitOf, type RealCase, type Split } from '../src/engine/real-corpus.js';
@@ -226,4 +229,17 @@ export function fixTable(fixes: readonly FixOutcome[]): string {
   const w = head.map((h, k) => Math.max(h.length, ...cells.map((r) => r[k]!.length)));
   const line = (r: string[]) => r.map((c, k) => (k === 0 ? c.padEnd(w[k]!) : c.padStart(w[k]!))).join('  ').trimEnd();
   return [line(head), ...cells.map(line)].join('\n');
+}
+
+/**
+ * The Linux 6.12 tree (fetched once, scripts/fetch-kernel.mjs) and its whole-tree index in the
+ * accuracy harness' store, for the corpus-building scripts that review patches as it does.
+ */
+export async function openAccuracyIndex(): Promise<{ tree: string; index: IndexQuery; close(): void }> {
+  const root = fileURLToPath(new URL('../', import.meta.url));
+  const tree = execFileSync(process.execPath, [join(root, 'scripts/fetch-kernel.mjs')], { encoding: 'utf8' }).trim().split('\n').pop()!;
+  const [{ openStore, cacheDir }, { TreeIndex }] = await Promise.all([import('../src/store/db.js'), import('../src/index/query.js')]);
+  const db = openStore(join(cacheDir(), 'accuracy-tree.sqlite'));
+  const index = await TreeIndex.open(db, tree);
+  return { tree, index, close: () => db.close() };
 }

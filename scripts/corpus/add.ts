@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORPUS_DIR, loadRealCorpus, type RealCase } from '../../src/engine/real-corpus.js';
 
-interface Selected {
+export interface Selected {
   list: string;
   messageId: string;
   subject: string;

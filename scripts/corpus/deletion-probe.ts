@@ -21,7 +21,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createTwoFilesPatch } from 'diff';
 import { extractFacts } from '../../src/c/facts.js';
 import type { RealCase } from '../../src/engine/real-corpus.js';
@@ -29,7 +28,7 @@ import { moduleEntryPoints } from '../../src/engine/kernel/lifecycle.js';
 import { flatten } from '../../src/c/walk.js';
 import { moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import { runsIn, sectionOfFunction } from '../../src/engine/kernel/sections.js';
-import { runRealCase } from '../real-corpus.js';
+import { openAccuracyIndex, runRealCase } from '../real-corpus.js';
 
 const [mode = 'ladder', nArg = '150', seedArg = '1'] = process.argv.slice(2);
 const WANT: Record<string, string> = { exitcall: 'init-exit-section', initdata: 'init-exit-section', demote: 'init-exit-section', retarget: 'init-error-unwind', section: 'init-exit-section', ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
@@ -41,12 +40,7 @@ const LINE: Record<string, RegExp> = {
   modput: /^\s*module_put\s*\(.*\);\s*$/,
   barrier: /^\s*s?rcu_barrier\s*\(.*\);\s*$/,
 };
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const tree = execFileSync(process.execPath, [join(root, 'scripts/fetch-kernel.mjs')], { encoding: 'utf8' }).trim().split('\n').pop()!;
-const { openStore, cacheDir } = await import('../../src/store/db.js');
-const { TreeIndex } = await import('../../src/index/query.js');
-const db = openStore(join(cacheDir(), 'accuracy-tree.sqlite'));
-const index = await TreeIndex.open(db, tree);
+const { tree, index, close } = await openAccuracyIndex();
 
 /** mulberry32: a seeded shuffle, so a run can be repeated. */
 function rng(seed: number): () => number {

@@ -5,31 +5,14 @@
 // be measured without looking at the held-out cases.
 //
 //   node --import tsx scripts/corpus/measure.ts selected.jsonl...
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { splitOf, type RealCase } from '../../src/engine/real-corpus.js';
-import { runRealCase } from '../real-corpus.js';
+import { openAccuracyIndex, runRealCase } from '../real-corpus.js';
+import type { Selected } from './add.js';
 
-interface Selected {
-  list: string;
-  messageId: string;
-  subject: string;
-  date: string;
-  diff: string;
-  applies: 'reverse' | 'forward';
-  kind: 'fix' | 'ordinary';
-  rules?: string[];
-}
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const tree = execFileSync(process.execPath, [join(root, 'scripts/fetch-kernel.mjs')], { encoding: 'utf8' }).trim().split('\n').pop()!;
-const { openStore, cacheDir } = await import('../../src/store/db.js');
-const { TreeIndex } = await import('../../src/index/query.js');
-const db = openStore(join(cacheDir(), 'accuracy-tree.sqlite'));
-const index = await TreeIndex.open(db, tree);
+const { tree, index, close } = await openAccuracyIndex();
 const dir = mkdtempSync(join(tmpdir(), 'modreview-measure-'));
 mkdirSync(join(dir, 'diffs'));
 
@@ -73,7 +56,7 @@ try {
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
-  db.close();
+  close();
 }
 for (const [split, t] of Object.entries(bySplit)) {
   process.stdout.write(`${split}: fixes caught ${t.caught}/${t.fixes}, ordinary flagged ${t.flagged}/${t.ordinary}, not applied ${t.errors}\n`);

@@ -2,20 +2,13 @@
 // must stay silent) exactly as the corpus harness does, and list what is reported. A check of
 // false positives on patches nobody labelled or looked at while writing the rules.
 //   node --import tsx scripts/corpus/validate.ts sample.jsonl
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RealCase } from '../../src/engine/real-corpus.js';
-import { runRealCase } from '../real-corpus.js';
+import { openAccuracyIndex, runRealCase } from '../real-corpus.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const tree = execFileSync(process.execPath, [join(root, 'scripts/fetch-kernel.mjs')], { encoding: 'utf8' }).trim().split('\n').pop()!;
-const { openStore, cacheDir } = await import('../../src/store/db.js');
-const { TreeIndex } = await import('../../src/index/query.js');
-const db = openStore(join(cacheDir(), 'accuracy-tree.sqlite'));
-const index = await TreeIndex.open(db, tree);
+const { tree, index, close } = await openAccuracyIndex();
 const dir = mkdtempSync(join(tmpdir(), 'modreview-validate-'));
 mkdirSync(join(dir, 'diffs'));
 let n = 0;
@@ -39,4 +32,4 @@ for (const line of readFileSync(process.argv[2]!, 'utf8').split('\n')) {
 }
 process.stdout.write(`${flagged} of ${n} flagged (${errors} could not be applied)\n`);
 rmSync(dir, { recursive: true, force: true });
-db.close();
+close();
