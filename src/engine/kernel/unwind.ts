@@ -1196,6 +1196,16 @@ export function initScope(facts: FileFacts, partOfModule = false, builtIn = fals
   // Boot hooks the OF/ACPI tables run (`CLK_OF_DECLARE(..., bcm53573_ilp_init)`,
   // IRQCHIP_DECLARE, TIMER_OF_DECLARE) are init code whether or not they carry __init.
   if (builtIn) {
+    // An ops table's `.init` hook (pernet operations' per-namespace init, an ADB driver's init
+    // that the ADB core's init calls): set-up code whose failure must undo what it took, as
+    // its fixes say ("add missing iounmap on error in macio_init()").
+    for (const s of facts.structInits) {
+      for (const fld of s.fields) {
+        if (fld.field !== 'init') continue;
+        const hook = fld.value.trim();
+        if (facts.functions.some((f) => f.name === hook)) inScope.add(hook);
+      }
+    }
     for (const m of facts.fileMacros) {
       if (!/_DECLARE/.test(m.name) || /^DECLARE_/.test(m.name)) continue;
       const hook = m.args[m.args.length - 1]?.trim();
