@@ -507,6 +507,26 @@ function strong(h: Held, ctx: Ctx): boolean {
 
 const clone = (x: State): State => ({ dead: x.dead, held: [...x.held], status: new Map(x.status), zero: new Set(x.zero) });
 
+/**
+ * The call whose success `cond` tests (`!IS_ERR(clk)`): the
+ * latest call before the test that assigned the variable tested.
+ */
+function successTestOf(cond: string, ctx: Ctx, line: number): CallSite | undefined {
+  const c = cond.replace(/\s+/g, '');
+  // (only a handle's test: `!x` and `x` say nothing alone, and a status compared with 0 is as
+  // often a self-test's expected outcome as a step's success, imr_selftest's adds)
+  const v = /^!IS_ERR(?:_OR_NULL)?\((\w+)\)$/.exec(c)?.[1];
+  if (!v) return undefined;
+  let best: CallSite | undefined;
+  for (const k of ctx.fn.calls) if (k.line < line && k.assignedTo?.trim() === v && (!best || k.line >= best.line)) best = k;
+  return best;
+}
+
+/** No return statement of the function returns a value. */
+function returnsVoid(fn: FunctionFacts): boolean {
+  return flatten(fn.body).every((x) => x.k !== 'return' || !(x.expr ?? '').trim());
+}
+
 function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; failed?: CallSite }): State {
   let failure = failureIn;
   for (const s of body) {
@@ -645,6 +665,12 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           // optional, and what ret holds after it is no error of any later step (xilinx_intc_of_init()
           // returned it from the irq_domain failure: 0 on every board that has the property).
           merged.zero.add(v);
+        }
+        // `if (!IS_ERR(clk)) { ...register it... }` closing a void function (xgene_pllclk_init()):
+        // where the step failed, the function ends right there with the rest still held.
+        if (!s.else && !t.dead && s === ctx.fn.body[ctx.fn.body.length - 1] && returnsVoid(ctx.fn)) {
+          const step = side === 'else' && !tested!.pair.lookup ? tested!.call : !side ? successTestOf(s.cond, ctx, s.line) : undefined;
+          if (step) for (const h of elseIn.held) if (h.call !== step && !h.unchecked) ctx.leaks.push({ held: h, exitLine: ctx.fn.endLine, exitKind: 'return', returnLine: ctx.fn.endLine, failed: step });
         }
         if (side === 'else' && t.dead && !s.else && !tested!.pair.lookup) {
           // `if (ret == 0) goto out;` then the unwind ladder: what follows runs only on failure.
