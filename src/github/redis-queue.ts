@@ -380,7 +380,9 @@ export async function closeWorker(worker: Worker, conn: { redis: Redis; stopping
   } finally {
     clearTimeout(timer);
   }
-  if (gaveUp) return;
+  // A stilled connection is left as it is; one Redis came back to before it was stilled (the
+  // close then finished with it) is quit like any other.
+  if (stilled.has(redis)) return;
   // QUIT would wait in the offline queue for a Redis that is away.
   if (redis.status !== 'ready') redis.disconnect();
   else await redis.quit().catch(() => redis.disconnect());

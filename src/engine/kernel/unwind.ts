@@ -1220,23 +1220,17 @@ export function initScope(facts: FileFacts, partOfModule = false, builtIn = fals
     else if (f.section === 'init' && (facts.modular || partOfModule || builtIn)) inScope.add(f.name);
   }
   // Boot hooks the OF/ACPI tables run (`CLK_OF_DECLARE(..., bcm53573_ilp_init)`,
-  // IRQCHIP_DECLARE, TIMER_OF_DECLARE) are init code whether or not they carry __init.
+  // IRQCHIP_DECLARE, TIMER_OF_DECLARE) are init code whether or not they carry __init, and so is
+  // an ops table's `.init` hook (pernet operations' per-namespace init, an ADB driver's init
+  // that the ADB core's init calls): set-up code whose failure must undo what it took, as its
+  // fixes say ("add missing iounmap on error in macio_init()").
   if (builtIn) {
-    // An ops table's `.init` hook (pernet operations' per-namespace init, an ADB driver's init
-    // that the ADB core's init calls): set-up code whose failure must undo what it took, as
-    // its fixes say ("add missing iounmap on error in macio_init()").
-    for (const s of facts.structInits) {
-      for (const fld of s.fields) {
-        if (fld.field !== 'init') continue;
-        const hook = fld.value.trim();
-        if (facts.functions.some((f) => f.name === hook)) inScope.add(hook);
-      }
-    }
-    for (const m of facts.fileMacros) {
-      if (!/_DECLARE/.test(m.name) || /^DECLARE_/.test(m.name)) continue;
-      const hook = m.args[m.args.length - 1]?.trim();
-      if (hook && facts.functions.some((f) => f.name === hook)) inScope.add(hook);
-    }
+    const defined = new Set(facts.functions.map((f) => f.name));
+    const hooks = [
+      ...facts.structInits.flatMap((s) => s.fields.filter((fld) => fld.field === 'init').map((fld) => fld.value.trim())),
+      ...facts.fileMacros.filter((m) => /_DECLARE/.test(m.name) && !/^DECLARE_/.test(m.name)).map((m) => m.args[m.args.length - 1]?.trim() ?? ''),
+    ];
+    for (const hook of hooks) if (defined.has(hook)) inScope.add(hook);
   }
   // Static helpers called only from in-scope functions join the scope (to a fixpoint).
   const callers = new Map<string, Set<string>>();
