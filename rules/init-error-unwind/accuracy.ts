@@ -89,7 +89,65 @@ export const cases: AccuracyCase[] = [
     expect: 'flag',
     why: 'the cache is made by a same-file helper (init_inodecache()): the acquire is one call level down',
   },
+  // Shapes the `inline` deletion probe (scripts/corpus/deletion-probe.ts) found missed in init
+  // code of any kind (boot hooks and built-in initcalls as well as module_init).
+  {
+    name: 'mmp3_of_init keeps its second mapping when mmp_init_bases() fails',
+    file: 'drivers/irqchip/irq-mmp.c',
+    edits: [{ find: '\tif (ret < 0) {\n\t\tiounmap(mmp_icu2_base);\n\t\treturn ret;', replace: '\tif (ret < 0) {\n\t\treturn ret;' }],
+    expect: 'flag',
+    why: "the helper's own failure path unmaps its own global (mmp_icu_base), not the caller's mmp_icu2_base",
+  },
+  {
+    name: 'pika_dtm_start keeps dtm_fpga mapped when kthread_run() fails',
+    file: 'arch/powerpc/platforms/44x/warp.c',
+    edits: [{ find: '\tif (IS_ERR(dtm_thread)) {\n\t\tiounmap(dtm_fpga);\n', replace: '\tif (IS_ERR(dtm_thread)) {\n' }],
+    expect: 'flag',
+    why: 'warp_post_info() maps and unmaps a local of its own: no release of what its caller mapped',
+  },
+  {
+    name: 'spiderpci_pci_setup_chip keeps the dummy page when its DMA mapping fails',
+    file: 'arch/powerpc/platforms/cell/spider-pci.c',
+    edits: [{ find: '\t\tpr_err("SPIDER-IOWA:Map dummy page filed.\\n");\n\t\tkfree(dummy_page_va);\n', replace: '\t\tpr_err("SPIDER-IOWA:Map dummy page filed.\\n");\n' }],
+    expect: 'flag',
+    why: '`if (dma_mapping_error(...)) return -1;` is a failure exit',
+  },
+  {
+    name: 'virtual_eisa_root_init keeps eisa_root_dev registered when eisa_root_register() fails',
+    file: 'drivers/eisa/virtual_root.c',
+    edits: [{ find: '\t\tplatform_device_unregister (&eisa_root_dev);\n\t\treturn -1;', replace: '\t\treturn -1;' }],
+    expect: 'flag',
+    why: '`return -1;` is an init failure, whatever the test before it',
+  },
+  {
+    name: 'snd_hrtimer_init drops snd_timer_global_free() when registering fails',
+    file: 'sound/core/hrtimer.c',
+    edits: [{ find: '\tif (err < 0) {\n\t\tsnd_timer_global_free(timer);\n\t\treturn err;', replace: '\tif (err < 0) {\n\t\treturn err;' }],
+    expect: 'flag',
+    why: "snd_timer_global_new()'s counterpart is named by the pre-image: the patch took away its only call",
+  },
+  {
+    name: 'rda8810_intc_init keeps its registers mapped when the irq domain cannot be created',
+    file: 'drivers/irqchip/irq-rda-intc.c',
+    edits: [{ find: '\tif (!rda_irq_domain) {\n\t\tiounmap(rda_intc_base);\n', replace: '\tif (!rda_irq_domain) {\n' }],
+    expect: 'flag',
+    why: 'of_io_request_and_map() maps (and requests) a region: iounmap() undoes it',
+  },
   // ---------------------------------------------------------------- must stay silent
+  {
+    name: 'haltpoll_init: cpuhp state name changed',
+    file: 'drivers/cpuidle/cpuidle-haltpoll.c',
+    edits: [{ find: '"cpuidle/haltpoll:online"', replace: '"cpuidle/haltpoll:on"' }],
+    expect: 'clean',
+    why: 'haltpoll_uninit() unregisters &haltpoll_driver, which the local drv points at',
+  },
+  {
+    name: 'isapnp_next_rdp: region name changed',
+    file: 'drivers/pnp/isapnp/core.c',
+    edits: [{ find: 'request_region(rdp, 1, "ISAPnP")', replace: 'request_region(rdp, 1, "isapnp")' }],
+    expect: 'clean',
+    why: '`if (range && request_region(...)) return 0;`: past the if, nothing was requested',
+  },
   {
     name: 'ena_init: message text',
     file: 'drivers/net/ethernet/amazon/ena/ena_netdev.c',

@@ -66,7 +66,7 @@ export default createRule({
       }
     }
     if (!scope.length) return out;
-    const book = moduleBook(ctx.facts, ctx.index);
+    const book = moduleBook(ctx.facts, ctx.index, ctx.image === 'post' ? ctx.before?.facts : undefined);
     const fallible = fallibility(ctx.facts, book, ctx.index);
     // Releases some leak finding already asks for, by function: the dropped-release check defers to them.
     const leaked = new Set<string>();

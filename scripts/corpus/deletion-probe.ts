@@ -26,14 +26,15 @@ import { extractFacts } from '../../src/c/facts.js';
 import type { RealCase } from '../../src/engine/real-corpus.js';
 import { moduleEntryPoints } from '../../src/engine/kernel/lifecycle.js';
 import { flatten } from '../../src/c/walk.js';
+import type { Stmt } from '../../src/c/types.js';
 import { moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import { runsIn, sectionOfFunction } from '../../src/engine/kernel/sections.js';
 import { openAccuracyIndex, runRealCase } from '../real-corpus.js';
 
 const [mode = 'ladder', nArg = '150', seedArg = '1'] = process.argv.slice(2);
-const WANT: Record<string, string> = { exitcall: 'init-exit-section', initdata: 'init-exit-section', demote: 'init-exit-section', retarget: 'init-error-unwind', section: 'init-exit-section', ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
+const WANT: Record<string, string> = { inline: 'init-error-unwind', exitcall: 'init-exit-section', initdata: 'init-exit-section', demote: 'init-exit-section', retarget: 'init-error-unwind', section: 'init-exit-section', ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
 const want = WANT[mode];
-if (!want) throw new Error('usage: deletion-probe.ts ladder|exit|owner|modput|barrier|section|retarget|exitcall|initdata|demote [N] [SEED]');
+if (!want) throw new Error('usage: deletion-probe.ts inline|ladder|exit|owner|modput|barrier|section|retarget|exitcall|initdata|demote [N] [SEED]');
 /** Lines that are one statement of their own, for the text-level modes. */
 const LINE: Record<string, RegExp> = {
   owner: /^\s*\.owner\s*=\s*THIS_MODULE,?\s*$/,
@@ -54,11 +55,32 @@ function rng(seed: number): () => number {
   };
 }
 const rand = rng(Number(seedArg));
-const pattern = mode === 'owner' ? 'THIS_MODULE' : mode === 'modput' ? 'module_put\\(' : mode === 'barrier' ? 'rcu_barrier\\(' : '^(module_init|module_exit)\\(';
+const pattern = mode === 'inline' ? '__init|^module_init\\(' : mode === 'owner' ? 'THIS_MODULE' : mode === 'modput' ? 'module_put\\(' : mode === 'barrier' ? 'rcu_barrier\\(' : '^(module_init|module_exit)\\(';
 const files = execFileSync('grep', ['-rlE', '--include=*.c', pattern, '.'], { cwd: tree, encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').map((f) => f.replace(/^\.\//, '')).sort();
 for (let i = files.length - 1; i > 0; i--) {
   const j = Math.floor(rand() * (i + 1));
   [files[i], files[j]] = [files[j]!, files[i]!];
+}
+
+/** Init code of any kind: `__init` functions (built-in initcalls, OF_DECLARE hooks) and module_init. */
+function initCode(facts: ReturnType<typeof extractFacts>, text: string, inits: readonly string[]) {
+  const lines = text.split('\n');
+  return facts.functions.filter((f) => inits.includes(f.name) || sectionOfFunction(lines, f) === 'init');
+}
+
+/** Is `line` a statement of an `if` branch that itself ends in a return or a goto (a failure exit)? */
+function inErrorBranch(body: readonly Stmt[], line: number): boolean {
+  for (const st of flatten(body)) {
+    if (st.k !== 'if') continue;
+    for (const arm of [st.then, st.else ?? []]) {
+      const br = arm.length === 1 && arm[0]!.k === 'block' ? arm[0]!.body : arm;
+      const last = br[br.length - 1];
+      if (!last || (last.k !== 'return' && last.k !== 'goto')) continue;
+      if (last.k === 'return' && (last.expr === null || last.expr === '0')) continue;
+      if (br.some((s) => s.line === line && (s.k === 'expr' || s.k === 'decl'))) return true;
+    }
+  }
+  return false;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'modreview-probe-'));
@@ -73,7 +95,7 @@ for (const path of files) {
   const facts = extractFacts(path, text);
   const ep = moduleEntryPoints(facts);
   const book = moduleBook(facts, index);
-  const fns = mode === 'section' ? [] : mode === 'ladder' ? ep.inits.map((i) => i.fn) : mode === 'exit' && ep.exit?.fn ? [ep.exit.fn] : [];
+  const fns = mode === 'section' ? [] : mode === 'inline' ? initCode(facts, text, ep.inits.map((i) => i.fn.name)) : mode === 'ladder' ? ep.inits.map((i) => i.fn) : mode === 'exit' && ep.exit?.fn ? [ep.exit.fn] : [];
   const lines = text.split('\n');
   const cands: { line: number; callee: string }[] = [];
   if (LINE[mode]) {
@@ -100,6 +122,7 @@ for (const path of files) {
     const firstLabel = fn.body.find((s) => s.k === 'label')?.line ?? Infinity;
     for (const c of fn.calls) {
       if (mode === 'ladder' && c.line <= firstLabel) continue;
+      if (mode === 'inline' && (c.line >= firstLabel || !inErrorBranch(fn.body, c.line))) continue;
       if (NOT_RELEASES.test(c.callee) || !(book.isRelease(c.callee) || releaseByName(c.callee))) continue;
       // Only a call that is its own statement on one line: deleting the line deletes the call.
       const l = lines[c.line - 1] ?? '';

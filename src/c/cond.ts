@@ -116,6 +116,8 @@ function failurePart(c: string, alone: boolean): boolean {
     /<0\)*$/.test(c) ||
     /==NULL\)*$/.test(c) ||
     /^WARN_ON(_ONCE)?\(/.test(c) ||
-    /^ACPI_FAILURE\(/.test(c)
+    /^ACPI_FAILURE\(/.test(c) ||
+    // (a DMA mapping that failed: `if (dma_mapping_error(dev, addr))`)
+    (/^(dma|pci_dma)_mapping_error\(|^IS_ERR_VALUE\(/.test(c) && alone)
   );
 }

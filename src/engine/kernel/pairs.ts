@@ -36,6 +36,8 @@ const COUNTERPARTS: Readonly<Record<string, readonly string[]>> = {
   alloc: ['free', 'put', 'destroy', 'release'],
   // (`input_allocate_device()` / `input_free_device()`)
   allocate: ['free', 'put', 'destroy', 'release'],
+  // (`snd_card_new()` / `snd_card_free()`, `snd_timer_global_new()` / `snd_timer_global_free()`)
+  new: ['free', 'destroy', 'delete', 'release'],
   // (`kern_mount()` / `kern_unmount()`)
   mount: ['unmount', 'umount'],
   pin: ['unpin'],
@@ -143,10 +145,15 @@ function returnsHandle(facts: FileFacts, name: string): boolean {
  * The pairs book of one file: the fixed table, then name-derived pairs backed by the module's
  * exit path, by another call in the file, or (for registration-like words) by the tree.
  */
-export function moduleBook(facts: FileFacts, index?: IndexQuery): PairBook {
+export function moduleBook(facts: FileFacts, index?: IndexQuery, before?: FileFacts): PairBook {
   const exitCalls = exitCallNames(facts, index);
   const fileCalls = new Set<string>();
   for (const f of facts.functions) for (const c of f.calls) fileCalls.add(c.callee);
+  // A counterpart the file called before the patch still names the release (the patch may have
+  // taken away its only call: `snd_timer_global_free(timer)` off snd_hrtimer_init()'s failure
+  // path). Only for names the file still calls as acquires.
+  const beforeCalls = new Set<string>();
+  for (const f of before?.functions ?? []) for (const c of f.calls) if (!fileCalls.has(c.callee)) beforeCalls.add(c.callee);
   const derived = new Map<string, BookPair>();
   const releases = new Set<string>();
   for (const name of fileCalls) {
@@ -155,7 +162,7 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery): PairBook {
     const cands = counterpartNames(name).filter((r) => r !== name && !trivialIn(facts, r));
     const words = new Set(name.split('_'));
     const inExit = cands.filter((r) => exitCalls.has(r));
-    const inFile = cands.filter((r) => fileCalls.has(r));
+    const inFile = cands.filter((r) => fileCalls.has(r) || beforeCalls.has(r));
     const inTree = index && [...words].some((w) => TREE_WORDS.has(w)) ? cands.filter((r) => index.functionsNamed(r).length > 0) : [];
     const source: PairSource | undefined = inExit.length ? 'exit' : inFile.length ? 'file' : inTree.length ? 'tree' : undefined;
     if (!source) continue;

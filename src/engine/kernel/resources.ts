@@ -173,6 +173,8 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('ioremap', 'iounmap', 'handle'),
   P('ioremap_wc', 'iounmap', 'handle'),
   P('of_iomap', 'iounmap', 'handle'),
+  // (requests the region and maps it: iounmap() and release_mem_region() undo it, usually both)
+  P('of_io_request_and_map', ['iounmap', 'release_mem_region'], 'handle'),
   P('clk_get', 'clk_put', 'handle'),
   P('of_clk_get', 'clk_put', 'handle'),
   P('of_clk_get_by_name', 'clk_put', 'handle'),

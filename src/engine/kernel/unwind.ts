@@ -141,6 +141,8 @@ interface Ctx {
   acquiredIds: Map<string, CallSite[]>;
   /** Releases performed by same-file static helpers, one level deep. */
   helperReleases: Map<string, CallSite[]>;
+  /** Those of helperReleases that name a file-scope object (namedReleases()). */
+  namedReleases: ReadonlySet<CallSite>;
   /** What same-file static helpers still hold when they return success, one level deep. */
   helperAcquires: Map<string, Held[]>;
   /** Set while analysing a helper: collects what is held at its successful returns. */
@@ -323,8 +325,11 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
         st.held = st.held.filter((x, j) => j !== i && !(h.id && x.id === h.id && x.pair.release.includes(rel.callee)));
         continue;
       }
+      // (not a release of another file-scope object: `iounmap(mmp_icu_base)` on mmp_init_bases()'s
+      // own failure path gives back the helper's mapping, not its caller's `mmp_icu2_base`; a
+      // local may still point at it, `drv = &haltpoll_driver`)
       const k = releasedIndex(st.held, rel, true);
-      if (k >= 0) st.held.splice(k, 1);
+      if (k >= 0 && !(ctx.namedReleases.has(rel) && fileScopeName(st.held[k]!.id, ctx))) st.held.splice(k, 1);
     }
     const pair = pairAt(c, ctx);
     // A lookup whose result is not stored (only tested, or handed straight to another call)
@@ -393,6 +398,13 @@ function testsFailureOf(cond: string, condCalls: CallSite[], h: Held): 'then' | 
   const c = cond.replace(/\b(unlikely|likely)\s*\(/g, '(').replace(/\s+/g, '');
   if (condCalls.some((x) => x.line === h.call.line && x.callee === h.call.callee)) {
     // `if (register_x(&a))`, `if ((ret = register_x(&a)) < 0)`, `if (!p = f())`-style.
+    // A handle's acquire tested for success, alone or as a part of `&&`
+    // (`if (rdp < 0x280 && request_region(rdp, 1, "ISAPnP"))`): the else side has nothing.
+    if (h.pair.kind === 'handle') {
+      const { parts, op } = logicalParts(cond);
+      const own = new RegExp(`^\\(*${escapeRegExp(h.call.callee)}\\(`);
+      if ((parts.length === 1 || op === '&&') && parts.some((p) => own.test(p.replace(/\s+/g, '')) && /\)$/.test(p.trim()) && !/[=<>!]/.test(p.replace(/\([^()]*\)/g, '')))) return 'else';
+    }
     return /^!\(?\w+\(/.test(c) && h.pair.kind === 'handle' ? 'then' : c.startsWith('!') && h.pair.kind === 'status' ? 'else' : 'then';
   }
   const v = h.pair.kind === 'status' || (h.pair.kind === 'nid' && h.call.assignedTo) ? (h.call.assignedTo ?? '') : h.id;
@@ -465,7 +477,8 @@ function isErrorReturn(expr: string | null, inFailure: boolean): boolean {
   // `return NULL;` / `return false;` from a pointer or bool function fails only inside a failure
   // test (`if (pci_enable_device(pdev) < 0) return NULL;`); elsewhere it may mean "none found".
   if (/^(false|NULL)$/.test(e)) return inFailure;
-  if (/^-E[A-Z0-9]+$|^\(-E[A-Z0-9]+\)$|PTR_ERR\(|ERR_PTR\(|ERR_CAST\(/.test(e)) return true;
+  // (`return -1;` too: an init function's failure, as virtual_eisa_root_init() returns it)
+  if (/^-E[A-Z0-9]+$|^\(-E[A-Z0-9]+\)$|^\(?-[1-9]\d*\)?$|PTR_ERR\(|ERR_PTR\(|ERR_CAST\(/.test(e)) return true;
   return inFailure;
 }
 
@@ -1024,6 +1037,7 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
     top: fn.body,
     acquiredIds: new Map(),
     helperReleases: new Map(),
+    namedReleases: new Set(),
     helperAcquires: new Map(),
     following: new Set(),
     resultAssigns: resultAssigns(fn),
@@ -1069,7 +1083,8 @@ function helperReleases(facts: FileFacts, book: PairBook): Map<string, CallSite[
   for (const f of facts.functions) byName.set(f.name, [...(byName.get(f.name) ?? []), f]);
   const out = new Map<string, CallSite[]>();
   // Cleanup helpers call further helpers (drbd_cleanup() -> drbd_destroy_mempools()): follow
-  // same-file calls to any depth, each function once.
+  // same-file calls to any depth, each function once, through same-file releases too
+  // (fadump_free_elfcorehdr_buf() frees `fw_dump.elfcorehdr_addr` with fadump_free_buffer()).
   const collect = (name: string, seen: Set<string>): CallSite[] => {
     const defs = byName.get(name);
     if (!defs || seen.has(name)) return [];
@@ -1081,15 +1096,15 @@ function helperReleases(facts: FileFacts, book: PairBook): Map<string, CallSite[
     // (nor is the put of what the helper looked up into a structure of its own frame:
     // pll6_bypassed()'s `of_node_put(clkspec.np)`, clkspec a local `struct of_phandle_args`,
     // gives back its own lookup, not its caller's node; a local pointer may point anywhere)
-    // Likewise a put of a local the helper itself assigned from a lookup (create_sysclk()'s
-    // `sysclk = of_get_child_by_name(...)` ... `of_node_put(sysclk)`).
+    // Likewise a put of a local the helper itself assigned from a lookup or another acquire
+    // (create_sysclk()'s `sysclk = of_get_child_by_name(...)` ... `of_node_put(sysclk)`).
     const ownLocal = (f: FunctionFacts, x: { call: CallSite }) => {
       const own = ownedLocals(f);
       const arg = x.call.args[0] ?? '';
       const member = /^\s*([A-Za-z_]\w*)\./.exec(arg)?.[1];
       return (member !== undefined && own.structs.has(member)) || own.lookups.has(resourceIdentity(arg));
     };
-    return defs.flatMap((f) => callsWithContext(f).filter((x) => !ownFailure(f, x) && !(book.isRelease(x.call.callee) && ownLocal(f, x))).flatMap(({ call: c }) => (book.isRelease(c.callee) ? [c] : collect(c.callee, seen))));
+    return defs.flatMap((f) => callsWithContext(f).filter((x) => !ownFailure(f, x) && !(book.isRelease(x.call.callee) && ownLocal(f, x))).flatMap(({ call: c }) => (book.isRelease(c.callee) ? [c, ...collect(c.callee, seen)] : collect(c.callee, seen))));
   };
   // (once per function: collect() visits a helper once per caller)
   const owned = new Map<FunctionFacts, { structs: Set<string>; lookups: Set<string> }>();
@@ -1104,7 +1119,8 @@ function helperReleases(facts: FileFacts, book: PairBook): Map<string, CallSite[
         const m = /^(?:const )?struct \w+ ([^*;=()]+)[;=]/.exec(st.text.trim().replace(/\s+/g, ' '));
         for (const name of m?.[1]?.split(',') ?? []) if (/^[A-Za-z_]\w*$/.test(name.trim()) && !f.params.includes(name.trim())) structs.add(name.trim());
       }
-      const lookups = new Set(f.calls.filter((c) => c.assignedTo !== undefined && book.pairFor(c.callee)?.lookup === true).map((c) => resourceIdentity(c.assignedTo!)).filter((v) => locals.has(v) && !f.params.includes(v)));
+      // (any acquire of its own: warp_post_info() maps `fpga`, reads it and unmaps it)
+      const lookups = new Set(f.calls.filter((c) => c.assignedTo !== undefined && book.pairFor(c.callee) !== undefined).map((c) => resourceIdentity(c.assignedTo!)).filter((v) => locals.has(v) && !f.params.includes(v)));
       o = { structs, lookups };
       owned.set(f, o);
     }
@@ -1114,6 +1130,39 @@ function helperReleases(facts: FileFacts, book: PairBook): Map<string, CallSite[
     const rel = collect(f.name, new Set());
     if (rel.length) out.set(f.name, rel);
   }
+  return out;
+}
+
+/**
+ * The variable a plain name or a member of one stands for (`&a.b` -> `a`); none for a call
+ * (`kvm_nvhe_sym(base)[cpu]`) or an element (`pcluster_pool[i].slab`), which name one of several.
+ */
+function plainBase(text: string): string | undefined {
+  return /^&?\s*([A-Za-z_]\w*)(?:\s*(?:\.|->)\s*\w+)*\s*$/.exec(text)?.[1];
+}
+
+/** A plain name that is neither a local nor a parameter of the function walked: a file-scope object. */
+function fileScopeName(id: string, ctx: Ctx): boolean {
+  const base = plainBase(id);
+  return base !== undefined && !ctx.locals.has(base) && !ctx.fn.params.includes(base);
+}
+
+/**
+ * Helper releases whose argument is a file-scope object (neither a parameter nor a local of any
+ * function defining the helper's release): they give back that object, not one of its kind.
+ */
+function namedReleases(facts: FileFacts, releases: ReadonlyMap<string, CallSite[]>): Set<CallSite> {
+  const out = new Set<CallSite>();
+  const declared = new Map<FunctionFacts, Set<string>>();
+  for (const rels of releases.values())
+    for (const rel of rels) {
+      const base = plainBase(rel.args[0] ?? '');
+      if (!base || /^[A-Z_][A-Z0-9_]*$/.test(base)) continue;
+      const f = facts.functions.find((g) => rel.line >= g.startLine && rel.line <= g.endLine);
+      if (!f) continue;
+      if (!declared.has(f)) declared.set(f, declaredNames(f));
+      if (!declared.get(f)!.has(base)) out.add(rel);
+    }
   return out;
 }
 
@@ -1172,7 +1221,8 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindO
   const book = opts.book ?? TABLE_BOOK;
   const fallible = opts.fallible ?? ((c: string) => book.pairFor(c)?.kind === 'status');
   const scoped = scopedDecls(opts.source);
-  const ctx = newCtx(fn, book, fallible, { helperReleases: helperReleases(facts, book), helperAcquires: helperAcquires(facts, book, fallible, scoped) }, scoped);
+  const releases = helperReleases(facts, book);
+  const ctx = newCtx(fn, book, fallible, { helperReleases: releases, namedReleases: namedReleases(facts, releases), helperAcquires: helperAcquires(facts, book, fallible, scoped) }, scoped);
   if (opts.before) ownedBefore(opts.before, ctx);
   for (const c of fn.calls) {
     const pair = pairAt(c, ctx);

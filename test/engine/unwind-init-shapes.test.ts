@@ -1,0 +1,42 @@
+// init-error-unwind on init code of every kind (boot hooks, built-in initcalls, module_init): real
+// Linux 6.12 functions with one release taken off a failure branch, the shapes the `inline`
+// deletion probe (scripts/corpus/deletion-probe.ts) found missed, each reviewed as a real patch;
+// and edits next to code that looked like a leak to an earlier cut of the same analysis.
+import { describe, expect, it } from 'vitest';
+import { cases } from '../../rules/init-error-unwind/accuracy.js';
+import { runCase } from '../../scripts/accuracy.js';
+import { kernelTree } from '../helpers/kernel.js';
+
+/** Case → the function and the start of the message: the resource as the code names it. */
+const FLAG: Record<string, { fn: string; resource: string; release: string }> = {
+  'mmp3_of_init keeps its second mapping when mmp_init_bases() fails': { fn: 'mmp3_of_init', resource: 'of_iomap(mmp_icu2_base)', release: 'iounmap' },
+  'pika_dtm_start keeps dtm_fpga mapped when kthread_run() fails': { fn: 'pika_dtm_start', resource: 'of_iomap(dtm_fpga)', release: 'iounmap' },
+  'spiderpci_pci_setup_chip keeps the dummy page when its DMA mapping fails': { fn: 'spiderpci_pci_setup_chip', resource: 'kmalloc(dummy_page_va)', release: 'kfree' },
+  'virtual_eisa_root_init keeps eisa_root_dev registered when eisa_root_register() fails': { fn: 'virtual_eisa_root_init', resource: 'platform_device_register(eisa_root_dev)', release: 'platform_device_unregister' },
+  'snd_hrtimer_init drops snd_timer_global_free() when registering fails': { fn: 'snd_hrtimer_init', resource: 'snd_timer_global_new(', release: 'snd_timer_global_free' },
+  'rda8810_intc_init keeps its registers mapped when the irq domain cannot be created': { fn: 'rda8810_intc_init', resource: 'of_io_request_and_map(rda_intc_base)', release: 'iounmap' },
+};
+const CLEAN = ['haltpoll_init: cpuhp state name changed', 'isapnp_next_rdp: region name changed'];
+
+describe('init-error-unwind on failure branches of real 6.12 init code', () => {
+  const tree = kernelTree();
+  const byName = new Map(cases.map((c) => [c.name, c]));
+
+  it.each(Object.entries(FLAG))('%s', async (name, want) => {
+    const c = byName.get(name);
+    expect(c?.expect).toBe('flag');
+    const out = await runCase(tree, 'init-error-unwind', c!, undefined);
+    expect(out.error).toBeUndefined();
+    const mine = out.findings.filter((f) => f.function === want.fn && f.message.startsWith(want.resource));
+    expect(mine.length, out.findings.map((f) => f.message).join('\n')).toBeGreaterThan(0);
+    expect(mine[0]!.message).toContain(`${want.release}()`);
+  });
+
+  it.each(CLEAN)('%s stays silent', async (name) => {
+    const c = byName.get(name);
+    expect(c?.expect).toBe('clean');
+    const out = await runCase(tree, 'init-error-unwind', c!, undefined);
+    expect(out.error).toBeUndefined();
+    expect(out.findings.map((f) => f.message)).toEqual([]);
+  });
+});
