@@ -223,6 +223,7 @@ export default createRule({
         // A lookup's reference held in a local of init (`node = of_find_matching_node(...)`) is
         // to be put in init once used, not kept for exit: init-error-unwind reports it there.
         if (k.pair.lookup && lookupInLocal(facts, k)) continue;
+        if (k.pair.unwindOnly) continue;
         const release = k.pair.release[0]!;
         const common = { acquire: label(k), where: where(k.at), exit: exitFn.name, release };
         const message =

@@ -133,6 +133,20 @@ export const cases: AccuracyCase[] = [
     expect: 'flag',
     why: 'of_io_request_and_map() maps (and requests) a region: iounmap() undoes it',
   },
+  {
+    name: 'applicom_init leaves the PCI device enabled when ioremap() fails',
+    file: 'drivers/char/applicom.c',
+    edits: [{ find: '\t\t\t\t(unsigned long long)pci_resource_start(dev, 0));\n\t\t\tpci_disable_device(dev);\n', replace: '\t\t\t\t(unsigned long long)pci_resource_start(dev, 0));\n' }],
+    expect: 'flag',
+    why: 'pci_enable_device() by hand (not pcim_) is undone by pci_disable_device()',
+  },
+  {
+    name: 'llc_sysctl_init keeps whichever sysctl table registered when the other did not',
+    file: 'net/llc/sysctl_net_llc.c',
+    edits: [{ find: '\tif (!llc2_timeout_header || !llc_station_header) {\n\t\tllc_sysctl_exit();\n', replace: '\tif (!llc2_timeout_header || !llc_station_header) {\n' }],
+    expect: 'flag',
+    why: 'register_net_sysctl() hands back a header that unregister_net_sysctl_table() takes down',
+  },
   // ---------------------------------------------------------------- must stay silent
   {
     name: 'haltpoll_init: cpuhp state name changed',

@@ -15,6 +15,8 @@ const FLAG: Record<string, { fn: string; resource: string; release: string }> = 
   'virtual_eisa_root_init keeps eisa_root_dev registered when eisa_root_register() fails': { fn: 'virtual_eisa_root_init', resource: 'platform_device_register(eisa_root_dev)', release: 'platform_device_unregister' },
   'snd_hrtimer_init drops snd_timer_global_free() when registering fails': { fn: 'snd_hrtimer_init', resource: 'snd_timer_global_new(', release: 'snd_timer_global_free' },
   'rda8810_intc_init keeps its registers mapped when the irq domain cannot be created': { fn: 'rda8810_intc_init', resource: 'of_io_request_and_map(rda_intc_base)', release: 'iounmap' },
+  'applicom_init leaves the PCI device enabled when ioremap() fails': { fn: 'applicom_init', resource: 'pci_enable_device(dev)', release: 'pci_disable_device' },
+  'llc_sysctl_init keeps whichever sysctl table registered when the other did not': { fn: 'llc_sysctl_init', resource: 'register_net_sysctl(llc2_timeout_header)', release: 'unregister_net_sysctl_table' },
 };
 const CLEAN = ['haltpoll_init: cpuhp state name changed', 'isapnp_next_rdp: region name changed'];
 

@@ -28,6 +28,12 @@ export interface ResourcePair {
    * caller puts it when done, on every path, success included, unless it keeps the object.
    */
   lookup?: boolean;
+  /**
+   * Undone on init's failure paths, but a module may leave it in place for good when init
+   * succeeds: a PCI device it enabled to read (the EDAC drivers' pci_enable_device() on devices
+   * they do not own). Not asked of module_exit.
+   */
+  unwindOnly?: boolean;
 }
 
 const P = (acquire: string, release: string | string[], kind: AcquireKind = 'status', arg?: number): ResourcePair => {
@@ -183,6 +189,13 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('clk_prepare_enable', 'clk_disable_unprepare'),
   P('clk_prepare', 'clk_unprepare'),
   P('clk_enable', 'clk_disable'),
+  // Regulators and PCI devices taken by hand in init code (the devm_/pcim_ forms are managed):
+  // "add missing regulator_disable()/pci_disable_device() on error" fixes.
+  P('regulator_get', 'regulator_put', 'handle'),
+  P('regulator_get_exclusive', 'regulator_put', 'handle'),
+  P('regulator_enable', 'regulator_disable'),
+  { ...P('pci_enable_device', 'pci_disable_device'), unwindOnly: true },
+  { ...P('pci_enable_device_mem', 'pci_disable_device'), unwindOnly: true },
   // memory and work
   P('kmem_cache_create', 'kmem_cache_destroy', 'handle'),
   P('kmem_cache_create_usercopy', 'kmem_cache_destroy', 'handle'),
@@ -205,6 +218,9 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('proc_create_seq', ['remove_proc_entry', 'proc_remove'], 'handle'),
   P('proc_create_single', ['remove_proc_entry', 'proc_remove'], 'handle'),
   P('register_sysctl', 'unregister_sysctl_table', 'handle'),
+  P('register_sysctl_sz', 'unregister_sysctl_table', 'handle'),
+  P('register_net_sysctl', 'unregister_net_sysctl_table', 'handle'),
+  P('register_net_sysctl_sz', 'unregister_net_sysctl_table', 'handle'),
   P('cpuhp_setup_state', ['cpuhp_remove_state', 'cpuhp_remove_state_nocalls'], 'nid', 0),
   P('cpuhp_setup_state_nocalls', ['cpuhp_remove_state_nocalls', 'cpuhp_remove_state'], 'nid', 0),
   P('cpuhp_setup_state_multi', 'cpuhp_remove_multi_state', 'nid', 0),
