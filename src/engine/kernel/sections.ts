@@ -599,7 +599,8 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
     // list, or bind through sysfs. Buses that probe synchronously while the driver registers —
     // parisc's, for one — run an __init probe inside the module's init, as __refdata says.)
     const driver = facts.structInits.find((x) => x.name === obj)?.type === 'platform_driver' && t.section === 'init' && !oneShotDriver(facts, lines, obj) && !suppressesBind(facts, obj);
-    if (WHITELISTED_OBJECT.test(obj) && !driver && !(facts.modular && r.inType === 'console') && !(loadable && /_ops$/.test(obj) && t.section === 'init' && objectUsedAfterInit(facts, lines, obj, runs, loadable))) continue;
+    // (init data too: `.cl_ops = &htb_class_ops` with htb_class_ops made __initconst)
+    if (WHITELISTED_OBJECT.test(obj) && !driver && !(facts.modular && r.inType === 'console') && !(loadable && /_ops$/.test(obj) && t.section !== 'exit' && objectUsedAfterInit(facts, lines, obj, runs, loadable))) continue;
     // An object that lost its __initdata/__initconst in this change but still names init code:
     // it now lives in .data/.rodata, and modpost reports every reference from there into .init,
     // whoever reads the object.
