@@ -149,6 +149,13 @@ export const cases: AccuracyCase[] = [
   },
   // ---------------------------------------------------------------- must stay silent
   {
+    name: 'atm_init: out_atmpvc_exit calls atmpvc_exit(), not atmsvc_exit() a second time',
+    file: 'net/atm/common.c',
+    edits: [{ find: 'out_atmpvc_exit:\n\tatmsvc_exit();', replace: 'out_atmpvc_exit:\n\tatmpvc_exit();' }],
+    expect: 'clean',
+    why: 'the forward fix of a 6.12 bug: one of two atmsvc_exit() calls goes, the one the pre-image ran for the step that failed',
+  },
+  {
     name: 'haltpoll_init: cpuhp state name changed',
     file: 'drivers/cpuidle/cpuidle-haltpoll.c',
     edits: [{ find: '"cpuidle/haltpoll:online"', replace: '"cpuidle/haltpoll:on"' }],
