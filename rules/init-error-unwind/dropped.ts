@@ -46,12 +46,15 @@ const count = (calls: readonly CallSite[], key: string): number => calls.filter(
 
 /**
  * The pre-image already got this release wrong (run for a step that failed, or before its
- * acquire): taking it off the path is the fix, not a leak.
+ * acquire) and the patch took the wrong call away: taking it off the path is the fix, not a leak.
+ * By key, not line (which of two `atmsvc_exit()` calls the patch removed a count cannot tell:
+ * atm_init()'s second one, under out_atmpvc_exit, was the wrong one), and only where the post-image
+ * runs the release wrongly fewer times than the pre-image did: otherwise the right call went.
  */
-function wrongInPre(fn: FunctionFacts, facts: FileFacts, book: PairBook, fallible: (c: string) => boolean, key: string): boolean {
-  // (any call of the same release: which of two `atmsvc_exit()` the patch removed is not told by
-  // a count, and atm_init()'s second one, under out_atmpvc_exit, was the wrong one)
-  return analyseUnwind(fn, facts, { book, fallible }).misorders.some((m) => keyOf(m.release) === key);
+function wrongCallRemoved(before: FunctionFacts, pre: FileFacts, after: FunctionFacts, post: FileFacts, book: PairBook, fallible: (c: string) => boolean, key: string): boolean {
+  const wrong = (fn: FunctionFacts, facts: FileFacts) => analyseUnwind(fn, facts, { book, fallible }).misorders.filter((m) => keyOf(m.release) === key).length;
+  const was = wrong(before, pre);
+  return was > 0 && wrong(after, post) < was;
 }
 
 /**
@@ -89,7 +92,7 @@ export function droppedUnwindReleases(pre: FileFacts, post: FileFacts, index?: I
       // What it undoes went too: an acquire named like its counterpart, or the book's, no longer called here.
       const acquires = [...acquireNamesFor(call.callee), ...before.calls.filter((c) => book.pairFor(c.callee)?.release.includes(call.callee)).map((c) => c.callee)];
       if (acquires.some((a) => preReach.some((c) => c.callee === a) && !postCallees.has(a))) continue;
-      if (wrongInPre(before, pre, book, fallible, key)) continue;
+      if (wrongCallRemoved(before, pre, fn, post, book, fallible, key)) continue;
       out.push({ call, fn, exitFn: exitFn.name });
     }
   }

@@ -14,9 +14,12 @@
 // calls (an init error path calling the cleanup), `initdata` marks `__initdata`/`__initconst` a
 // file-scope object that code running after init reads or a registered object names, and
 // `demote` drops `__init` from a function that still calls an `__init` function of its file.
+// And `inline` deletes a release from an error branch (`if (...) { release(x); return err; }`,
+// before any label) of init code of any kind: `__init` functions of built-in code (initcalls,
+// OF_DECLARE hooks) as well as module_init, which is where most "fix leak in *_init()" fixes land.
 // A development aid, run by hand; nothing in it is a test.
 //
-//   node --import tsx scripts/corpus/deletion-probe.ts ladder|exit|owner|modput|barrier [N=150] [SEED=1]
+//   node --import tsx scripts/corpus/deletion-probe.ts inline|ladder|exit|owner|modput|barrier|... [N=150] [SEED=1]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
