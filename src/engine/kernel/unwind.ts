@@ -141,7 +141,7 @@ interface Ctx {
   acquiredIds: Map<string, CallSite[]>;
   /** Releases performed by same-file static helpers, one level deep. */
   helperReleases: Map<string, CallSite[]>;
-  /** Those of helperReleases that name a file-scope object (namedReleases()). */
+  /** Those of helperReleases that name a file-scope object (see helperReleases()). */
   namedReleases: ReadonlySet<CallSite>;
   /** What same-file static helpers still hold when they return success, one level deep. */
   helperAcquires: Map<string, Held[]>;
@@ -1077,11 +1077,18 @@ function helperAcquires(facts: FileFacts, book: PairBook, fallible: (c: string) 
 }
 
 /** Releases a same-file static helper performs (a cleanup function called on the unwind path). */
-function helperReleases(facts: FileFacts, book: PairBook): Map<string, CallSite[]> {
+function helperReleases(facts: FileFacts, book: PairBook): { releases: Map<string, CallSite[]>; named: Set<CallSite> } {
   // `#ifdef CONFIG_X ... #else` stubs: one name, several definitions; any of them may be built.
   const byName = new Map<string, FunctionFacts[]>();
   for (const f of facts.functions) byName.set(f.name, [...(byName.get(f.name) ?? []), f]);
   const out = new Map<string, CallSite[]>();
+  // Releases whose argument is a file-scope object (neither a parameter nor a local of the
+  // function making them): they give back that object, not one of its kind.
+  const named = new Set<CallSite>();
+  const markNamed = (f: FunctionFacts, c: CallSite) => {
+    const base = plainBase(c.args[0] ?? '');
+    if (base && !/^[A-Z_][A-Z0-9_]*$/.test(base) && !ownedLocals(f).locals.has(base)) named.add(c);
+  };
   // Cleanup helpers call further helpers (drbd_cleanup() -> drbd_destroy_mempools()): follow
   // same-file calls to any depth, each function once, through same-file releases too
   // (fadump_free_elfcorehdr_buf() frees `fw_dump.elfcorehdr_addr` with fadump_free_buffer()).
@@ -1104,10 +1111,18 @@ function helperReleases(facts: FileFacts, book: PairBook): Map<string, CallSite[
       const member = /^\s*([A-Za-z_]\w*)\./.exec(arg)?.[1];
       return (member !== undefined && own.structs.has(member)) || own.lookups.has(resourceIdentity(arg));
     };
-    return defs.flatMap((f) => callsWithContext(f).filter((x) => !ownFailure(f, x) && !(book.isRelease(x.call.callee) && ownLocal(f, x))).flatMap(({ call: c }) => (book.isRelease(c.callee) ? [c, ...collect(c.callee, seen)] : collect(c.callee, seen))));
+    return defs.flatMap((f) =>
+      callsWithContext(f)
+        .filter((x) => !ownFailure(f, x) && !(book.isRelease(x.call.callee) && ownLocal(f, x)))
+        .flatMap(({ call: c }) => {
+          if (!book.isRelease(c.callee)) return collect(c.callee, seen);
+          markNamed(f, c);
+          return [c, ...collect(c.callee, seen)];
+        }),
+    );
   };
   // (once per function: collect() visits a helper once per caller)
-  const owned = new Map<FunctionFacts, { structs: Set<string>; lookups: Set<string> }>();
+  const owned = new Map<FunctionFacts, { locals: Set<string>; structs: Set<string>; lookups: Set<string> }>();
   const ownedLocals = (f: FunctionFacts) => {
     let o = owned.get(f);
     if (!o) {
@@ -1121,7 +1136,7 @@ function helperReleases(facts: FileFacts, book: PairBook): Map<string, CallSite[
       }
       // (any acquire of its own: warp_post_info() maps `fpga`, reads it and unmaps it)
       const lookups = new Set(f.calls.filter((c) => c.assignedTo !== undefined && book.pairFor(c.callee) !== undefined).map((c) => resourceIdentity(c.assignedTo!)).filter((v) => locals.has(v) && !f.params.includes(v)));
-      o = { structs, lookups };
+      o = { locals, structs, lookups };
       owned.set(f, o);
     }
     return o;
@@ -1130,7 +1145,7 @@ function helperReleases(facts: FileFacts, book: PairBook): Map<string, CallSite[
     const rel = collect(f.name, new Set());
     if (rel.length) out.set(f.name, rel);
   }
-  return out;
+  return { releases: out, named };
 }
 
 /**
@@ -1145,25 +1160,6 @@ function plainBase(text: string): string | undefined {
 function fileScopeName(id: string, ctx: Ctx): boolean {
   const base = plainBase(id);
   return base !== undefined && !ctx.locals.has(base) && !ctx.fn.params.includes(base);
-}
-
-/**
- * Helper releases whose argument is a file-scope object (neither a parameter nor a local of any
- * function defining the helper's release): they give back that object, not one of its kind.
- */
-function namedReleases(facts: FileFacts, releases: ReadonlyMap<string, CallSite[]>): Set<CallSite> {
-  const out = new Set<CallSite>();
-  const declared = new Map<FunctionFacts, Set<string>>();
-  for (const rels of releases.values())
-    for (const rel of rels) {
-      const base = plainBase(rel.args[0] ?? '');
-      if (!base || /^[A-Z_][A-Z0-9_]*$/.test(base)) continue;
-      const f = facts.functions.find((g) => rel.line >= g.startLine && rel.line <= g.endLine);
-      if (!f) continue;
-      if (!declared.has(f)) declared.set(f, declaredNames(f));
-      if (!declared.get(f)!.has(base)) out.add(rel);
-    }
-  return out;
 }
 
 /**
@@ -1221,8 +1217,8 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindO
   const book = opts.book ?? TABLE_BOOK;
   const fallible = opts.fallible ?? ((c: string) => book.pairFor(c)?.kind === 'status');
   const scoped = scopedDecls(opts.source);
-  const releases = helperReleases(facts, book);
-  const ctx = newCtx(fn, book, fallible, { helperReleases: releases, namedReleases: namedReleases(facts, releases), helperAcquires: helperAcquires(facts, book, fallible, scoped) }, scoped);
+  const { releases, named } = helperReleases(facts, book);
+  const ctx = newCtx(fn, book, fallible, { helperReleases: releases, namedReleases: named, helperAcquires: helperAcquires(facts, book, fallible, scoped) }, scoped);
   if (opts.before) ownedBefore(opts.before, ctx);
   for (const c of fn.calls) {
     const pair = pairAt(c, ctx);
