@@ -1,6 +1,7 @@
 // The one set of helpers for conditions and expressions as the statement IR keeps them (source
 // text): splitting at top-level operators and commas, stripping parentheses, the identifiers an
 // expression names, and whether a condition reads as "something failed".
+import { escapeRegExp } from './lex.js';
 
 /** `(`/`[`/`{` nesting-aware split of `text` at top-level `sep` (argument lists, declarators). */
 export function splitTopLevel(text: string, sep = ','): string[] {
@@ -120,4 +121,31 @@ function failurePart(c: string, alone: boolean): boolean {
     // (a DMA mapping that failed: `if (dma_mapping_error(dev, addr))`)
     (/^(dma|pci_dma)_mapping_error\(|^IS_ERR_VALUE\(/.test(c) && alone)
   );
+}
+
+/**
+ * The index a counting `for` loop steps (`for (i = 0; i < n; i++)` -> `i`), from the loop's
+ * header as the statement IR keeps it (initializer; condition; update).
+ */
+export function loopIndex(header: string): string | undefined {
+  const parts = header.split('; ');
+  if (parts.length !== 3) return undefined;
+  const m = /^(?:([A-Za-z_]\w*)\s*(?:\+\+|--|[+-]=)|(?:\+\+|--)\s*([A-Za-z_]\w*))/.exec(parts[2]!.trim());
+  return m?.[1] ?? m?.[2];
+}
+
+/**
+ * Does a cleanup loop's header visit only the turns before index `v`, never `v` itself?
+ * `while (i--)`, `while (--i >= 0)`, `for (i--; i >= 0; i--)`, `for (j = i - 1; j >= 0; j--)` and
+ * `for (j = 0; j < i; j++)` do; `for (; i >= 0; i--)` and `for (j = 0; j <= i; j++)` do not.
+ */
+export function visitsBeforeIndexOnly(header: string, v: string): boolean {
+  const w = escapeRegExp(v);
+  const dec = new RegExp(`\\b${w}\\s*--|--\\s*${w}\\b`);
+  const parts = header.split('; ');
+  if (parts.length === 1) return dec.test(header);
+  if (parts.length !== 3) return false;
+  const [init, cond] = [parts[0]!.trim(), parts[1]!.trim()];
+  if (new RegExp(`^(?:${w}\\s*--|--\\s*${w}\\b)|=\\s*${w}\\s*-\\s*1\\b`).test(init) || dec.test(cond)) return true;
+  return new RegExp(`^\\(*[A-Za-z_]\\w*\\s*<\\s*${w}\\)*$`).test(cond);
 }

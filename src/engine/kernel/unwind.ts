@@ -5,7 +5,7 @@
 import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
 import { baseName, resourceIdentity, squash, escapeRegExp } from '../../c/lex.js';
 import { childLists, flatten, lastStmt } from '../../c/walk.js';
-import { logicalParts, looksLikeFailureTest, normCond, splitTopLevel } from '../../c/cond.js';
+import { logicalParts, looksLikeFailureTest, loopIndex, normCond, splitTopLevel, visitsBeforeIndexOnly } from '../../c/cond.js';
 import { REF_ITERATORS } from './resources.js';
 import { keptAllocation, kindAt, locallyReleased, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
 import { declaredNames } from './teardown.js';
@@ -160,6 +160,8 @@ interface Ctx {
   resumes: Map<string, State[]>;
   /** Loops the walk is inside of (a goto out of one may be a search's success). */
   loopDepth: number;
+  /** Counting loops the walk is inside of (`for (i = 0; i < n; i++)`): lines and index. */
+  openLoops: { line: number; end: number; index: string }[];
   /**
    * What `break` leaves each enclosing loop with (innermost last; null for a switch, whose
    * `break` leaves the switch only): an iterator's cursor stays held when the loop is left early.
@@ -463,6 +465,20 @@ function assignsTo(body: Stmt[], v: string): boolean {
 }
 
 /** The status variable a condition tests (`ret`, `ret < 0`, `err != 0`, `!ret`, `ret == 0`), if that is all it tests. */
+/**
+ * `ret = PTR_ERR_OR_ZERO(x); if (ret < 0)`: a test of the status a handle's error value was put in
+ * is a test of the handle's acquire (usbip's vhci_hcd_init()).
+ */
+function viaErrorValue(cond: string, st: State): { tested: Held; side: 'then' | 'else' } | undefined {
+  const v = testedStatusVar(cond);
+  const via = v ? st.status.get(v) : undefined;
+  if (!via || !/^PTR_ERR(_OR_ZERO)?$/.test(via.callee)) return undefined;
+  const x = resourceIdentity(via.args[0] ?? '');
+  const tested = [...st.held].reverse().find((h) => h.pair.kind === 'handle' && h.id === x);
+  if (!tested) return undefined;
+  return { tested, side: /^!|==0\)*$/.test(normCond(cond)) ? 'else' : 'then' };
+}
+
 function testedStatusVar(cond: string): string | undefined {
   const c = cond.replace(/\b(unlikely|likely)\s*\(/g, '(').replace(/\s+/g, '');
   return /^!?\(*([A-Za-z_]\w*)(?:\)*(?:<0|!=0|==0))?\)*$/.exec(c)?.[1];
@@ -627,6 +643,10 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           side = testsFailureOf(s.cond, s.condCalls, st.held[i]!);
           if (side) tested = st.held[i];
         }
+        if (!side) {
+          const via = viaErrorValue(s.cond, st);
+          if (via) ({ tested, side } = via);
+        }
         // `if (a_ret < 0 && b_ret < 0)` / `||`: every resource whose failure a part tests may be absent.
         const parts = logicalParts(s.cond).parts;
         const alsoTested = parts.length > 1 ? st.held.filter((h) => !statusOverwritten(h, s.line, ctx) && parts.some((p) => testsFailureOf(p, s.condCalls, h) === 'then')) : [];
@@ -699,6 +719,11 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         break;
       }
       case 'loop': {
+        // A cleanup loop on a failure path that gives back the turns before the index only
+        // (`fail: while (--i >= 0) input_unregister_device(dev[i]);`) leaves what the failing
+        // turn itself took: that must be released before the jump.
+        const spared = failure.on ? currentTurn(s, st, ctx) : [];
+        if (spared.length) st = { ...st, held: st.held.filter((h) => !spared.includes(h)) };
         const before = new Set(st.held);
         applyCalls(s.condCalls, st, ctx);
         // `while ((dev = pci_get_device(..., dev)))`: an iterator that hands out a reference in
@@ -711,11 +736,14 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           iterator.add(cursor);
         }
         ctx.loopDepth++;
+        const index = loopIndex(s.cond);
+        if (index) ctx.openLoops.push({ line: s.line, end: lastLine(s.body), index });
         const broke = new Set<Held>();
         ctx.breaks.push(broke);
         const out = walk(s.body, clone(st), ctx, failure);
         if (!out.dead && out.held.some((h) => !st.held.includes(h))) secondTurn(s, out, iterator, ctx, failure);
         ctx.breaks.pop();
+        if (index) ctx.openLoops.pop();
         ctx.loopDepth--;
         // The body is taken to run: a cleanup loop (`while (i--) unregister(&d[i]);`) releases
         // what it names, an acquiring loop holds what it acquired. A body that always leaves
@@ -724,7 +752,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         // A cursor is NULL when its loop runs out, but a `break` leaves the loop with the cursor's
         // reference still held (for_each_matching_node(np, ...) { ... break; }): the code after
         // the loop must put it (the many "add of_node_put() before break" fixes).
-        st = { ...after, held: [...after.held.filter((h) => !iterator.has(h)), ...(cursor && broke.has(cursor) ? [cursor] : [])] };
+        st = { ...after, held: [...after.held.filter((h) => !iterator.has(h)), ...(cursor && broke.has(cursor) ? [cursor] : []), ...spared] };
         break;
       }
       case 'break': {
@@ -744,6 +772,25 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
     }
   }
   return st;
+}
+
+/**
+ * What the current turn of an enclosing counting loop took (`for (i = 0; ...; i++) { dev[i] =
+ * alloc(); ... }`), when `cleanup` gives back only the turns before that loop's index. Not what an
+ * earlier turn took (secondTurn() marks those), nor anything when the cleanup loop is that loop.
+ */
+function currentTurn(cleanup: Extract<Stmt, { k: 'loop' }>, st: State, ctx: Ctx): Held[] {
+  for (let i = ctx.openLoops.length - 1; i >= 0; i--) {
+    const open = ctx.openLoops[i]!;
+    if (open.line === cleanup.line || !visitsBeforeIndexOnly(cleanup.cond, open.index)) continue;
+    return st.held.filter((h) => !h.earlierTurn && h.call.line > open.line && h.call.line <= open.end);
+  }
+  return [];
+}
+
+/** The last line a statement list reaches (its last statement's, nested bodies included). */
+function lastLine(body: readonly Stmt[]): number {
+  return flatten(body).reduce((m, s) => Math.max(m, s.line), 0);
 }
 
 /**
@@ -1044,6 +1091,7 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
     sameValue: chainedNames(fn),
     resumes: new Map(),
     loopDepth: 0,
+    openLoops: [],
     breaks: [],
     zeroReturns: [],
     leaks: [],
