@@ -104,4 +104,44 @@ core_initcall(foo_init);
     expect(found.map((f) => [f.line, f.severity])).toEqual([[7, 'warning']]);
     expect(found[0]!.message).toContain('no longer in an init section');
   });
+
+  it("reports a function that loses __init while it reads another file's __initdata", () => {
+    // arch/mips/kernel/smp-cps.c core_vpe_count() and smp.c's `smp_max_threads __initdata`.
+    const cps = (s: string) => `static unsigned ${s}core_vpe_count(unsigned int cluster, unsigned core)
+{
+	return min(smp_max_threads, mips_cps_numvps(cluster, core));
+}
+
+static void __init cps_smp_setup(void)
+{
+	nvpes = core_vpe_count(0, 0);
+}
+`;
+    const smp = { path: 'arch/mips/kernel/smp.c', source: 'unsigned int smp_max_threads __initdata = UINT_MAX;\n' };
+    const found = review('arch/mips/kernel/smp-cps.c', cps('__init '), cps(''), [smp]);
+    expect(found.map((f) => `${f.function}:${f.line}`)).toEqual(['core_vpe_count:3']);
+    expect(found[0]!.message).toContain('arch/mips/kernel/smp.c');
+    // Another architecture's object of the same name is not the one this file links against,
+    // nor is a static one of another directory; and a file with its own object reads that.
+    expect(review('arch/mips/kernel/smp-cps.c', cps('__init '), cps(''), [{ path: 'arch/x86/kernel/smp.c', source: smp.source }])).toEqual([]);
+    expect(review('arch/mips/kernel/smp-cps.c', cps('__init '), cps(''), [{ path: 'kernel/smp.c', source: `static ${smp.source}` }])).toEqual([]);
+    const own = (s: string) => `static unsigned int smp_max_threads = 4;\n${cps(s)}`;
+    expect(review('arch/mips/kernel/smp-cps.c', own('__init '), own(''), [smp])).toEqual([]);
+  });
+
+  it("reports a header's inline helper that loses __init while it writes the including file's static __initdata", () => {
+    // arch/x86/kvm/svm/svm_onhyperv.h svm_hv_hardware_setup() and svm.c's `svm_x86_ops __initdata`,
+    // which the header names with a tentative declaration of its own.
+    const header = (s: string) => `static struct kvm_x86_ops svm_x86_ops;
+
+static inline ${s}void svm_hv_hardware_setup(void)
+{
+	if (npt_enabled)
+		svm_x86_ops.flush_remote_tlbs = hv_flush_remote_tlbs;
+}
+`;
+    const svm = { path: 'arch/x86/kvm/svm/svm.c', source: 'static struct kvm_x86_ops svm_x86_ops __initdata = {\n\t.name = KBUILD_MODNAME,\n};\n' };
+    const found = review('arch/x86/kvm/svm/svm_onhyperv.h', header('__init '), header(''), [svm]);
+    expect(found.map((f) => `${f.function}:${f.line}`)).toEqual(['svm_hv_hardware_setup:6']);
+  });
 });

@@ -53,10 +53,13 @@ export interface FileRows {
   entries: [kind: string, fn: string, macro: string, line: number, driver: string | null][];
   structs: [type: string, name: string, line: number, fields: string][];
   notifiers: [callback: string, block: string, line: number][];
+  /** File-scope objects in init memory (`__initdata`, `__initconst`). */
+  initData: [name: string, line: number, isStatic: 0 | 1][];
 }
 
 export function deriveRows(facts: FileFacts): FileRows {
-  const rows: FileRows = { functions: [], calls: [], props: [], errno: [], entries: [], structs: [], notifiers: [] };
+  const rows: FileRows = { functions: [], calls: [], props: [], errno: [], entries: [], structs: [], notifiers: [], initData: [] };
+  for (const o of facts.sectionObjects) if (o.section === 'initdata' || o.section === 'initconst') rows.initData.push([o.name, o.line, o.isStatic ? 1 : 0]);
   for (const s of facts.structInits) rows.structs.push([s.type, s.name, s.line, JSON.stringify(s.fields)]);
   for (const n of moduleNotifierCallbacks(facts)) rows.notifiers.push([n.callback, n.block, n.line]);
   for (const f of facts.functions) {

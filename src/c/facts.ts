@@ -661,16 +661,16 @@ function structInitsOf(decl: SyntaxNode, original: string): { inits: StructInit[
   const section = sectionOf(original.slice(decl.startIndex, decl.endIndex).split('=')[0] ?? '');
   for (const d of decl.namedChildren) {
     if (d.type !== 'init_declarator') {
-      if (section && d.type.endsWith('declarator')) {
+      if (section && (d.type.endsWith('declarator') || d.type === 'identifier')) {
         const nm = declaratorName(d);
-        if (nm) sectionObjs.push({ name: nm, section, line: line(d) });
+        if (nm) sectionObjs.push({ name: nm, section, line: line(d), ...(isStatic ? { isStatic: true as const } : {}) });
       }
       continue;
     }
     const name = declaratorName(d.childForFieldName('declarator'));
     const value = d.childForFieldName('value');
     if (!name || !value) continue;
-    if (section) sectionObjs.push({ name, section, line: line(d) });
+    if (section) sectionObjs.push({ name, section, line: line(d), ...(isStatic ? { isStatic: true as const } : {}) });
     const lists: { list: SyntaxNode; name: string }[] = [];
     if (value.type === 'initializer_list') {
       const hasPairs = value.namedChildren.some((c) => c.type === 'initializer_pair');

@@ -124,8 +124,8 @@ export interface FileFacts {
   moduleEntries: ModuleEntry[];
   structInits: StructInit[];
   globalRefs: GlobalRef[];
-  /** Objects declared with a section annotation (`__initdata` tables, ...). */
-  sectionObjects: { name: string; section: Section; line: number }[];
+  /** Objects declared with a section annotation (`__initdata` tables, ...); `isStatic` when file-local. */
+  sectionObjects: { name: string; section: Section; line: number; isStatic?: true }[];
   /** Macro invocations at file scope that matter to rules: DEFINE_SHOW_ATTRIBUTE(x), ... */
   fileMacros: { name: string; args: string[]; line: number }[];
   /** The file is modular: has module_init/module_exit or a module_*_driver macro or MODULE_LICENSE. */

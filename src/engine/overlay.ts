@@ -31,6 +31,7 @@ export function overlayIndex(base: IndexQuery | undefined, files: FileFacts[]): 
       return pathToModuleInit(this, fn, file, code);
     },
     moduleNotifiers: () => [...keep(base.moduleNotifiers()), ...mine.moduleNotifiers()],
+    initDataNamed: (name) => [...keep(base.initDataNamed?.(name) ?? []), ...mine.initDataNamed(name)],
     fileFacts: (path) => mine.fileFacts(path) ?? base.fileFacts(path),
     buildKind: (path) => base.buildKind?.(path),
     moduleOf: (path) => base.moduleOf?.(path),

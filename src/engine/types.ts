@@ -56,6 +56,8 @@ export interface IndexQuery {
   moduleOf?(path: string): string | undefined;
   /** Facts of a file (overlaid post-image when the patch touches it), when the index has it. */
   fileFacts(path: string): FileFacts | undefined;
+  /** File-scope objects named `name` defined in init memory (`__initdata`/`__initconst`), in any file. */
+  initDataNamed?(name: string): { name: string; file: string; line: number; isStatic: boolean }[];
 }
 
 /** What a rule sees: one image (pre or post) of one C file. */

@@ -49,6 +49,15 @@ export interface LexFile {
   notifier: boolean;
   /** Byte ranges at file scope that are not functions and hold braces (initialisers, type bodies). */
   braces: [number, number][];
+  /** File-scope objects defined in init memory (`__initdata`, `__initconst`). */
+  initData: LexInitData[];
+}
+
+/** `unsigned int smp_max_threads __initdata = UINT_MAX;` */
+export interface LexInitData {
+  name: string;
+  line: number;
+  isStatic: boolean;
 }
 
 const SP = 0x20;
@@ -520,7 +529,75 @@ export function lexFileWithCode(src: Buffer): { lex: LexFile; code: Buffer } {
   blankDirectives(src, blanked);
   const bare = blanked.toString('latin1');
   const { functions, braces } = functionsOf(bare, starts);
-  return { lex: { functions, entries, exports, modular, notifier: code.includes('register_module_notifier') && NOTIFIER.test(code), braces }, code: codeBuf };
+  const initData = initDataOf(bare, starts, functions);
+  return { lex: { functions, entries, exports, modular, notifier: code.includes('register_module_notifier') && NOTIFIER.test(code), braces, initData }, code: codeBuf };
+}
+
+// ------------------------------------------------------------------------ init-memory objects
+
+const INIT_DATA = /\b__init(?:data|const)\b/g;
+/** Attributes and macro words a declarator name is never: `__aligned(8)`, `__maybe_unused`, `__initdata`. */
+const NOT_NAME =
+  /^(?:__init(?:data|const)|__(?:maybe_|always_)?unused|__used|__aligned|__read_mostly|__ro_after_init|__section|__attribute__|__weak|__visible|__packed|_*cacheline_aligned\w*|__page_aligned\w*|__refdata|__percpu|__iomem|static|const|volatile|unsigned|signed|int|char|long|short|bool|struct|union|enum|extern)$/;
+
+/**
+ * File-scope objects placed in init memory, defined here (not `extern`): what a function of
+ * another file must not read once init is over (the section mismatch modpost reports as a
+ * reference to `.init.data`). The declarator's name is the last identifier before `=`/`;` once
+ * array bounds and parenthesised attribute arguments are dropped.
+ */
+export function initDataOf(code: string, starts: Int32Array, functions: readonly LexFunction[]): LexInitData[] {
+  if (!code.includes('__init')) return [];
+  const out: LexInitData[] = [];
+  const ends = new Set(functions.map((f) => f.end));
+  let fi = 0;
+  for (const m of code.matchAll(INIT_DATA)) {
+    const at = m.index;
+    while (fi < functions.length && functions[fi]!.end < at) fi++;
+    if (fi < functions.length && functions[fi]!.start <= at) continue;
+    // The declaration: from the end of the previous statement to its `=` or `;`.
+    let from = at;
+    for (;;) {
+      while (from > 0 && !';}{'.includes(code[from - 1]!)) from--;
+      // (a function's closing brace ends a statement; only a type body's runs on into its name)
+      if (code[from - 1] !== '}' || ends.has(from - 1)) break;
+      // `static struct { ... } bad_clone_list[] __initdata = {`: the type body is part of it.
+      let depth = 0;
+      let k = from - 1;
+      for (; k >= 0; k--) {
+        if (code[k] === '}') depth++;
+        else if (code[k] === '{' && --depth === 0) break;
+      }
+      if (k <= 0) break;
+      from = k;
+    }
+    let to = at;
+    while (to < code.length && !'=;{'.includes(code[to]!)) to++;
+    const decl = code.slice(from, to);
+    if (/\bextern\b/.test(decl) || decl.slice(decl.lastIndexOf('}') + 1).includes(',')) continue;
+    // `static __initdata DECLARE_COMPLETION(kthreadd_done);`: the macro's first argument.
+    const isStatic = /\bstatic\b/.test(decl);
+    const viaMacro = /\b(?:DECLARE|DEFINE)_\w+\s*\(\s*([A-Za-z_]\w*)/.exec(decl);
+    if (viaMacro) {
+      out.push({ name: viaMacro[1]!, line: lineAt(starts, from + viaMacro.index + viaMacro[0].length - viaMacro[1]!.length), isStatic });
+      continue;
+    }
+    // `static int (*dss_output_drv_reg_funcs[])(void) __initdata`: a pointer declarator's name.
+    const fnPointer = /\(\s*\*\s*([A-Za-z_]\w*)/.exec(decl.slice(decl.lastIndexOf('}') + 1));
+    let bare = fnPointer ? fnPointer[1]! : decl.slice(decl.lastIndexOf('}') + 1).replace(/\[[^\]]*\]/g, ' ');
+    for (let prev = ''; prev !== bare; ) {
+      prev = bare;
+      bare = bare.replace(/\([^()]*\)/g, ' ');
+    }
+    const words = bare.match(/[A-Za-z_]\w*/g) ?? [];
+    const name = [...words].reverse().find((w) => !NOT_NAME.test(w));
+    if (!name || (words.length < 2 && !fnPointer && !decl.includes('}')) || /^[A-Z_][A-Z0-9_]*$/.test(name)) continue;
+    // (the line of the name, as the extractor gives it)
+    let pos = -1;
+    for (const w of decl.matchAll(new RegExp(`\\b${name}\\b`, 'g'))) pos = w.index;
+    out.push({ name, line: lineAt(starts, from + Math.max(pos, 0)), isStatic });
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------------ lifecycle reach

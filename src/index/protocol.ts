@@ -56,7 +56,7 @@ export interface ParsedResult {
   hash: string;
   parsedNames: string[];
   calls: PackedCalls;
-  rows: Omit<FileRows, 'calls' | 'entries'>;
+  rows: Omit<FileRows, 'calls' | 'entries' | 'initData'>;
   extraFunctions: FileRows['functions'];
   facts?: { z: Uint8Array; raw: number; complete: boolean };
   /** Facts taken from an identical blob parsed with the same selection before. */

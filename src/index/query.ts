@@ -13,7 +13,7 @@ import type { CallerRef, FunctionRef, IndexQuery } from '../engine/types.js';
 import { storeGeneration, type DB } from '../store/db.js';
 import { decompressFacts, migrateIndex } from '../store/index-cache.js';
 import { Kbuild, type BuildKind } from './kbuild.js';
-import { byFileLine, QueryBase, type EdgeRow, type EntryRow, type ErrnoRow, type FnRow, type NotifierRow, type PropRow } from './view.js';
+import { byFileLine, QueryBase, type EdgeRow, type EntryRow, type ErrnoRow, type FnRow, type InitDataRow, type NotifierRow, type PropRow } from './view.js';
 import { LruMap } from '../lru.js';
 export * from './view.js';
 
@@ -43,6 +43,8 @@ interface SharedAnswers {
   rows: LruMap<string, KeptRows<{ file: string }>>;
   entries: Map<string, KeptRows<EntryRow>>;
   init: ReturnType<QueryBase['initFunctions']> | undefined;
+  /** Every name idx_initdata holds: most names asked about are not there, and need no query. */
+  initDataNames: Set<string> | undefined;
 }
 const sharedAnswers = new WeakMap<DB, Map<number, SharedAnswers>>();
 
@@ -136,7 +138,7 @@ export class TreeIndex extends QueryBase {
     let byTree = sharedAnswers.get(db);
     if (!byTree) sharedAnswers.set(db, (byTree = new Map()));
     let shared = byTree.get(this.treeId);
-    if (!shared) byTree.set(this.treeId, (shared = { gen: undefined, rows: new LruMap(ROW_MEMO_MAX), entries: new Map(), init: undefined }));
+    if (!shared) byTree.set(this.treeId, (shared = { gen: undefined, rows: new LruMap(ROW_MEMO_MAX), entries: new Map(), init: undefined, initDataNames: undefined }));
     this.shared = shared;
     const q = (sql: string) => db.prepare(sql);
     this.st = {
@@ -154,6 +156,8 @@ export class TreeIndex extends QueryBase {
                        WHERE x.fn = ? AND f.tree = ?`),
       notifiers: q(`SELECT x.callback, f.path AS file, x.line FROM idx_notifiers x JOIN idx_files f ON f.id = x.file WHERE f.tree = ?`),
       errno: q(`SELECT x.fn, f.path AS file, x.code, x.line FROM idx_errno x JOIN idx_files f ON f.id = x.file WHERE x.fn = ? AND f.tree = ?`),
+      initDataNames: q(`SELECT DISTINCT x.name FROM idx_initdata x JOIN idx_files f ON f.id = x.file WHERE f.tree = ?`),
+      initData: q(`SELECT x.name, f.path AS file, x.line, x.static AS isStatic FROM idx_initdata x JOIN idx_files f ON f.id = x.file WHERE x.name = ? AND f.tree = ?`),
       facts: q(`SELECT x.z, x.complete FROM idx_facts x JOIN idx_files f ON f.id = x.file WHERE f.tree = ? AND f.path = ?`),
       count: q(`SELECT count(*) AS n, sum(sel_key != '') AS indexed FROM idx_files WHERE tree = ?`),
     };
@@ -175,6 +179,7 @@ export class TreeIndex extends QueryBase {
       a.rows.clear();
       a.entries.clear();
       a.init = undefined;
+      a.initDataNames = undefined;
       a.gen = gen;
     }
     return a;
@@ -331,6 +336,12 @@ export class TreeIndex extends QueryBase {
   }
   errnoRows(fn: string): ErrnoRow[] {
     return this.memoRows('errno', fn, () => this.st.errno.all(fn, this.treeId) as ErrnoRow[]);
+  }
+  initDataRows(name: string): InitDataRow[] {
+    const a = this.answers();
+    a.initDataNames ??= new Set((this.st.initDataNames.all(this.treeId) as { name: string }[]).map((r) => r.name));
+    if (!a.initDataNames.has(name)) return [];
+    return this.memoRows('initdata', name, () => (this.st.initData.all(name, this.treeId) as (Omit<InitDataRow, 'isStatic'> & { isStatic: number })[]).map((r) => ({ ...r, isStatic: r.isStatic === 1 })));
   }
   /**
    * The facts the index holds for a file. For a file the build parsed only in part (see

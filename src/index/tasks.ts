@@ -33,6 +33,7 @@ export function lexRows(lex: LexFile): LexRows {
     functions: lex.functions.map((f) => [f.name, f.line, f.endLine, f.isStatic ? 1 : 0, f.section, exported.has(f.name) ? 1 : 0, f.cands.join(' '), f.start, f.end]),
     calls: packCalls(lexCalls(lex)),
     entries: lex.entries.map((e) => [e.kind, e.fn, e.macro, e.line, e.driver ?? null]),
+    initData: lex.initData.map((d) => [d.name, d.line, d.isStatic ? 1 : 0]),
     notifier: lex.notifier,
     modular: lex.modular,
     lifeLocal: life.local.join(' '),

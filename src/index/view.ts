@@ -55,6 +55,14 @@ export interface ErrnoRow {
   line: number;
 }
 
+/** A file-scope object defined in init memory (`__initdata`, `__initconst`). */
+export interface InitDataRow {
+  name: string;
+  file: string;
+  line: number;
+  isStatic: boolean;
+}
+
 /** What every index variant provides; the questions are answered from these alone. */
 export interface RowSource {
   fnRows(name: string): FnRow[];
@@ -64,6 +72,7 @@ export interface RowSource {
   entriesNamed(fn: string): EntryRow[];
   notifierRows(): NotifierRow[];
   errnoRows(fn: string): ErrnoRow[];
+  initDataRows(name: string): InitDataRow[];
   facts(path: string): FileFacts | undefined;
 }
 
@@ -83,7 +92,13 @@ export abstract class QueryBase implements IndexQuery, RowSource {
   abstract entriesNamed(fn: string): EntryRow[];
   abstract notifierRows(): NotifierRow[];
   abstract errnoRows(fn: string): ErrnoRow[];
+  abstract initDataRows(name: string): InitDataRow[];
   abstract facts(path: string): FileFacts | undefined;
+
+  /** Definitions of `name` as an object in init memory, in any file. */
+  initDataNamed(name: string): InitDataRow[] {
+    return this.initDataRows(name).sort(byFileLine);
+  }
 
   /** A view where these files' rows are replaced by the given facts (and `removed` files have none). */
   overlay(files: FileFacts[], removed: string[] = []): OverlayIndex {
@@ -205,6 +220,7 @@ function rowsOfFacts(files: FileFacts[]) {
   const errno = new Map<string, ErrnoRow[]>();
   const entries: EntryRow[] = [];
   const notifiers: NotifierRow[] = [];
+  const initData = new Map<string, InitDataRow[]>();
   const add = <T>(m: Map<string, T[]>, k: string, v: T) => {
     let l = m.get(k);
     if (!l) m.set(k, (l = []));
@@ -221,8 +237,9 @@ function rowsOfFacts(files: FileFacts[]) {
     for (const [kind, fn, macro, line, driver] of r.entries)
       entries.push({ kind: kind as 'init' | 'exit', fn, file, line, macro, ...(driver ? { driver } : {}), modular: ff.modular });
     for (const [callback, , line] of r.notifiers) notifiers.push({ callback, file, line });
+    for (const [name, line, st] of r.initData) add(initData, name, { name, file, line, isStatic: st === 1 });
   }
-  return { fns, calls, props, errno, entries, notifiers };
+  return { fns, calls, props, errno, entries, notifiers, initData };
 }
 
 /** IndexQuery over facts held in memory. */
@@ -259,6 +276,9 @@ export class MemoryIndex extends QueryBase {
   }
   errnoRows(fn: string): ErrnoRow[] {
     return [...(this.r.errno.get(fn) ?? [])];
+  }
+  initDataRows(name: string): InitDataRow[] {
+    return [...(this.r.initData.get(name) ?? [])];
   }
   facts(path: string): FileFacts | undefined {
     return this.byPath.get(path);
@@ -310,6 +330,9 @@ export class OverlayIndex extends QueryBase {
   }
   errnoRows(fn: string): ErrnoRow[] {
     return this.merge(this.base.errnoRows(fn), this.mem.errnoRows(fn));
+  }
+  initDataRows(name: string): InitDataRow[] {
+    return this.merge(this.base.initDataRows(name), this.mem.initDataRows(name));
   }
   facts(path: string): FileFacts | undefined {
     if (this.hidden.has(path)) return this.mem.facts(path);

@@ -20,7 +20,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { FileFacts } from '../c/types.js';
 import { migrate, storeGeneration, type DB, type Migration } from './db.js';
 
-const ROW_TABLES = ['idx_facts', 'idx_functions', 'idx_calls', 'idx_pcalls', 'idx_props', 'idx_errno', 'idx_modentries', 'idx_structs', 'idx_notifiers'] as const;
+const ROW_TABLES = ['idx_facts', 'idx_functions', 'idx_calls', 'idx_pcalls', 'idx_props', 'idx_errno', 'idx_modentries', 'idx_structs', 'idx_notifiers', 'idx_initdata'] as const;
 
 export const INDEX_MIGRATIONS: readonly Migration[] = [
   {
@@ -177,10 +177,26 @@ ALTER TABLE idx_trees ADD COLUMN dirs_key TEXT;
 ALTER TABLE idx_trees ADD COLUMN full_at REAL;
 `,
   },
+  {
+    // File-scope objects defined in init memory (`__initdata`/`__initconst`), lexical, every
+    // file: a function of another file that reads one after init is a section mismatch.
+    // Files indexed before this have none: INDEX_ROWS_VERSION 3 has them read again.
+    name: 'index/4-initdata',
+    sql: `
+CREATE TABLE idx_initdata (
+  file   INTEGER NOT NULL REFERENCES idx_files(id) ON DELETE CASCADE,
+  name   TEXT NOT NULL,
+  line   INTEGER NOT NULL,
+  static INTEGER NOT NULL
+);
+CREATE INDEX idx_initdata_name ON idx_initdata (name);
+CREATE INDEX idx_initdata_file ON idx_initdata (file);
+`,
+  },
 ];
 
 /** Bumped when the rows (lexical or derived from FileFacts) change shape or meaning. */
-export const INDEX_ROWS_VERSION = 2;
+export const INDEX_ROWS_VERSION = 3;
 
 /**
  * The indexes of the two big tables (a whole-tree index holds ~620,000 functions and ~2.7 M call
@@ -258,6 +274,7 @@ export function factsWrites(facts: FileFacts, stat: { size: number; mtime: numbe
         functions: rows.functions.map(([name, line, end, st, section, exported]) => [name, line, end, st, section, exported, cands.get(name) ?? '', 0, 0]),
         calls: packCalls([]),
         entries: rows.entries,
+        initData: rows.initData,
         notifier: false,
         modular: facts.modular,
         lifeLocal: '',
@@ -353,6 +370,7 @@ export interface LexRows {
   functions: LexFnRow[];
   calls: PackedCalls;
   entries: FileRows['entries'];
+  initData: FileRows['initData'];
   notifier: boolean;
   modular: boolean;
   lifeLocal: string;
@@ -374,7 +392,7 @@ export type FileWrite =
       reason: string | null;
       /** The extractor's calls of the parsed functions. */
       calls: PackedCalls;
-      rows: Omit<FileRows, 'calls' | 'entries'>;
+      rows: Omit<FileRows, 'calls' | 'entries' | 'initData'>;
       /** Precise functions the lexical pass did not see (whole-file parses only). */
       extraFunctions: FileRows['functions'];
       facts?: { z: Buffer; raw: number; complete: boolean };
@@ -453,6 +471,7 @@ export class IndexCache {
       prop: db.prepare('INSERT INTO idx_props (file, caller, callee, line, masks) VALUES (?, ?, ?, ?, ?)'),
       errno: db.prepare('INSERT INTO idx_errno (file, fn, code, line) VALUES (?, ?, ?, ?)'),
       entry: db.prepare('INSERT INTO idx_modentries (file, kind, fn, macro, line, driver) VALUES (?, ?, ?, ?, ?, ?)'),
+      initData: db.prepare('INSERT INTO idx_initdata (file, name, line, static) VALUES (?, ?, ?, ?)'),
       struct: db.prepare('INSERT INTO idx_structs (file, type, name, line, fields) VALUES (?, ?, ?, ?, ?)'),
       notifier: db.prepare('INSERT INTO idx_notifiers (file, callback, block, line) VALUES (?, ?, ?, ?)'),
       sel: db.prepare('INSERT OR REPLACE INTO idx_sel (file, name, why) VALUES (?, ?, ?)'),
@@ -615,6 +634,7 @@ export class IndexCache {
         for (const f of r.functions) st.lexFn.run(id, ...f);
         this.insertCalls(id, r.calls);
         for (const e of r.entries) st.entry.run(id, ...e);
+        for (const d of r.initData) st.initData.run(id, ...d);
       }
     }).immediate();
   }

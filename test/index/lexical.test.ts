@@ -37,6 +37,16 @@ describe('lexical pass on real 6.12 files', () => {
     }
   });
 
+  it('finds the objects in init memory the extractor finds (name, line, static-ness)', () => {
+    let seen = 0;
+    for (const { rel, lex, facts } of pairs) {
+      const want = facts.sectionObjects.filter((o) => o.section === 'initdata' || o.section === 'initconst').map((o) => ({ name: o.name, line: o.line, isStatic: !!o.isStatic }));
+      seen += want.length;
+      expect({ rel, initData: lex.initData }).toEqual({ rel, initData: want });
+    }
+    expect(seen).toBeGreaterThan(5);
+  });
+
   it('finds the functions the extractor finds (name and first line), static-ness and section alike', () => {
     let total = 0;
     let found = 0;

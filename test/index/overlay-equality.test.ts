@@ -58,6 +58,11 @@ describe('TreeIndex and the in-memory overlay answer alike', () => {
       expect(tree.functionsNamed(name), name).toEqual(memory.functionsNamed(name));
       expect(sorted(tree.propagatingCallersOf(name)), name).toEqual(sorted(memory.propagatingCallersOf(name)));
     }
+    // Objects in init memory, lexical in the tree index, from the facts in the overlay.
+    for (const name of ['static_call_data', 'dm_allowed_targets']) {
+      expect(memory.initDataNamed?.(name).length, name).toBe(1);
+      expect(tree.initDataNamed?.(name), name).toEqual(memory.initDataNamed?.(name));
+    }
     const chain = (ix: IndexQuery) => ix.pathToModuleInit('dm_dirty_log_type_register', 'drivers/md/dm-log.c', 'EEXIST')?.chain.map((f) => `${f.name}@${f.file}`);
     expect(chain(memory)).toBeDefined();
     expect(chain(tree)).toEqual(chain(memory));

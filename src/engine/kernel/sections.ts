@@ -17,7 +17,8 @@ import { conditionalBranches, disabledLines, exclusiveLines } from './lifecycle.
 export type RunsIn = 'init' | 'exit' | 'runtime';
 
 /** The ways code opts out of the check, as modpost honours them. */
-const REF_MARK = /\b(__ref|__init_refok|__exit_refok|__refdata|__refconst)\b/;
+// (`__head`: x86's early boot text, run before init memory is freed and not checked by modpost)
+const REF_MARK = /\b(__ref|__init_refok|__exit_refok|__refdata|__refconst|__head)\b/;
 /** modpost's secref_whitelist(): data symbols that may refer to init/exit sections. */
 const WHITELISTED_OBJECT = /(_ops|_probe|_console)$|^__param/;
 
@@ -338,6 +339,25 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
     remote.set(name, t);
     return t;
   };
+  // An object another file defines in init memory (`unsigned int smp_max_threads __initdata` in
+  // arch/mips/kernel/smp.c, read by smp-cps.c's core_vpe_count()): the definition this file links
+  // against — its own architecture's or core code's, never a static one elsewhere, except that a
+  // header's inline functions read the static objects of the .c files beside it that include it
+  // (svm_onhyperv.h and svm.c's `svm_x86_ops __initdata`). Not where this file has its own.
+  const remoteData = (name: string): Target | undefined => {
+    if (!index?.initDataNamed || defined.has(name) || targets.has(name)) return undefined;
+    const key = `\0data:${name}`;
+    if (remote.has(key)) return remote.get(key);
+    const arch = archOf(facts.path);
+    const dir = facts.path.replace(/[^/]*$/, '');
+    const header = facts.path.endsWith('.h');
+    const def = index
+      .initDataNamed(name)
+      .find((d) => d.file !== facts.path && (!d.isStatic || (header && d.file.startsWith(dir) && !d.file.slice(dir.length).includes('/'))) && (!archOf(d.file) || archOf(d.file) === arch));
+    const t = def && !definesObject(code, name, header) && !memberName(code, name) && !otherWordSize(facts.path, def.file) ? { name, section: 'initdata' as const, file: def.file, line: def.line } : undefined;
+    remote.set(key, t);
+    return t;
+  };
   // (kbuild's word first: a file with module_init() that only `obj-y` builds is built in)
   const loadable = facts.modular && index?.buildKind?.(facts.path) !== 'builtin';
   const out: SectionUse[] = [];
@@ -375,9 +395,11 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
     for (const r of f.refs) {
       // (the line is looked up only for a name that is an init/exit target: a 13,000-line
       // register table names thousands of things, and each lookup scans the function)
-      if (seen.has(r) || locals.has(r) || !(variants.has(r) || targets.has(r))) continue;
+      if (seen.has(r) || locals.has(r)) continue;
+      const far = variants.has(r) || targets.has(r) ? undefined : remoteData(r);
+      if (!far && !(variants.has(r) || targets.has(r))) continue;
       const line = referenceLine(code, f, r);
-      const t = line === undefined ? undefined : variants.has(r) ? targetAt(r, line) : targets.get(r);
+      const t = line === undefined ? undefined : far ?? (variants.has(r) ? targetAt(r, line) : targets.get(r));
       if (!t || !mismatch(t)) continue;
       if (line === undefined || dead.has(line)) continue;
       seen.add(r);
@@ -479,6 +501,31 @@ function sameArch(a: string, b: string): boolean {
 const SEPARATE_IMAGE = /^arch\/[^/]+\/(?:kernel\/pi|boot|purgatory)\/|^arch\/x86\/realmode\//;
 
 const archOf = (path: string): string | undefined => /^arch\/([^/]+)\//.exec(path)?.[1];
+
+/**
+ * Is the name a struct member in this file (`p->regions[i]`, `struct_size(p, regions, n)`)? Then
+ * a bare use of it is likely a macro's member argument, not another file's object.
+ */
+function memberName(code: readonly string[], name: string): boolean {
+  const re = new RegExp(`(?:->|\\.)\\s*${name}\\b|\\b(?:struct_size|struct_size_t|flex_array_size|offsetof|offsetofend|sizeof_field|container_of|list_entry|list_first_entry|list_for_each_entry\\w*)\\s*\\([^;]*,\\s*${name}\\s*[,)]`);
+  return code.some((l) => l.includes(name) && re.test(l));
+}
+
+/** `init_64.c` against `setup_32.c`: the two word sizes of one architecture never link together. */
+function otherWordSize(a: string, b: string): boolean {
+  const size = (p: string) => /_(32|64)\.[ch]$/.exec(p)?.[1];
+  return !!size(a) && !!size(b) && size(a) !== size(b);
+}
+
+/**
+ * Does the file define (not only declare `extern`) an object of this name at file scope? In a
+ * header, a declaration without an initialiser (`static struct kvm_x86_ops svm_x86_ops;`) only
+ * names the object of the .c file that includes it.
+ */
+function definesObject(code: readonly string[], name: string, header: boolean): boolean {
+  const re = new RegExp(`^(?!extern\\b)[A-Za-z_][^;(=]*\\b${name}\\b\\s*(?:\\[[^\\]]*\\]\\s*)*(?:=${header ? '' : '|;|__|$'})`);
+  return code.some((l) => re.test(l));
+}
 
 /** Does every call of this (non-static) function in the tree come from __init code? */
 function onlyInitCallers(facts: FileFacts, name: string, index: IndexQuery): boolean {
