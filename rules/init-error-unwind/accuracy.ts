@@ -149,6 +149,13 @@ export const cases: AccuracyCase[] = [
   },
   // ---------------------------------------------------------------- must stay silent
   {
+    name: 'cpcihp_generic_init keeps the bridge device when it is not a bridge',
+    file: 'drivers/pci/hotplug/cpcihp_generic.c',
+    edits: [{ find: '\t\terr("Invalid bridge device %s", bridge);\n\t\tpci_dev_put(dev);\n', replace: '\t\terr("Invalid bridge device %s", bridge);\n' }],
+    expect: 'flag',
+    why: '`!dev || dev->hdr_type != PCI_HEADER_TYPE_BRIDGE`: the second part reads the device, so the branch runs with it held',
+  },
+  {
     name: 'atm_init: out_atmpvc_exit calls atmpvc_exit(), not atmsvc_exit() a second time',
     file: 'net/atm/common.c',
     edits: [{ find: 'out_atmpvc_exit:\n\tatmsvc_exit();', replace: 'out_atmpvc_exit:\n\tatmpvc_exit();' }],

@@ -17,6 +17,7 @@ const FLAG: Record<string, { fn: string; resource: string; release: string }> = 
   'rda8810_intc_init keeps its registers mapped when the irq domain cannot be created': { fn: 'rda8810_intc_init', resource: 'of_io_request_and_map(rda_intc_base)', release: 'iounmap' },
   'applicom_init leaves the PCI device enabled when ioremap() fails': { fn: 'applicom_init', resource: 'pci_enable_device(dev)', release: 'pci_disable_device' },
   'llc_sysctl_init keeps whichever sysctl table registered when the other did not': { fn: 'llc_sysctl_init', resource: 'register_net_sysctl(llc2_timeout_header)', release: 'unregister_net_sysctl_table' },
+  'cpcihp_generic_init keeps the bridge device when it is not a bridge': { fn: 'cpcihp_generic_init', resource: 'pci_get_domain_bus_and_slot(dev)', release: 'pci_dev_put' },
 };
 const CLEAN = ['haltpoll_init: cpuhp state name changed', 'isapnp_next_rdp: region name changed', 'atm_init: out_atmpvc_exit calls atmpvc_exit(), not atmsvc_exit() a second time'];
 

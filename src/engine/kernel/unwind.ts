@@ -274,8 +274,11 @@ function discarded(c: CallSite, text: string): boolean {
  */
 function readsItself(part: string, h: Held): boolean {
   const own = [...h.ids, ...(h.call.assignedTo ? [resourceIdentity(h.call.assignedTo)] : [])].filter(Boolean);
-  const names = [...own, ...own.map(baseName)];
-  return names.some((n) => new RegExp(`^[(\\s!]*${escapeRegExp(n)}\\b(?!\\s*\\()`).test(part.trim()));
+  // (not a member of the handle itself: `!dev || dev->hdr_type != PCI_HEADER_TYPE_BRIDGE` is
+  // true with dev held, cpcihp_generic_init())
+  const member = h.pair.kind === 'handle' ? '(?!\\s*(?:->|\\.))' : '';
+  const reads = (n: string, tail: string) => new RegExp(`^[(\\s!]*${escapeRegExp(n)}\\b(?!\\s*\\()${tail}`).test(part.trim());
+  return own.some((n) => reads(n, member)) || own.map(baseName).some((n) => !own.includes(n) && reads(n, ''));
 }
 
 /**
@@ -310,6 +313,10 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
         st.held = st.held.filter((x, j) => j !== i && !(h.id && ((x.id === h.id && (h.residue || x.pair.release.includes(c.callee))) || container(x))));
       }
     }
+    // `remove_proc_subtree("atalk", ...)`, `debugfs_remove_recursive(dir)`: the entries made
+    // under the removed one go with it (atalk_proc_init(), srm_env_init()).
+    const subtree = SUBTREE_RELEASES[c.callee];
+    if (subtree) st.held = st.held.filter((h) => !subtree.test(h.pair.acquire));
     // `devm_add_action_or_reset(dev, action, x)`: devres now undoes x (the action runs at
     // unbind, and at once if adding it fails), so nothing of x is the function's to release.
     if (/^devm_add_action(_or_reset)?$/.test(c.callee) && c.args[2]) {
@@ -558,6 +565,9 @@ function returnsVoid(fn: FunctionFacts): boolean {
 
 function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; failed?: CallSite }): State {
   let failure = failureIn;
+  // `ret = -EINVAL;` earlier in this block: a goto after it leaves with an error, whatever test
+  // (a validation: `if (slcr->flags != 3)`, `if (count > MAX)`) led here.
+  let errnoSet = false;
   for (const s of body) {
     if (st.dead) {
       // Code after a return or goto is reached only through a label: goto paths handle it.
@@ -574,6 +584,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
       case 'decl':
         applyCalls(s.calls, st, ctx, s.text);
         applyAliases(s.assigns, st, ctx, s);
+        if (s.k === 'expr' && s.assigns?.some((a) => /^\(?-E[A-Z0-9]+\)?$/.test(a.rhs.replace(/\s+/g, '')))) errnoSet = true;
         break;
       case 'return': {
         const before = st.status;
@@ -623,6 +634,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
       }
       case 'goto':
         if (failure.on) followGoto(s.label, s.line, st, ctx, failure.failed);
+        else if ((errnoSet || labelFails(ctx, s.label)) && forwardLabel(ctx, s.label, s.line)) followGoto(s.label, s.line, st, ctx);
         // Only a jump out of a loop (`goto found;` from a search) is taken as success; elsewhere a
         // goto this analysis cannot place (`if (torture_init_error(err)) goto unwind;`) proves nothing.
         else if (ctx.loopDepth > 0) ctx.resumes.set(s.label, [...(ctx.resumes.get(s.label) ?? []), clone(st)]);
@@ -693,10 +705,12 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           // `if (ret)` / `if (ret != 0)` / `if (ret < 0)` that leaves: from here on ret holds no
           // error (0, or a count), so a later failure that returns it says the function worked.
           if (errorTest()) merged.zero.add(v);
-        } else if ((side === 'then' || generic) && !t.dead && v && errorTest() && !assignsTo(s.then, v)) {
+        } else if ((side === 'then' || generic) && !t.dead && v && errorTest() && !assignsTo(s.then, v) && !assignsTo(s.else ?? [], v) && !failure.on) {
           // A failure put up with (`if (ret < 0) { pr_warn(...); x = default; }`): the step was
           // optional, and what ret holds after it is no error of any later step (xilinx_intc_of_init()
           // returned it from the irq_domain failure: 0 on every board that has the property).
+          // Not on an unwind path, where `if (ret) samsung_sabi_exit(samsung);` is cleanup, nor
+          // where the other side sets it (`if (err) ...; else err = -EINVAL;`).
           merged.zero.add(v);
         }
         // `if (!IS_ERR(clk)) { ...register it... }` closing a void function (xgene_pllclk_init()):
@@ -907,6 +921,25 @@ export function labelPath(top: readonly Stmt[], label: string): { path: Stmt[]; 
     }
   }
   return undefined;
+}
+
+/** The label's path ends in a literal error (`np_err: of_node_put(np); return -EINVAL;`). */
+function labelFails(ctx: Ctx, label: string): boolean {
+  const target = labelPath(ctx.top, label);
+  const ret = target?.path.find((x) => x.k === 'return' || x.k === 'goto' || x.k === 'label' || x.k === 'if' || x.k === 'loop' || x.k === 'switch');
+  return ret?.k === 'return' && !!ret.expr && /^\(?-E[A-Z0-9]+\)?$|^ERR_PTR\(-E[A-Z0-9]+\)$/.test(ret.expr.replace(/\s+/g, ''));
+}
+
+/** Releases that take a whole tree of entries, and the acquires of that family. */
+const SUBTREE_RELEASES: Readonly<Record<string, RegExp>> = {
+  remove_proc_subtree: /^proc_(mkdir|create)/,
+  debugfs_remove_recursive: /^debugfs_create/,
+};
+
+/** A label below the goto (not a `retry:` above it). */
+function forwardLabel(ctx: Ctx, label: string, gotoLine: number): boolean {
+  const target = labelPath(ctx.top, label);
+  return !!target && target.line > gotoLine;
 }
 
 function followGoto(label: string, gotoLine: number, st: State, ctx: Ctx, failed?: CallSite): void {
