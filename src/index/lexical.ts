@@ -584,7 +584,7 @@ export function initDataOf(code: string, starts: Int32Array, functions: readonly
     }
     // `static int (*dss_output_drv_reg_funcs[])(void) __initdata`: a pointer declarator's name.
     const fnPointer = /\(\s*\*\s*([A-Za-z_]\w*)/.exec(decl.slice(decl.lastIndexOf('}') + 1));
-    let bare = fnPointer ? fnPointer[1]! : decl.slice(decl.lastIndexOf('}') + 1).replace(/\[[^\]]*\]/g, ' ');
+    let bare = fnPointer ? fnPointer[1]! : decl.slice(decl.lastIndexOf('}') + 1).replace(/\[[^\][]*\]/g, ' ');
     for (let prev = ''; prev !== bare; ) {
       prev = bare;
       bare = bare.replace(/\([^()]*\)/g, ' ');

@@ -349,7 +349,7 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
     const key = `\0data:${name}`;
     if (remote.has(key)) return remote.get(key);
     const arch = archOf(facts.path);
-    const dir = facts.path.replace(/[^/]*$/, '');
+    const dir = facts.path.slice(0, facts.path.lastIndexOf('/') + 1);
     const header = facts.path.endsWith('.h');
     const def = index
       .initDataNamed(name)
