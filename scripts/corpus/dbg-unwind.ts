@@ -9,7 +9,8 @@ import { analyseUnwind } from '../../src/engine/kernel/unwind.js';
 import { fallibility, moduleBook } from '../../src/engine/kernel/pairs.js';
 
 // FILE may be `case:ID:path` — that file of a real-corpus case as the reviewed patch leaves it.
-const [file, fnName] = process.argv.slice(2);
+// BEFORE (optional): the pre-image file, as a review passes it (the patch's removed releases).
+const [file, fnName, beforeFile] = process.argv.slice(2);
 if (!file || !fnName) throw new Error('usage: dbg-unwind.ts FILE|case:ID:PATH FUNCTION');
 let text: string;
 if (file.startsWith('case:')) {
@@ -21,9 +22,11 @@ if (file.startsWith('case:')) {
 const facts = extractFacts(file, text);
 const fn = facts.functions.find((f) => f.name === fnName);
 if (!fn) throw new Error(`no function ${fnName}`);
-const book = moduleBook(facts);
+const beforeFacts = beforeFile ? extractFacts(beforeFile, readFileSync(beforeFile, 'utf8')) : undefined;
+const before = beforeFacts?.functions.find((f) => f.name === fnName);
+const book = moduleBook(facts, undefined, beforeFacts);
 for (const c of fn.calls) process.stdout.write(`${c.line} ${c.callee} ${c.assignedTo ?? ''} ${JSON.stringify(book.pairFor(c.callee) ?? null)}\n`);
-const r = analyseUnwind(fn, facts, { book, fallible: fallibility(facts, book), source: text });
+const r = analyseUnwind(fn, facts, { book, fallible: fallibility(facts, book), source: text, ...(before ? { before } : {}) });
 const brief = {
   leaks: r.leaks.map((l) => `${l.held.call.callee}@${l.held.call.line}${l.held.unchecked ? `(${l.held.unchecked})` : ''} via ${l.exitKind}@${l.exitLine} failed=${l.failed?.callee ?? '-'}`),
   misorders: r.misorders.map((m) => `${m.release.callee}@${m.release.line} goto ${m.label}@${m.gotoLine}${m.failedStep ? ' (failed step)' : ''}`),

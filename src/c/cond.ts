@@ -119,7 +119,9 @@ function failurePart(c: string, alone: boolean): boolean {
     /^WARN_ON(_ONCE)?\(/.test(c) ||
     /^ACPI_FAILURE\(/.test(c) ||
     // (a DMA mapping that failed: `if (dma_mapping_error(dev, addr))`)
-    (/^(dma|pci_dma)_mapping_error\(|^IS_ERR_VALUE\(/.test(c) && alone)
+    (/^(dma|pci_dma)_mapping_error\(|^IS_ERR_VALUE\(/.test(c) && alone) ||
+    // (a call's result that is not 0: `if (register_tracer(&blk_tracer) != 0)`, init_blk_tracer())
+    (/^\w+\(.*\)!=0$/.test(c) && alone)
   );
 }
 

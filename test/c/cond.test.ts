@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loopIndex, visitsBeforeIndexOnly } from '../../src/c/cond.js';
+import { looksLikeFailureTest, loopIndex, visitsBeforeIndexOnly } from '../../src/c/cond.js';
 
 // Loop headers as the statement IR keeps them: a `for` header's parts joined by '; ', a `while`
 // condition alone.
@@ -26,5 +26,17 @@ describe('visitsBeforeIndexOnly', () => {
     for (const h of ['i >= 0; i--', 'j = i; j >= 0; j--', 'j = 0; j <= i; j++', 'j = 0; j < i + 1; j++', 'n--', 'k = 0; k < n; k++']) {
       expect(visitsBeforeIndexOnly(h, 'i'), h).toBe(false);
     }
+  });
+});
+
+describe('looksLikeFailureTest', () => {
+  it('takes a call result compared unequal to 0 as a failure test (init_blk_tracer())', () => {
+    expect(looksLikeFailureTest('register_tracer(&blk_tracer) != 0')).toBe(true);
+    expect(looksLikeFailureTest('ret')).toBe(true);
+  });
+  it('does not take a plain call, an equality or a part of an && as one', () => {
+    expect(looksLikeFailureTest('is_enabled(dev)')).toBe(false);
+    expect(looksLikeFailureTest('f(x) == 0')).toBe(false);
+    expect(looksLikeFailureTest('a && f(x) != 0')).toBe(false);
   });
 });

@@ -104,6 +104,23 @@ export function counterpartNames(acquire: string): string[] {
   return out;
 }
 
+/**
+ * Counterparts with the words after the replaced one dropped (`clk_register_composite` ->
+ * `clk_unregister`), for the verbs that make an object only: a `skx_setup_debug()` is not undone
+ * by the whole driver's `skx_remove()`.
+ */
+export function shorterCounterparts(acquire: string): string[] {
+  const parts = acquire.split('_');
+  const out: string[] = [];
+  parts.forEach((w, i) => {
+    if (i === 0 || i === parts.length - 1 || !MAKER_WORDS.has(w)) return;
+    for (const r of Object.hasOwn(COUNTERPARTS, w) ? COUNTERPARTS[w]! : []) out.push([...parts.slice(0, i), r].join('_'));
+  });
+  return out;
+}
+
+const MAKER_WORDS = new Set(['register', 'create', 'alloc', 'allocate', 'new']);
+
 /** Acquire names a release named `release` may undo (one word replaced): the inverse of counterpartNames(). */
 export function acquireNamesFor(release: string): string[] {
   const parts = release.split('_');
@@ -171,7 +188,11 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery, before?: FileFa
     // unregistered one another (input_free_device()); either undoes the acquire.
     // A handle not yet registered is freed by name (named first, as the message suggests it).
     const handle = returnsHandle(facts, name);
-    const release = [...new Set(handle ? [...inFile, ...inTree, ...inExit] : [...inExit, ...inFile, ...inTree])];
+    // The family's plain undo, where the file calls it, undoes a variant's acquire too
+    // (`clk_unregister(clk)` after clk_register_composite(), `debugfs_remove()` after
+    // debugfs_create_file_unsafe()): it widens what counts as the release, never makes a pair.
+    const family = shorterCounterparts(name).filter((r) => (exitCalls.has(r) || fileCalls.has(r)) && !trivialIn(facts, r));
+    const release = [...new Set(handle ? [...inFile, ...inTree, ...inExit, ...family] : [...inExit, ...inFile, ...inTree, ...family])];
     const pair: BookPair = { acquire: name, release, kind: handle ? 'handle' : 'status', source };
     const arg = handle ? 0 : sharedArg(facts, name, release);
     if (arg) pair.arg = arg;
@@ -266,6 +287,11 @@ const ALLOCATORS: Readonly<Record<string, readonly string[]>> = {
 
 const ALLOCATOR_RELEASES = new Set(Object.values(ALLOCATORS).flat());
 
+/** Does `callee` free memory an allocator returned (kfree, vfree, free_pages)? */
+export function isAllocatorRelease(callee: string): boolean {
+  return ALLOCATOR_RELEASES.has(callee);
+}
+
 /** What frees memory an allocator returned (`kcalloc` -> kfree, kvfree); none for other calls. */
 export function allocatorReleases(callee: string): readonly string[] {
   return Object.hasOwn(ALLOCATORS, callee) ? ALLOCATORS[callee]! : [];
@@ -303,7 +329,9 @@ export function kindAt(pair: BookPair, call: CallSite, conds: readonly { line: n
   const e = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const mentions = new RegExp(`(^|[^\\w>.])${e}($|[^\\w])`);
   const first = conds.find((c) => c.line >= call.line && mentions.test(c.cond.replace(/\s+/g, ' ')));
-  if (!first) return 'status';
+  // (never tested: what the file's other call sites say, `debug_info = debug_register(...)`
+  // kept in an object either way, so released through that object)
+  if (!first) return pair.kind;
   // (`NULL == fmdev` too: the operands either way round)
   const handle = new RegExp(`(^|[^\\w>.])!\\s*\\(?\\s*${e}\\b|\\bIS_ERR(_OR_NULL)?\\s*\\(\\s*${e}\\s*\\)|\\b${e}\\s*==\\s*NULL|\\bNULL\\s*==\\s*${e}(?![\\w>.])`);
   return handle.test(first.cond.replace(/\s+/g, ' ')) ? 'handle' : 'status';
@@ -354,13 +382,11 @@ export function fallibility(facts: FileFacts, book: PairBook, index?: IndexQuery
 }
 
 /**
- * Locals the function itself gives back (`names = kasprintf_strarray(...)` ...
- * `kfree_strarray(names, n)`; `np = of_find_node_by_path(...)` ... `of_node_put(np)`): the call
- * that fills the local acquires, and a later call whose first argument is that local and whose
- * name says undo (or a freeing allocator's release) releases it. No table knows most of these
- * pairs; the function's own code states them, so every failure exit between the two must
- * release the local too. Keyed by `line:callee` of the acquiring call.
+ * Calls that name an object that already exists (`cclk = to_clk_hw_comp(hw)`, container_of(),
+ * drvdata getters): freeing it later gives back the caller's object, not something this call made.
  */
+const CONVERSION = /^(to_\w+|container_of\w*|\w+_get_drvdata|dev_get_platdata)$/;
+
 /** `op`, or a member of it (`put_device(&op->dev)` gives back what `op = of_find_device_by_node()` took). */
 const namesLocal = (arg: string, v: string) => arg === v || arg === `${v}->dev` || arg === `${v}.dev`;
 
@@ -373,12 +399,20 @@ function undoesLaterStep(fn: FunctionFacts, from: number, r: { line: number; cal
   return fn.calls.some((d) => d.line > from && d.line < r.line && d.args.some((a) => namesLocal(resourceIdentity(a), v)) && counterpartNames(d.callee).includes(r.callee));
 }
 
+/**
+ * Locals the function itself gives back (`names = kasprintf_strarray(...)` ...
+ * `kfree_strarray(names, n)`; `np = of_find_node_by_path(...)` ... `of_node_put(np)`): the call
+ * that fills the local acquires, and a later call whose first argument is that local and whose
+ * name says undo (or a freeing allocator's release) releases it. No table knows most of these
+ * pairs; the function's own code states them, so every failure exit between the two must
+ * release the local too. Keyed by `line:callee` of the acquiring call.
+ */
 export function locallyReleased(fn: FunctionFacts, locals: ReadonlySet<string>): Map<string, BookPair> {
   const out = new Map<string, BookPair>();
   // `kfree_strarray`, `kvfree_rcu`: the allocator families spell free with their prefix.
   const undoes = (callee: string) => ALLOCATOR_RELEASES.has(callee) || tableRelease(callee) || releaseByName(callee) || /(?:^|_)k?v?free(?:_|$)/.test(callee);
   for (const c of fn.calls) {
-    if (!c.assignedTo || tablePair(c.callee) || undoes(c.callee) || TRIVIAL.test(c.callee)) continue;
+    if (!c.assignedTo || tablePair(c.callee) || undoes(c.callee) || TRIVIAL.test(c.callee) || CONVERSION.test(c.callee)) continue;
     const v = resourceIdentity(c.assignedTo);
     if (!/^[A-Za-z_]\w*$/.test(v) || !locals.has(v) || STATUS_NAMES.test(v)) continue;
     const release = [

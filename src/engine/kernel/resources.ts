@@ -322,6 +322,13 @@ export function isRelease(callee: string): boolean {
   return releaseNames.has(callee);
 }
 
+const handleReleases = new Set(RESOURCE_PAIRS.filter((p) => p.kind === 'handle').flatMap((p) => p.release));
+
+/** Does `callee` give back a handle (`kmem_cache_destroy`, `debugfs_remove`), not a registration or a number? */
+export function releasesHandle(callee: string): boolean {
+  return handleReleases.has(callee);
+}
+
 /**
  * Iterator macros that hold a reference on their cursor for the body of each turn: the next turn
  * (or the loop's end) drops it, so a body left early by `return` keeps it — the many "add missing

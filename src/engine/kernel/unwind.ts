@@ -6,8 +6,8 @@ import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/t
 import { baseName, resourceIdentity, squash, escapeRegExp } from '../../c/lex.js';
 import { childLists, flatten, lastStmt } from '../../c/walk.js';
 import { logicalParts, looksLikeFailureTest, loopIndex, normCond, splitTopLevel, visitsBeforeIndexOnly } from '../../c/cond.js';
-import { REF_ITERATORS } from './resources.js';
-import { keptAllocation, kindAt, locallyReleased, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
+import { REF_ITERATORS, releasesHandle } from './resources.js';
+import { allocatorReleases, isAllocatorRelease, keptAllocation, kindAt, locallyReleased, releaseByName, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
 import { declaredNames } from './teardown.js';
 import { callsWithContext } from './lifecycle.js';
 
@@ -139,6 +139,11 @@ interface Ctx {
   top: Stmt[];
   /** Every acquire the function makes, to tell "released before acquired". */
   acquiredIds: Map<string, CallSite[]>;
+  /**
+   * File-scope objects the file gives back somewhere (`kmem_cache_destroy(extent_tree_slab)` in
+   * f2fs_destroy_extent_cache()), with the releases used: whatever call fills one acquires it.
+   */
+  objectReleases: ReadonlyMap<string, readonly string[]>;
   /** Releases performed by same-file static helpers, one level deep. */
   helperReleases: Map<string, CallSite[]>;
   /** Those of helperReleases that name a file-scope object (see helperReleases()). */
@@ -256,9 +261,51 @@ function renamedReleaseIndex(held: Held[], rel: CallSite, ctx: Ctx): number {
   return same.length === 1 ? held.indexOf(same[0]!) : -1;
 }
 
+/**
+ * A call that fills a file-scope object the file releases elsewhere (`extent_tree_slab =
+ * f2fs_kmem_cache_create(...)`, a wrapper defined in a header, and `kmem_cache_destroy(
+ * extent_tree_slab)` in the file's teardown): the fill acquires it, whatever the callee is named.
+ */
+function objectPair(c: CallSite, ctx: Ctx): BookPair | undefined {
+  if (!c.assignedTo || ctx.book.isRelease(c.callee) || releaseByName(c.callee) || NOT_A_MAKER.test(c.callee)) return undefined;
+  const id = resourceIdentity(c.assignedTo);
+  if (!/^[A-Za-z_]\w*$/.test(id) || ctx.locals.has(id) || ctx.fn.params.includes(id)) return undefined;
+  const release = ctx.objectReleases.get(id);
+  return release?.length ? { acquire: c.callee, release: [...release], kind: 'handle', source: 'file' } : undefined;
+}
+
+/**
+ * Calls that hand out what already exists or say why nothing was made (`nsmtd =
+ * nand_to_mtd(chip)`, `clk = ERR_PTR(-ENOENT)`, `irq = platform_get_irq(pdev)`, lookups).
+ */
+const NOT_A_MAKER = /^(ERR_PTR|ERR_CAST|container_of\w*|to_\w+|\w+_to_\w+|\w*get\w*|\w*find\w*|\w*lookup\w*|\w*probe\w*)$/;
+
+/**
+ * File-scope objects (not a local or parameter where released) and the releases the file's
+ * functions call on them. Only releases that give back a handle or memory: what `free_irq(irq)`
+ * or `mtd_device_unregister(mtd)` undoes is a registration made by another call, not the fill of
+ * the object they name.
+ */
+function fileObjectReleases(facts: FileFacts, book: PairBook): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const f of facts.functions) {
+    let locals: Set<string> | undefined;
+    for (const c of f.calls) {
+      if (!book.isRelease(c.callee) || !(releasesHandle(c.callee) || isAllocatorRelease(c.callee))) continue;
+      const id = resourceIdentity(c.args[0] ?? '');
+      if (!/^[A-Za-z_]\w*$/.test(id) || /^[A-Z_][A-Z0-9_]*$/.test(id) || f.params.includes(id)) continue;
+      locals ??= declaredNames(f);
+      if (locals.has(id)) continue;
+      const rs = out.get(id) ?? [];
+      if (!rs.includes(c.callee)) out.set(id, [...rs, c.callee]);
+    }
+  }
+  return out;
+}
+
 /** The pair a call acquires, with how this call site tells failure (the table's kind, or as the code tests it). */
 function pairAt(c: CallSite, ctx: Ctx): BookPair | undefined {
-  const p = ctx.book.pairFor(c.callee) ?? keptAllocation(c, ctx.locals) ?? ctx.localPairs.get(`${c.line}:${c.callee}`);
+  const p = ctx.book.pairFor(c.callee) ?? keptAllocation(c, ctx.locals) ?? ctx.localPairs.get(`${c.line}:${c.callee}`) ?? objectPair(c, ctx);
   if (!p || p.source === 'table') return p;
   return { ...p, kind: kindAt(p, c, ctx.conds) };
 }
@@ -1114,6 +1161,7 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
     locals,
     localPairs,
     localReleases: new Set([...localPairs.values()].flatMap((p) => p.release)),
+    objectReleases: new Map(),
     top: fn.body,
     acquiredIds: new Map(),
     helperReleases: new Map(),
@@ -1150,7 +1198,9 @@ function helperAcquires(facts: FileFacts, book: PairBook, fallible: (c: string) 
     // A lookup the helper keeps only in its own locals and does not return is its own leak, not
     // something its caller holds and could put (of_unittest_printf()'s node).
     const returned = new Set(flatten(f.body).flatMap((st) => (st.k === 'return' && st.expr ? [resourceIdentity(st.expr)] : [])));
-    const ownLeak = (h: Held) => h.pair.lookup === true && h.ids.every((id) => ctx.locals.has(id) && !returned.has(id));
+    // Nor is memory the helper allocated into a local and freed itself only on its failure path:
+    // on success it was handed on (cpg_mssr_register_mod_clk()'s `clock`, registered as a clk).
+    const ownLeak = (h: Held) => (h.pair.lookup === true || (ctx.localPairs.has(`${h.call.line}:${h.call.callee}`) && !ctx.book.pairFor(h.call.callee))) && h.ids.every((id) => ctx.locals.has(id) && !returned.has(id));
     const unique = kept.filter((h, i) => kept.findIndex((x) => x.call === h.call) === i && !ownLeak(h));
     if (unique.length) out.set(f.name, unique);
   }
@@ -1215,8 +1265,9 @@ function helperReleases(facts: FileFacts, book: PairBook): { releases: Map<strin
         const m = /^(?:const )?struct \w+ ([^*;=()]+)[;=]/.exec(st.text.trim().replace(/\s+/g, ' '));
         for (const name of m?.[1]?.split(',') ?? []) if (/^[A-Za-z_]\w*$/.test(name.trim()) && !f.params.includes(name.trim())) structs.add(name.trim());
       }
-      // (any acquire of its own: warp_post_info() maps `fpga`, reads it and unmaps it)
-      const lookups = new Set(f.calls.filter((c) => c.assignedTo !== undefined && book.pairFor(c.callee) !== undefined).map((c) => resourceIdentity(c.assignedTo!)).filter((v) => locals.has(v) && !f.params.includes(v)));
+      // (any acquire of its own: warp_post_info() maps `fpga`, reads it and unmaps it; or
+      // allocation: nxcop_get_capabilities() kmallocs `hv_caps`, queries into it and kfrees it)
+      const lookups = new Set(f.calls.filter((c) => c.assignedTo !== undefined && (book.pairFor(c.callee) !== undefined || allocatorReleases(c.callee).length > 0)).map((c) => resourceIdentity(c.assignedTo!)).filter((v) => locals.has(v) && !f.params.includes(v)));
       o = { locals, structs, lookups };
       owned.set(f, o);
     }
@@ -1299,7 +1350,7 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindO
   const fallible = opts.fallible ?? ((c: string) => book.pairFor(c)?.kind === 'status');
   const scoped = scopedDecls(opts.source);
   const { releases, named } = helperReleases(facts, book);
-  const ctx = newCtx(fn, book, fallible, { helperReleases: releases, namedReleases: named, helperAcquires: helperAcquires(facts, book, fallible, scoped) }, scoped);
+  const ctx = newCtx(fn, book, fallible, { helperReleases: releases, namedReleases: named, helperAcquires: helperAcquires(facts, book, fallible, scoped), objectReleases: fileObjectReleases(facts, book) }, scoped);
   if (opts.before) ownedBefore(opts.before, ctx);
   for (const c of fn.calls) {
     const pair = pairAt(c, ctx);
