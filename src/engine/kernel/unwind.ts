@@ -6,7 +6,7 @@ import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/t
 import { baseName, resourceIdentity, squash, escapeRegExp } from '../../c/lex.js';
 import { childLists, flatten, lastStmt } from '../../c/walk.js';
 import { logicalParts, looksLikeFailureTest, loopIndex, normCond, splitTopLevel, visitsBeforeIndexOnly } from '../../c/cond.js';
-import { REF_ITERATORS, releasesHandle } from './resources.js';
+import { REF_ITERATORS, releasesHandle, type AcquireKind } from './resources.js';
 import { allocatorReleases, isAllocatorRelease, keptAllocation, kindAt, locallyReleased, releaseByName, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
 import { declaredNames } from './teardown.js';
 import { callsWithContext } from './lifecycle.js';
@@ -152,6 +152,8 @@ interface Ctx {
   helperAcquires: Map<string, Held[]>;
   /** Set while analysing a helper: collects what is held at its successful returns. */
   kept?: Held[];
+  /** Same-file helpers that succeed by returning non-zero (returnsTruth()). */
+  truthHelpers: ReadonlySet<string>;
   /** Labels whose paths are being followed: a backward goto (`goto retry;`) is not followed twice. */
   following: Set<string>;
   /** Where each variable is assigned a call's result, direct or through a pointer. */
@@ -399,7 +401,10 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
       st.held.push(h);
     }
     // The helper's result says whether it succeeded: its resources are held like a status acquire.
-    for (const k of ctx.helperAcquires.get(c.callee) ?? []) st.held.push({ pair: { ...k.pair, acquire: c.callee, kind: 'status' }, call: c, id: k.id, ids: k.ids, via: k.call });
+    // (a helper that returns what it found, `return 4;` or 0, says success by a true result:
+    // `if (!speedstep_detect_chipset())` is its failure test; others report failure by non-zero)
+    const helperKind: AcquireKind = ctx.truthHelpers.has(c.callee) ? 'handle' : 'status';
+    for (const k of ctx.helperAcquires.get(c.callee) ?? []) st.held.push({ pair: { ...k.pair, acquire: c.callee, kind: helperKind }, call: c, id: k.id, ids: k.ids, via: k.call });
     if (c.assignedTo) st.status.set(resourceIdentity(c.assignedTo), c);
   }
 }
@@ -651,7 +656,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           const handed = (h: Held) => s.calls.some((c) => c.args.some((a) => h.ids.includes(resourceIdentity(a))));
           for (const h of st.held) if (droppedLocalRef(h, s.expr, ctx) && !(last && handed(h))) ctx.leaks.push({ held: h, exitLine: s.line, exitKind: 'return', returnLine: s.line, ...(failure.failed ? { failed: failure.failed } : {}), success: true });
         }
-        if (!error && !last && statusSuccess(s.expr)) {
+        if (!error && !last && (statusSuccess(s.expr) || (ctx.truthHelpers.has(ctx.fn.name) && /^\(?([1-9]\d*|true)\)?$/.test(rv)))) {
           ctx.kept?.push(...st.held);
           if (/^\(?0\)?$|^$/.test((s.expr ?? '').replace(/\s+/g, ''))) {
             for (const h of st.held) if (h.unchecked && strong(h, ctx)) ctx.ignored.push({ held: h, returnLine: s.line });
@@ -1162,6 +1167,7 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
     localPairs,
     localReleases: new Set([...localPairs.values()].flatMap((p) => p.release)),
     objectReleases: new Map(),
+    truthHelpers: new Set(),
     top: fn.body,
     acquiredIds: new Map(),
     helperReleases: new Map(),
@@ -1192,7 +1198,7 @@ function helperAcquires(facts: FileFacts, book: PairBook, fallible: (c: string) 
   for (const f of facts.functions) {
     if (!f.isStatic || f.hasError || !f.calls.some((c) => book.pairFor(c.callee))) continue;
     const kept: Held[] = [];
-    const ctx = newCtx(f, book, fallible, { kept }, scoped);
+    const ctx = newCtx(f, book, fallible, { kept, truthHelpers: truthHelpers(facts) }, scoped);
     const end = walk(f.body, { dead: false, held: [], status: new Map(), zero: new Set() }, ctx, { on: false });
     if (!end.dead) kept.push(...end.held);
     // A lookup the helper keeps only in its own locals and does not return is its own leak, not
@@ -1203,6 +1209,20 @@ function helperAcquires(facts: FileFacts, book: PairBook, fallible: (c: string) 
     const ownLeak = (h: Held) => (h.pair.lookup === true || (ctx.localPairs.has(`${h.call.line}:${h.call.callee}`) && !ctx.book.pairFor(h.call.callee))) && h.ids.every((id) => ctx.locals.has(id) && !returned.has(id));
     const unique = kept.filter((h, i) => kept.findIndex((x) => x.call === h.call) === i && !ownLeak(h));
     if (unique.length) out.set(f.name, unique);
+  }
+  return out;
+}
+
+/**
+ * Functions that return only non-negative literals, some of them non-zero (`return 4;`, a chipset
+ * number, or `return 0;` when nothing was found): they report what they found, so non-zero is success.
+ */
+function truthHelpers(facts: FileFacts): Set<string> {
+  const out = new Set<string>();
+  for (const f of facts.functions) {
+    if (!f.isStatic || f.returnsErrno.length || f.propagates.length) continue;
+    const rets = flatten(f.body).flatMap((st) => (st.k === 'return' ? [(st.expr ?? '').replace(/\s+/g, '')] : []));
+    if (rets.length > 1 && rets.every((e) => /^\(?(\d+|true|false)\)?$/.test(e)) && rets.some((e) => /^\(?([1-9]\d*|true)\)?$/.test(e))) out.add(f.name);
   }
   return out;
 }
@@ -1320,6 +1340,8 @@ function inheritedHeld(fn: FunctionFacts, ctx: Ctx): Held[] {
         const id = resourceIdentity(c.args[0]);
         if (!/^[A-Za-z_]\w*$/.test(id) || ctx.locals.has(id) || fn.params.includes(id)) continue;
         if ((ctx.acquiredIds.get(c.callee) ?? []).length || out.some((h) => h.id === id)) continue;
+        // (nor what a helper this function calls acquires: speedstep_detect_chipset()'s device)
+        if (fn.calls.some((x) => (ctx.helperAcquires.get(x.callee) ?? []).some((k) => k.ids.includes(id)))) continue;
         const pair: BookPair = { acquire: '(on entry)', release: [c.callee], kind: 'handle', source: 'file' };
         out.push({ pair, call: { callee: '(on entry)', args: [id], line: fn.startLine }, id, ids: [id], inherited: c.line });
       }
@@ -1350,7 +1372,7 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindO
   const fallible = opts.fallible ?? ((c: string) => book.pairFor(c)?.kind === 'status');
   const scoped = scopedDecls(opts.source);
   const { releases, named } = helperReleases(facts, book);
-  const ctx = newCtx(fn, book, fallible, { helperReleases: releases, namedReleases: named, helperAcquires: helperAcquires(facts, book, fallible, scoped), objectReleases: fileObjectReleases(facts, book) }, scoped);
+  const ctx = newCtx(fn, book, fallible, { helperReleases: releases, namedReleases: named, helperAcquires: helperAcquires(facts, book, fallible, scoped), objectReleases: fileObjectReleases(facts, book), truthHelpers: truthHelpers(facts) }, scoped);
   if (opts.before) ownedBefore(opts.before, ctx);
   for (const c of fn.calls) {
     const pair = pairAt(c, ctx);
