@@ -22,6 +22,9 @@ const REF_MARK = /\b(__ref|__init_refok|__exit_refok|__refdata|__refconst|__head
 /** modpost's secref_whitelist(): data symbols that may refer to init/exit sections. */
 const WHITELISTED_OBJECT = /(_ops|_probe|_console)$|^__param/;
 
+/** Ops types a device or file calls through at any time after it is set up, built in or not. */
+const DEVICE_OPS_TYPE = /^(uart_ops|tty_operations|regulator_ops|file_operations|proc_ops|net_device_ops|ethtool_ops|clk_ops|pinctrl_ops|pinmux_ops|pinconf_ops|rtc_class_ops|watchdog_ops|backlight_ops|snd_pcm_ops|v4l2_file_operations|v4l2_ioctl_ops|block_device_operations|pwm_ops|phy_ops|gpio_chip|irq_chip|skcipher_alg|shash_alg|ahash_alg|aead_alg|crypto_alg)$/;
+
 /**
  * Calls that keep a function pointer for the kernel to call later (interrupt handlers, timers,
  * work, threads, notifier and other registrations, slab constructors), as opposed to helpers that call it back
@@ -647,7 +650,10 @@ function dataMismatches(facts: FileFacts, lines: string[], targets: Map<string, 
     // parisc's, for one — run an __init probe inside the module's init, as __refdata says.)
     const driver = facts.structInits.find((x) => x.name === obj)?.type === 'platform_driver' && t.section === 'init' && !oneShotDriver(facts, lines, obj) && !suppressesBind(facts, obj);
     // (init data too: `.cl_ops = &htb_class_ops` with htb_class_ops made __initconst)
-    if (WHITELISTED_OBJECT.test(obj) && !driver && !(facts.modular && r.inType === 'console') && !(loadable && /_ops$/.test(obj) && t.section !== 'exit' && objectUsedAfterInit(facts, lines, obj, runs, loadable))) continue;
+    // (built in too, an ops table a device calls through for as long as it exists: a UART's
+    // set_termios, a regulator's get_voltage_sel, a file's read; not boot-time ops like smp_ops)
+    const runtimeOps = loadable || DEVICE_OPS_TYPE.test(r.inType ?? '');
+    if (WHITELISTED_OBJECT.test(obj) && !driver && !(facts.modular && r.inType === 'console') && !(runtimeOps && /_ops$/.test(obj) && t.section !== 'exit' && objectUsedAfterInit(facts, lines, obj, runs, loadable))) continue;
     // An object that lost its __initdata/__initconst in this change but still names init code:
     // it now lives in .data/.rodata, and modpost reports every reference from there into .init,
     // whoever reads the object.
