@@ -746,8 +746,21 @@ function objectUsedAfterInit(facts: FileFacts, lines: string[], obj: string, run
     if (r?.has('runtime')) return true;
     const re = new RegExp(`^&?\\s*${obj}\\b`);
     if (f.calls.some((c) => !defined.has(c.callee) && !TABLE_LOOKUPS.test(c.callee) && c.args.some((a) => re.test(a)))) return true;
+    // Handed to a same-file helper that hands its parameter on (`aes_s390_register_skcipher(
+    // &ctr_aes_alg)`, which calls crypto_register_skcipher(alg)): registered all the same.
+    if (f.calls.some((c) => defined.has(c.callee) && c.args.some((a, i) => re.test(a) && handsOnParam(facts, c.callee, i, defined)))) return true;
   }
   return false;
+}
+
+/** Does same-file function `name` pass its `i`-th parameter to a function of another file (one level)? */
+function handsOnParam(facts: FileFacts, name: string, i: number, defined: ReadonlySet<string>): boolean {
+  return facts.functions.some((g) => {
+    const param = g.name === name ? g.params[i] : undefined;
+    if (!param || !/^\w+$/.test(param)) return false;
+    const re = new RegExp(`^&?\\s*${param}\\b`);
+    return g.calls.some((c) => !defined.has(c.callee) && !TABLE_LOOKUPS.test(c.callee) && c.args.some((a) => re.test(a)));
+  });
 }
 
 /** `cfg.ops = &x;` into a struct the function declares itself: gone when the function returns. */
