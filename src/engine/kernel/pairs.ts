@@ -387,6 +387,11 @@ export function fallibility(facts: FileFacts, book: PairBook, index?: IndexQuery
  */
 const CONVERSION = /^(to_\w+|container_of\w*|\w+_get_drvdata|dev_get_platdata)$/;
 
+/** Does `callee` name an object that already exists (a conversion or a drvdata getter)? */
+export function namesExisting(callee: string): boolean {
+  return CONVERSION.test(callee);
+}
+
 /** `op`, or a member of it (`put_device(&op->dev)` gives back what `op = of_find_device_by_node()` took). */
 const namesLocal = (arg: string, v: string) => arg === v || arg === `${v}->dev` || arg === `${v}.dev`;
 
@@ -412,7 +417,7 @@ export function locallyReleased(fn: FunctionFacts, locals: ReadonlySet<string>):
   // `kfree_strarray`, `kvfree_rcu`: the allocator families spell free with their prefix.
   const undoes = (callee: string) => ALLOCATOR_RELEASES.has(callee) || tableRelease(callee) || releaseByName(callee) || /(?:^|_)k?v?free(?:_|$)/.test(callee);
   for (const c of fn.calls) {
-    if (!c.assignedTo || tablePair(c.callee) || undoes(c.callee) || TRIVIAL.test(c.callee) || CONVERSION.test(c.callee)) continue;
+    if (!c.assignedTo || tablePair(c.callee) || undoes(c.callee) || TRIVIAL.test(c.callee) || namesExisting(c.callee)) continue;
     const v = resourceIdentity(c.assignedTo);
     if (!/^[A-Za-z_]\w*$/.test(v) || !locals.has(v) || STATUS_NAMES.test(v)) continue;
     const release = [

@@ -7,7 +7,7 @@ import { baseName, resourceIdentity, squash, escapeRegExp } from '../../c/lex.js
 import { childLists, flatten, lastStmt } from '../../c/walk.js';
 import { logicalParts, looksLikeFailureTest, loopIndex, normCond, splitTopLevel, visitsBeforeIndexOnly } from '../../c/cond.js';
 import { REF_ITERATORS, releasesHandle, type AcquireKind } from './resources.js';
-import { allocatorReleases, isAllocatorRelease, keptAllocation, kindAt, locallyReleased, releaseByName, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
+import { allocatorReleases, isAllocatorRelease, keptAllocation, kindAt, locallyReleased, namesExisting, releaseByName, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
 import { declaredNames } from './teardown.js';
 import { callsWithContext } from './lifecycle.js';
 
@@ -152,7 +152,7 @@ interface Ctx {
   helperAcquires: Map<string, Held[]>;
   /** Set while analysing a helper: collects what is held at its successful returns. */
   kept?: Held[];
-  /** Same-file helpers that succeed by returning non-zero (returnsTruth()). */
+  /** Same-file helpers that succeed by returning non-zero (see truthHelpers()). */
   truthHelpers: ReadonlySet<string>;
   /** Labels whose paths are being followed: a backward goto (`goto retry;`) is not followed twice. */
   following: Set<string>;
@@ -269,7 +269,7 @@ function renamedReleaseIndex(held: Held[], rel: CallSite, ctx: Ctx): number {
  * extent_tree_slab)` in the file's teardown): the fill acquires it, whatever the callee is named.
  */
 function objectPair(c: CallSite, ctx: Ctx): BookPair | undefined {
-  if (!c.assignedTo || ctx.book.isRelease(c.callee) || releaseByName(c.callee) || NOT_A_MAKER.test(c.callee)) return undefined;
+  if (!c.assignedTo || ctx.book.isRelease(c.callee) || releaseByName(c.callee) || namesExisting(c.callee) || NOT_A_MAKER.test(c.callee)) return undefined;
   const id = resourceIdentity(c.assignedTo);
   if (!/^[A-Za-z_]\w*$/.test(id) || ctx.locals.has(id) || ctx.fn.params.includes(id)) return undefined;
   const release = ctx.objectReleases.get(id);
@@ -277,10 +277,10 @@ function objectPair(c: CallSite, ctx: Ctx): BookPair | undefined {
 }
 
 /**
- * Calls that hand out what already exists or say why nothing was made (`nsmtd =
- * nand_to_mtd(chip)`, `clk = ERR_PTR(-ENOENT)`, `irq = platform_get_irq(pdev)`, lookups).
+ * Calls that say why nothing was made or hand out what already exists beyond the conversions
+ * (`clk = ERR_PTR(-ENOENT)`, `nsmtd = nand_to_mtd(chip)`, `irq = platform_get_irq(pdev)`, lookups).
  */
-const NOT_A_MAKER = /^(ERR_PTR|ERR_CAST|container_of\w*|to_\w+|\w+_to_\w+|\w*get\w*|\w*find\w*|\w*lookup\w*|\w*probe\w*)$/;
+const NOT_A_MAKER = /^(ERR_PTR|ERR_CAST|\w+_to_\w+|\w*get\w*|\w*find\w*|\w*lookup\w*|\w*probe\w*)$/;
 
 /**
  * File-scope objects (not a local or parameter where released) and the releases the file's
@@ -1193,12 +1193,12 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
  * off its end): `static int __init init_inodecache(void) { cachep = kmem_cache_create(...);
  * if (!cachep) return -ENOMEM; return 0; }`. One level deep: a helper's own helpers are not followed.
  */
-function helperAcquires(facts: FileFacts, book: PairBook, fallible: (c: string) => boolean, scoped: readonly ScopedDecl[]): Map<string, Held[]> {
+function helperAcquires(facts: FileFacts, book: PairBook, fallible: (c: string) => boolean, scoped: readonly ScopedDecl[], truth: ReadonlySet<string>): Map<string, Held[]> {
   const out = new Map<string, Held[]>();
   for (const f of facts.functions) {
     if (!f.isStatic || f.hasError || !f.calls.some((c) => book.pairFor(c.callee))) continue;
     const kept: Held[] = [];
-    const ctx = newCtx(f, book, fallible, { kept, truthHelpers: truthHelpers(facts) }, scoped);
+    const ctx = newCtx(f, book, fallible, { kept, truthHelpers: truth }, scoped);
     const end = walk(f.body, { dead: false, held: [], status: new Map(), zero: new Set() }, ctx, { on: false });
     if (!end.dead) kept.push(...end.held);
     // A lookup the helper keeps only in its own locals and does not return is its own leak, not
@@ -1372,7 +1372,8 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindO
   const fallible = opts.fallible ?? ((c: string) => book.pairFor(c)?.kind === 'status');
   const scoped = scopedDecls(opts.source);
   const { releases, named } = helperReleases(facts, book);
-  const ctx = newCtx(fn, book, fallible, { helperReleases: releases, namedReleases: named, helperAcquires: helperAcquires(facts, book, fallible, scoped), objectReleases: fileObjectReleases(facts, book), truthHelpers: truthHelpers(facts) }, scoped);
+  const truth = truthHelpers(facts);
+  const ctx = newCtx(fn, book, fallible, { helperReleases: releases, namedReleases: named, helperAcquires: helperAcquires(facts, book, fallible, scoped, truth), objectReleases: fileObjectReleases(facts, book), truthHelpers: truth }, scoped);
   if (opts.before) ownedBefore(opts.before, ctx);
   for (const c of fn.calls) {
     const pair = pairAt(c, ctx);
