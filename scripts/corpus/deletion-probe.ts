@@ -17,9 +17,12 @@
 // And `inline` deletes a release from an error branch (`if (...) { release(x); return err; }`,
 // before any label) of init code of any kind: `__init` functions of built-in code (initcalls,
 // OF_DECLARE hooks) as well as module_init, which is where most "fix leak in *_init()" fixes land.
+// And `check` deletes the failure test right after an acquire of init code (`ret = register_x();
+// if (ret) goto out;`), which is what "add missing check" fixes add: init then carries on after
+// a failed step.
 // A development aid, run by hand; nothing in it is a test.
 //
-//   node --import tsx scripts/corpus/deletion-probe.ts inline|ladder|exit|owner|modput|barrier|... [N=150] [SEED=1]
+//   node --import tsx scripts/corpus/deletion-probe.ts inline|ladder|check|exit|owner|modput|barrier|... [N=150] [SEED=1]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,9 +38,9 @@ import { runsIn, sectionOfFunction } from '../../src/engine/kernel/sections.js';
 import { openAccuracyIndex, runRealCase } from '../real-corpus.js';
 
 const [mode = 'ladder', nArg = '150', seedArg = '1'] = process.argv.slice(2);
-const WANT: Record<string, string> = { inline: 'init-error-unwind', exitcall: 'init-exit-section', initdata: 'init-exit-section', demote: 'init-exit-section', retarget: 'init-error-unwind', section: 'init-exit-section', ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
+const WANT: Record<string, string> = { inline: 'init-error-unwind', check: 'init-error-unwind', exitcall: 'init-exit-section', initdata: 'init-exit-section', demote: 'init-exit-section', retarget: 'init-error-unwind', section: 'init-exit-section', ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
 const want = WANT[mode];
-if (!want) throw new Error('usage: deletion-probe.ts inline|ladder|exit|owner|modput|barrier|section|retarget|exitcall|initdata|demote [N] [SEED]');
+if (!want) throw new Error('usage: deletion-probe.ts inline|ladder|check|exit|owner|modput|barrier|section|retarget|exitcall|initdata|demote [N] [SEED]');
 /** Lines that are one statement of their own, for the text-level modes. */
 const LINE: Record<string, RegExp> = {
   owner: /^\s*\.owner\s*=\s*THIS_MODULE,?\s*$/,
@@ -58,7 +61,7 @@ function rng(seed: number): () => number {
   };
 }
 const rand = rng(Number(seedArg));
-const pattern = mode === 'inline' ? '__init|^module_init\\(' : mode === 'owner' ? 'THIS_MODULE' : mode === 'modput' ? 'module_put\\(' : mode === 'barrier' ? 'rcu_barrier\\(' : '^(module_init|module_exit)\\(';
+const pattern = mode === 'inline' || mode === 'check' ? '__init|^module_init\\(' : mode === 'owner' ? 'THIS_MODULE' : mode === 'modput' ? 'module_put\\(' : mode === 'barrier' ? 'rcu_barrier\\(' : '^(module_init|module_exit)\\(';
 const files = execFileSync('grep', ['-rlE', '--include=*.c', pattern, '.'], { cwd: tree, encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').map((f) => f.replace(/^\.\//, '')).sort();
 for (let i = files.length - 1; i > 0; i--) {
   const j = Math.floor(rand() * (i + 1));
@@ -98,9 +101,9 @@ for (const path of files) {
   const facts = extractFacts(path, text);
   const ep = moduleEntryPoints(facts);
   const book = moduleBook(facts, index);
-  const fns = mode === 'section' ? [] : mode === 'inline' ? initCode(facts, text, ep.inits.map((i) => i.fn.name)) : mode === 'ladder' ? ep.inits.map((i) => i.fn) : mode === 'exit' && ep.exit?.fn ? [ep.exit.fn] : [];
+  const fns = mode === 'section' ? [] : mode === 'inline' || mode === 'check' ? initCode(facts, text, ep.inits.map((i) => i.fn.name)) : mode === 'ladder' ? ep.inits.map((i) => i.fn) : mode === 'exit' && ep.exit?.fn ? [ep.exit.fn] : [];
   const lines = text.split('\n');
-  const cands: { line: number; callee: string }[] = [];
+  const cands: { line: number; callee: string; end?: number }[] = [];
   if (LINE[mode]) {
     lines.forEach((l, i) => {
       // Not the sole statement of an unbraced if/else/loop: deleting it alone leaves broken C
@@ -120,7 +123,39 @@ for (const path of files) {
         }
       }
   }
-  for (const fn of LINE[mode] ? [] : fns) {
+  if (mode === 'check') {
+    for (const fn of fns) {
+      if (fn.hasError) continue;
+      const body = fn.body;
+      const stmts = flatten(body);
+      stmts.forEach((st, i) => {
+        const prev = stmts[i - 1];
+        if (st.k !== 'if' || st.else || !prev || prev.k !== 'expr') return;
+        const call = prev.calls.find((c) => c.assignedTo && c.line === prev.line);
+        if (!call || !book.pairFor(call.callee)) return;
+        const v = call.assignedTo!.trim();
+        if (!new RegExp(`^\\(*!?\\s*(IS_ERR\\()?${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(st.cond.trim()) && !new RegExp(`^${v}\\s*(<|!=)`).test(st.cond.trim())) return;
+        const arm = st.then.length === 1 && st.then[0]!.k === 'block' ? st.then[0]!.body : st.then;
+        const last = arm[arm.length - 1];
+        if (!last || (last.k !== 'goto' && last.k !== 'return')) return;
+        // The statement's lines: to the closing brace of a braced arm, else the arm's one line.
+        let end = st.line;
+        let depth = 0;
+        let opened = false;
+        for (let j = st.line - 1; j < lines.length; j++) {
+          for (const ch of lines[j] ?? '') {
+            if (ch === '{') (depth++, (opened = true));
+            if (ch === '}') depth--;
+          }
+          end = j + 1;
+          if (opened ? depth === 0 : /;\s*$/.test(lines[j] ?? '') && j + 1 >= (last.line ?? st.line)) break;
+        }
+        if (!opened && !/^\s*if\s*\(/.test(lines[st.line - 1] ?? '')) return;
+        cands.push({ line: st.line, callee: `check:${call.callee}`, end });
+      });
+    }
+  }
+  for (const fn of LINE[mode] || mode === 'check' ? [] : fns) {
     if (fn.hasError) continue;
     const firstLabel = fn.body.find((s) => s.k === 'label')?.line ?? Infinity;
     for (const c of fn.calls) {
@@ -204,6 +239,8 @@ for (const path of files) {
       ? lines.map((l, i) => (i === pick.line - 1 ? `${l.slice(0, l.indexOf('=')).trimEnd()} ${pick.callee.split(':')[0]} ${l.slice(l.indexOf('='))}` : l)).join('\n')
       : mode === 'section'
       ? lines.map((l, i) => (i === pick.line - 1 ? l.replace(`${pick.callee.split(':')[1]}(`, `__init ${pick.callee.split(':')[1]}(`) : l)).join('\n')
+      : mode === 'check'
+      ? lines.filter((_, i) => i < pick.line - 1 || i > pick.end! - 1).join('\n')
       : lines.filter((_, i) => i !== pick.line - 1).join('\n');
   const diff = createTwoFilesPatch(`a/${path}`, `b/${path}`, text, after, '', '', { context: 3 }).replace(/^=+\n/m, '').replace(/^Index:.*\n/m, '');
   const id = `probe-${n}`;

@@ -315,7 +315,7 @@ export function keptAllocation(call: CallSite, locals: ReadonlySet<string>): Boo
 }
 
 /** Names kernel code gives status codes: never a handle. */
-const STATUS_NAMES = /^(ret|err|error|rc|r|rv|retval|status|result|res|\w+_ret|\w+_err|\w+_rc)$/;
+export const STATUS_NAMES = /^(ret|err|error|rc|r|rv|retval|status|result|res|\w+_ret|\w+_err|\w+_rc)$/;
 
 /**
  * How a call site tells its failure: by the handle it returns (`if (!p)`, `IS_ERR(p)`), or by a
@@ -333,7 +333,7 @@ export function kindAt(pair: BookPair, call: CallSite, conds: readonly { line: n
   // kept in an object either way, so released through that object)
   if (!first) return pair.kind;
   // (`NULL == fmdev` too: the operands either way round)
-  const handle = new RegExp(`(^|[^\\w>.])!\\s*\\(?\\s*${e}\\b|\\bIS_ERR(_OR_NULL)?\\s*\\(\\s*${e}\\s*\\)|\\b${e}\\s*==\\s*NULL|\\bNULL\\s*==\\s*${e}(?![\\w>.])`);
+  const handle = new RegExp(`(^|[^\\w>.])!\\s*\\(?\\s*${e}(?!\\w)|\\bIS_ERR(_OR_NULL)?\\s*\\(\\s*${e}\\s*\\)|\\b${e}\\s*==\\s*NULL|\\bNULL\\s*==\\s*${e}(?![\\w>.])`);
   return handle.test(first.cond.replace(/\s+/g, ' ')) ? 'handle' : 'status';
 }
 
@@ -417,17 +417,38 @@ export function locallyReleased(fn: FunctionFacts, locals: ReadonlySet<string>):
   // `kfree_strarray`, `kvfree_rcu`: the allocator families spell free with their prefix.
   const undoes = (callee: string) => ALLOCATOR_RELEASES.has(callee) || tableRelease(callee) || releaseByName(callee) || /(?:^|_)k?v?free(?:_|$)/.test(callee);
   for (const c of fn.calls) {
-    if (!c.assignedTo || tablePair(c.callee) || undoes(c.callee) || TRIVIAL.test(c.callee) || namesExisting(c.callee)) continue;
-    const v = resourceIdentity(c.assignedTo);
-    if (!/^[A-Za-z_]\w*$/.test(v) || !locals.has(v) || STATUS_NAMES.test(v)) continue;
+    if (tablePair(c.callee) || undoes(c.callee) || TRIVIAL.test(c.callee) || namesExisting(c.callee)) continue;
+    // (or filled through its address by a maker that returns a status: `err =
+    // snd_device_alloc(&dev, card)` ... `put_device(dev)`)
+    const filled = filledThrough(c);
+    const v = filled?.id ?? (c.assignedTo ? resourceIdentity(c.assignedTo) : '');
+    if (!v) continue;
+    // An element of a local array (`in0[i] = kmalloc(...)` in a loop, freed by the function's
+    // own cleanup loop `kfree(in0[i])`): the array is the function's, so each element is too.
+    const element = /^([A-Za-z_]\w*)\[[^[\]]+\]$/.exec(v)?.[1];
+    if (element ? !locals.has(element) : !/^[A-Za-z_]\w*$/.test(v) || !locals.has(v) || STATUS_NAMES.test(v)) continue;
+    const names = (arg: string) => (element ? new RegExp(`^${element}\\[[^[\\]]+\\]$`).test(arg) : namesLocal(arg, v));
     const release = [
       ...new Set(
         fn.calls
-          .filter((r) => r.line > c.line && r.callee !== c.callee && undoes(r.callee) && namesLocal(resourceIdentity(r.args[0] ?? ''), v) && !undoesLaterStep(fn, c.line, r, v))
+          .filter((r) => r.line > c.line && r.callee !== c.callee && undoes(r.callee) && names(resourceIdentity(r.args[0] ?? '')) && !undoesLaterStep(fn, c.line, r, v))
           .map((r) => r.callee),
       ),
     ];
-    if (release.length) out.set(`${c.line}:${c.callee}`, { acquire: c.callee, release, kind: 'handle', source: 'file' });
+    if (release.length) out.set(`${c.line}:${c.callee}`, filled ? { acquire: c.callee, release, kind: 'status', arg: filled.arg, source: 'file' } : { acquire: c.callee, release, kind: 'handle', source: 'file' });
   }
   return out;
+}
+
+/** Names that say a call makes something, for a fill through an out parameter. */
+const OUT_PARAM_MAKER = /(^|_)(alloc|allocate|create|new|make)(_|$)/;
+
+/**
+ * `err = snd_device_alloc(&dev, card)`: the object a maker fills through its address while its
+ * result is only a status, and which argument names it.
+ */
+export function filledThrough(c: CallSite): { id: string; arg: number } | undefined {
+  if (!OUT_PARAM_MAKER.test(c.callee) || (c.assignedTo && !STATUS_NAMES.test(resourceIdentity(c.assignedTo)))) return undefined;
+  const arg = c.args.findIndex((a) => /^&\s*[A-Za-z_]\w*$/.test(a.trim()));
+  return arg >= 0 ? { id: c.args[arg]!.trim().slice(1).trim(), arg } : undefined;
 }

@@ -7,7 +7,7 @@ import { baseName, resourceIdentity, squash, escapeRegExp } from '../../c/lex.js
 import { childLists, flatten, lastStmt } from '../../c/walk.js';
 import { logicalParts, looksLikeFailureTest, loopIndex, normCond, splitTopLevel, visitsBeforeIndexOnly } from '../../c/cond.js';
 import { REF_ITERATORS, releasesHandle, type AcquireKind } from './resources.js';
-import { allocatorReleases, isAllocatorRelease, keptAllocation, kindAt, locallyReleased, namesExisting, releaseByName, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
+import { allocatorReleases, isAllocatorRelease, keptAllocation, kindAt, locallyReleased, filledThrough, namesExisting, releaseByName, STATUS_NAMES, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
 import { declaredNames } from './teardown.js';
 import { callsWithContext } from './lifecycle.js';
 
@@ -269,11 +269,24 @@ function renamedReleaseIndex(held: Held[], rel: CallSite, ctx: Ctx): number {
  * extent_tree_slab)` in the file's teardown): the fill acquires it, whatever the callee is named.
  */
 function objectPair(c: CallSite, ctx: Ctx): BookPair | undefined {
-  if (!c.assignedTo || ctx.book.isRelease(c.callee) || releaseByName(c.callee) || namesExisting(c.callee) || NOT_A_MAKER.test(c.callee)) return undefined;
+  if (ctx.book.isRelease(c.callee) || releaseByName(c.callee) || namesExisting(c.callee) || NOT_A_MAKER.test(c.callee)) return undefined;
+  if (!c.assignedTo || STATUS_NAMES.test(resourceIdentity(c.assignedTo))) return filledPair(c, ctx);
   const id = resourceIdentity(c.assignedTo);
   if (!/^[A-Za-z_]\w*$/.test(id) || ctx.locals.has(id) || ctx.fn.params.includes(id)) return undefined;
   const release = ctx.objectReleases.get(id);
   return release?.length ? { acquire: c.callee, release: [...release], kind: 'handle', source: 'file' } : undefined;
+}
+
+/**
+ * A maker that fills a file-scope object through its address and returns a status
+ * (`err = snd_device_alloc(&seq_dev, NULL)` ... `put_device(seq_dev)` in the file's teardown):
+ * the object is acquired as the status says, named by that argument.
+ */
+function filledPair(c: CallSite, ctx: Ctx): BookPair | undefined {
+  const o = filledThrough(c);
+  if (!o || ctx.locals.has(o.id) || ctx.fn.params.includes(o.id)) return undefined;
+  const release = ctx.objectReleases.get(o.id);
+  return release?.length ? { acquire: c.callee, release: [...release], kind: 'status', arg: o.arg, source: 'file' } : undefined;
 }
 
 /**
@@ -802,7 +815,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           iterator.add(cursor);
         }
         ctx.loopDepth++;
-        const index = loopIndex(s.cond);
+        const index = loopIndex(s.cond) ?? bodyCounter(s.body);
         if (index) ctx.openLoops.push({ line: s.line, end: lastLine(s.body), index });
         const broke = new Set<Held>();
         ctx.breaks.push(broke);
@@ -852,6 +865,18 @@ function currentTurn(cleanup: Extract<Stmt, { k: 'loop' }>, st: State, ctx: Ctx)
     return st.held.filter((h) => !h.earlierTurn && h.call.line > open.line && h.call.line <= open.end);
   }
   return [];
+}
+
+/**
+ * The index a loop that is no counting `for` still steps once a turn, as the last statement of
+ * its body: `i = 0; for_each_child_of_node(np, node) { pcaps[i].x = alloc(); ...; i++; }`.
+ */
+function bodyCounter(body: readonly Stmt[]): string | undefined {
+  const list = body.length === 1 && body[0]!.k === 'block' ? body[0]!.body : body;
+  const last = list[list.length - 1];
+  if (last?.k !== 'expr') return undefined;
+  const m = /^\s*(?:([A-Za-z_]\w*)\s*(?:\+\+|\+=\s*1)|\+\+\s*([A-Za-z_]\w*))\s*;?\s*$/.exec(last.text);
+  return m?.[1] ?? m?.[2];
 }
 
 /** The last line a statement list reaches (its last statement's, nested bodies included). */
@@ -1026,7 +1051,10 @@ function followPath(path: Stmt[], labelLine: number, label: string, gotoLine: nu
         ctx.misorders.push({ release: c, pair: failedPair, gotoLine, label, failedStep: true, ...(failed ? { failed } : {}) });
         continue;
       }
-      const acquiredLater = (ctx.acquiredIds.get(c.callee) ?? []).some((a) => a.line > gotoLine && a.line < endOf(ctx));
+      // (not one a loop around the goto acquires: its earlier turns did, and the unwind gives
+      // those back)
+      const earlierTurns = (a: CallSite) => ctx.openLoops.some((o) => o.line < gotoLine && a.line <= o.end);
+      const acquiredLater = (ctx.acquiredIds.get(c.callee) ?? []).some((a) => a.line > gotoLine && a.line < endOf(ctx) && !earlierTurns(a));
       if (acquiredLater) {
         const pair = pairAt((ctx.acquiredIds.get(c.callee) ?? [])[0]!, ctx)!;
         if (pair.kind === 'status') {
@@ -1351,16 +1379,19 @@ function inheritedHeld(fn: FunctionFacts, ctx: Ctx): Held[] {
   return out;
 }
 
+/** The variable a call fills: through its address (filledThrough()) or with its result. */
+const filledName = (c: CallSite): string => filledThrough(c)?.id ?? (c.assignedTo ? resourceIdentity(c.assignedTo) : '');
+
 /** Adds the pre-image's locally freed allocations to the post-image's, matched by callee and variable. */
 function ownedBefore(before: FunctionFacts, ctx: Ctx): void {
   const preCalls = new Map(before.calls.map((c) => [`${c.line}:${c.callee}`, c]));
   for (const [key, pair] of locallyReleased(before, declaredNames(before))) {
     const pre = preCalls.get(key);
-    if (!pre?.assignedTo) continue;
-    const v = resourceIdentity(pre.assignedTo);
+    const v = pre && filledName(pre);
+    if (!v) continue;
     for (const c of ctx.fn.calls) {
       const k = `${c.line}:${c.callee}`;
-      if (c.callee !== pre.callee || !c.assignedTo || resourceIdentity(c.assignedTo) !== v || ctx.localPairs.has(k) || !ctx.locals.has(v)) continue;
+      if (c.callee !== pre.callee || filledName(c) !== v || ctx.localPairs.has(k) || !ctx.locals.has(v)) continue;
       ctx.localPairs.set(k, pair);
       for (const r of pair.release) ctx.localReleases.add(r);
     }
