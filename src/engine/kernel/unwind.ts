@@ -875,7 +875,7 @@ function bodyCounter(body: readonly Stmt[]): string | undefined {
   const list = body.length === 1 && body[0]!.k === 'block' ? body[0]!.body : body;
   const last = list[list.length - 1];
   if (last?.k !== 'expr') return undefined;
-  const m = /^\s*(?:([A-Za-z_]\w*)\s*(?:\+\+|\+=\s*1)|\+\+\s*([A-Za-z_]\w*))\s*;?\s*$/.exec(last.text);
+  const m = /^(?:([A-Za-z_]\w*)\s*(?:\+\+|\+=\s*1)|\+\+\s*([A-Za-z_]\w*))\s*;?$/.exec(last.text.trim());
   return m?.[1] ?? m?.[2];
 }
 
