@@ -64,6 +64,13 @@ export default createRule({
         if (!f.returnsErrno.length && !f.propagates.length) continue;
         if (ctx.index.pathToModuleInit(f.name, ctx.path)) scope.push(f);
       }
+      // And a function named as the set-up of its subsystem (`sclp_init()`, run lazily by the
+      // first request; `foo_hw_init()` from probe) that unwinds through labels: it is init code
+      // whatever its section, and its ladder is what "fix error handling in foo_init()" fixes.
+      for (const f of ctx.facts.functions) {
+        if (f.hasError || f.section === 'exit' || inScope.has(f.name) || scope.includes(f) || !/_init$/.test(f.name)) continue;
+        if (f.calls.length >= 2 && f.body.some((s) => s.k === 'label')) scope.push(f);
+      }
     }
     if (!scope.length) return out;
     const book = moduleBook(ctx.facts, ctx.index, ctx.image === 'post' ? ctx.before?.facts : undefined);

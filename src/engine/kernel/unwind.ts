@@ -36,6 +36,8 @@ export interface Held {
   inherited?: number;
   /** What a failed acquire leaves behind (device_register() failed: put_device() is still due). */
   residue?: boolean;
+  /** Acquired only on the success side of a test of this step (`if (ret < 0) log; else acquire;`): not held where it failed. */
+  okOnly?: CallSite;
   /** Acquired on an earlier turn of the loop being walked again: a failure of this turn's call is not its failure. */
   earlierTurn?: boolean;
 }
@@ -688,6 +690,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
               }
               continue;
             }
+            if (last && h.okOnly?.line === last.line && h.okOnly.callee === last.callee) continue;
             const leak: Leak = { held: h, exitLine: s.line, exitKind: 'return', returnLine: s.line };
             const failed = last ?? failure.failed;
             if (failed) leak.failed = failed;
@@ -751,6 +754,11 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const elseIn = side === 'else' ? without(st) : clone(st);
         const t = walk(s.then, thenIn, ctx, thenFail);
         const e = s.else ? walk(s.else, elseIn, ctx, elseFail) : elseIn;
+        // What only the success side of a tested step acquired (`if (result < 0) printk(...);
+        // else led_trigger_register_simple(...); return result;`) is held only where that step
+        // worked: its failure, returned further down, does not leave it held.
+        const okSide = !tested || t.dead || e.dead ? undefined : side === 'then' ? e : side === 'else' ? t : undefined;
+        if (okSide) okSide.held = okSide.held.map((h) => (st.held.includes(h) || h.okOnly ? h : { ...h, okOnly: tested!.call }));
         const merged = mergeBranches(st, t, e);
         const v = testedStatusVar(s.cond);
         // `if (ret)`, `if (ret != 0)`, `if (ret < 0)`: the test is true exactly when ret holds an error.
