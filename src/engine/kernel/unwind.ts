@@ -4,7 +4,7 @@
 // its label to the function's end, falling through later labels — and see what is still held.
 import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
 import { baseName, resourceIdentity, squash, escapeRegExp } from '../../c/lex.js';
-import { childLists, flatten, lastStmt } from '../../c/walk.js';
+import { childLists, flatten, lastStmt, ownText } from '../../c/walk.js';
 import { logicalParts, looksLikeFailureTest, loopIndex, normCond, splitTopLevel, visitsBeforeIndexOnly } from '../../c/cond.js';
 import { REF_ITERATORS, releasesHandle, type AcquireKind } from './resources.js';
 import { allocatorReleases, isAllocatorRelease, keptAllocation, kindAt, locallyReleased, filledThrough, namesExisting, releaseByName, STATUS_NAMES, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
@@ -327,6 +327,41 @@ function pairAt(c: CallSite, ctx: Ctx): BookPair | undefined {
   return { ...p, kind: kindAt(p, c, ctx.conds) };
 }
 
+/**
+ * `err = register_x(&a);` and nothing reads err before it is given the next step's result (or
+ * the function ends): the failure is as thrown away as a discarded result.
+ */
+function neverRead(c: CallSite, ctx: Ctx): boolean {
+  const v = c.assignedTo ? resourceIdentity(c.assignedTo) : '';
+  if (!/^[A-Za-z_]\w*$/.test(v) || !ctx.locals.has(v)) return false;
+  const word = new RegExp(`(^|[^\\w>.])${v}(?!\\w)`);
+  const lhs = new RegExp(`^\\s*${v}\\s*=(?!=)`);
+  const assigned = new Set([...(ctx.resultAssigns.get(v) ?? []), ...ctx.fn.calls.filter((x) => x.assignedTo !== undefined && resourceIdentity(x.assignedTo) === v).map((x) => x.line)]);
+  // What runs after the call on its own path: the rest of its statement list and of each list
+  // around it, up to the next result v is given or the function's top-level return (a label
+  // after that, `out: return err;`, is reached through gotos of earlier steps).
+  for (const x of following(ctx.fn.body, c.line)) {
+    // (the statement that assigns the next result may read v too: `err = err ?: f();`)
+    if (word.test((ownText(x) ?? '').replace(lhs, ''))) return false;
+    if (assigned.has(x.line) || (x.k === 'return' && ctx.fn.body.includes(x))) return true;
+  }
+  return true;
+}
+
+/** The statements that follow the one at `line` in its list and in every list around it, nested ones flattened, in order. */
+function following(body: readonly Stmt[], line: number): Stmt[] {
+  for (let i = 0; i < body.length; i++) {
+    const s = body[i]!;
+    const after = body.slice(i + 1);
+    // (a condition at that line reads the result itself: `if ((err = f()))`)
+    if (s.line === line) return s.k === 'expr' || s.k === 'decl' || s.k === 'return' ? flatten(after) : [s];
+    for (const list of childLists(s)) {
+      if (flatten(list).some((x) => x.line === line)) return [...following(list, line), ...flatten(after)];
+    }
+  }
+  return [];
+}
+
 /** `register_x(&a);` as a statement of its own: the result is thrown away. */
 function discarded(c: CallSite, text: string): boolean {
   return !c.assignedTo && new RegExp(`^\\s*${escapeRegExp(c.callee)}\\s*\\(`).test(text);
@@ -412,7 +447,7 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
       const ids = idsOf(pair, c);
       for (const id of [...ids]) for (const other of ctx.sameValue.get(id) ?? []) if (!ids.includes(other)) ids.push(other);
       const h: Held = { pair, call: c, id: idOf(pair, c), ids };
-      if (pair.kind === 'status' && discarded(c, text) && ctx.fallible(c.callee)) h.unchecked = 'discarded';
+      if (pair.kind === 'status' && (discarded(c, text) || neverRead(c, ctx)) && ctx.fallible(c.callee)) h.unchecked = 'discarded';
       st.held.push(h);
     }
     // The helper's result says whether it succeeded: its resources are held like a status acquire.
