@@ -697,7 +697,9 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const error = isErrorReturn(s.expr, failure.on) && !st.zero.has(rv);
         // (a status variable: `return found;` with found 0 means "none", not success)
         if (failure.on && st.zero.has(rv) && /^(ret|err|error|rc|rv|retval|status|result|res|\w+_ret|\w+_err|\w+_rc)$/.test(rv)) ctx.zeroReturns.push({ variable: rv, gotoLine: s.line, label: '', returnLine: s.line, ...(failure.failed ? { failed: failure.failed } : {}) });
-        const last = error ? undefined : returnedFailure(s, st, ctx);
+        // (nor a failure: a status variable known to hold 0 here, `out: return rc;` reached
+        // after the last step's `if (rc) goto out_proc;`)
+        const last = error || st.zero.has(rv) ? undefined : returnedFailure(s, st, ctx);
         if (!error) {
           // A lookup's reference held only in a local is dropped on no path once this returns
           // (valkyriefb_init(): `dp = of_find_node_by_name(...)`, never of_node_put()) — also
@@ -708,7 +710,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         }
         if (!error && !last && (statusSuccess(s.expr) || (ctx.truthHelpers.has(ctx.fn.name) && /^\(?([1-9]\d*|true)\)?$/.test(rv)))) {
           ctx.kept?.push(...st.held);
-          if (/^\(?0\)?$|^$/.test((s.expr ?? '').replace(/\s+/g, ''))) {
+          if (/^\(?0\)?$|^$/.test(rv) || st.zero.has(rv)) {
             for (const h of st.held) if (h.unchecked && strong(h, ctx)) ctx.ignored.push({ held: h, returnLine: s.line });
           }
         }
