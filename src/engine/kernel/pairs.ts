@@ -362,7 +362,7 @@ export function fallibility(facts: FileFacts, book: PairBook, index?: IndexQuery
     if (known !== undefined) return known;
     let r = false;
     const p = book.pairFor(callee);
-    if (p?.source === 'table') r = p.kind === 'status' || p.kind === 'nid';
+    if (p?.source === 'table') r = (p.kind === 'status' || p.kind === 'nid') && !p.returnsVoid;
     else {
       const here = facts.functions.filter((f) => f.name === callee);
       if (here.length) r = here.some(fails);

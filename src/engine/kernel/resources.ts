@@ -34,6 +34,8 @@ export interface ResourcePair {
    * they do not own). Not asked of module_exit.
    */
   unwindOnly?: boolean;
+  /** The acquire returns void (register_console(), inet_register_protosw()): it cannot fail. */
+  returnsVoid?: boolean;
 }
 
 const P = (acquire: string, release: string | string[], kind: AcquireKind = 'status', arg?: number): ResourcePair => {
@@ -41,6 +43,9 @@ const P = (acquire: string, release: string | string[], kind: AcquireKind = 'sta
   if (arg !== undefined) p.arg = arg;
   return p;
 };
+
+/** An acquire that returns nothing and so cannot fail (see ResourcePair.returnsVoid). */
+const V = (acquire: string, release: string | string[]): ResourcePair => ({ ...P(acquire, release), returnsVoid: true });
 
 /** A lookup's reference (see ResourcePair.lookup). */
 const L = (acquire: string, release: string | string[]): ResourcePair => ({ ...P(acquire, release, 'handle'), lookup: true });
@@ -57,7 +62,7 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('device_create', ['device_destroy', 'device_unregister'], 'handle'),
   { ...P('device_register', ['device_unregister', 'put_device']), onFailure: ['put_device'] },
   // device_initialize() takes the reference device_add() builds on: undone by put_device() even when device_add() fails.
-  P('device_initialize', ['put_device', 'device_unregister']),
+  V('device_initialize', ['put_device', 'device_unregister']),
   P('device_add', ['device_del', 'device_unregister']),
   { ...P('kobject_init_and_add', 'kobject_put'), onFailure: ['kobject_put'] },
   // A kset named with kobject_set_name() before kset_register(): the name is freed by the final
@@ -241,7 +246,7 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('register_pernet_device', 'unregister_pernet_device'),
   P('sock_register', 'sock_unregister'),
   P('proto_register', 'proto_unregister'),
-  P('inet_register_protosw', 'inet_unregister_protosw'),
+  V('inet_register_protosw', 'inet_unregister_protosw'),
   P('inet_add_protocol', 'inet_del_protocol'),
   P('inet6_add_protocol', 'inet6_del_protocol'),
   P('rtnl_link_register', 'rtnl_link_unregister'),
@@ -256,7 +261,7 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('nf_log_register', 'nf_log_unregister', 'status', 1),
   P('nfnetlink_subsys_register', 'nfnetlink_subsys_unregister'),
   P('nft_register_expr', 'nft_unregister_expr'),
-  P('nft_register_chain_type', 'nft_unregister_chain_type'),
+  V('nft_register_chain_type', 'nft_unregister_chain_type'),
   P('nft_register_obj', 'nft_unregister_obj'),
   P('xt_register_target', 'xt_unregister_target'),
   P('xt_register_targets', 'xt_unregister_targets'),
@@ -291,7 +296,7 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('register_kprobe', 'unregister_kprobe'),
   P('register_kretprobe', 'unregister_kretprobe'),
   P('register_ftrace_function', 'unregister_ftrace_function'),
-  P('register_console', 'unregister_console'),
+  V('register_console', 'unregister_console'),
   P('input_register_handler', 'input_unregister_handler'),
   P('register_trace_event', 'unregister_trace_event', 'nid'),
   P('cpufreq_register_driver', 'cpufreq_unregister_driver'),

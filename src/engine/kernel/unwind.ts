@@ -699,7 +699,11 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         if (failure.on && st.zero.has(rv) && /^(ret|err|error|rc|rv|retval|status|result|res|\w+_ret|\w+_err|\w+_rc)$/.test(rv)) ctx.zeroReturns.push({ variable: rv, gotoLine: s.line, label: '', returnLine: s.line, ...(failure.failed ? { failed: failure.failed } : {}) });
         // (nor a failure: a status variable known to hold 0 here, `out: return rc;` reached
         // after the last step's `if (rc) goto out_proc;`)
-        const last = error || st.zero.has(rv) ? undefined : returnedFailure(s, st, ctx);
+        // (0 for certain: a test that left on its failure, `if (rc) goto out_proc;`, cleared its
+        // status; one that only logged it, `if (ret) pr_info(...); return ret;`, keeps the
+        // failure there to return)
+        const checked = st.zero.has(rv) && !st.status.has(rv);
+        const last = error || checked ? undefined : returnedFailure(s, st, ctx);
         if (!error) {
           // A lookup's reference held only in a local is dropped on no path once this returns
           // (valkyriefb_init(): `dp = of_find_node_by_name(...)`, never of_node_put()) — also
@@ -710,7 +714,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         }
         if (!error && !last && (statusSuccess(s.expr) || (ctx.truthHelpers.has(ctx.fn.name) && /^\(?([1-9]\d*|true)\)?$/.test(rv)))) {
           ctx.kept?.push(...st.held);
-          if (/^\(?0\)?$|^$/.test(rv) || st.zero.has(rv)) {
+          if (/^\(?0\)?$|^$/.test(rv) || checked) {
             for (const h of st.held) if (h.unchecked && strong(h, ctx)) ctx.ignored.push({ held: h, returnLine: s.line });
           }
         }
