@@ -133,8 +133,8 @@ for (const path of files) {
         if (st.k !== 'if' || st.else || !prev || prev.k !== 'expr') return;
         const call = prev.calls.find((c) => c.assignedTo && c.line === prev.line);
         if (!call || !book.pairFor(call.callee)) return;
-        const v = call.assignedTo!.trim();
-        if (!new RegExp(`^\\(*!?\\s*(IS_ERR\\()?${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(st.cond.trim()) && !new RegExp(`^${v}\\s*(<|!=)`).test(st.cond.trim())) return;
+        const v = call.assignedTo!.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        if (!new RegExp(`^\\(*!?\\s*(IS_ERR\\()?${v}(?!\\w)`).test(st.cond.trim()) && !new RegExp(`^${v}\\s*(<|!=)`).test(st.cond.trim())) return;
         const arm = st.then.length === 1 && st.then[0]!.k === 'block' ? st.then[0]!.body : st.then;
         const last = arm[arm.length - 1];
         if (!last || (last.k !== 'goto' && last.k !== 'return')) return;

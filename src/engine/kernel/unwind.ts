@@ -170,7 +170,7 @@ interface Ctx {
   /** Loops the walk is inside of (a goto out of one may be a search's success). */
   loopDepth: number;
   /** Counting loops the walk is inside of (`for (i = 0; i < n; i++)`): lines and index. */
-  openLoops: { line: number; end: number; index: string }[];
+  openLoops: { line: number; end: number; index: string; counter?: string }[];
   /**
    * What `break` leaves each enclosing loop with (innermost last; null for a switch, whose
    * `break` leaves the switch only): an iterator's cursor stays held when the loop is left early.
@@ -864,8 +864,9 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           iterator.add(cursor);
         }
         ctx.loopDepth++;
-        const index = loopIndex(s.cond) ?? bodyCounter(s.body);
-        if (index) ctx.openLoops.push({ line: s.line, end: lastLine(s.body), index });
+        const counter = bodyCounter(s.body);
+        const index = loopIndex(s.cond) ?? counter;
+        if (index) ctx.openLoops.push({ line: s.line, end: lastLine(s.body), index, ...(counter && counter !== index ? { counter } : {}) });
         const broke = new Set<Held>();
         ctx.breaks.push(broke);
         const out = walk(s.body, clone(st), ctx, failure);
@@ -910,7 +911,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
 function currentTurn(cleanup: Extract<Stmt, { k: 'loop' }>, st: State, ctx: Ctx): Held[] {
   for (let i = ctx.openLoops.length - 1; i >= 0; i--) {
     const open = ctx.openLoops[i]!;
-    if (open.line === cleanup.line || !visitsBeforeIndexOnly(cleanup.cond, open.index)) continue;
+    if (open.line === cleanup.line || ![open.index, open.counter].some((v) => v && visitsBefore(cleanup, v))) continue;
     return st.held.filter((h) => !h.earlierTurn && h.call.line > open.line && h.call.line <= open.end);
   }
   return [];
@@ -926,6 +927,19 @@ function bodyCounter(body: readonly Stmt[]): string | undefined {
   if (last?.k !== 'expr') return undefined;
   const m = /^(?:([A-Za-z_]\w*)\s*(?:\+\+|\+=\s*1)|\+\+\s*([A-Za-z_]\w*))\s*;?$/.exec(last.text.trim());
   return m?.[1] ?? m?.[2];
+}
+
+/**
+ * Does a cleanup loop give back only the turns before `v`? By its header (visitsBeforeIndexOnly()),
+ * or counting down to 1 while it indexes one lower: `for (; n > 0; n--) put(x[n - 1]);` (hp-wmi's
+ * rfkill2_count, which the acquiring loop counts up with a trailing `rfkill2_count++;`).
+ */
+function visitsBefore(cleanup: Extract<Stmt, { k: 'loop' }>, v: string): boolean {
+  if (visitsBeforeIndexOnly(cleanup.cond, v)) return true;
+  const w = escapeRegExp(v);
+  // (the header's test: `init; test; step`, or `test; step` where the facts drop an empty part)
+  const cond = cleanup.cond.split('; ').find((p) => /[<>]/.test(p)) ?? '';
+  return new RegExp(`^\\(*${w}\\s*>\\s*0\\)*$`).test(cond.trim()) && flatten(cleanup.body).some((x) => new RegExp(`\\[\\s*${w}\\s*-\\s*1\\s*\\]`).test(ownText(x) ?? ''));
 }
 
 /** The last line a statement list reaches (its last statement's, nested bodies included). */
