@@ -421,7 +421,7 @@ export function locallyReleased(fn: FunctionFacts, locals: ReadonlySet<string>):
     // (or filled through its address by a maker that returns a status: `err =
     // snd_device_alloc(&dev, card)` ... `put_device(dev)`)
     const filled = filledThrough(c);
-    const v = filled?.id ?? (c.assignedTo ? resourceIdentity(c.assignedTo) : '');
+    const v = filledName(c);
     if (!v) continue;
     // An element of a local array (`in0[i] = kmalloc(...)` in a loop, freed by the function's
     // own cleanup loop `kfree(in0[i])`): the array is the function's, so each element is too.
@@ -452,3 +452,6 @@ export function filledThrough(c: CallSite): { id: string; arg: number } | undefi
   const arg = c.args.findIndex((a) => /^&\s*[A-Za-z_]\w*$/.test(a.trim()));
   return arg >= 0 ? { id: c.args[arg]!.trim().slice(1).trim(), arg } : undefined;
 }
+
+/** The variable a call fills: through its address (filledThrough()) or with its result. */
+export const filledName = (c: CallSite): string => filledThrough(c)?.id ?? (c.assignedTo ? resourceIdentity(c.assignedTo) : '');

@@ -7,7 +7,7 @@ import { baseName, resourceIdentity, squash, escapeRegExp } from '../../c/lex.js
 import { childLists, flatten, lastStmt, ownText } from '../../c/walk.js';
 import { logicalParts, looksLikeFailureTest, loopIndex, normCond, splitTopLevel, visitsBeforeIndexOnly } from '../../c/cond.js';
 import { REF_ITERATORS, releasesHandle, type AcquireKind } from './resources.js';
-import { allocatorReleases, isAllocatorRelease, keptAllocation, kindAt, locallyReleased, filledThrough, namesExisting, releaseByName, STATUS_NAMES, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
+import { allocatorReleases, isAllocatorRelease, keptAllocation, kindAt, locallyReleased, filledName, filledThrough, namesExisting, releaseByName, STATUS_NAMES, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
 import { declaredNames } from './teardown.js';
 import { callsWithContext } from './lifecycle.js';
 
@@ -272,23 +272,15 @@ function renamedReleaseIndex(held: Held[], rel: CallSite, ctx: Ctx): number {
  */
 function objectPair(c: CallSite, ctx: Ctx): BookPair | undefined {
   if (ctx.book.isRelease(c.callee) || releaseByName(c.callee) || namesExisting(c.callee) || NOT_A_MAKER.test(c.callee)) return undefined;
-  if (!c.assignedTo || STATUS_NAMES.test(resourceIdentity(c.assignedTo))) return filledPair(c, ctx);
-  const id = resourceIdentity(c.assignedTo);
+  // (or filled through its address by a maker whose result is a status: `err =
+  // snd_device_alloc(&seq_dev, NULL)` ... `put_device(seq_dev)`, acquired as the status says)
+  const filled = filledThrough(c);
+  if (!filled && (!c.assignedTo || STATUS_NAMES.test(resourceIdentity(c.assignedTo)))) return undefined;
+  const id = filledName(c);
   if (!/^[A-Za-z_]\w*$/.test(id) || ctx.locals.has(id) || ctx.fn.params.includes(id)) return undefined;
   const release = ctx.objectReleases.get(id);
-  return release?.length ? { acquire: c.callee, release: [...release], kind: 'handle', source: 'file' } : undefined;
-}
-
-/**
- * A maker that fills a file-scope object through its address and returns a status
- * (`err = snd_device_alloc(&seq_dev, NULL)` ... `put_device(seq_dev)` in the file's teardown):
- * the object is acquired as the status says, named by that argument.
- */
-function filledPair(c: CallSite, ctx: Ctx): BookPair | undefined {
-  const o = filledThrough(c);
-  if (!o || ctx.locals.has(o.id) || ctx.fn.params.includes(o.id)) return undefined;
-  const release = ctx.objectReleases.get(o.id);
-  return release?.length ? { acquire: c.callee, release: [...release], kind: 'status', arg: o.arg, source: 'file' } : undefined;
+  if (!release?.length) return undefined;
+  return filled ? { acquire: c.callee, release: [...release], kind: 'status', arg: filled.arg, source: 'file' } : { acquire: c.callee, release: [...release], kind: 'handle', source: 'file' };
 }
 
 /**
@@ -697,11 +689,9 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const error = isErrorReturn(s.expr, failure.on) && !st.zero.has(rv);
         // (a status variable: `return found;` with found 0 means "none", not success)
         if (failure.on && st.zero.has(rv) && /^(ret|err|error|rc|rv|retval|status|result|res|\w+_ret|\w+_err|\w+_rc)$/.test(rv)) ctx.zeroReturns.push({ variable: rv, gotoLine: s.line, label: '', returnLine: s.line, ...(failure.failed ? { failed: failure.failed } : {}) });
-        // (nor a failure: a status variable known to hold 0 here, `out: return rc;` reached
-        // after the last step's `if (rc) goto out_proc;`)
-        // (0 for certain: a test that left on its failure, `if (rc) goto out_proc;`, cleared its
-        // status; one that only logged it, `if (ret) pr_info(...); return ret;`, keeps the
-        // failure there to return)
+        // (nor a failure: a status variable 0 for certain, `out: return rc;` after the last
+        // step's `if (rc) goto out_proc;`, a test that left on the failure and cleared the status;
+        // one that only logged it, `if (ret) pr_info(...); return ret;`, returns that failure)
         const checked = st.zero.has(rv) && !st.status.has(rv);
         const last = error || checked ? undefined : returnedFailure(s, st, ctx);
         if (!error) {
@@ -1441,9 +1431,6 @@ function inheritedHeld(fn: FunctionFacts, ctx: Ctx): Held[] {
   visit(fn.body, false);
   return out;
 }
-
-/** The variable a call fills: through its address (filledThrough()) or with its result. */
-const filledName = (c: CallSite): string => filledThrough(c)?.id ?? (c.assignedTo ? resourceIdentity(c.assignedTo) : '');
 
 /** Adds the pre-image's locally freed allocations to the post-image's, matched by callee and variable. */
 function ownedBefore(before: FunctionFacts, ctx: Ctx): void {
