@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CORPUS_DIR, loadRealCorpus, type RealCase } from '../../src/engine/real-corpus.js';
+import { CORPUS_DIR, loadRealCorpus, RealCorpusSchema, type RealCase } from '../../src/engine/real-corpus.js';
 
 export interface Selected {
   list: string;
@@ -59,7 +59,8 @@ function main(): void {
       list: s.list,
       date: s.date,
       applies: s.applies,
-      ...(s.upstream ? { upstream: s.upstream } : {}),
+      // (the corpus keeps the 12-character abbreviation kernel Fixes: tags use; mails state the full id)
+      ...(s.upstream ? { upstream: { ...s.upstream, sha: s.upstream.sha.slice(0, 12).toLowerCase() } } : {}),
       ...(s.note ? { note: s.note } : {}),
     };
     corpus.push(c);
@@ -67,6 +68,8 @@ function main(): void {
     added++;
   }
   corpus.sort((a, b) => a.id.localeCompare(b.id));
+  // (what the corpus loader would refuse is refused here, before anything is written)
+  RealCorpusSchema.parse({ cases: corpus });
   writeFileSync(join(dir, 'cases.json'), `${JSON.stringify({ cases: corpus }, null, 1)}\n`);
   process.stdout.write(`added ${added}, ${corpus.length} cases in all\n`);
 }

@@ -34,10 +34,13 @@ const RealCaseSchema = z.object({
 
 export type RealCase = z.infer<typeof RealCaseSchema>;
 
+/** The whole of corpus/real/cases.json. */
+export const RealCorpusSchema = z.object({ cases: z.array(RealCaseSchema) });
+
 export function loadRealCorpus(dir: string): RealCase[] {
   const file = join(dir, 'cases.json');
   if (!existsSync(file)) return [];
-  const parsed = z.object({ cases: z.array(RealCaseSchema) }).parse(JSON.parse(readFileSync(file, 'utf8')));
+  const parsed = RealCorpusSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
   return parsed.cases;
 }
 
