@@ -28,7 +28,7 @@ const book = moduleBook(facts, undefined, beforeFacts);
 for (const c of fn.calls) process.stdout.write(`${c.line} ${c.callee} ${c.assignedTo ?? ''} ${JSON.stringify(book.pairFor(c.callee) ?? null)}\n`);
 const r = analyseUnwind(fn, facts, { book, fallible: fallibility(facts, book), source: text, ...(before ? { before } : {}) });
 const brief = {
-  leaks: r.leaks.map((l) => `${l.held.call.callee}@${l.held.call.line}${l.held.unchecked ? `(${l.held.unchecked})` : ''} via ${l.exitKind}@${l.exitLine} failed=${l.failed?.callee ?? '-'}`),
+  leaks: r.leaks.map((l) => `${l.held.call.callee}@${l.held.call.line}${l.held.unchecked ? `(${l.held.unchecked})` : ''}${l.held.earlierTurn ? "[earlier]" : ""}[${l.held.pair.release.join("|")}] via ${l.exitKind}@${l.exitLine} failed=${l.failed?.callee ?? '-'}`),
   misorders: r.misorders.map((m) => `${m.release.callee}@${m.release.line} goto ${m.label}@${m.gotoLine}${m.failedStep ? ' (failed step)' : ''}`),
   ignored: r.ignored.map((g) => `${g.held.call.callee}@${g.held.call.line} ${g.held.unchecked} ret@${g.returnLine}`),
 };

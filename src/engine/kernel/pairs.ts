@@ -8,8 +8,9 @@
 // Shared by the init unwind analysis and the teardown analysis, so both read one book.
 import type { CallSite, FileFacts, FunctionFacts } from '../../c/types.js';
 import { resourceIdentity, escapeRegExp } from '../../c/lex.js';
-import { flatten } from '../../c/walk.js';
+import { flatten, ownCalls, walkStmts } from '../../c/walk.js';
 import type { IndexQuery } from '../types.js';
+import { declaredNames } from '../../c/functions.js';
 import { moduleEntryPoints, pathCalls } from './lifecycle.js';
 import { isManaged, isRelease as tableRelease, pairFor as tablePair, type AcquireKind, type ResourcePair } from './resources.js';
 
@@ -181,7 +182,11 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery, before?: FileFa
     const inExit = cands.filter((r) => exitCalls.has(r));
     const inFile = cands.filter((r) => fileCalls.has(r) || beforeCalls.has(r));
     const inTree = index && [...words].some((w) => TREE_WORDS.has(w)) ? cands.filter((r) => index.functionsNamed(r).length > 0) : [];
-    const source: PairSource | undefined = inExit.length ? 'exit' : inFile.length ? 'file' : inTree.length ? 'tree' : undefined;
+    // The family's plain undo called on the very object the acquire was given
+    // (`clocksource_register_hz(&d->clksrc, rate)` ... `clocksource_unregister(&d->clksrc)`): the
+    // file states the pair itself, which no one-word counterpart spells.
+    const sameObject = words.has('register') ? shorterCounterparts(name).filter((r) => !trivialIn(facts, r) && undoesSameObject(facts, name, r)) : [];
+    const source: PairSource | undefined = inExit.length ? 'exit' : inFile.length ? 'file' : inTree.length ? 'tree' : sameObject.length ? 'file' : undefined;
     if (!source) continue;
     // Every counterpart any source backs: the exit may undo a registered object one way
     // (input_unregister_device() -> input_put_device()) while the failure path frees the
@@ -212,6 +217,19 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery, before?: FileFa
     derived.set(f.name, { acquire: f.name, release: [...pair.release], kind: 'handle', source: 'file' });
     for (const r of pair.release) releases.add(r);
   }
+  for (const [name, release] of ladderPairs([...facts.functions, ...(before?.functions ?? [])])) {
+    if (tablePair(name) || derived.has(name) || isManaged(name) || notAcquire(name) || TRIVIAL.test(name) || allocatorReleases(name).length) continue;
+    const handle = returnsHandle(facts, name);
+    const pair: BookPair = { acquire: name, release, kind: handle ? 'handle' : 'status', source: 'file' };
+    const arg = handle ? 0 : sharedArg(facts, name, release);
+    if (arg) pair.arg = arg;
+    derived.set(name, pair);
+    for (const r of release) releases.add(r);
+  }
+  for (const [name, pair] of exitObjectPairs(facts, (callee) => tablePair(callee) ?? derived.get(callee))) {
+    derived.set(name, pair);
+    for (const r of pair.release) releases.add(r);
+  }
   return {
     pairFor(callee) {
       const t = tablePair(callee);
@@ -220,6 +238,133 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery, before?: FileFa
     isRelease: (callee) => tableRelease(callee) || releases.has(callee) || ALLOCATOR_RELEASES.has(callee),
     exitReleases: (release) => exitCalls.has(release),
   };
+}
+
+/** Calls that read an earlier step's result or assert on it rather than doing a step. */
+const ERROR_DECODERS = /^(PTR_ERR\w*|IS_ERR\w*|ERR_CAST|WARN\w*|BUG_ON|unlikely|likely|[A-Z][A-Z0-9_]*)$/;
+
+/**
+ * Pairs an unwind ladder states by position, where no name does: a step whose failure jumps to
+ * one label while the next step's failure jumps to the label just above it has its undo on the
+ * rung between the two (`err = idxd_cdev_register(); if (err) goto err_cdev_register;` ...
+ * `err_debugfs: idxd_cdev_remove(); err_cdev_register: ...`). Only a rung of one call that
+ * names an undo counts. By acquire name, over every function given (both images of a patch).
+ */
+export function ladderPairs(fns: readonly FunctionFacts[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const fn of fns) {
+    const body = fn.body;
+    const labelAt = new Map<string, number>();
+    body.forEach((st, i) => {
+      if (st.k === 'label') labelAt.set(st.name, i);
+    });
+    if (labelAt.size < 2) continue;
+    // Steps in order: a call, then an `if` on what it returned (or on the call itself) that ends in a goto.
+    const steps: { callee: string; args: string[]; label: string }[] = [];
+    body.forEach((st, i) => {
+      if (st.k !== 'if' || st.else) return;
+      const last = st.then[st.then.length - 1];
+      if (last?.k !== 'goto') return;
+      const prev = body[i - 1];
+      const made = prev && (prev.k === 'expr' || prev.k === 'decl') ? prev.calls.find((c) => c.assignedTo && new RegExp(`(?<![\\w.>])${escapeRegExp(resourceIdentity(c.assignedTo))}(?![\\w])`).test(st.cond)) : undefined;
+      const c = made ?? (st.condCalls.length === 1 ? st.condCalls[0] : undefined);
+      // (`rc = PTR_ERR_OR_ZERO(dev)`, `WARN_ON(...)`: a test of an earlier step, no step itself)
+      if (c && !ERROR_DECODERS.test(c.callee)) steps.push({ callee: c.callee, args: c.args, label: last.label });
+    });
+    for (let k = 0; k + 1 < steps.length; k++) {
+      const here = labelAt.get(steps[k]!.label);
+      const next = labelAt.get(steps[k + 1]!.label);
+      if (here === undefined || next === undefined || next >= here) continue;
+      // The rung: what lies between the next step's label and the label after it, which must be this step's.
+      const following = [...labelAt.values()].filter((i) => i > next).sort((a, b) => a - b)[0];
+      if (following !== here) continue;
+      const rung = body.slice(next + 1, here);
+      if (!rung.every((st) => st.k === 'expr')) continue;
+      const calls = rung.flatMap((st) => st.calls).filter((c) => !TRIVIAL.test(c.callee));
+      const acquire = steps[k]!;
+      if (calls.length !== 1) continue;
+      const r = calls[0]!;
+      if (r.callee === acquire.callee || !(releaseByName(r.callee) || tableRelease(r.callee) || ALLOCATOR_RELEASES.has(r.callee))) continue;
+      // (on the same object, or neither names one: `xen_sysfs_type_init()` is not undone by every
+      // `sysfs_remove_file(hypervisor_kobj, ...)` of the ladder)
+      const given = new Set(acquire.args.map(resourceIdentity));
+      if (acquire.args.length || r.args.length ? !r.args.some((a) => given.has(resourceIdentity(a))) : false) continue;
+      out.set(acquire.callee, [...new Set([...(out.get(acquire.callee) ?? []), r.callee])]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Pairs the module's exit states by object, where no name does: exit gives back a file-scope
+ * object (`padata_free(pencrypt)`), and a helper of the file fills that object through its
+ * address (`err = pcrypt_init_padata(&pencrypt, "pencrypt")`) or with its result (`ctx =
+ * foo_setup()`). That helper acquires what exit releases, so init's failure paths after it must
+ * release it too. Only the module's own helpers (an API's getters and initialisers —
+ * `nand_to_mtd()`, `config_group_init_type_name()` — hand over nothing to undo), only releases
+ * no other pair of the file explains (`mtd_device_unregister(mtd)` undoes
+ * `mtd_device_register(mtd)`, not the `mtd = do_map_probe(...)` before it), and not calls
+ * something else already pairs or the exit path makes itself.
+ */
+function exitObjectPairs(facts: FileFacts, pairOf: (callee: string) => ResourcePair | undefined): Map<string, BookPair> {
+  const out = new Map<string, BookPair>();
+  const exit = moduleEntryPoints(facts).exit?.fn;
+  if (!exit) return out;
+  const byName = new Map(facts.functions.map((f) => [f.name, f]));
+  const exitPath = pathCalls(facts, exit, { depth: 2 });
+  const exitCallees = new Set(exitPath.map((p) => p.call.callee));
+  const exitFns = new Set([exit.name, ...exitPath.map((p) => p.fn)]);
+  // What exit releases: file-scope objects (not a local or parameter where the release is made).
+  const released = new Map<string, Set<string>>();
+  for (const p of exitPath) {
+    const r = p.call.callee;
+    if (!(releaseByName(r) || tableRelease(r) || ALLOCATOR_RELEASES.has(r)) || TRIVIAL.test(r)) continue;
+    const id = resourceIdentity(p.call.args[0] ?? '');
+    const fn = byName.get(p.fn);
+    if (!/^[A-Za-z_]\w*$/.test(id) || STATUS_NAMES.test(id) || (fn && declaredNames(fn).has(id))) continue;
+    // (`if (rds6_rdma_listen_id) rdma_destroy_id(...)`: exit copes with an object init may not
+    // have made, so init's carrying on without it is no leak to report)
+    if (fn && testedAround(fn, p.call, id)) continue;
+    released.set(id, (released.get(id) ?? new Set()).add(r));
+  }
+  if (!released.size) return out;
+  // (what another pair of the file explains: a call on the object whose own pair has that release)
+  for (const f of facts.functions)
+    for (const c of f.calls) {
+      const p = pairOf(c.callee);
+      if (!p) continue;
+      for (const a of c.args) {
+        const rs = released.get(resourceIdentity(a));
+        if (rs) for (const r of p.release) rs.delete(r);
+      }
+    }
+  for (const f of facts.functions) {
+    if (exitFns.has(f.name)) continue;
+    let locals: Set<string> | undefined;
+    for (const c of f.calls) {
+      const a = c.callee;
+      if (!byName.has(a) || pairOf(a) || exitCallees.has(a) || out.has(a) || notAcquire(a) || TRIVIAL.test(a) || releaseByName(a) || namesExisting(a) || allocatorReleases(a).length || isManaged(a) || trivialIn(facts, a)) continue;
+      const status = !c.assignedTo || STATUS_NAMES.test(resourceIdentity(c.assignedTo));
+      const arg = status ? c.args.findIndex((x) => /^&\s*[A-Za-z_]\w*$/.test(x.trim()) && released.has(resourceIdentity(x))) : -1;
+      const id = arg >= 0 ? resourceIdentity(c.args[arg]!) : !status ? resourceIdentity(c.assignedTo!) : '';
+      const release = released.get(id);
+      if (!release?.size) continue;
+      locals ??= declaredNames(f);
+      if (locals.has(id)) continue;
+      out.set(a, arg >= 0 ? { acquire: a, release: [...release], kind: 'status', arg, source: 'exit' } : { acquire: a, release: [...release], kind: 'handle', source: 'exit' });
+    }
+  }
+  return out;
+}
+
+/** Is the call at `call`'s line made under an `if` whose condition names `id`? */
+function testedAround(fn: FunctionFacts, call: CallSite, id: string): boolean {
+  const word = new RegExp(`(?<![\\w.>])${escapeRegExp(id)}(?!\\w)`);
+  let found = false;
+  walkStmts(fn.body, (s, outer) => {
+    if (!found && ownCalls(s).some((c) => c.line === call.line && c.callee === call.callee)) found = outer.some((o) => o.k === 'if' && word.test(o.cond));
+  });
+  return found;
 }
 
 /**
@@ -241,6 +386,22 @@ function sharedArg(facts: FileFacts, acquire: string, releases: readonly string[
   let best = 0;
   for (const [i, n] of votes) if (n > (votes.get(best) ?? 0)) best = i;
   return best;
+}
+
+/**
+ * Does the file call `release` on the object some call of `acquire` registered: the first
+ * argument of both (`&d->clksrc`)? A parent or device passed along elsewhere says nothing.
+ */
+function undoesSameObject(facts: FileFacts, acquire: string, release: string): boolean {
+  const given = new Set<string>();
+  for (const f of facts.functions) for (const c of f.calls) if (c.callee === acquire && c.args[0]) given.add(resourceIdentity(c.args[0]));
+  return facts.functions.some((f) =>
+    f.calls.some((c) => {
+      if (c.callee !== release) return false;
+      const id = resourceIdentity(c.args[0] ?? '');
+      return /^[A-Za-z_]/.test(id) && given.has(id) && !STATUS_NAMES.test(id);
+    }),
+  );
 }
 
 /** The acquire a function's only return hands back directly (`return kmem_cache_create(...);`). */

@@ -1,7 +1,7 @@
 // Module teardown analysis: what module_init keeps (acquires still held when init returns 0)
 // and whether module_exit gives each back, in an order that does not free something still in
 // use. Uses the acquire→release pairs of resources.ts, shared with the init unwind analysis.
-import { functionsByName } from '../../c/functions.js';
+import { declaredNames, functionsByName } from '../../c/functions.js';
 import type { CallSite, FileFacts, FunctionFacts } from '../../c/types.js';
 import { flatten } from '../../c/walk.js';
 import { splitTopLevel } from '../../c/cond.js';
@@ -74,33 +74,6 @@ const RECURSIVE: readonly { acquire: RegExp; parentArg: Record<string, number>; 
   { acquire: /^debugfs_/, parentArg: { debugfs_create_dir: 1 }, release: ['debugfs_remove', 'debugfs_remove_recursive'] },
 ];
 
-/** `s` without its `[...]` parts, each `[` to the first `]` after it (a regex was quadratic on `[` without `]`). */
-function withoutBrackets(s: string): string {
-  let out = '';
-  let from = 0;
-  for (let i = s.indexOf('['); i >= 0; i = s.indexOf('[', from)) {
-    const j = s.indexOf(']', i + 1);
-    if (j < 0) break;
-    out += s.slice(from, i);
-    from = j + 1;
-  }
-  return out + s.slice(from);
-}
-
-/** Names declared in a function: parameters and locals. */
-export function declaredNames(fn: FunctionFacts): Set<string> {
-  const out = new Set(fn.params);
-  for (const s of flatten(fn.body)) {
-    if (s.k !== 'decl') continue;
-    const text = s.text.replace(/;\s*$/, '');
-    for (const part of splitTopLevel(text)) {
-      const lhs = withoutBrackets(part.split('=')[0]!).trim();
-      const m = /(?<!\w)\d*([A-Za-z_]\w*)$/.exec(lhs);
-      if (m) out.add(m[1]!);
-    }
-  }
-  return out;
-}
 
 
 

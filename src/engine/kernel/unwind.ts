@@ -8,7 +8,7 @@ import { childLists, flatten, lastStmt, ownText } from '../../c/walk.js';
 import { logicalParts, looksLikeFailureTest, loopIndex, normCond, splitTopLevel, visitsBeforeIndexOnly } from '../../c/cond.js';
 import { REF_ITERATORS, releasesHandle, type AcquireKind } from './resources.js';
 import { allocatorReleases, isAllocatorRelease, keptAllocation, kindAt, locallyReleased, filledName, filledThrough, namesExisting, releaseByName, STATUS_NAMES, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
-import { declaredNames } from './teardown.js';
+import { declaredNames } from '../../c/functions.js';
 import { callsWithContext } from './lifecycle.js';
 
 export interface Held {
@@ -516,7 +516,8 @@ function testsFailureOf(cond: string, condCalls: CallSite[], h: Held): 'then' | 
   if (h.pair.kind === 'status') {
     // `<=0`: register_blkdev(0, ...) and friends return the allocated major on success.
     // (ACPICA calls return an acpi_status: AE_OK is 0, ACPI_FAILURE() tests the rest.)
-    if (new RegExp(`^\\(*${e}\\)*$|^\\(*${e}(<0|!=0|<=0)\\)*$|^\\(*${e}&&|^ACPI_FAILURE\\(${e}\\)$`).test(c)) return 'then';
+    // (a subsystem's own success code: `err < VMCI_SUCCESS`, `rc != H_SUCCESS`)
+    if (new RegExp(`^\\(*${e}\\)*$|^\\(*${e}(<0|!=0|<=0|<[A-Z][A-Z0-9]*_SUCCESS|!=[A-Z][A-Z0-9]*_SUCCESS)\\)*$|^\\(*${e}&&|^ACPI_FAILURE\\(${e}\\)$`).test(c)) return 'then';
     if (new RegExp(`^!\\(*${e}\\)*$|^\\(*${e}==0\\)*$|^ACPI_SUCCESS\\(${e}\\)$`).test(c)) return 'else';
     // `status == AE_NOT_FOUND`, `ret == -ENODEV`: one particular failure.
     if (new RegExp(`^\\(*${e}==(AE_(?!OK\\b)\\w+|-E[A-Z0-9]+)\\)*$`).test(c)) return 'then';
@@ -709,7 +710,12 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
           }
         }
         if (error || last) {
+          // `return rc;` of a step's own status (`if (rc || !enabled) return rc;`): where the
+          // step failed it holds nothing, and where it is held rc is 0, a success return.
+          const own = /^\w+$/.test(rv) ? st.status.get(rv) : undefined;
           for (const h of st.held) {
+            // (not what the loop's earlier turns of that step acquired: those are held for certain)
+            if (own && !h.residue && !h.earlierTurn && h.pair.kind === 'status' && h.call.callee === own.callee && h.call.line === own.line && !(last && last === own)) continue;
             // (by callee and line: the IR may list a returned call twice)
             if (last && !h.residue && h.call.callee === last.callee && h.call.line === last.line) {
               // `ret = kset_register(&k); return ret;`: where it failed, what a failed
@@ -1331,7 +1337,8 @@ function helperReleases(facts: FileFacts, book: PairBook): { releases: Map<strin
     // (a release of its own parameter that the helper makes only when it fails itself —
     // find_nx_device_tree()'s `if (ret) of_node_put(dn);` — is no release for a caller whose
     // call succeeded)
-    const ownFailure = (f: FunctionFacts, x: { call: CallSite; onFailure: boolean }) => x.onFailure && f.params.includes(resourceIdentity(x.call.args[0] ?? ''));
+    // (or of what it filled through one: pcrypt_init_padata()'s `padata_free(*pinst)`)
+    const ownFailure = (f: FunctionFacts, x: { call: CallSite; onFailure: boolean }) => x.onFailure && f.params.includes(resourceIdentity(x.call.args[0] ?? '').replace(/^\*+/, ''));
     // (nor is the put of what the helper looked up into a structure of its own frame:
     // pll6_bypassed()'s `of_node_put(clkspec.np)`, clkspec a local `struct of_phandle_args`,
     // gives back its own lookup, not its caller's node; a local pointer may point anywhere)
