@@ -46,6 +46,12 @@ export const fix: FixBuilder = (ctx, finding) => {
   if (finding.key.startsWith('netns:') && tl !== undefined) return proposal(`mark ${target}() __net_exit`, [rewrite(ctx, tl, (l) => l.replace(/\b__net_init\b/, '__net_exit'))]);
   if (finding.key.startsWith('writable:') && tl !== undefined) return proposal(`mark ${target} __initdata`, [rewrite(ctx, tl, (l) => l.replace(/\b__initconst\b/, '__initdata'))]);
   if (finding.key.startsWith('const:') && tl !== undefined) return proposal(`mark ${target} __initconst`, [rewrite(ctx, tl, (l) => l.replace(/\b__initdata\b/, '__initconst'))]);
+  if (finding.key.startsWith('export:')) {
+    // (as the "unexport __init-annotated ..." fixes do: the export line goes)
+    const l = splitLines(ctx.source).lines[finding.line - 1] ?? '';
+    if (!/^\s*EXPORT_SYMBOL\w*\(\s*\w+\s*(?:,[^)]*)?\)\s*;\s*$/.test(l)) return { none: 'the export is not a line of its own' };
+    return proposal(`drop the export of ${target}`, [{ line: finding.line, deleteCount: 1, insert: [] }]);
+  }
   if (finding.key.startsWith('data:')) {
     const object = /^data:([^.>]+)/.exec(finding.key)?.[1] ?? '';
     const init = ctx.facts.structInits.find((s) => s.name === object);

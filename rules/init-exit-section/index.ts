@@ -88,6 +88,8 @@ export default createRule({
       '{object}.{field} is an exit callback, but {target}() (line {tline}) is marked __net_init, which is __init in a kernel without CONFIG_NET_NS: unregistering the pernet operations at module unload calls into freed init text. Mark {target}() __net_exit.',
     macroInit:
       '{object}() at line {line} files {target}() in a table the kernel reads after init ({why}), but {target}() is __init (line {tline}): once init memory is freed that entry points into it, and modpost reports the reference. Drop __init from {target}().',
+    exported:
+      '{target} is exported at line {line} but marked {annotation} (line {tline}): a module can reach it through the export {when}, and modpost warns about exporting {annotation} symbols. Drop the export (and make {target} static where only this file uses it), or drop {annotation}.',
     dataExit:
       '{object}{field} points to the __exit function {target}() (line {tline}) without __exit_p(): built in, the function is discarded and the pointer dangles. Use __exit_p({target}) (and __refdata on {object} when it is registered with a *_probe() helper), or drop __exit.',
   },
@@ -98,7 +100,10 @@ export default createRule({
       const where = u.targetFile === ctx.path ? '' : ` in ${u.targetFile}`;
       const base = { target: u.target, tline: u.targetLine, where };
       let message: string;
-      if (u.how === 'entry') {
+      if (u.how === 'export') {
+        const annotation = u.targetSection === 'initdata' ? '__initdata' : `__${u.targetSection}`;
+        message = format('exported', { ...base, line: u.line, annotation, when: u.targetSection === 'exit' ? 'while its text was discarded from the built-in kernel' : 'long after init memory was freed' });
+      } else if (u.how === 'entry') {
         const exit = u.fromRuns?.includes('exit');
         message = format('entry', { ...base, macro: u.from ?? '', section: u.targetSection, want: exit ? 'exit' : 'init', why: exit ? '__init text is freed once the module is loaded, so unloading it jumps into freed memory' : '__exit text is discarded when the code is built in' });
       } else if (u.how === 'caller') {
@@ -130,11 +135,13 @@ export default createRule({
         message = format('initFromLater', { ...base, from: u.from ?? '', runs: runsText(u), how: u.how === 'call' ? 'calls' : 'refers to', target: targetText(u), data: u.targetSection === 'initdata' ? 'data' : '' });
       }
       const finding: RawFinding = {
-        key: u.how === 'const' ? `${u.writable ? 'writable' : 'const'}:${u.target}` : u.how === 'netns' ? `netns:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'macro' ? `macro:${u.object}>${u.target}` : u.how === 'data' ? `data:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'caller' ? `caller:${u.target}` : u.how === 'entry' ? `entry:${u.from}(${u.target})` : `${u.targetSection}:${u.target}`,
+        key: u.how === 'export' ? `export:${u.target}` : u.how === 'const' ? `${u.writable ? 'writable' : 'const'}:${u.target}` : u.how === 'netns' ? `netns:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'macro' ? `macro:${u.object}>${u.target}` : u.how === 'data' ? `data:${u.object}.${u.field ?? ''}>${u.target}` : u.how === 'caller' ? `caller:${u.target}` : u.how === 'entry' ? `entry:${u.from}(${u.target})` : `${u.targetSection}:${u.target}`,
         line: u.line,
         message,
         evidence: [
-          u.how === 'const'
+          u.how === 'export'
+            ? `EXPORT_SYMBOL*(${u.target}) at line ${u.line}`
+            : u.how === 'const'
             ? `${u.target} is ${u.writable ? 'not ' : ''}declared const (line ${u.line})`
             : u.how === 'data' || u.how === 'netns'
             ? `${u.object}${u.field ? `.${u.field}` : ''} = ${u.target} (line ${u.line})`

@@ -62,8 +62,9 @@ export interface SectionUse {
    * handed to a registration that calls it later. `netns`: a pernet exit callback marked
    * `__net_init` (object and field say which). `const`: a const object marked __initdata.
    * `macro`: a file-scope macro (object) files an __init function in a table read after init.
+   * `export`: EXPORT_SYMBOL*() of an __init/__exit function or __initdata object (`line`: the export).
    */
-  how: 'call' | 'ref' | 'data' | 'entry' | 'caller' | 'handed' | 'netns' | 'const' | 'macro';
+  how: 'call' | 'ref' | 'data' | 'entry' | 'caller' | 'handed' | 'netns' | 'const' | 'macro' | 'export';
   /** For `handed`: the registration the function goes to (`to request_irq()`). */
   via?: string;
   /** The referring function is not __init, but every caller the tree has is (modpost still warns). */
@@ -434,8 +435,29 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
   out.push(...netInitExitCallbacks(facts, lines, dead));
   out.push(...initDataConstness(facts, lines, dead));
   out.push(...entryMismatches(facts, sections));
+  out.push(...exportMismatches(code, targets, dead));
   if (index) out.push(...callerMismatches(facts, sections, index));
   if (index) for (const u of out) if (u.from && (u.how === 'call' || u.how === 'ref') && u.targetSection !== 'exit') u.callersAllInit = onlyInitCallers(facts, u.from, index);
+  return out;
+}
+
+/**
+ * EXPORT_SYMBOL*() of a function or object in an init or exit section: a module loaded later
+ * can call the export after init memory is freed (or, for __exit, the text was never kept), and
+ * modpost warns about every such export ("unexport __init-annotated ..." fixes). `code` has
+ * comments and strings blanked, so an export in a comment counts for nothing.
+ */
+function exportMismatches(code: readonly string[], targets: ReadonlyMap<string, Target>, dead: ReadonlySet<number>): SectionUse[] {
+  const out: SectionUse[] = [];
+  const re = /\bEXPORT_SYMBOL(?:_GPL|_NS|_NS_GPL|_GPL_FOR_MODULES)?\s*\(\s*([A-Za-z_]\w*)/g;
+  code.forEach((text, i) => {
+    if (dead.has(i + 1)) return;
+    for (const m of text.matchAll(re)) {
+      const t = targets.get(m[1]!);
+      if (!t || (t.section !== 'init' && t.section !== 'exit' && t.section !== 'initdata')) continue;
+      out.push({ target: t.name, targetSection: t.section, targetFile: t.file, targetLine: t.line, line: i + 1, how: 'export' });
+    }
+  });
   return out;
 }
 
