@@ -185,7 +185,8 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery, before?: FileFa
     // The family's plain undo called on the very object the acquire was given
     // (`clocksource_register_hz(&d->clksrc, rate)` ... `clocksource_unregister(&d->clksrc)`): the
     // file states the pair itself, which no one-word counterpart spells.
-    const sameObject = words.has('register') ? shorterCounterparts(name).filter((r) => !trivialIn(facts, r) && undoesSameObject(facts, name, r)) : [];
+    // (in either image: the patch may have taken away the only unregister)
+    const sameObject = words.has('register') ? shorterCounterparts(name).filter((r) => !trivialIn(facts, r) && (undoesSameObject(facts, name, r) || (!!before && undoesSameObject(before, name, r)))) : [];
     const source: PairSource | undefined = inExit.length ? 'exit' : inFile.length ? 'file' : inTree.length ? 'tree' : sameObject.length ? 'file' : undefined;
     if (!source) continue;
     // Every counterpart any source backs: the exit may undo a registered object one way
@@ -197,7 +198,7 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery, before?: FileFa
     // (`clk_unregister(clk)` after clk_register_composite(), `debugfs_remove()` after
     // debugfs_create_file_unsafe()): it widens what counts as the release, never makes a pair.
     const family = shorterCounterparts(name).filter((r) => (exitCalls.has(r) || fileCalls.has(r)) && !trivialIn(facts, r));
-    const release = [...new Set(handle ? [...inFile, ...inTree, ...inExit, ...family] : [...inExit, ...inFile, ...inTree, ...family])];
+    const release = [...new Set(handle ? [...inFile, ...inTree, ...inExit, ...family, ...sameObject] : [...inExit, ...inFile, ...inTree, ...family, ...sameObject])];
     const pair: BookPair = { acquire: name, release, kind: handle ? 'handle' : 'status', source };
     const arg = handle ? 0 : sharedArg(facts, name, release);
     if (arg) pair.arg = arg;
