@@ -99,8 +99,14 @@ export function counterpartNames(acquire: string): string[] {
   const parts = acquire.split('_');
   const out: string[] = [];
   parts.forEach((w, i) => {
-    // (own keys only: a name word like `constructor` must not reach Object.prototype)
-    for (const r of Object.hasOwn(COUNTERPARTS, w) ? COUNTERPARTS[w]! : []) out.push([...parts.slice(0, i), r, ...parts.slice(i + 1)].join('_'));
+    // (own keys only: a name word like `constructor` must not reach Object.prototype; a word
+    // written `Init` or `INIT` pairs as `init` does, in its own case and in lower case:
+    // mISDN's `Isdnl1_Init()` / `Isdnl1_cleanup()`)
+    const key = w.toLowerCase();
+    for (const r of Object.hasOwn(COUNTERPARTS, key) ? COUNTERPARTS[key]! : []) {
+      const cased = w === key ? [r] : [...new Set([r, w === w.toUpperCase() ? r.toUpperCase() : r[0]!.toUpperCase() + r.slice(1)])];
+      for (const x of cased) out.push([...parts.slice(0, i), x, ...parts.slice(i + 1)].join('_'));
+    }
   });
   return out;
 }
@@ -286,10 +292,11 @@ export function ladderPairs(fns: readonly FunctionFacts[]): Map<string, string[]
       if (calls.length !== 1) continue;
       const r = calls[0]!;
       if (r.callee === acquire.callee || !(releaseByName(r.callee) || tableRelease(r.callee) || ALLOCATOR_RELEASES.has(r.callee))) continue;
-      // (on the same object, or neither names one: `xen_sysfs_type_init()` is not undone by every
+      // (on the same object: `xen_sysfs_type_init()` is not undone by every
       // `sysfs_remove_file(hypervisor_kobj, ...)` of the ladder)
       const given = new Set(acquire.args.map(resourceIdentity));
-      if (acquire.args.length || r.args.length ? !r.args.some((a) => given.has(resourceIdentity(a))) : false) continue;
+      // (a cleanup that names nothing undoes module-wide state: `Isdnl1_Init(&debug)` / `Isdnl1_cleanup()`)
+      if (r.args.length && !r.args.some((a) => given.has(resourceIdentity(a)))) continue;
       out.set(acquire.callee, [...new Set([...(out.get(acquire.callee) ?? []), r.callee])]);
     }
   }

@@ -392,6 +392,9 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
     if (ctx.book.isRelease(c.callee) || ctx.localReleases.has(c.callee)) {
       let i = releasedIndex(st.held, c);
       if (i < 0) i = renamedReleaseIndex(st.held, c, ctx);
+      // A cleanup that names nothing (`orangefs_debugfs_cleanup()`, `Isdnl1_cleanup()`) undoes the
+      // module-wide state every step it pairs with set up, not one of them.
+      if (i < 0 && !c.args.length) st.held = st.held.filter((x) => !x.pair.release.includes(c.callee));
       if (i >= 0) {
         const h = st.held[i]!;
         // One release undoes every step taken on the same object (`platform_device_alloc(p)` +
