@@ -188,7 +188,9 @@ export default createRule({
         // whatever the old exit undid is now undone by nobody (a regression whatever init keeps).
         const preExit = ctx.image === 'post' && ctx.before ? moduleEntryPoints(ctx.before.facts).exit : undefined;
         if (preExit && !preExit.entry.driver) {
-          const undone = preExit.fn ? exitPath(ctx.before!.facts, preExit.fn, ctx.index).filter((p) => !p.crossFile).map((p) => p.call.callee).filter((c) => moduleBook(ctx.facts, ctx.index).isRelease(c) || releaseByName(c)) : [];
+          // (one book for the file, not one per callee: building it reads the whole file)
+          const book = moduleBook(ctx.facts, ctx.index);
+          const undone = preExit.fn ? exitPath(ctx.before!.facts, preExit.fn, ctx.index).filter((p) => !p.crossFile).map((p) => p.call.callee).filter((c) => book.isRelease(c) || releaseByName(c)) : [];
           out.push({
             key: 'exit-removed',
             line: entry.line,
