@@ -11,7 +11,8 @@ import { resourceIdentity, escapeRegExp } from '../../c/lex.js';
 import { flatten, ownCalls, walkStmts } from '../../c/walk.js';
 import type { IndexQuery } from '../types.js';
 import { declaredNames } from '../../c/functions.js';
-import { moduleEntryPoints, pathCalls } from './lifecycle.js';
+import { identifiersOf } from '../../c/cond.js';
+import { moduleEntryPoints, pathCalls, type PathCall } from './lifecycle.js';
 import { isManaged, isRelease as tableRelease, pairFor as tablePair, type AcquireKind, type ResourcePair } from './resources.js';
 
 /** Where a pair comes from: the fixed table, the module's exit path, another path of the file, or a function of the tree. */
@@ -147,12 +148,12 @@ export function releaseByName(name: string): boolean {
 }
 
 /** The calls the module's exit path makes: the exit function, same-file helpers two levels, other files one level. */
-function exitCallNames(facts: FileFacts, index?: IndexQuery): Set<string> {
+function exitPathOf(facts: FileFacts, index?: IndexQuery): { exit: FunctionFacts; path: PathCall[] } | undefined {
   const exit = moduleEntryPoints(facts).exit?.fn;
-  if (!exit) return new Set();
+  if (!exit) return undefined;
   const opts: Parameters<typeof pathCalls>[2] = { depth: 2 };
   if (index) opts.index = index;
-  return new Set(pathCalls(facts, exit, opts).map((p) => p.call.callee));
+  return { exit, path: pathCalls(facts, exit, opts) };
 }
 
 /**
@@ -170,7 +171,8 @@ function returnsHandle(facts: FileFacts, name: string): boolean {
  * exit path, by another call in the file, or (for registration-like words) by the tree.
  */
 export function moduleBook(facts: FileFacts, index?: IndexQuery, before?: FileFacts): PairBook {
-  const exitCalls = exitCallNames(facts, index);
+  const exitPath = exitPathOf(facts, index);
+  const exitCalls = new Set(exitPath?.path.map((p) => p.call.callee));
   const fileCalls = new Set<string>();
   for (const f of facts.functions) for (const c of f.calls) fileCalls.add(c.callee);
   // A counterpart the file called before the patch still names the release (the patch may have
@@ -233,7 +235,7 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery, before?: FileFa
     derived.set(name, pair);
     for (const r of release) releases.add(r);
   }
-  for (const [name, pair] of exitObjectPairs(facts, (callee) => tablePair(callee) ?? derived.get(callee))) {
+  for (const [name, pair] of exitObjectPairs(facts, exitPath, (callee) => tablePair(callee) ?? derived.get(callee))) {
     derived.set(name, pair);
     for (const r of pair.release) releases.add(r);
   }
@@ -247,8 +249,11 @@ export function moduleBook(facts: FileFacts, index?: IndexQuery, before?: FileFa
   };
 }
 
-/** Calls that read an earlier step's result or assert on it rather than doing a step. */
-const ERROR_DECODERS = /^(PTR_ERR\w*|IS_ERR\w*|ERR_CAST|WARN\w*|BUG_ON|unlikely|likely|[A-Z][A-Z0-9_]*)$/;
+/** Calls that only look at a result (decode, assert on or log it): no step of their own. */
+export const LOOKS_ONLY = /^(IS_ERR|IS_ERR_OR_NULL|PTR_ERR|PTR_ERR_OR_ZERO|ERR_CAST|WARN_ON|WARN_ON_ONCE|WARN|BUG_ON|pr_\w+|printk|dev_(err|warn|info|dbg|notice)|dev_err_probe)$/;
+
+/** LOOKS_ONLY, and the other all-capitals macros and branch hints a ladder's test may wrap a result in. */
+const ERROR_DECODERS = (callee: string): boolean => LOOKS_ONLY.test(callee) || /^(unlikely|likely|[A-Z][A-Z0-9_]*)$/.test(callee);
 
 /**
  * Pairs an unwind ladder states by position, where no name does: a step whose failure jumps to
@@ -276,7 +281,7 @@ export function ladderPairs(fns: readonly FunctionFacts[]): Map<string, string[]
       const made = prev && (prev.k === 'expr' || prev.k === 'decl') ? prev.calls.find((c) => c.assignedTo && new RegExp(`(?<![\\w.>])${escapeRegExp(resourceIdentity(c.assignedTo))}(?![\\w])`).test(st.cond)) : undefined;
       const c = made ?? (st.condCalls.length === 1 ? st.condCalls[0] : undefined);
       // (`rc = PTR_ERR_OR_ZERO(dev)`, `WARN_ON(...)`: a test of an earlier step, no step itself)
-      if (c && !ERROR_DECODERS.test(c.callee)) steps.push({ callee: c.callee, args: c.args, label: last.label });
+      if (c && !ERROR_DECODERS(c.callee)) steps.push({ callee: c.callee, args: c.args, label: last.label });
     });
     for (let k = 0; k + 1 < steps.length; k++) {
       const here = labelAt.get(steps[k]!.label);
@@ -314,12 +319,13 @@ export function ladderPairs(fns: readonly FunctionFacts[]): Map<string, string[]
  * `mtd_device_register(mtd)`, not the `mtd = do_map_probe(...)` before it), and not calls
  * something else already pairs or the exit path makes itself.
  */
-function exitObjectPairs(facts: FileFacts, pairOf: (callee: string) => ResourcePair | undefined): Map<string, BookPair> {
+function exitObjectPairs(facts: FileFacts, exitOf: ReturnType<typeof exitPathOf>, pairOf: (callee: string) => ResourcePair | undefined): Map<string, BookPair> {
   const out = new Map<string, BookPair>();
-  const exit = moduleEntryPoints(facts).exit?.fn;
-  if (!exit) return out;
+  if (!exitOf) return out;
+  const { exit } = exitOf;
   const byName = new Map(facts.functions.map((f) => [f.name, f]));
-  const exitPath = pathCalls(facts, exit, { depth: 2 });
+  // (the file's own part of the exit path: another file's helper says nothing of this file's objects)
+  const exitPath = exitOf.path.filter((p) => !p.crossFile);
   const exitCallees = new Set(exitPath.map((p) => p.call.callee));
   const exitFns = new Set([exit.name, ...exitPath.map((p) => p.fn)]);
   // What exit releases: file-scope objects (not a local or parameter where the release is made).
@@ -365,12 +371,11 @@ function exitObjectPairs(facts: FileFacts, pairOf: (callee: string) => ResourceP
   return out;
 }
 
-/** Is the call at `call`'s line made under an `if` whose condition names `id`? */
+/** Is the call at `call`'s line made under an `if` whose condition names `id` (a plain identifier)? */
 function testedAround(fn: FunctionFacts, call: CallSite, id: string): boolean {
-  const word = new RegExp(`(?<![\\w.>])${escapeRegExp(id)}(?!\\w)`);
   let found = false;
   walkStmts(fn.body, (s, outer) => {
-    if (!found && ownCalls(s).some((c) => c.line === call.line && c.callee === call.callee)) found = outer.some((o) => o.k === 'if' && word.test(o.cond));
+    if (!found && ownCalls(s).some((c) => c.line === call.line && c.callee === call.callee)) found = outer.some((o) => o.k === 'if' && identifiersOf(o.cond).includes(id));
   });
   return found;
 }

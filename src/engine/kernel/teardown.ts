@@ -8,6 +8,7 @@ import { splitTopLevel } from '../../c/cond.js';
 import { baseName, resourceIdentity } from '../../c/lex.js';
 import type { IndexQuery } from '../types.js';
 import { pathCalls, type PathCall } from './lifecycle.js';
+import { LOOKS_ONLY } from './pairs.js';
 import { isRelease, pairFor, RESOURCE_PAIRS, type ResourcePair } from './resources.js';
 import { initScope } from './unwind.js';
 
@@ -20,8 +21,7 @@ export interface Kept {
   local?: string;
 }
 
-/** Calls that only look at a handle (error checks, logging): passing it there hands nothing over. */
-const LOOKS_ONLY = /^(IS_ERR|IS_ERR_OR_NULL|PTR_ERR|PTR_ERR_OR_ZERO|ERR_CAST|WARN_ON|WARN_ON_ONCE|WARN|BUG_ON|pr_\w+|printk|dev_(err|warn|info|dbg|notice)|dev_err_probe)$/;
+/** The table's own acquires and releases: like LOOKS_ONLY's checks and logging, passing a handle there hands nothing over. */
 const PAIR_CALLS = new Set(RESOURCE_PAIRS.flatMap((p) => [p.acquire, ...p.release]));
 
 /** Acquires that hand the kernel no pointer into module text (no callbacks to outlive the module). */
