@@ -43,6 +43,8 @@ export default createRule({
     discardedArg: '{what} at line {acqLine} takes a reference and is handed straight to {into}(), which neither keeps nor drops it: nothing is left to call {release}() with. Keep the result in a variable and call {release}() after {into}().',
     reallocSelf: '{id} = {callee}({id}, ...) at line {line}: when {callee}() fails it returns NULL and leaves the old buffer allocated, and this assignment overwrites the only pointer to it, so no failure path can free it. Assign the result to a temporary, free {id} when it is NULL, and only then store it.',
     freed: '{object} is freed by {free}() at line {freeLine} and read again at line {use}: the failure path uses memory it has just given back. Read what it needs (the error code) before the free.',
+    ignoredUntested: '{what} at line {acqLine} can fail, but nothing tests its result before init returns 0 at line {ret}: the module carries on with a NULL or error pointer, the first use oopses, and its exit path will call {release}() on it. Test it and unwind what came before.',
+    ignoredOverwritten: '{what} at line {acqLine} can fail, but its status is overwritten at line {ret} before anything reads it: where the later steps succeed, init returns 0 with it failed, the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Test it and unwind what came before.',
     ignored: '{what} at line {acqLine} can fail, but init does not act on its failure and returns 0 at line {ret}; the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Return the error, undoing what came before.',
   },
   fix,
@@ -170,10 +172,10 @@ export default createRule({
           line: h.call.line,
           function: fn.name,
           severity: 'warning',
-          message: format('ignored', { what: `${h.call.callee}(${id})`, acqLine: h.call.line, ret: g.returnLine, release: h.pair.release[0]! }),
+          message: format(g.overwritten ? 'ignoredOverwritten' : h.unchecked === 'untested' ? 'ignoredUntested' : 'ignored', { what: `${h.call.callee}(${id})`, acqLine: h.call.line, ret: g.returnLine, release: h.pair.release[0]! }),
           evidence: [
-            `${fn.name}(): ${h.call.callee}(${h.call.args.join(', ')}) at line ${h.call.line}: ${h.unchecked === 'discarded' ? 'result not checked' : 'failure only reported'}`,
-            `returns 0 at line ${g.returnLine}`,
+            `${fn.name}(): ${h.call.callee}(${h.call.args.join(', ')}) at line ${h.call.line}: ${h.unchecked === 'discarded' ? 'result not checked' : h.unchecked === 'untested' ? 'result never tested' : 'failure only reported'}`,
+            g.overwritten ? `its status is overwritten at line ${g.returnLine} before anything reads it` : `returns 0 at line ${g.returnLine}`,
             `the exit path calls ${h.pair.release.join('/')}()`,
           ],
         });

@@ -38,7 +38,7 @@ import { runsIn, sectionOfFunction } from '../../src/engine/kernel/sections.js';
 import { openAccuracyIndex, runRealCase } from '../real-corpus.js';
 
 const [mode = 'ladder', nArg = '150', seedArg = '1'] = process.argv.slice(2);
-const WANT: Record<string, string> = { inline: 'init-error-unwind', check: 'init-error-unwind', exitcall: 'init-exit-section', initdata: 'init-exit-section', demote: 'init-exit-section', retarget: 'init-error-unwind', section: 'init-exit-section', ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
+const WANT: Record<string, string> = { inline: 'init-error-unwind', check: 'init-error-unwind', exitcall: 'init-exit-section', initdata: 'init-exit-section', demote: 'init-exit-section', retarget: 'init-error-unwind', swap: 'exit-missing-release', section: 'init-exit-section', ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
 const want = WANT[mode];
 if (!want) throw new Error('usage: deletion-probe.ts inline|ladder|check|exit|owner|modput|barrier|section|retarget|exitcall|initdata|demote [N] [SEED]');
 /** Lines that are one statement of their own, for the text-level modes. */
@@ -210,6 +210,21 @@ for (const path of files) {
       if (later) cands.push({ line: st.line, callee: `${/\bconst\b/.test(l) ? '__initconst' : '__initdata'}:${st.name}` });
     }
   }
+  if (mode === 'swap' && ep.exit?.fn && ep.inits.length === 1 && !ep.exit.fn.hasError) {
+    // Two adjacent one-line releases of module_exit, in reverse order of init's acquires: swapped,
+    // exit gives back the earlier step while the later one (which may use it) is still live.
+    const init = ep.inits[0]!.fn;
+    const acquireLine = (callee: string) => init.calls.find((a) => book.pairFor(a.callee)?.release.includes(callee))?.line;
+    const one = (c: { callee: string; line: number }) => new RegExp(`^\\s*${c.callee.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\(.*\\);\\s*$`).test(lines[c.line - 1] ?? '');
+    const top = ep.exit.fn.body.filter((st) => st.k === 'expr' && st.calls.length === 1).map((st) => (st as { calls: { callee: string; line: number }[] }).calls[0]!);
+    for (let i = 0; i + 1 < top.length; i++) {
+      const [a, b] = [top[i]!, top[i + 1]!];
+      if (b.line !== a.line + 1 || !one(a) || !one(b) || a.callee === b.callee) continue;
+      const [la, lb] = [acquireLine(a.callee), acquireLine(b.callee)];
+      if (la === undefined || lb === undefined || la <= lb) continue;
+      cands.push({ line: a.line, callee: `${a.callee}<>${b.callee}` });
+    }
+  }
   if (mode === 'retarget') {
     for (const { fn } of ep.inits) {
       if (fn.hasError) continue;
@@ -229,7 +244,9 @@ for (const path of files) {
   if (!cands.length) continue;
   const pick = cands[Math.floor(rand() * cands.length)]!;
   const after =
-    mode === 'retarget'
+    mode === 'swap'
+      ? lines.map((l, i) => (i === pick.line - 1 ? lines[pick.line]! : i === pick.line ? lines[pick.line - 1]! : l)).join('\n')
+      : mode === 'retarget'
       ? lines.map((l, i) => (i === pick.line - 1 ? l.replace(`goto ${pick.callee.split('>')[0]};`, `goto ${pick.callee.split('>')[1]};`) : l)).join('\n')
       : mode === 'exitcall'
       ? lines.map((l, i) => (i === pick.line - 1 ? l.replace(`${pick.callee.split(':')[1]}(`, `__exit ${pick.callee.split(':')[1]}(`) : l)).join('\n')

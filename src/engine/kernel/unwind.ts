@@ -31,7 +31,7 @@ export interface Held {
    * branch only logged and carried on. It may not be held; if init then returns 0, the module's
    * exit releases something that was never acquired.
    */
-  unchecked?: 'discarded' | 'reported';
+  unchecked?: 'discarded' | 'reported' | 'untested';
   /** Held on entry: the function releases it on another failure path (line), so its caller acquired it. */
   inherited?: number;
   /** What a failed acquire leaves behind (device_register() failed: put_device() is still due). */
@@ -84,8 +84,10 @@ export interface Misorder {
 /** An acquire whose failure init does not act on, before a success return. */
 export interface Ignored {
   held: Held;
-  /** The success return reached with the failure unhandled. */
+  /** The success return reached with the failure unhandled (or the line that overwrote its status). */
   returnLine: number;
+  /** Its status was overwritten by a later step's before anything read it, at returnLine. */
+  overwritten?: boolean;
 }
 
 export interface UnwindReport {
@@ -126,6 +128,10 @@ interface State {
 
 interface Ctx {
   fn: FunctionFacts;
+  /** Lines of the source that open, switch or close a preprocessor conditional (`#if`, `#else`, `#endif`). */
+  cppLines: number[];
+  /** The source's lines (empty without the source). */
+  sourceLines: string[];
   /** Locals declared `__free(...)`: released at scope exit, never held. */
   scoped: Set<string>;
   book: PairBook;
@@ -340,6 +346,76 @@ function neverRead(c: CallSite, ctx: Ctx): boolean {
   return true;
 }
 
+/**
+ * `ret = class_register(&c); ret = bus_register(&b);` outside any failure path: the first step's
+ * status is overwritten by the next one's before anything reads it, so where the later steps
+ * work init returns 0 with the first one failed — and exit undoes it all the same (rpmsg_init()
+ * with its class_register() check gone). Reported here, where the status is lost: the branches
+ * that follow may release it on some paths and hide that it was never tested.
+ */
+function overwrittenUnread(calls: readonly CallSite[], st: State, ctx: Ctx): void {
+  for (const c of calls) {
+    const v = c.assignedTo ? resourceIdentity(c.assignedTo) : '';
+    if (!v) continue;
+    for (const h of st.held) {
+      if (h.unchecked !== 'discarded' || h.pair.kind !== 'status' || h.via || h.call.line >= c.line) continue;
+      if (!h.call.assignedTo || resourceIdentity(h.call.assignedTo) !== v || !strong(h, ctx)) continue;
+      // (not across a preprocessor conditional: `#if LIME ret = platform_driver_register(); #endif
+      // #if PCI ret = pci_register_driver(); #endif` are alternatives of one build, mb862xxfb_init())
+      if (ctx.cppLines.some((l) => l > h.call.line && l < c.line)) continue;
+      ctx.ignored.push({ held: h, returnLine: c.line, overwritten: true });
+    }
+  }
+}
+
+/**
+ * Handles a caller may leave untested: debugfs calls return an error pointer every other
+ * debugfs call accepts ("debugfs: remove return value checks"); proc entries, sysctl tables and
+ * s390 debug areas are optional and their users take NULL; a formatted name is only printed;
+ * a SLAB_PANIC cache never returns NULL.
+ */
+function untestedByDesign(c: CallSite): boolean {
+  return /^(debugfs_|proc_|register_sysctl|debug_register|kasprintf|kvasprintf|kstrdup|kstrndup|kmemdup)/.test(c.callee) || c.args.some((a) => /\bSLAB_PANIC\b/.test(a));
+}
+
+/**
+ * An allocated handle (`wq = alloc_workqueue(...)`, `cachep = kmem_cache_create(...)`) whose
+ * value nothing after the call tests: no `!wq`, `wq == NULL`, `IS_ERR(wq)`, `if (wq)`, no
+ * return or copy of it. Read from the source text (a test may sit in a macro or a loop
+ * condition the facts do not list), from the call's line to the function's end; false without
+ * the source.
+ */
+function neverTested(c: CallSite, ctx: Ctx): boolean {
+  const v = c.assignedTo ? resourceIdentity(c.assignedTo) : '';
+  if (!v || !ctx.sourceLines.length || !/^[A-Za-z_][\w.>-]*$/.test(v)) return false;
+  const text = ctx.sourceLines.slice(c.line - 1, ctx.fn.endLine).join('\n');
+  const x = `(?<![\\w>.])${escapeRegExp(v)}(?![\\w\\[(]|\\s*(?:->|\\.))`;
+  const tests = [
+    `!\\s*\\(?\\s*${x}`,
+    `${x}\\s*(?:==|!=|\\?|&&|\\|\\|)`,
+    `(?:==|!=|&&|\\|\\|)\\s*${x}`,
+    `\\b(?:if|while|IS_ERR\\w*|PTR_ERR\\w*|ERR_CAST|WARN_ON\\w*|BUG_ON|unlikely|likely)\\s*\\(\\s*${x}\\s*\\)`,
+    `\\breturn\\s+\\(?\\s*${x}`,
+    // (a copy: the value may be tested under its other name)
+    `(?<![=!<>])=\\s*\\(?\\s*${x}\\s*\\)?\\s*;`,
+  ];
+  return !tests.some((t) => new RegExp(t).test(text));
+}
+
+/** Does `later` assign its result where `h`'s status went (`ret = a(); ... ret = b();`)? */
+function overwrites(later: CallSite, h: Held): boolean {
+  return !!later.assignedTo && !!h.call.assignedTo && resourceIdentity(later.assignedTo) === resourceIdentity(h.call.assignedTo);
+}
+
+/** 1-based lines of `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif` in the source. */
+function conditionalLines(source: string | undefined): number[] {
+  const out: number[] = [];
+  (source ?? '').split('\n').forEach((l, i) => {
+    if (/^\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b/.test(l)) out.push(i + 1);
+  });
+  return out;
+}
+
 /** The statements that follow the one at `line` in its list and in every list around it, nested ones flattened, in order. */
 function following(body: readonly Stmt[], line: number): Stmt[] {
   for (let i = 0; i < body.length; i++) {
@@ -443,6 +519,7 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
       for (const id of [...ids]) for (const other of ctx.sameValue.get(id) ?? []) if (!ids.includes(other)) ids.push(other);
       const h: Held = { pair, call: c, id: idOf(pair, c), ids };
       if (pair.kind === 'status' && (discarded(c, text) || neverRead(c, ctx)) && ctx.fallible(c.callee)) h.unchecked = 'discarded';
+      else if (pair.kind === 'handle' && pair.source === 'table' && ctx.book.pairFor(c.callee)?.kind === 'handle' && !pair.lookup && !untestedByDesign(c) && neverTested(c, ctx)) h.unchecked = 'untested';
       st.held.push(h);
     }
     // The helper's result says whether it succeeded: its resources are held like a status acquire.
@@ -680,6 +757,7 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
     switch (s.k) {
       case 'expr':
       case 'decl':
+        if (!failure.on) overwrittenUnread(s.calls, st, ctx);
         applyCalls(s.calls, st, ctx, s.text);
         applyAliases(s.assigns, st, ctx, s);
         if (s.k === 'expr' && s.assigns?.some((a) => /^\(?-E[A-Z0-9]+\)?$/.test(a.rhs.replace(/\s+/g, '')))) errnoSet = true;
@@ -731,8 +809,11 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
               continue;
             }
             if (last && h.okOnly?.line === last.line && h.okOnly.callee === last.callee) continue;
-            const leak: Leak = { held: h, exitLine: s.line, exitKind: 'return', returnLine: s.line };
             const failed = last ?? failure.failed;
+            // (a status the failed step overwrote unread across a preprocessor conditional: the
+            // two steps are alternatives of one build, mb862xxfb_init())
+            if (h.unchecked === 'discarded' && failed && overwrites(failed, h) && ctx.cppLines.some((l) => l > h.call.line && l < failed.line)) continue;
+            const leak: Leak = { held: h, exitLine: s.line, exitKind: 'return', returnLine: s.line };
             if (failed) leak.failed = failed;
             ctx.leaks.push(leak);
           }
@@ -1264,6 +1345,8 @@ function newCtx(fn: FunctionFacts, book: PairBook, fallible: (c: string) => bool
     namedReleases: new Set(),
     helperAcquires: new Map(),
     following: new Set(),
+    cppLines: [],
+    sourceLines: [],
     resultAssigns: resultAssigns(fn),
     sameValue: chainedNames(fn),
     resumes: new Map(),
@@ -1465,6 +1548,8 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindO
   const { releases, named } = helperReleases(facts, book);
   const truth = truthHelpers(facts);
   const ctx = newCtx(fn, book, fallible, { helperReleases: releases, namedReleases: named, helperAcquires: helperAcquires(facts, book, fallible, scoped, truth), objectReleases: fileObjectReleases(facts, book), truthHelpers: truth }, scoped);
+  ctx.cppLines = conditionalLines(opts.source);
+  ctx.sourceLines = opts.source?.split('\n') ?? [];
   if (opts.before) ownedBefore(opts.before, ctx);
   for (const c of fn.calls) {
     const pair = pairAt(c, ctx);
