@@ -16,6 +16,8 @@ import { callIdentity, resourceIdentity } from '../../src/c/lex.js';
 import { acquireNamesFor, allocatorReleases, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import { isManaged, isRelease, RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js';
 import { fix } from './fix.js';
+import { discardedLookupRefs } from '../../src/engine/kernel/lookups.js';
+import type { PairBook } from '../../src/engine/kernel/pairs.js';
 import { introducedInversions } from './order.js';
 
 const where = (p: PathCall): string => (p.via.length > 1 ? `${p.fn}() (called from ${p.via.slice(0, -1).join('() -> ')}())` : `${p.fn}()`);
@@ -147,6 +149,10 @@ export default createRule({
       '{acquire}() in {where} keeps its result only in the local variable \'{local}\', so {exit}() cannot {release}() it and it outlives the module. Keep it in a file-scope variable and release it in {exit}().',
     noExit:
       '{init}() registers {list} but the module has no module_exit(): it can never be unloaded (delete_module() refuses without an exit function). Add an exit function that undoes them, or say why the module must stay loaded.',
+    exitDiscardedArg:
+      '{what} at line {line} takes a reference and is handed straight to {into}(), which does not drop it: every unload ({exit}()) leaks it. Keep the result and call {release}() after {into}(), or use the helper that does both (debugfs_lookup_and_remove()).',
+    exitRemovedNoInit:
+      'The patch removes module_exit({exit}), which called {list}: the module has no init function, so it still unloads, and what that exit gave back is now left behind on every rmmod. Keep the exit function.',
     exitRemoved:
       'The patch removes module_exit({exit}) while {init}() still initialises the module: it can no longer be unloaded (delete_module() refuses without an exit function), and nothing undoes {list} any more. Keep an exit function, or say why the module must stay loaded.',
     rcuOrder:
@@ -164,7 +170,8 @@ export default createRule({
     const facts = ctx.facts;
     const ep = moduleEntryPoints(facts);
     const exitFn = ep.exit?.fn;
-    const dropped = [...droppedFromExits(ctx, exitFn, format), ...reordered(ctx, format)];
+    const dropped = [...droppedFromExits(ctx, exitFn, format), ...reordered(ctx, format), ...lookupsDiscardedOnExit(ctx.facts, exitFn, moduleBookOnce(ctx), format)];
+    if (facts.modular && !ep.inits.length && !ep.exit) return [...dropped, ...exitRemovedWithoutInit(ctx, format)];
     if (!facts.modular || !ep.inits.length) return dropped;
     const out: RawFinding[] = [...dropped];
     const initFns = new Set(initScope(facts).map((f) => f.name));
@@ -317,6 +324,68 @@ function droppedFromExits(ctx: RuleContext, exitFn: FunctionFacts | undefined, f
     for (const f of ctx.facts.functions) if (f.section === 'exit' && !f.hasError && f !== exitFn && !onPath.has(f.name)) fns.push(f);
   }
   return fns.flatMap((f) => droppedReleases(ctx, f, format));
+}
+
+/** The file's pairs book, built only when asked for (it reads the whole file). */
+function moduleBookOnce(ctx: RuleContext): () => PairBook {
+  let book: PairBook | undefined;
+  return () => (book ??= moduleBook(ctx.facts, ctx.index));
+}
+
+/** Teardown by its name (`snic_trc_debugfs_term()`, called from another file's module_exit). */
+const TEARDOWN_NAME = /_(exit|fini|cleanup|term|deinit|uninit|teardown|unregister|remove|destroy|shutdown)$/;
+
+/**
+ * A lookup's reference thrown away on the way out: `debugfs_remove(debugfs_lookup(name, root))`
+ * in the exit, a helper it calls or a function named as teardown removes the file and never
+ * drops the dentry the lookup took, on every unload (the "fix memory leak with using
+ * debugfs_lookup()" series).
+ */
+function lookupsDiscardedOnExit(facts: FileFacts, exitFn: FunctionFacts | undefined, bookOf: () => PairBook, format: (id: 'exitDiscardedArg', data: Record<string, string | number>) => string): RawFinding[] {
+  // (cheap first: only a call with a call for an argument can hand a lookup straight on)
+  if (!facts.functions.some((f) => f.calls.some((c) => c.args.some((a) => /^\s*\w+\s*\(/.test(a))))) return [];
+  const byName = functionsByName(facts.functions);
+  const fns: FunctionFacts[] = [...(exitFn && !exitFn.hasError ? [exitFn] : []), ...facts.functions.filter((f) => f !== exitFn && !f.hasError && TEARDOWN_NAME.test(f.name))];
+  for (let i = 0; i < fns.length && fns.length < 16; i++) {
+    for (const c of fns[i]!.calls) {
+      const f = byName.get(c.callee);
+      if (f && !f.hasError && !fns.includes(f)) fns.push(f);
+    }
+  }
+  const book = bookOf();
+  return fns.flatMap((fn) =>
+    discardedLookupRefs(fn, book)
+      .filter((d) => d.into)
+      .map((d) => ({
+        key: `discarded:${callIdentity(d.call)}`,
+        line: d.call.line,
+        function: fn.name,
+        message: format('exitDiscardedArg', { what: `${d.call.callee}(${d.call.args.join(', ')})`, line: d.call.line, into: d.into!, release: d.release, exit: exitFn?.name ?? fn.name }),
+        evidence: [`${fn.name}()${fn === exitFn || !exitFn ? '' : ` (reached from ${exitFn.name}())`}: ${d.call.callee}() at line ${d.call.line} handed straight to ${d.into}()`, `${d.call.callee}() returns its object with a reference taken; ${d.release}() drops it`],
+      })),
+  );
+}
+
+/**
+ * A module with no init of its own (crypto/rng.c: the default RNG is made on first use) that
+ * loses its exit: it still unloads, now with nothing giving back what the old exit released.
+ */
+function exitRemovedWithoutInit(ctx: RuleContext, format: (id: 'exitRemovedNoInit', data: Record<string, string | number>) => string): RawFinding[] {
+  const preExit = ctx.image === 'post' && ctx.before ? moduleEntryPoints(ctx.before.facts).exit : undefined;
+  if (!preExit?.fn || preExit.entry.driver || moduleEntryPoints(ctx.before!.facts).inits.length) return [];
+  const book = moduleBook(ctx.before!.facts, ctx.index);
+  const undone = [...new Set(exitPath(ctx.before!.facts, preExit.fn, ctx.index).filter((p) => !p.crossFile).map((p) => p.call.callee).filter((c) => book.isRelease(c) || releaseByName(c)))];
+  if (!undone.length) return [];
+  return [
+    {
+      key: 'exit-removed',
+      // (where the exit stood)
+      line: Math.min(preExit.fn.startLine, ctx.source.split('\n').length),
+      severity: 'warning',
+      message: format('exitRemovedNoInit', { exit: preExit.entry.fn, list: undone.slice(0, 4).map((c) => `${c}()`).join(', ') + (undone.length > 4 ? ', ...' : '') }),
+      evidence: [`before: module_exit(${preExit.entry.fn}) in ${ctx.path}, calling ${undone.map((c) => `${c}()`).join(', ')}`, 'after: no module_init() and no module_exit()'],
+    },
+  ];
 }
 
 /** Teardown orders the patch turns around (order.ts). */

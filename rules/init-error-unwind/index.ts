@@ -3,20 +3,27 @@
 // unloaded text (driver core, notifier chains), or the next load fails with -EBUSY.
 import { createRule } from '../../src/engine/rule.js';
 import { meta } from './meta.js';
-import { analyseUnwind, initScope } from '../../src/engine/kernel/unwind.js';
+import { analyseUnwind, initScope, type Leak } from '../../src/engine/kernel/unwind.js';
 import { fallibility, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import type { RawFinding } from '../../src/engine/types.js';
 import type { CallSite, FunctionFacts } from '../../src/c/types.js';
 import { callIdentity, functionText, resourceIdentity } from '../../src/c/lex.js';
 import { droppedUnwindReleases } from './dropped.js';
 import { usesAfterFree } from './freed.js';
-import { discardedLookupRefs } from './discarded-ref.js';
+import { discardedLookupRefs } from '../../src/engine/kernel/lookups.js';
 import { reallocOverOwnPointer } from './realloc-self.js';
 import { offByOneUnwinds } from './unwind-loop.js';
 import { fix } from './fix.js';
 
 /** What a failed call was about, for telling failure sites apart (`kmalloc(dasd_vol_info_req)`). */
 const failedId = (c: CallSite) => resourceIdentity(c.assignedTo && !/^(ret|err|error|rc|r|rv|retval|status|result|res)$/.test(c.assignedTo) ? c.assignedTo : (c.args[0] ?? ''));
+
+/** The key of a leak, and for a jump the alias by its other name (see `aliases` on RawFinding). */
+function leakIdentity(l: Leak, held: string): { key: string; aliases?: string[] } {
+  const byStep = `${held}|${l.overwritten ? 'overwritten' : l.failed ? `${l.failed.callee}(${failedId(l.failed)})` : 'return'}`;
+  if (l.overwritten || l.success || l.exitKind !== 'goto' || !l.label) return { key: byStep };
+  return { key: `${held}|goto ${l.label}`, aliases: [byStep] };
+}
 
 export default createRule({
   ...meta,
@@ -102,7 +109,10 @@ export default createRule({
         for (const r of h.pair.release) leaked.add(`${fn.name}|${r}|${resourceIdentity(id)}`);
         const data = { what, acqLine: h.call.line, failed, exit: l.exitLine, ret: l.returnLine, label: l.label ?? '', release, state, relLine: h.inherited ?? 0 };
         out.push({
-          key: `${l.success ? 'ref' : h.residue ? 'residue' : 'leak'}:${h.call.callee}(${id})|${l.overwritten ? 'overwritten' : l.failed ? `${l.failed.callee}(${failedId(l.failed)})` : 'return'}`,
+          // A jump is known by its label and by the step that jumps: a patch that renames only
+          // the step (`class_create()` to `class_register()`, oradax) or only the label
+          // (`err:` to `err_device_unregister:`, amdtee) leaves the same leak.
+          ...leakIdentity(l, `${l.success ? 'ref' : h.residue ? 'residue' : 'leak'}:${h.call.callee}(${id})`),
           line: l.exitLine,
           function: fn.name,
           message: format(l.overwritten ? 'lookupOverwritten' : l.success ? 'lookupRef' : h.inherited ? 'inherited' : h.residue ? 'residue' : l.exitKind === 'goto' ? 'leakGoto' : 'leakReturn', { ...data, id }),

@@ -10,6 +10,7 @@ import { sectionMismatches, sectionOfFunction, type SectionUse } from '../../src
 import type { FileFacts } from '../../src/c/types.js';
 import type { RawFinding } from '../../src/engine/types.js';
 import { fix } from './fix.js';
+import { bogusRefMarks } from './bogus-ref.js';
 
 const targetText = (u: SectionUse): string =>
   u.targetSection === 'initdata' ? `__initdata object ${u.target}` : `__${u.targetSection} function ${u.target}()`;
@@ -74,6 +75,8 @@ export default createRule({
       '{object}{field} points to the {what} (line {tline}{where}), but {object} is no longer in an init section: from .data or .rodata every reference into init code is a section mismatch modpost reports, and nothing stops a later reader from following the pointer into freed memory. Keep {object} __initdata/__initconst.',
     demoted:
       '{from}() is no longer __init but still {how} the {target} (line {tline}{where}). Wherever the compiler does not inline {from}() (clang, -Os, sanitizer builds, a second caller) it stays in .text and modpost reports a section mismatch; nothing then stops later code from calling it after init. Keep {from}() __init.',
+    bogusRef:
+      '{object} is marked {mark}, but nothing it refers to is __init or __exit code or data: the mark only switches modpost\'s section check off for {object}, so an __init probe or __exit remove added to it later goes unreported. Drop {mark}.',
     initOnlyCallers:
       '{from}() is not __init but {how} the {target} (line {tline}{where}); modpost reports this as a section mismatch. Every caller of {from}() is __init: mark it __init as well.',
     exitOneShot:
@@ -161,6 +164,15 @@ export default createRule({
       // Whether modpost sees it depends on inlining: a warning, not an error.
       if (u.demoted) finding.severity = 'warning';
       out.push(finding);
+    }
+    for (const b of bogusRefMarks(ctx.facts, ctx.source, ctx.index)) {
+      out.push({
+        key: `bogusref:${b.object}`,
+        line: b.line,
+        severity: 'warning',
+        message: format('bogusRef', { object: b.object, mark: b.mark }),
+        evidence: [`${b.object} (line ${b.line}) is marked ${b.mark}`, `nothing ${b.object} refers to is in an init or exit section`],
+      });
     }
     return out;
   },

@@ -6,6 +6,8 @@ import { meta } from './meta.js';
 import { moduleInitChains } from '../../src/engine/overlay.js';
 import { describeChain, errnoSource } from '../../src/engine/kernel/errno.js';
 import type { FunctionRef, RawFinding } from '../../src/engine/types.js';
+import type { FunctionFacts } from '../../src/c/types.js';
+import { resourceIdentity } from '../../src/c/lex.js';
 import { fix } from './fix.js';
 
 const CODE = 'EEXIST';
@@ -54,6 +56,11 @@ export default createRule({
       }
       return c;
     };
+    // Objects the pre-image registered through a module_*() macro (`module_led_trigger(trig)`):
+    // a patch that writes that macro's init out by hand returns what the macro's init returned.
+    const byMacro = new Set((ctx.before?.facts.moduleEntries ?? []).filter((e) => e.kind === 'init' && e.driver).map((e) => e.driver!));
+    const expandsMacro = (fn: FunctionFacts, p: { callee: string; line: number }) =>
+      isInit(fn.name) && fn.calls.some((c) => c.callee === p.callee && c.line === p.line && c.args.some((a) => byMacro.has(resourceIdentity(a))));
     for (const fn of ctx.facts.functions) {
       const literal = NOT_A_COLLISION.has(fn.name) ? undefined : fn.returnsErrno.find((e) => e.code === CODE);
       if (literal) {
@@ -81,7 +88,7 @@ export default createRule({
       const onInitPath = isInit(fn.name) || chainsTo(fn.name).length > 0;
       if (!onInitPath) continue;
       for (const p of fn.propagates) {
-        if (p.masks.includes(CODE)) continue;
+        if (p.masks.includes(CODE) || expandsMacro(fn, p)) continue;
         const src = errnoSource(ctx.index, p.callee, ctx.path, CODE);
         // Wholly inside this file: the origin finding on the returning function covers it.
         if (!src || src.chain.every((f) => f.file === ctx.path)) continue;

@@ -11,9 +11,10 @@ const INIT_MACROS = /^(module_init|late_initcall(?:_sync)?|device_initcall(?:_sy
 const EXIT_MACROS = /^(module_exit)$/;
 /**
  * `module_platform_driver(drv)` and friends expand to `drv_init()` calling the register
- * function and `drv_exit()` calling the unregister function (include/linux/device/driver.h).
+ * function and `drv_exit()` calling the unregister function (include/linux/device/driver.h);
+ * so do module_misc_device() (misc_register()) and module_led_trigger() (led_trigger_register()).
  */
-const DRIVER_MACRO = /^(module_[a-z0-9_]+_driver|module_driver)$/;
+const DRIVER_MACRO = /^(module_[a-z0-9_]+_driver|module_driver|module_misc_device|module_led_trigger)$/;
 const NOT_DRIVER_MACROS = new Set(['module_param_driver']);
 
 /**

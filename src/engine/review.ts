@@ -202,6 +202,41 @@ function identity(run: RuleRun): string {
   return `${run.rule.id}\0${run.raw.function ?? ''}\0${run.raw.key}`;
 }
 
+/** Every identity of a finding: its key's and its aliases'. */
+function identities(run: RuleRun): string[] {
+  return [identity(run), ...(run.raw.aliases ?? []).map((k) => `${run.rule.id}\0${run.raw.function ?? ''}\0${k}`)];
+}
+
+/**
+ * The post-image findings the pre-image did not have. Identities are counted, not just looked
+ * up: a patch that adds a second instance of a pattern the function already has once (another
+ * early return after the same get, another request of the same name) introduces one. The
+ * instances on lines the patch touched are the ones left over after the pre-image's are used
+ * up. A post finding matches a pre finding that shares any identity (key or alias) with it.
+ */
+export function introducedRuns<T extends RuleRun>(preRuns: readonly RuleRun[], postRuns: readonly T[], onChange: (run: T) => boolean): Set<T> {
+  const left = preRuns.map((r) => new Set(identities(r)));
+  const byId = new Map<string, number[]>();
+  left.forEach((ids, i) => {
+    for (const id of ids) byId.set(id, [...(byId.get(id) ?? []), i]);
+  });
+  const used = new Set<number>();
+  const ordered = [...postRuns].sort((a, b) => Number(onChange(a)) - Number(onChange(b)));
+  const fresh = new Set<T>();
+  for (const run of ordered) {
+    // (its own key first: an alias only stands in where the key has no partner left)
+    const ids = identities(run);
+    let hit: number | undefined;
+    for (const id of ids) {
+      hit = (byId.get(id) ?? []).find((i) => !used.has(i));
+      if (hit !== undefined) break;
+    }
+    if (hit === undefined) fresh.add(run);
+    else used.add(hit);
+  }
+  return fresh;
+}
+
 async function imagesFor(
   file: FileDiff,
   patch: Patch,
@@ -406,20 +441,8 @@ export const reviewSubmission: ReviewFn = async (submission: Submission, options
         if (s) used.add(s);
         return !s;
       });
-      // Identities are counted, not just looked up: a patch that adds a second instance of a
-      // pattern the function already has once (another early return after the same get, another
-      // request of the same name) introduces one. The instances on lines the patch touched are
-      // the ones left over after the pre-image's count is used up.
-      const had = new Map<string, number>();
-      for (const run of preRuns) had.set(identity(run), (had.get(identity(run)) ?? 0) + 1);
       const onChange = (run: RuleRun) => [run.raw.line, ...(run.raw.causes ?? [])].some((l) => w.touched.has(l));
-      const ordered = [...postRuns].sort((a, b) => Number(onChange(a)) - Number(onChange(b)));
-      const fresh = new Set<RuleRun>();
-      for (const run of ordered) {
-        const n = had.get(identity(run)) ?? 0;
-        if (n > 0) had.set(identity(run), n - 1);
-        else fresh.add(run);
-      }
+      const fresh = introducedRuns(preRuns, postRuns, onChange);
       const fixOf = fileFixer(w, postRuns, (facts) => overlayIndex(options.index, [...seriesFacts.values(), ...work.map((x) => (x === w ? facts : x.post.facts))]));
       for (const run of postRuns) if (fresh.has(run)) findings.push({ ...findingOf(run.rule, run.raw, w.path, patchNo, classify(run.raw, w), patch.commit), ...fixOf(run) });
       // (A suppression for a rule the budget cut cannot be judged unused.)

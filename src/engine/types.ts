@@ -88,6 +88,11 @@ export interface RawFinding {
    * rule id and function; the rule supplies "what" (callee, resource, call site text).
    */
   key: string;
+  /**
+   * Other identities the same finding may have had in the other image (a leak through a label
+   * is the same leak when the patch only renamed the step that jumps there, or only the label).
+   */
+  aliases?: string[];
   line: number;
   function?: string;
   message: string;

@@ -45,9 +45,24 @@ const FIXES: Record<string, { rule: string; says: string }> = {
   'acpi-apei-put-the-error-record-serialization-table-for-error': { rule: 'init-error-unwind', says: 'without acpi_put_table()' },
   'cpufreq-armada-37xx-fix-module-unloading': { rule: 'exit-missing-release', says: 'removes module_exit(armada37xx_cpufreq_driver_exit)' },
   'elevator-do-not-request-module-if-elevator-exists': { rule: 'request-module-unsafe', says: 'without the check it had' },
+  'acpi-s2idle-fix-section-mismatch-warning': { rule: 'init-exit-section', says: 'acpi_s2idle_setup() (line 655 in drivers/acpi/x86/s2idle.c)' },
+  'crypto-rng-free-default-rng-on-module-exit': { rule: 'exit-missing-release', says: 'removes module_exit(rng_exit), which called crypto_del_default_rng()' },
+  'scsi-snic-fix-memory-leak-with-using-debugfs-lookup': { rule: 'exit-missing-release', says: 'handed straight to debugfs_remove()' },
+  'hwmon-xgene-drop-bogus-refdata-annotation': { rule: 'init-exit-section', says: 'xgene_hwmon_driver is marked __refdata, but nothing it refers to' },
 };
 /** Ordinary patches (forward fixes and clean-ups of the same functions) that must stay silent. */
-const SILENT = ['scsi-scsi-transport-spi-fix-page-fault', 'scsi-scsi-transport-spi-fix-unhandled-errors', 'scsi-fcoe-replace-eexist-with-ebusy', 'platform-x86-msi-laptop-add-msi-scm-model-exit-helper'];
+const SILENT = [
+  'scsi-scsi-transport-spi-fix-page-fault',
+  'scsi-scsi-transport-spi-fix-unhandled-errors',
+  'scsi-fcoe-replace-eexist-with-ebusy',
+  'platform-x86-msi-laptop-add-msi-scm-model-exit-helper',
+  // module_led_trigger() written out by hand returns what the macro's init returned
+  'leds-trigger-netdev-use-module-led-trigger-macro',
+  // class_register() renamed to class_create(): the unwind ladder's labels are as they were
+  'oradax-make-cl-a-static-const-structure',
+  // the unwind label renamed: the steps that jump there are as they were
+  'tee-amdtee-rename-err-label-to-err-device-unregister',
+];
 
 const pick = (prefix: string): RealCase => {
   const c = all.filter((x) => x.id.startsWith(prefix));

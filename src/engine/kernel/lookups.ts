@@ -5,10 +5,14 @@
 // handed straight to a call that neither puts nor takes it over (`syscon_node_to_regmap(
 // of_get_parent(np))`, bcm53573 before "fix OF node leak in init"); `of_node_put(of_get_parent(np))`
 // and `of_find_node_by_name(of_get_parent(np), ...)` (which puts its `from`) are fine.
-import { walkStmts } from '../../src/c/walk.js';
-import type { CallSite, FunctionFacts } from '../../src/c/types.js';
-import { normCond } from '../../src/c/cond.js';
-import type { PairBook } from '../../src/engine/kernel/pairs.js';
+// Any other lookup handed straight to a call that is not its own release leaks the same way:
+// `debugfs_remove(debugfs_lookup(name, root))` removes the file and never dput()s the dentry
+// the lookup took (the "fix memory leak with using debugfs_lookup()" series). Shared by
+// init-error-unwind (init code) and exit-missing-release (the module's exit path).
+import { walkStmts } from '../../c/walk.js';
+import type { CallSite, FunctionFacts } from '../../c/types.js';
+import { normCond } from '../../c/cond.js';
+import type { PairBook } from './pairs.js';
 
 export interface DiscardedRef {
   call: CallSite;
@@ -43,7 +47,8 @@ export function discardedLookupRefs(fn: FunctionFacts, book: PairBook): Discarde
       const outer = own.calls.find((o) => o !== c && o.args.some((a) => a.trim().startsWith(`${c.callee}(`)));
       if (outer) {
         const at = outer.args.findIndex((a) => a.trim().startsWith(`${c.callee}(`));
-        if (/^of_/.test(c.callee) && !book.isRelease(outer.callee) && !pair.release.includes(outer.callee) && !takesNodeOver(outer.callee, at)) out.push({ call: c, release: pair.release[0]!, into: outer.callee });
+        const ownRelease = pair.release.includes(outer.callee);
+        if (/^of_/.test(c.callee) ? !book.isRelease(outer.callee) && !ownRelease && !takesNodeOver(outer.callee, at) : !ownRelease && book.isRelease(outer.callee)) out.push({ call: c, release: pair.release[0]!, into: outer.callee });
         continue;
       }
       // The whole condition or statement is this one call (nothing around it can keep the result).

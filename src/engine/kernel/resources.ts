@@ -108,6 +108,8 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   L('class_find_device', 'put_device'),
   // lib/kobject.c: "If matching object is found take a reference and return the object."
   L('kset_find_obj', 'kobject_put'),
+  // (the dentry comes back with dget(); debugfs_remove() removes the file but drops only its own reference)
+  L('debugfs_lookup', 'dput'),
   L('driver_find_device', 'put_device'),
   P('bus_register', 'bus_unregister'),
   P('driver_register', 'driver_unregister'),

@@ -328,13 +328,23 @@ export function sectionMismatches(facts: FileFacts, source: string, index?: Inde
   for (const o of facts.sectionObjects) {
     if ((o.section === 'initdata' || o.section === 'initconst') && !targets.has(o.name)) targets.set(o.name, { name: o.name, section: 'initdata', file: facts.path, line: o.line });
   }
-  const defined = new Set(facts.functions.map((f) => f.name));
+  // (a `__weak` default here is only the fallback: another file's strong definition replaces it)
+  const weak = new Set(facts.functions.filter((f) => /\b__weak\b/.test(headerText(lines, f))).map((f) => f.name));
+  const defined = new Set(facts.functions.filter((f) => !weak.has(f.name)).map((f) => f.name));
   const remote = new Map<string, Target | undefined>();
   const remoteTarget = (name: string): Target | undefined => {
     if (!index || defined.has(name)) return undefined;
     if (remote.has(name)) return remote.get(name);
-    // Every non-static definition elsewhere must be __init (arch variants may differ).
+    // Every non-static definition elsewhere must be __init (arch variants may differ); over a
+    // weak default, one is enough: where it links, it is the function called
+    // (acpi_sleep_suspend_setup() calling x86's __init acpi_s2idle_setup()).
     const defs = index.functionsNamed(name).filter((d) => !d.isStatic && d.file !== facts.path);
+    if (weak.has(name)) {
+      const init = defs.find((d) => d.section === 'init');
+      const t = init ? { name, section: 'init' as const, file: init.file, line: init.line } : undefined;
+      remote.set(name, t);
+      return t;
+    }
     // Name the definition this file links against first: its own architecture's, then core code's.
     const arch = archOf(facts.path);
     const near = (file: string) => (archOf(file) === arch ? 0 : archOf(file) ? 2 : 1);
