@@ -196,14 +196,13 @@ export default createRule({
         const preExit = ctx.image === 'post' && ctx.before ? moduleEntryPoints(ctx.before.facts).exit : undefined;
         if (preExit && !preExit.entry.driver) {
           // (one book for the file, not one per callee: building it reads the whole file)
-          const book = moduleBook(ctx.facts, ctx.index);
-          const undone = preExit.fn ? exitPath(ctx.before!.facts, preExit.fn, ctx.index).filter((p) => !p.crossFile).map((p) => p.call.callee).filter((c) => book.isRelease(c) || releaseByName(c)) : [];
+          const undone = preExit.fn ? releasesOfDeletedExit(ctx, preExit.fn, moduleBook(ctx.facts, ctx.index)) : [];
           out.push({
             key: 'exit-removed',
             line: entry.line,
             function: init.name,
             severity: 'warning',
-            message: format('exitRemoved', { init: init.name, exit: preExit.entry.fn, list: undone.length ? [...new Set(undone)].slice(0, 4).map((c) => `${c}()`).join(', ') + (undone.length > 4 ? ', ...' : '') : 'what init set up' }),
+            message: format('exitRemoved', { init: init.name, exit: preExit.entry.fn, list: undone.length ? callList(undone) : 'what init set up' }),
             evidence: [`before: module_exit(${preExit.entry.fn}) in ${ctx.path}`, `after: module_init(${init.name}) at line ${entry.line} and no module_exit()`],
             causes: [entry.line, ...Array.from({ length: Math.max(0, lineCount - init.endLine) }, (_, i) => init.endLine + 1 + i)],
           });
@@ -366,6 +365,14 @@ function lookupsDiscardedOnExit(facts: FileFacts, exitFn: FunctionFacts | undefi
   );
 }
 
+/** The releases (by callee, once each) the pre-image's exit path made in this file: what a deleted exit no longer undoes. */
+function releasesOfDeletedExit(ctx: RuleContext, preExit: FunctionFacts, book: PairBook): string[] {
+  return [...new Set(exitPath(ctx.before!.facts, preExit, ctx.index).filter((p) => !p.crossFile).map((p) => p.call.callee).filter((c) => book.isRelease(c) || releaseByName(c)))];
+}
+
+/** `a(), b(), c(), d(), ...`: the first four. */
+const callList = (callees: readonly string[]): string => callees.slice(0, 4).map((c) => `${c}()`).join(', ') + (callees.length > 4 ? ', ...' : '');
+
 /**
  * A module with no init of its own (crypto/rng.c: the default RNG is made on first use) that
  * loses its exit: it still unloads, now with nothing giving back what the old exit released.
@@ -373,8 +380,7 @@ function lookupsDiscardedOnExit(facts: FileFacts, exitFn: FunctionFacts | undefi
 function exitRemovedWithoutInit(ctx: RuleContext, format: (id: 'exitRemovedNoInit', data: Record<string, string | number>) => string): RawFinding[] {
   const preExit = ctx.image === 'post' && ctx.before ? moduleEntryPoints(ctx.before.facts).exit : undefined;
   if (!preExit?.fn || preExit.entry.driver || moduleEntryPoints(ctx.before!.facts).inits.length) return [];
-  const book = moduleBook(ctx.before!.facts, ctx.index);
-  const undone = [...new Set(exitPath(ctx.before!.facts, preExit.fn, ctx.index).filter((p) => !p.crossFile).map((p) => p.call.callee).filter((c) => book.isRelease(c) || releaseByName(c)))];
+  const undone = releasesOfDeletedExit(ctx, preExit.fn, moduleBook(ctx.before!.facts, ctx.index));
   if (!undone.length) return [];
   return [
     {
@@ -382,7 +388,7 @@ function exitRemovedWithoutInit(ctx: RuleContext, format: (id: 'exitRemovedNoIni
       // (where the exit stood)
       line: Math.min(preExit.fn.startLine, ctx.source.split('\n').length),
       severity: 'warning',
-      message: format('exitRemovedNoInit', { exit: preExit.entry.fn, list: undone.slice(0, 4).map((c) => `${c}()`).join(', ') + (undone.length > 4 ? ', ...' : '') }),
+      message: format('exitRemovedNoInit', { exit: preExit.entry.fn, list: callList(undone) }),
       evidence: [`before: module_exit(${preExit.entry.fn}) in ${ctx.path}, calling ${undone.map((c) => `${c}()`).join(', ')}`, 'after: no module_init() and no module_exit()'],
     },
   ];

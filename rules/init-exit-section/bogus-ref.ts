@@ -4,7 +4,8 @@
 // only switches the check off, and the next __init probe or __exit remove added to that driver
 // goes unreported. Upstream drops such marks ("Drop bogus __refdata annotation").
 import type { FileFacts } from '../../src/c/types.js';
-import { sectionOfFunction } from '../../src/engine/kernel/sections.js';
+import { objectHeader, sectionOfFunction } from '../../src/engine/kernel/sections.js';
+import { blankCommentsAndStrings } from '../../src/c/lex.js';
 import type { IndexQuery } from '../../src/engine/types.js';
 
 export interface BogusRef {
@@ -15,18 +16,11 @@ export interface BogusRef {
 
 const MARK = /\b(__refdata|__refconst)\b/;
 
-/** The text of an object's definition up to its `=`: where a section mark stands. */
-function definitionHead(lines: readonly string[], name: string, line: number): string {
-  const base = name.split('[')[0]!;
-  const at = lines[line - 1] ?? '';
-  if (!new RegExp(`\\b${base}\\b`).test(at)) return '';
-  // (a mark may stand on the line before: `static struct platform_driver __refdata\n foo = {`)
-  return `${lines[line - 2] ?? ''}\n${at.split('=')[0]}`;
-}
-
 export function bogusRefMarks(facts: FileFacts, source: string, index?: IndexQuery): BogusRef[] {
   if (!MARK.test(source)) return [];
   const lines = source.split('\n');
+  // (string literals blanked: a driver's "name" is no reference)
+  const bare = blankCommentsAndStrings(source).split('\n');
   const local = new Map(facts.functions.map((f) => [f.name, f]));
   const sectionedData = new Set(facts.sectionObjects.filter((o) => o.section).map((o) => o.name));
   // A name that may be init or exit code or data: this file's own answer first, then the tree's.
@@ -50,14 +44,13 @@ export function bogusRefMarks(facts: FileFacts, source: string, index?: IndexQue
   const out: BogusRef[] = [];
   for (const s of facts.structInits) {
     if (s.viaMacro) continue;
-    const head = definitionHead(lines, s.name, s.line);
+    const head = objectHeader(lines, s.name, s.line);
     const mark = MARK.exec(head)?.[1];
     if (!mark) continue;
     const base = s.name.split('[')[0]!;
-    // What the initialiser names, outside string literals (a driver's "name" is no reference).
-    const bare = (line: number) => (lines[line - 1] ?? '').replace(/"(?:[^"\\]|\\.)*"/g, '""');
-    const names = new Set(facts.globalRefs.filter((r) => (r.inObject === base || r.inObject === s.name) && new RegExp(`\\b${r.name}\\b`).test(bare(r.line))).map((r) => r.name));
-    for (const f of s.fields) for (const m of f.value.replace(/"(?:[^"\\]|\\.)*"/g, '""').matchAll(/[A-Za-z_]\w*/g)) if (local.has(m[0]) || sectionedData.has(m[0])) names.add(m[0]);
+    // What the initialiser names outside string literals and comments.
+    const names = new Set(facts.globalRefs.filter((r) => (r.inObject === base || r.inObject === s.name) && new RegExp(`\\b${r.name}\\b`).test(bare[r.line - 1] ?? '')).map((r) => r.name));
+    for (const f of s.fields) for (const m of (bare[f.line - 1] ?? '').matchAll(/[A-Za-z_]\w*/g)) if (local.has(m[0]) || sectionedData.has(m[0])) names.add(m[0]);
     // (an initialiser read nowhere — positional, or through macros — tells nothing)
     if (!names.size || [...names].some(sectioned)) continue;
     out.push({ object: s.name.split('[')[0]!, line: s.line, mark });

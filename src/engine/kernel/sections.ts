@@ -114,7 +114,8 @@ function headerText(lines: string[], fn: FunctionFacts): string {
 }
 
 /** The declaration text of a file-scope object: the lines from its name back to its start. */
-function objectHeader(lines: string[], name: string, line: number): string {
+/** The text of an object's definition up to its `=`, with the line before (where a section mark may stand). */
+export function objectHeader(lines: readonly string[], name: string, line: number): string {
   const base = name.split('[')[0]!;
   const re = new RegExp(`\\b${base}\\b`);
   for (let l = Math.min(line, lines.length); l > 0 && line - l < 200; l--) {

@@ -408,9 +408,9 @@ function overwrites(later: CallSite, h: Held): boolean {
 }
 
 /** 1-based lines of `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif` in the source. */
-function conditionalLines(source: string | undefined): number[] {
+function conditionalLines(lines: readonly string[]): number[] {
   const out: number[] = [];
-  (source ?? '').split('\n').forEach((l, i) => {
+  lines.forEach((l, i) => {
     if (/^\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b/.test(l)) out.push(i + 1);
   });
   return out;
@@ -1548,8 +1548,8 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindO
   const { releases, named } = helperReleases(facts, book);
   const truth = truthHelpers(facts);
   const ctx = newCtx(fn, book, fallible, { helperReleases: releases, namedReleases: named, helperAcquires: helperAcquires(facts, book, fallible, scoped, truth), objectReleases: fileObjectReleases(facts, book), truthHelpers: truth }, scoped);
-  ctx.cppLines = conditionalLines(opts.source);
   ctx.sourceLines = opts.source?.split('\n') ?? [];
+  ctx.cppLines = conditionalLines(ctx.sourceLines);
   if (opts.before) ownedBefore(opts.before, ctx);
   for (const c of fn.calls) {
     const pair = pairAt(c, ctx);
