@@ -104,7 +104,23 @@ const OWNER_FIELD = /(^|\.)(owner|module|me|cra_module|ct_owner|qf_owner)$/;
  */
 const driverOwned = (type: string, field: string) => (/_driver$/.test(type) && !ownedOpsFor(type)) || /(^|\.)(driver|drv|gendrv|pdrv|base)\.(owner)$/.test(field);
 
-function removedOwners(pre: FileFacts, post: FileFacts, path: string, format: (id: 'removed', data: Record<string, string | number>) => string): RawFinding[] {
+/** `rhs` is the function's parameter that carries a module (`struct module *owner`, `*mod`). */
+function ownerParam(fn: FunctionFacts, rhs: string): boolean {
+  const v = rhs.trim();
+  return fn.params.includes(v) && /^(owner|mod|module|\w+_owner|owner_\w+|\w+_module)$/.test(v);
+}
+
+/**
+ * The bus helper under its other name: the series that moved the owner into the helper's
+ * arguments also renamed it (`amba_driver_register()` became a macro around
+ * `__amba_driver_register(drv, THIS_MODULE)`), so its reversal is the helper back under the plain name.
+ */
+function renamedHelper(post: FileFacts, name: string): FunctionFacts | undefined {
+  const plain = name.replace(/^_+/, '');
+  return post.functions.find((f) => f.name !== name && f.name.replace(/^_+/, '') === plain && f.body.length > 0);
+}
+
+function removedOwners(pre: FileFacts, post: FileFacts, path: string, format: (id: 'removed' | 'removedCaller', data: Record<string, string | number>) => string): RawFinding[] {
   const out: RawFinding[] = [];
   const postInits = new Map(post.structInits.map((s) => [`${s.type}\0${s.name}`, s]));
   for (const s of pre.structInits) {
@@ -132,17 +148,23 @@ function removedOwners(pre: FileFacts, post: FileFacts, path: string, format: (i
     return `${parts[0]}|${parts.slice(-2).join('.')}`;
   };
   for (const a of runtimeOwnerAssigns(pre, 'owner')) {
-    if (a.rhs.trim() !== 'THIS_MODULE' || driverOwned('', a.lhs.replace(/->/g, '.'))) continue;
-    if (postAssigns.some((p) => p.fn.name === a.fn.name && (p.lhs === a.lhs || ends(p.lhs) === ends(a.lhs)))) continue;
-    const fn = post.functions.find((f) => f.name === a.fn.name);
+    // THIS_MODULE in a driver's own code (bus drivers excepted), or the owner a bus helper is
+    // handed by its caller's THIS_MODULE (`__amba_driver_register(drv, owner)`:
+    // `drv->drv.owner = owner;`), where the driver core takes it from, for every driver of the bus.
+    const fromCaller = ownerParam(a.fn, a.rhs);
+    if (!fromCaller && (a.rhs.trim() !== 'THIS_MODULE' || driverOwned('', a.lhs.replace(/->/g, '.')))) continue;
+    const fn = post.functions.find((f) => f.name === a.fn.name) ?? (fromCaller ? renamedHelper(post, a.fn.name) : undefined);
     if (!fn) continue;
+    if (postAssigns.some((p) => p.fn.name === fn.name && (p.lhs === a.lhs || ends(p.lhs) === ends(a.lhs)))) continue;
     const obj = a.lhs.replace(/(\.|->)owner$/, '');
     out.push({
       key: `removed-runtime:${a.fn.name}:${a.lhs}`,
       line: fn.startLine,
       function: fn.name,
-      message: format('removed', { what: `${fn.name}()`, field: a.lhs, was: `line ${a.line} before the patch`, type: 'structure with an owner', obj }),
-      evidence: [`before: ${path}:${a.line}: ${a.lhs} = THIS_MODULE in ${a.fn.name}()`, `after: ${fn.name}() no longer assigns it`],
+      message: fromCaller
+        ? format('removedCaller', { what: `${fn.name}()`, field: a.lhs, was: `line ${a.line} before the patch`, param: a.rhs.trim() })
+        : format('removed', { what: `${fn.name}()`, field: a.lhs, was: `line ${a.line} before the patch`, type: 'structure with an owner', obj }),
+      evidence: [`before: ${path}:${a.line}: ${a.lhs} = ${a.rhs.trim()} in ${a.fn.name}()`, `after: ${fn.name}() no longer assigns it`],
       causes: [fn.startLine],
     });
   }
@@ -194,6 +216,8 @@ export default createRule({
       '{callee}() registers {obj} but {obj}.owner is never set to THIS_MODULE; {pin} ({pinFile}) takes the module reference from it, so the module can be unloaded while {while}. Set it before registering.',
     removed:
       '{what} no longer sets {field} = THIS_MODULE ({was}); a {type} carries its module so the core can pin it while the object is in use, and without it the module can be unloaded while {obj} is still reachable.',
+    removedCaller:
+      '{what} no longer stores the module its caller registers from in {field} ({was}, from the parameter {param}); the core pins that module through {field}, so every driver registered this way can be unloaded while it is in use. Keep taking the owner (THIS_MODULE, passed by a wrapper macro) and storing it.',
     cdevParam:
       '{fn}() sets up the caller\'s cdev {obj} with this module\'s file operations but never sets {obj}->owner; the caller\'s module (which owns the cdev memory) can then be unloaded while a device node is open. Take the owner as a parameter and set it before cdev_add().',
   },
