@@ -66,4 +66,38 @@ describe('introducedInversions', () => {
     const without = '\tdriver_remove_file(&uvesafb_driver.driver, &driver_attr_v86d);\n\tplatform_driver_unregister(&uvesafb_driver);';
     expect(moved(uvesafb(without), uvesafb(CN_FIRST))).toEqual([]);
   });
+
+  // net/sunrpc/rpc_pipe.c of Linux 6.12 (trimmed): helpers another file's init and exit call,
+  // paired by their register/unregister names ("sunrpc: destroy rpc_inode_cachep after
+  // unregister_filesystem", reversed).
+  const pipefs = (teardown: string) => `#include <linux/fs.h>
+int register_rpc_pipefs(void)
+{
+	int err;
+
+	rpc_inode_cachep = kmem_cache_create("rpc_inode_cache", sizeof(struct rpc_inode), 0, 0, NULL);
+	if (!rpc_inode_cachep)
+		return -ENOMEM;
+	err = register_filesystem(&rpc_pipe_fs_type);
+	if (err) {
+		kmem_cache_destroy(rpc_inode_cachep);
+		return err;
+	}
+	return 0;
+}
+
+void unregister_rpc_pipefs(void)
+{
+${teardown}
+}
+`;
+  const FS_FIRST = '\tunregister_filesystem(&rpc_pipe_fs_type);\n\tkmem_cache_destroy(rpc_inode_cachep);';
+  const CACHE_FIRST = '\tkmem_cache_destroy(rpc_inode_cachep);\n\tunregister_filesystem(&rpc_pipe_fs_type);';
+
+  it('pairs register_x()/unregister_x() helpers by name', () => {
+    const a = extractFacts('net/sunrpc/rpc_pipe.c', pipefs(FS_FIRST));
+    const b = extractFacts('net/sunrpc/rpc_pipe.c', pipefs(CACHE_FIRST));
+    expect(introducedInversions(a, b, (f) => moduleBook(f)).map((v) => `${v.init.name}: ${v.early.release.callee}<${v.late.release.callee}`)).toEqual(['register_rpc_pipefs: kmem_cache_destroy<unregister_filesystem']);
+    expect(introducedInversions(b, a, (f) => moduleBook(f))).toEqual([]);
+  });
 });

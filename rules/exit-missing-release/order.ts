@@ -3,7 +3,8 @@
 // exit removing its connector callback before the driver whose remove() still talks through it;
 // inet_frags_fini() moved ahead of the pernet and sysctl teardown that still use the frag
 // queues. Judged per init/exit pair of the file (module_init/module_exit, and same-file
-// `foo_init()`/`foo_exit()` helpers of another file's init), only for releases the pre-image's
+// `foo_init()`/`foo_exit()`, `register_foo()`/`unregister_foo()` helpers of another file's
+// init), only for releases the pre-image's
 // exit made as well (a move, not an addition), and only for orders the patch introduces: an
 // order the subsystem wants otherwise (x_tables unregisters its templates first) stands in the
 // pre-image and is not reported.
@@ -22,7 +23,17 @@ export interface Inversion {
   late: { acquire: CallSite; release: CallSite };
 }
 
-const EXIT_WORDS = /^(.+)_(exit|fini|cleanup|uninit|deinit)$/;
+/**
+ * A teardown's name and the set-up it undoes: `foo_exit()`/`foo_init()`, and the register words
+ * of helpers another file's init calls (`unregister_rpc_pipefs()`/`register_rpc_pipefs()`,
+ * `foo_unregister()`/`foo_register()`, `foo_teardown()`/`foo_setup()`).
+ */
+const COUNTERPART_NAMES: readonly [RegExp, string][] = [
+  [/^(.+)_(?:exit|fini|cleanup|uninit|deinit)$/, '$1_init'],
+  [/^unregister_(.+)$/, 'register_$1'],
+  [/^(.+)_unregister$/, '$1_register'],
+  [/^(.+)_teardown$/, '$1_setup'],
+];
 const keyOf = callIdentity;
 
 /** The file's init/exit pairs: the module's entry points, then `x_init()`/`x_exit()` by name. */
@@ -32,9 +43,9 @@ function lifecyclePairs(facts: FileFacts): { init: FunctionFacts; exit: Function
   const ep = moduleEntryPoints(facts);
   if (ep.exit?.fn && ep.inits.length === 1) out.push({ init: ep.inits[0]!.fn, exit: ep.exit.fn });
   for (const f of facts.functions) {
-    const m = EXIT_WORDS.exec(f.name);
-    const init = m ? byName.get(`${m[1]}_init`) : undefined;
-    if (init && !out.some((p) => p.exit === f)) out.push({ init, exit: f });
+    const rule = COUNTERPART_NAMES.find(([re]) => re.test(f.name));
+    const init = rule ? byName.get(f.name.replace(rule[0], rule[1])) : undefined;
+    if (init && init !== f && !out.some((p) => p.exit === f)) out.push({ init, exit: f });
   }
   return out.filter((p) => !p.init.hasError && !p.exit.hasError);
 }
