@@ -3,7 +3,7 @@
 // unloaded text (driver core, notifier chains), or the next load fails with -EBUSY.
 import { createRule } from '../../src/engine/rule.js';
 import { meta } from './meta.js';
-import { analyseUnwind, initScope, type Leak } from '../../src/engine/kernel/unwind.js';
+import { analyseUnwind, initScope, prepareUnwind, type Leak } from '../../src/engine/kernel/unwind.js';
 import { fallibility, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import type { RawFinding } from '../../src/engine/types.js';
 import type { CallSite, FunctionFacts } from '../../src/c/types.js';
@@ -21,9 +21,15 @@ const failedId = (c: CallSite) => resourceIdentity(c.assignedTo && !/^(ret|err|e
 /** The key of a leak, and for a jump the alias by its other name (see `aliases` on RawFinding). */
 function leakIdentity(l: Leak, held: string): { key: string; aliases?: string[] } {
   const byStep = `${held}|${l.overwritten ? 'overwritten' : l.failed ? `${l.failed.callee}(${failedId(l.failed)})` : 'return'}`;
-  if (l.overwritten || l.success || l.exitKind !== 'goto' || !l.label) return { key: byStep };
-  return { key: `${held}|goto ${l.label}`, aliases: [byStep] };
+  // (and by the object the failed step was about: a patch that only changes its allocator,
+  // `kcalloc()` -> `devm_kcalloc()` for the same buffer, adds no leak)
+  const obj = !l.overwritten && l.failed && failedId(l.failed) ? [`${held}|object ${failedId(l.failed)}`] : [];
+  if (l.overwritten || l.success || l.exitKind !== 'goto' || !l.label) return obj.length ? { key: byStep, aliases: obj } : { key: byStep };
+  return { key: `${held}|goto ${l.label}`, aliases: [byStep, ...obj] };
 }
+
+/** Names of set-up code outside init: a subsystem's or a device's (probe-time) initialisation. */
+const SETUP_NAME = /(_init|_init_one|^init_one|_init_common|_probe|_bind|_setup|_attach)$/;
 
 export default createRule({
   ...meta,
@@ -42,6 +48,7 @@ export default createRule({
     residue: '{what} failed at line {acqLine}, but the failed call still holds a reference: the return at line {exit} leaves it without {release}(), as its kernel-doc asks.',
     dropped: '{fn}() no longer calls {call} on its failure path (it did at line {was} before this patch), but {exit}() still does: what it undoes is held when init succeeds, so a failure after it now returns with it held. Keep the call on the unwind path.',
     zeroReturn: '"goto {label}" at line {exit} ({failed} failed) undoes what came before ({release}() at line {relLine}) and returns {variable} at line {ret}, which holds no error code on this path (0 from an earlier check): the function reports success though it failed and tore itself down. Set {variable} to an error code before the jump.',
+    zeroReturnFailed: '{how} handles the failure of {failed} but returns {variable} at line {ret}, which holds no error code on this path (an earlier check left it 0 or positive): the function reports success though it failed, and init carries on as if it had worked. Set {variable} to an error code (-ENOMEM) before leaving.',
     lookupOverwritten: '{what} at line {acqLine} takes a reference on {id}, and line {exit} assigns {id} something else before it is put: that reference can never be dropped. Call {release}() before reusing {id}.',
     lookupRef: '{what} at line {acqLine} takes a reference on {id} that is never dropped: the return at line {ret} leaves it held and nothing can put it afterwards. Call {release}() once done with it.',
     inherited: '{what} is released on the failure path at line {relLine}, but not when {failed} fails: the return at line {exit} leaves it registered. Call {release}() on this path too.',
@@ -51,6 +58,7 @@ export default createRule({
     reallocSelf: '{id} = {callee}({id}, ...) at line {line}: when {callee}() fails it returns NULL and leaves the old buffer allocated, and this assignment overwrites the only pointer to it, so no failure path can free it. Assign the result to a temporary, free {id} when it is NULL, and only then store it.',
     freed: '{object} is freed by {free}() at line {freeLine} and read again at line {use}: the failure path uses memory it has just given back. Read what it needs (the error code) before the free.',
     ignoredUntested: '{what} at line {acqLine} can fail, but nothing tests its result before init returns 0 at line {ret}: the module carries on with a NULL or error pointer, the first use oopses, and its exit path will call {release}() on it. Test it and unwind what came before.',
+    ignoredUntestedNoExit: '{what} at line {acqLine} can fail, but nothing tests its result before init returns 0 at line {ret}: the code carries on with a NULL or error pointer, and its first use oopses. Test it and unwind what came before.',
     ignoredOverwritten: '{what} at line {acqLine} can fail, but its status is overwritten at line {ret} before anything reads it: where the later steps succeed, init returns 0 with it failed, the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Test it and unwind what came before.',
     ignored: '{what} at line {acqLine} can fail, but init does not act on its failure and returns 0 at line {ret}; the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Return the error, undoing what came before.',
   },
@@ -73,12 +81,19 @@ export default createRule({
         if (!f.returnsErrno.length && !f.propagates.length) continue;
         if (ctx.index.pathToModuleInit(f.name, ctx.path)) scope.push(f);
       }
-      // And a function named as the set-up of its subsystem (`sclp_init()`, run lazily by the
-      // first request; `foo_hw_init()` from probe) that unwinds through labels: it is init code
-      // whatever its section, and its ladder is what "fix error handling in foo_init()" fixes.
+      // And a function named as the set-up of its subsystem or device (`sclp_init()`, run
+      // lazily by the first request; `foo_hw_init()`, `foo_init_one()`, `foo_probe()`,
+      // `foo_bind()` from probe) that unwinds, before or after the patch (a reversed fix may
+      // take the whole ladder away: rtw_core_init()): it is set-up code whatever
+      // its section, and its ladder is what "fix error handling in foo_init()" and "add missing
+      // destroy_workqueue() on error path in foo_probe()" fix.
+      // Unwinding shows as labels, or as releases made inline on failure branches
+      // (`if (ret) { destroy_workqueue(di->charger_wq); return ret; }`, ab8500_charger_bind()).
+      const unwinds = (f: FunctionFacts) => f.body.some((s) => s.k === 'label') || f.calls.some((c) => releaseByName(c.callee));
+      const unwoundBefore = new Set((ctx.image === 'post' ? ctx.before?.facts.functions ?? [] : []).filter(unwinds).map((f) => f.name));
       for (const f of ctx.facts.functions) {
-        if (f.hasError || f.section === 'exit' || inScope.has(f.name) || scope.includes(f) || !/_init$/.test(f.name)) continue;
-        if (f.calls.length >= 2 && f.body.some((s) => s.k === 'label')) scope.push(f);
+        if (f.hasError || f.section === 'exit' || inScope.has(f.name) || scope.includes(f) || !SETUP_NAME.test(f.name)) continue;
+        if (f.calls.length >= 2 && (unwinds(f) || unwoundBefore.has(f.name))) scope.push(f);
       }
     }
     if (!scope.length) return out;
@@ -94,9 +109,10 @@ export default createRule({
       const defs = ctx.before.facts.functions.filter((f) => f.name === fn.name && !f.hasError);
       return defs.length === 1 ? defs[0] : undefined;
     };
+    const file = prepareUnwind(ctx.facts, { book, fallible, source: ctx.source });
     for (const fn of scope) {
       const pre = before(fn);
-      const report = analyseUnwind(fn, ctx.facts, pre ? { book, fallible, before: pre, source: ctx.source } : { book, fallible, source: ctx.source });
+      const report = analyseUnwind(fn, ctx.facts, pre ? { file, before: pre } : { file });
       for (const l of report.leaks) {
         const h = l.held;
         const id = h.id || (h.call.args[0] ?? '');
@@ -169,8 +185,14 @@ export default createRule({
           key: `zero:${z.variable}|${z.failed ? `${z.failed.callee}(${failedId(z.failed)})` : z.label}`,
           line: z.gotoLine,
           function: fn.name,
-          message: format('zeroReturn', { label: z.label, exit: z.gotoLine, failed, release: z.release!.callee, relLine: z.release!.line, variable: z.variable, ret: z.returnLine }),
-          evidence: [`${failed} fails -> goto ${z.label} (line ${z.gotoLine})`, `${z.release!.callee}() at line ${z.release!.line} on the way`, `return ${z.variable} at line ${z.returnLine}; ${z.variable} is 0 since its last check`],
+          message: z.release && z.label
+            ? format('zeroReturn', { label: z.label, exit: z.gotoLine, failed, release: z.release.callee, relLine: z.release.line, variable: z.variable, ret: z.returnLine })
+            : format('zeroReturnFailed', { how: z.label ? `"goto ${z.label}" at line ${z.gotoLine}` : `the return at line ${z.returnLine}`, failed, variable: z.variable, ret: z.returnLine }),
+          evidence: [
+            z.label ? `${failed} fails -> goto ${z.label} (line ${z.gotoLine})` : `${failed} fails -> return at line ${z.returnLine}`,
+            ...(z.release ? [`${z.release.callee}() at line ${z.release.line} on the way`] : []),
+            `return ${z.variable} at line ${z.returnLine}; ${z.variable} is 0 since its last check`,
+          ],
           causes: [z.gotoLine, z.returnLine],
         });
       }
@@ -179,14 +201,17 @@ export default createRule({
         const id = h.id || (h.call.args[0] ?? '');
         out.push({
           key: `ignored:${h.call.callee}(${id})`,
+          // (an untested handle is the same finding whichever allocator fills it: a patch that
+          // turns `ioremap()` into `of_iomap()` on an untested line adds nothing)
+          ...(h.unchecked === 'untested' && id ? { aliases: [`untested:${resourceIdentity(id)}`] } : {}),
           line: h.call.line,
           function: fn.name,
           severity: 'warning',
-          message: format(g.overwritten ? 'ignoredOverwritten' : h.unchecked === 'untested' ? 'ignoredUntested' : 'ignored', { what: `${h.call.callee}(${id})`, acqLine: h.call.line, ret: g.returnLine, release: h.pair.release[0]! }),
+          message: format(g.overwritten ? 'ignoredOverwritten' : h.unchecked === 'untested' ? (g.unreleased ? 'ignoredUntestedNoExit' : 'ignoredUntested') : 'ignored', { what: `${h.call.callee}(${id})`, acqLine: h.call.line, ret: g.returnLine, release: h.pair.release[0]! }),
           evidence: [
             `${fn.name}(): ${h.call.callee}(${h.call.args.join(', ')}) at line ${h.call.line}: ${h.unchecked === 'discarded' ? 'result not checked' : h.unchecked === 'untested' ? 'result never tested' : 'failure only reported'}`,
             g.overwritten ? `its status is overwritten at line ${g.returnLine} before anything reads it` : `returns 0 at line ${g.returnLine}`,
-            `the exit path calls ${h.pair.release.join('/')}()`,
+            ...(g.unreleased ? [] : [`the exit path calls ${h.pair.release.join('/')}()`]),
           ],
         });
       }

@@ -19,10 +19,11 @@
 // OF_DECLARE hooks) as well as module_init, which is where most "fix leak in *_init()" fixes land.
 // And `check` deletes the failure test right after an acquire of init code (`ret = register_x();
 // if (ret) goto out;`), which is what "add missing check" fixes add: init then carries on after
-// a failed step.
+// a failed step. And `errno` deletes the `ret = -ENOMEM;` a failure branch sets before its goto
+// (what "fix error code in *_init()" fixes add): init may then return 0 on that failure.
 // A development aid, run by hand; nothing in it is a test.
 //
-//   node --import tsx scripts/corpus/deletion-probe.ts inline|ladder|check|exit|owner|modput|barrier|... [N=150] [SEED=1]
+//   node --import tsx scripts/corpus/deletion-probe.ts inline|ladder|check|errno|exit|owner|modput|barrier|... [N=150] [SEED=1]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +39,7 @@ import { runsIn, sectionOfFunction } from '../../src/engine/kernel/sections.js';
 import { openAccuracyIndex, runRealCase } from '../real-corpus.js';
 
 const [mode = 'ladder', nArg = '150', seedArg = '1'] = process.argv.slice(2);
-const WANT: Record<string, string> = { inline: 'init-error-unwind', check: 'init-error-unwind', exitcall: 'init-exit-section', initdata: 'init-exit-section', demote: 'init-exit-section', retarget: 'init-error-unwind', swap: 'exit-missing-release', section: 'init-exit-section', ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
+const WANT: Record<string, string> = { inline: 'init-error-unwind', check: 'init-error-unwind', errno: 'init-error-unwind', exitcall: 'init-exit-section', initdata: 'init-exit-section', demote: 'init-exit-section', retarget: 'init-error-unwind', swap: 'exit-missing-release', section: 'init-exit-section', ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
 const want = WANT[mode];
 if (!want) throw new Error('usage: deletion-probe.ts inline|ladder|check|exit|owner|modput|barrier|section|retarget|exitcall|initdata|demote [N] [SEED]');
 /** Lines that are one statement of their own, for the text-level modes. */
@@ -61,7 +62,7 @@ function rng(seed: number): () => number {
   };
 }
 const rand = rng(Number(seedArg));
-const pattern = mode === 'inline' || mode === 'check' ? '__init|^module_init\\(' : mode === 'owner' ? 'THIS_MODULE' : mode === 'modput' ? 'module_put\\(' : mode === 'barrier' ? 'rcu_barrier\\(' : '^(module_init|module_exit)\\(';
+const pattern = mode === 'inline' || mode === 'check' || mode === 'errno' ? '__init|^module_init\\(' : mode === 'owner' ? 'THIS_MODULE' : mode === 'modput' ? 'module_put\\(' : mode === 'barrier' ? 'rcu_barrier\\(' : '^(module_init|module_exit)\\(';
 const files = execFileSync('grep', ['-rlE', '--include=*.c', pattern, '.'], { cwd: tree, encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').map((f) => f.replace(/^\.\//, '')).sort();
 for (let i = files.length - 1; i > 0; i--) {
   const j = Math.floor(rand() * (i + 1));
@@ -101,7 +102,7 @@ for (const path of files) {
   const facts = extractFacts(path, text);
   const ep = moduleEntryPoints(facts);
   const book = moduleBook(facts, index);
-  const fns = mode === 'section' ? [] : mode === 'inline' || mode === 'check' ? initCode(facts, text, ep.inits.map((i) => i.fn.name)) : mode === 'ladder' ? ep.inits.map((i) => i.fn) : mode === 'exit' && ep.exit?.fn ? [ep.exit.fn] : [];
+  const fns = mode === 'section' ? [] : mode === 'inline' || mode === 'check' || mode === 'errno' ? initCode(facts, text, ep.inits.map((i) => i.fn.name)) : mode === 'ladder' ? ep.inits.map((i) => i.fn) : mode === 'exit' && ep.exit?.fn ? [ep.exit.fn] : [];
   const lines = text.split('\n');
   const cands: { line: number; callee: string; end?: number }[] = [];
   if (LINE[mode]) {
@@ -155,7 +156,25 @@ for (const path of files) {
       });
     }
   }
-  for (const fn of LINE[mode] || mode === 'check' ? [] : fns) {
+  if (mode === 'errno') {
+    // `if (!x) { ret = -ENOMEM; goto out; }`: the error code a failure branch sets before its
+    // jump, which "fix error code in *_init()" fixes add (without it init may return 0).
+    for (const fn of fns) {
+      if (fn.hasError) continue;
+      for (const st of flatten(fn.body)) {
+        if (st.k !== 'if') continue;
+        const arm = st.then.length === 1 && st.then[0]!.k === 'block' ? st.then[0]!.body : st.then;
+        const last = arm[arm.length - 1];
+        if (arm.length < 2 || !last || last.k !== 'goto') continue;
+        for (const x of arm) {
+          if (x.k !== 'expr' || x.calls.length || !x.assigns?.some((a) => a.op === '=' && /^-E[A-Z0-9]+$/.test(a.rhs.trim()))) continue;
+          if (!/^\s*\w+\s*=\s*-E[A-Z0-9]+;\s*$/.test(lines[x.line - 1] ?? '')) continue;
+          cands.push({ line: x.line, callee: `errno:${x.assigns![0]!.rhs.trim()}` });
+        }
+      }
+    }
+  }
+  for (const fn of LINE[mode] || mode === 'check' || mode === 'errno' ? [] : fns) {
     if (fn.hasError) continue;
     const firstLabel = fn.body.find((s) => s.k === 'label')?.line ?? Infinity;
     for (const c of fn.calls) {

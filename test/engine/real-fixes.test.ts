@@ -49,6 +49,19 @@ const FIXES: Record<string, { rule: string; says: string }> = {
   'crypto-rng-free-default-rng-on-module-exit': { rule: 'exit-missing-release', says: 'removes module_exit(rng_exit), which called crypto_del_default_rng()' },
   'scsi-snic-fix-memory-leak-with-using-debugfs-lookup': { rule: 'exit-missing-release', says: 'handed straight to debugfs_remove()' },
   'hwmon-xgene-drop-bogus-refdata-annotation': { rule: 'init-exit-section', says: 'xgene_hwmon_driver is marked __refdata, but nothing it refers to' },
+  // the bus helper that stored its caller's THIS_MODULE, reversed to one that does not (and renamed)
+  // a direct return in the failure branch of a step tested inline, with ret 0 from the last check
+  'gpiolib-fix-error-return-code-in-gpiolib-dev-init': { rule: 'init-error-unwind', says: 'handles the failure of driver_register() but returns ret' },
+  // exit order of register_x()/unregister_x() helpers another file's init and exit call
+  'sunrpc-destroy-rpc-inode-cachep-after-unregister-filesystem': { rule: 'exit-missing-release', says: 'unregister_rpc_pipefs() now calls kmem_cache_destroy() before unregister_filesystem()' },
+  // device set-up outside module_init: a probe-time init whose ladder the reversal takes away,
+  // a bind callback's inline release, a PCI probe's ladder
+  'wifi-rtw88-add-missing-destroy-workqueue-on-error-path-in-rt': { rule: 'init-error-unwind', says: 'alloc_workqueue(rtwdev->tx_wq) at line 2108 is not undone when rtw_load_firmware() fails' },
+  'power-supply-ab8500-add-missing-destroy-workqueue-in-ab8500': { rule: 'init-error-unwind', says: 'alloc_ordered_workqueue(di->charger_wq)' },
+  'scsi-stex-fix-reboot-notifier-leak-in-probe-error-path': { rule: 'init-error-unwind', says: 'register_reboot_notifier(stex_notifier)' },
+  // a failure branch of a non-allocating call returning the positive IRQ number an earlier check left
+  'firmware-tegra-fix-error-return-code-in-tegra210-bpmp-init': { rule: 'init-error-unwind', says: 'handles the failure of irq_get_irq_data() but returns err' },
+  'amba-store-owner-from-modules-with-amba-driver-register': { rule: 'ops-missing-owner', says: 'amba_driver_register() no longer stores the module its caller registers from in drv->drv.owner' },
 };
 /** Ordinary patches (forward fixes and clean-ups of the same functions) that must stay silent. */
 const SILENT = [
@@ -62,6 +75,8 @@ const SILENT = [
   'oradax-make-cl-a-static-const-structure',
   // the unwind label renamed: the steps that jump there are as they were
   'tee-amdtee-rename-err-label-to-err-device-unregister',
+  // gc.owner moved with gpio_chip into gpio_generic_chip: the same owner, one member deeper
+  'gpio-loongson1-use-new-generic-gpio-chip-api',
 ];
 
 const pick = (prefix: string): RealCase => {

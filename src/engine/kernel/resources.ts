@@ -369,7 +369,7 @@ const releaseNames = new Set(RESOURCE_PAIRS.flatMap((p) => p.release));
 
 /** Managed resources are released by the driver core; module_*_driver() macros are not calls here. */
 export function isManaged(callee: string): boolean {
-  return /^(devm_|pcim_|drmm_|devres_)/.test(callee);
+  return /^(devm_|dmam_|pcim_|drmm_|devres_)/.test(callee);
 }
 
 export function pairFor(callee: string): ResourcePair | undefined {

@@ -6,8 +6,8 @@ import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/t
 import { baseName, resourceIdentity, squash, escapeRegExp } from '../../c/lex.js';
 import { childLists, flatten, lastStmt, ownText } from '../../c/walk.js';
 import { logicalParts, looksLikeFailureTest, loopIndex, normCond, splitTopLevel, visitsBeforeIndexOnly } from '../../c/cond.js';
-import { REF_ITERATORS, releasesHandle, type AcquireKind } from './resources.js';
-import { allocatorReleases, isAllocatorRelease, keptAllocation, kindAt, locallyReleased, filledName, filledThrough, namesExisting, releaseByName, STATUS_NAMES, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
+import { isManaged, REF_ITERATORS, releasesHandle, type AcquireKind } from './resources.js';
+import { allocatorReleases, isAllocatorRelease, keptAllocation, kindAt, locallyReleased, filledName, filledThrough, LOOKS_ONLY, namesExisting, releaseByName, STATUS_NAMES, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
 import { declaredNames } from '../../c/functions.js';
 import { callsWithContext } from './lifecycle.js';
 
@@ -88,6 +88,8 @@ export interface Ignored {
   returnLine: number;
   /** Its status was overwritten by a later step's before anything read it, at returnLine. */
   overwritten?: boolean;
+  /** The exit path does not release it (an untested handle is reported all the same: its first use oopses). */
+  unreleased?: boolean;
 }
 
 export interface UnwindReport {
@@ -114,6 +116,8 @@ export interface UnwindOptions {
    * facts no longer show.
    */
   source?: string;
+  /** The file prepared once for several of its functions (prepareUnwind() with the same book, fallible and source). */
+  file?: UnwindFile;
 }
 
 interface State {
@@ -320,6 +324,9 @@ function fileObjectReleases(facts: FileFacts, book: PairBook): Map<string, strin
 
 /** The pair a call acquires, with how this call site tells failure (the table's kind, or as the code tests it). */
 function pairAt(c: CallSite, ctx: Ctx): BookPair | undefined {
+  // (a managed acquire is the driver core's to undo, whatever the file's own names pair it
+  // with: `devm_kzalloc()` in a probe the patch touches, `dmam_alloc_coherent()`)
+  if (isManaged(c.callee)) return undefined;
   const p = ctx.book.pairFor(c.callee) ?? keptAllocation(c, ctx.locals) ?? ctx.localPairs.get(`${c.line}:${c.callee}`) ?? objectPair(c, ctx);
   if (!p || p.source === 'table') return p;
   return { ...p, kind: kindAt(p, c, ctx.conds) };
@@ -382,13 +389,13 @@ function untestedByDesign(c: CallSite): boolean {
  * An allocated handle (`wq = alloc_workqueue(...)`, `cachep = kmem_cache_create(...)`) whose
  * value nothing after the call tests: no `!wq`, `wq == NULL`, `IS_ERR(wq)`, `if (wq)`, no
  * return or copy of it. Read from the source text (a test may sit in a macro or a loop
- * condition the facts do not list), from the call's line to the function's end; false without
- * the source.
+ * condition the facts do not list), from the call's line to the function's end (or in the
+ * whole file); false without the source.
  */
-function neverTested(c: CallSite, ctx: Ctx): boolean {
+function neverTested(c: CallSite, ctx: Ctx, wholeFile = false): boolean {
   const v = c.assignedTo ? resourceIdentity(c.assignedTo) : '';
   if (!v || !ctx.sourceLines.length || !/^[A-Za-z_][\w.>-]*$/.test(v)) return false;
-  const text = ctx.sourceLines.slice(c.line - 1, ctx.fn.endLine).join('\n');
+  const text = (wholeFile ? ctx.sourceLines : ctx.sourceLines.slice(c.line - 1, ctx.fn.endLine)).join('\n');
   const x = `(?<![\\w>.])${escapeRegExp(v)}(?![\\w\\[(]|\\s*(?:->|\\.))`;
   const tests = [
     `!\\s*\\(?\\s*${x}`,
@@ -733,6 +740,30 @@ function successTestOf(cond: string, ctx: Ctx, line: number): CallSite | undefin
   return best;
 }
 
+/**
+ * The branch sets the status to 0 itself before leaving (`err = 0; goto exit;` after a read
+ * error nandbiterrs counts as a result, not a failure): the success is meant.
+ */
+function zeroedOnPurpose(z: ZeroReturn, ctx: Ctx): boolean {
+  const from = z.failed?.line ?? z.gotoLine;
+  const to = z.label ? z.gotoLine : z.returnLine;
+  const re = new RegExp(`(^|[^\\w>.])${escapeRegExp(z.variable)}\\s*=\\s*0\\s*;`);
+  return ctx.sourceLines.slice(from, to).some((l) => re.test(l));
+}
+
+/** `failed` hands back a handle (an allocation, a mapping, a created object) whose test failed. */
+function handleFailure(failed: CallSite, ctx: Ctx): boolean {
+  const pair = pairAt(failed, ctx);
+  // (debugfs and the other optional handles: giving up on them is no failure of init)
+  if (untestedByDesign(failed)) return false;
+  // (a status step's failure leaves its error in the variable tested: nothing handed back)
+  if (!failed.assignedTo || STATUS_NAMES.test(resourceIdentity(failed.assignedTo))) return false;
+  if (pair) return pair.kind === 'handle' && !pair.lookup;
+  // (any other call whose result the branch finds missing, `irq_get_irq_data(irq)` in
+  // tegra210_bpmp_init(), except a search: not finding something may be no failure)
+  return allocatorReleases(failed.callee).length > 0 || (!LOOKS_ONLY.test(failed.callee) && !/find|lookup|search|match|first|next/.test(failed.callee));
+}
+
 /** No return statement of the function returns a value. */
 function returnsVoid(fn: FunctionFacts): boolean {
   return flatten(fn.body).every((x) => x.k !== 'return' || !(x.expr ?? '').trim());
@@ -787,7 +818,16 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         if (!error && !last && (statusSuccess(s.expr) || (ctx.truthHelpers.has(ctx.fn.name) && /^\(?([1-9]\d*|true)\)?$/.test(rv)))) {
           ctx.kept?.push(...st.held);
           if (/^\(?0\)?$|^$/.test(rv) || checked) {
-            for (const h of st.held) if (h.unchecked && strong(h, ctx)) ctx.ignored.push({ held: h, returnLine: s.line });
+            // (an untested handle whatever exit does: built-in init code that carries on with a
+            // NULL workqueue, cache or mapping oopses at its first use, "add missing check for
+            // ioremap()" fixes; a status only when exit undoes it, a plain `foo_register()` left
+            // unchecked may be optional)
+            for (const h of st.held) {
+              if (h.unchecked && strong(h, ctx)) ctx.ignored.push({ held: h, returnLine: s.line });
+              // (and only where no code of the file tests it either: `if (civic_cmap_regs)` at
+              // its uses makes the mapping optional, macfb_init())
+              else if (h.unchecked === 'untested' && neverTested(h.call, ctx, true)) ctx.ignored.push({ held: h, returnLine: s.line, unreleased: true });
+            }
           }
         }
         if (error || last) {
@@ -873,6 +913,12 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const elseFail = side === 'else' ? { on: true, failed: tested!.call } : failure;
         const thenIn = side === 'then' ? without(st) : clone(st);
         const elseIn = side === 'else' ? without(st) : clone(st);
+        const v = testedStatusVar(s.cond);
+        // `if (ret)`, `if (ret != 0)`, `if (ret < 0)`: the test is true exactly when ret holds an error.
+        const errorTest = (): boolean => v !== undefined && new RegExp(`^\\(*${v}(!=0|<0)?\\)*$`).test(s.cond.replace(/\s+/g, ''));
+        // (inside such a branch ret is not 0, whatever an earlier check left: ring_buffer's
+        // `out_free: ... if (ret) { ring_buffer_free(buffer); return ret; }`)
+        if (errorTest()) thenIn.zero.delete(v!);
         const t = walk(s.then, thenIn, ctx, thenFail);
         const e = s.else ? walk(s.else, elseIn, ctx, elseFail) : elseIn;
         // What only the success side of a tested step acquired (`if (result < 0) printk(...);
@@ -881,9 +927,6 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
         const okSide = !tested || t.dead || e.dead ? undefined : side === 'then' ? e : side === 'else' ? t : undefined;
         if (okSide) okSide.held = okSide.held.map((h) => (st.held.includes(h) || h.okOnly ? h : { ...h, okOnly: tested!.call }));
         const merged = mergeBranches(st, t, e);
-        const v = testedStatusVar(s.cond);
-        // `if (ret)`, `if (ret != 0)`, `if (ret < 0)`: the test is true exactly when ret holds an error.
-        const errorTest = (): boolean => v !== undefined && new RegExp(`^\\(*${v}(!=0|<0)?\\)*$`).test(s.cond.replace(/\s+/g, ''));
         if (side && !t.dead && !e.dead && tested!.pair.kind === 'handle') {
           // `if (node) match = of_match_node(..., node);`, `if (!p) {...} else {...}`: where the
           // test failed there was nothing to hold; where it passed the handle is still held after
@@ -1213,6 +1256,7 @@ function followPath(path: Stmt[], labelLine: number, label: string, gotoLine: nu
   for (const z of local.zeroReturns) {
     const release = ctx.fn.calls.find((c) => c.line > labelLine && c.line < z.returnLine && ctx.book.isRelease(c.callee));
     if (release) ctx.zeroReturns.push({ ...z, gotoLine, label, release, ...(failed ? { failed } : {}) });
+    else if (failed && handleFailure(failed, ctx)) ctx.zeroReturns.push({ ...z, gotoLine, label, failed });
   }
   // Leaks found inside the path (at its returns) are this goto's leaks.
   for (const l of local.leaks) {
@@ -1306,7 +1350,7 @@ function chainedNames(fn: FunctionFacts): Map<string, string[]> {
 }
 
 /** A `__free(...)` declaration of the file: the local's name and its line. */
-interface ScopedDecl {
+export interface ScopedDecl {
   name: string;
   line: number;
 }
@@ -1541,15 +1585,53 @@ function ownedBefore(before: FunctionFacts, ctx: Ctx): void {
   }
 }
 
-export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindOptions = {}): UnwindReport {
+/**
+ * What the unwind analysis knows of a file as a whole (its helpers' acquires and releases, its
+ * scope-based locals, its lines): the same for every function of the file analysed with the same
+ * book, so a caller analysing several functions prepares it once (`UnwindOptions.file`).
+ */
+export interface UnwindFile {
+  facts: FileFacts;
+  book: PairBook;
+  fallible: (callee: string) => boolean;
+  scoped: readonly ScopedDecl[];
+  helperReleases: Map<string, CallSite[]>;
+  namedReleases: Set<CallSite>;
+  helperAcquires: Map<string, Held[]>;
+  objectReleases: Ctx['objectReleases'];
+  truthHelpers: Set<string>;
+  sourceLines: string[];
+  cppLines: number[];
+}
+
+export function prepareUnwind(facts: FileFacts, opts: Omit<UnwindOptions, 'before' | 'file'> = {}): UnwindFile {
   const book = opts.book ?? TABLE_BOOK;
   const fallible = opts.fallible ?? ((c: string) => book.pairFor(c)?.kind === 'status');
   const scoped = scopedDecls(opts.source);
   const { releases, named } = helperReleases(facts, book);
   const truth = truthHelpers(facts);
-  const ctx = newCtx(fn, book, fallible, { helperReleases: releases, namedReleases: named, helperAcquires: helperAcquires(facts, book, fallible, scoped, truth), objectReleases: fileObjectReleases(facts, book), truthHelpers: truth }, scoped);
-  ctx.sourceLines = opts.source?.split('\n') ?? [];
-  ctx.cppLines = conditionalLines(ctx.sourceLines);
+  const sourceLines = opts.source?.split('\n') ?? [];
+  return {
+    facts,
+    book,
+    fallible,
+    scoped,
+    helperReleases: releases,
+    namedReleases: named,
+    helperAcquires: helperAcquires(facts, book, fallible, scoped, truth),
+    objectReleases: fileObjectReleases(facts, book),
+    truthHelpers: truth,
+    sourceLines,
+    cppLines: conditionalLines(sourceLines),
+  };
+}
+
+export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindOptions = {}): UnwindReport {
+  const file = opts.file?.facts === facts ? opts.file : prepareUnwind(facts, opts);
+  const { book, fallible, scoped } = file;
+  const ctx = newCtx(fn, book, fallible, { helperReleases: file.helperReleases, namedReleases: file.namedReleases, helperAcquires: file.helperAcquires, objectReleases: file.objectReleases, truthHelpers: file.truthHelpers }, scoped);
+  ctx.sourceLines = file.sourceLines;
+  ctx.cppLines = file.cppLines;
   if (opts.before) ownedBefore(opts.before, ctx);
   for (const c of fn.calls) {
     const pair = pairAt(c, ctx);
@@ -1564,7 +1646,20 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindO
   const ignored = ctx.ignored.filter((x, i) => ctx.ignored.findIndex((y) => y.held.call === x.held.call) === i);
   // (a loop body is walked twice: once per turn it is taken to run)
   const misorders = ctx.misorders.filter((m, i) => ctx.misorders.findIndex((x) => x.release === m.release && x.gotoLine === m.gotoLine && x.failedStep === m.failedStep) === i);
-  const zeroReturns = ctx.zeroReturns.filter((z, i, all) => z.label && z.release && all.findIndex((y) => y.gotoLine === z.gotoLine) === i);
+  // (with nothing released on the way, only where the branch tests an allocation's or a
+  // mapping's failure: `if (!fpga) { pr_err(...); goto out; }` returning the 0 of the last
+  // check is "fix error code in *_init()"; a bare `return ret;` after another test may be a
+  // deliberate "not present, carry on")
+  // A direct return in the failure branch counts like a jump when the branch undid something on
+  // its way (`if (driver_register(&drv) < 0) { bus_unregister(&bus); return ret; }`,
+  // gpiolib_dev_init()).
+  const undone = (z: ZeroReturn) => (z.label || !z.failed ? z.release : fn.calls.find((c) => c.line > z.failed!.line && c.line < z.returnLine && ctx.book.isRelease(c.callee)));
+  const zeroReturns = ctx.zeroReturns
+    .map((z) => {
+      const release = undone(z);
+      return release ? { ...z, release } : z;
+    })
+    .filter((z, i, all) => (z.release ? !!z.label || (!!z.failed && !LOOKS_ONLY.test(z.failed.callee)) : !!z.failed && handleFailure(z.failed, ctx) && !zeroedOnPurpose(z, ctx)) && all.findIndex((y) => y.gotoLine === z.gotoLine) === i);
   return { leaks: dedupeLeaks(ctx.leaks), misorders, ignored, zeroReturns };
 }
 
