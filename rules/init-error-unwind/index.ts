@@ -24,8 +24,13 @@ function leakIdentity(l: Leak, held: string): { key: string; aliases?: string[] 
   // (and by the object the failed step was about: a patch that only changes its allocator,
   // `kcalloc()` -> `devm_kcalloc()` for the same buffer, adds no leak)
   const obj = !l.overwritten && l.failed && failedId(l.failed) ? [`${held}|object ${failedId(l.failed)}`] : [];
-  if (l.overwritten || l.success || l.exitKind !== 'goto' || !l.label) return obj.length ? { key: byStep, aliases: obj } : { key: byStep };
-  return { key: `${held}|goto ${l.label}`, aliases: [byStep, ...obj] };
+  // (and the held resource by its object alone, `leak:(dock->tp_irq_domain)|...`: an API
+  // conversion that renames the acquire, irq_domain_add_linear() -> irq_domain_create_linear(),
+  // keeps the leak it had)
+  const byObject = /^(\w+):\w+\((.+)\)$/.exec(held);
+  const anon = byObject ? [`${byObject[1]}:(${byObject[2]})|${l.label && l.exitKind === 'goto' && !l.success && !l.overwritten ? `goto ${l.label}` : byStep.slice(held.length + 1)}`] : [];
+  if (l.overwritten || l.success || l.exitKind !== 'goto' || !l.label) return obj.length || anon.length ? { key: byStep, aliases: [...obj, ...anon] } : { key: byStep };
+  return { key: `${held}|goto ${l.label}`, aliases: [byStep, ...obj, ...anon] };
 }
 
 /** Names of set-up code outside init: a subsystem's or a device's (probe-time) initialisation. */
@@ -89,11 +94,16 @@ export default createRule({
       // destroy_workqueue() on error path in foo_probe()" fix.
       // Unwinding shows as labels, or as releases made inline on failure branches
       // (`if (ret) { destroy_workqueue(di->charger_wq); return ret; }`, ab8500_charger_bind()).
+      // A function the patch keeps is judged by its pre-image, so that both images agree on
+      // whether it is in scope: a patch that adds the first release to a probe
+      // (`mlx5_sd_put_adev()`) must not present the probe's old leaks as new.
       const unwinds = (f: FunctionFacts) => f.body.some((s) => s.k === 'label') || f.calls.some((c) => releaseByName(c.callee));
-      const unwoundBefore = new Set((ctx.image === 'post' ? ctx.before?.facts.functions ?? [] : []).filter(unwinds).map((f) => f.name));
+      const pre = ctx.image === 'post' ? ctx.before?.facts.functions ?? [] : [];
+      const existed = new Set(pre.map((f) => f.name));
+      const unwoundBefore = new Set(pre.filter(unwinds).map((f) => f.name));
       for (const f of ctx.facts.functions) {
         if (f.hasError || f.section === 'exit' || inScope.has(f.name) || scope.includes(f) || !SETUP_NAME.test(f.name)) continue;
-        if (f.calls.length >= 2 && (unwinds(f) || unwoundBefore.has(f.name))) scope.push(f);
+        if (f.calls.length >= 2 && (existed.has(f.name) ? unwoundBefore.has(f.name) : unwinds(f))) scope.push(f);
       }
     }
     if (!scope.length) return out;
