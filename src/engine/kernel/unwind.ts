@@ -751,7 +751,10 @@ function zeroedOnPurpose(z: ZeroReturn, ctx: Ctx): boolean {
   return ctx.sourceLines.slice(from, to).some((l) => re.test(l));
 }
 
-/** `failed` hands back a handle (an allocation, a mapping, a created object) whose test failed. */
+/**
+ * `failed` handed back something the branch finds missing: a handle of the book (an allocation,
+ * a mapping, a created object) or any other call's result that is not a search's or a status.
+ */
 function handleFailure(failed: CallSite, ctx: Ctx): boolean {
   const pair = pairAt(failed, ctx);
   // (debugfs and the other optional handles: giving up on them is no failure of init)
@@ -1646,10 +1649,10 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindO
   const ignored = ctx.ignored.filter((x, i) => ctx.ignored.findIndex((y) => y.held.call === x.held.call) === i);
   // (a loop body is walked twice: once per turn it is taken to run)
   const misorders = ctx.misorders.filter((m, i) => ctx.misorders.findIndex((x) => x.release === m.release && x.gotoLine === m.gotoLine && x.failedStep === m.failedStep) === i);
-  // (with nothing released on the way, only where the branch tests an allocation's or a
-  // mapping's failure: `if (!fpga) { pr_err(...); goto out; }` returning the 0 of the last
-  // check is "fix error code in *_init()"; a bare `return ret;` after another test may be a
-  // deliberate "not present, carry on")
+  // (with nothing released on the way, only where the branch tests what a call handed back:
+  // `if (!fpga) { pr_err(...); goto out; }` returning the 0 of the last check is "fix error
+  // code in *_init()"; a bare `return ret;` after a search or another kind of test may be a
+  // deliberate "not present, carry on", and `err = 0;` in the branch says so)
   // A direct return in the failure branch counts like a jump when the branch undid something on
   // its way (`if (driver_register(&drv) < 0) { bus_unregister(&bus); return ret; }`,
   // gpiolib_dev_init()).
