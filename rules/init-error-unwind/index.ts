@@ -18,19 +18,25 @@ import { fix } from './fix.js';
 /** What a failed call was about, for telling failure sites apart (`kmalloc(dasd_vol_info_req)`). */
 const failedId = (c: CallSite) => resourceIdentity(c.assignedTo && !/^(ret|err|error|rc|r|rv|retval|status|result|res)$/.test(c.assignedTo) ? c.assignedTo : (c.args[0] ?? ''));
 
-/** The key of a leak, and for a jump the alias by its other name (see `aliases` on RawFinding). */
-function leakIdentity(l: Leak, held: string): { key: string; aliases?: string[] } {
-  const byStep = `${held}|${l.overwritten ? 'overwritten' : l.failed ? `${l.failed.callee}(${failedId(l.failed)})` : 'return'}`;
-  // (and by the object the failed step was about: a patch that only changes its allocator,
-  // `kcalloc()` -> `devm_kcalloc()` for the same buffer, adds no leak)
-  const obj = !l.overwritten && l.failed && failedId(l.failed) ? [`${held}|object ${failedId(l.failed)}`] : [];
-  // (and the held resource by its object alone, `leak:(dock->tp_irq_domain)|...`: an API
-  // conversion that renames the acquire, irq_domain_add_linear() -> irq_domain_create_linear(),
-  // keeps the leak it had)
-  const byObject = /^(\w+):\w+\((.+)\)$/.exec(held);
-  const anon = byObject ? [`${byObject[1]}:(${byObject[2]})|${l.label && l.exitKind === 'goto' && !l.success && !l.overwritten ? `goto ${l.label}` : byStep.slice(held.length + 1)}`] : [];
-  if (l.overwritten || l.success || l.exitKind !== 'goto' || !l.label) return obj.length || anon.length ? { key: byStep, aliases: [...obj, ...anon] } : { key: byStep };
-  return { key: `${held}|goto ${l.label}`, aliases: [byStep, ...obj, ...anon] };
+/**
+ * The key of a leak (`leak:kzalloc(x)|...`), and its aliases (see `aliases` on RawFinding): for a
+ * jump, the failed step; the object the failed step was about (a patch that only changes its
+ * allocator, `kcalloc()` -> `devm_kcalloc()` for the same buffer, adds no leak); and the held
+ * resource by its object alone, so an API conversion that renames the acquire
+ * (irq_domain_add_linear() -> irq_domain_create_linear()) keeps the leak it had.
+ */
+function leakIdentity(l: Leak, kind: string, callee: string, id: string): { key: string; aliases?: string[] } {
+  const held = `${kind}:${callee}(${id})`;
+  const exit = l.overwritten ? 'overwritten' : l.failed ? `${l.failed.callee}(${failedId(l.failed)})` : 'return';
+  const byStep = `${held}|${exit}`;
+  const jump = !l.overwritten && !l.success && l.exitKind === 'goto' && !!l.label;
+  const aliases = [
+    ...(jump ? [byStep] : []),
+    ...(!l.overwritten && l.failed && failedId(l.failed) ? [`${held}|object ${failedId(l.failed)}`] : []),
+    ...(id ? [`${kind}:(${id})|${jump ? `goto ${l.label}` : exit}`] : []),
+  ];
+  const key = jump ? `${held}|goto ${l.label}` : byStep;
+  return aliases.length ? { key, aliases } : { key };
 }
 
 /** Names of set-up code outside init: a subsystem's or a device's (probe-time) initialisation. */
@@ -138,7 +144,7 @@ export default createRule({
           // A jump is known by its label and by the step that jumps: a patch that renames only
           // the step (`class_create()` to `class_register()`, oradax) or only the label
           // (`err:` to `err_device_unregister:`, amdtee) leaves the same leak.
-          ...leakIdentity(l, `${l.success ? 'ref' : h.residue ? 'residue' : 'leak'}:${h.call.callee}(${id})`),
+          ...leakIdentity(l, l.success ? 'ref' : h.residue ? 'residue' : 'leak', h.call.callee, id),
           line: l.exitLine,
           function: fn.name,
           message: format(l.overwritten ? 'lookupOverwritten' : l.success ? 'lookupRef' : h.inherited ? 'inherited' : h.residue ? 'residue' : l.exitKind === 'goto' ? 'leakGoto' : 'leakReturn', { ...data, id }),

@@ -756,11 +756,11 @@ function zeroedOnPurpose(z: ZeroReturn, ctx: Ctx): boolean {
  * a mapping, a created object) or any other call's result that is not a search's or a status.
  */
 function handleFailure(failed: CallSite, ctx: Ctx): boolean {
-  const pair = pairAt(failed, ctx);
   // (debugfs and the other optional handles: giving up on them is no failure of init)
   if (untestedByDesign(failed)) return false;
   // (a status step's failure leaves its error in the variable tested: nothing handed back)
   if (!failed.assignedTo || STATUS_NAMES.test(resourceIdentity(failed.assignedTo))) return false;
+  const pair = pairAt(failed, ctx);
   if (pair) return pair.kind === 'handle' && !pair.lookup;
   // (any other call whose result the branch finds missing, `irq_get_irq_data(irq)` in
   // tegra210_bpmp_init(), except a search: not finding something may be no failure)
