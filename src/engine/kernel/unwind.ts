@@ -365,8 +365,8 @@ function overwrittenUnread(calls: readonly CallSite[], st: State, ctx: Ctx): voi
     const v = c.assignedTo ? resourceIdentity(c.assignedTo) : '';
     if (!v) continue;
     for (const h of st.held) {
-      if (h.unchecked !== 'discarded' || h.pair.kind !== 'status' || h.via || h.call.line >= c.line) continue;
-      if (!h.call.assignedTo || resourceIdentity(h.call.assignedTo) !== v || !strong(h, ctx)) continue;
+      if (h.unchecked !== 'discarded' || (h.pair.kind !== 'status' && h.pair.kind !== 'nid') || h.via || h.call.line >= c.line) continue;
+      if (!h.call.assignedTo || resourceIdentity(h.call.assignedTo) !== v || !(strong(h, ctx) || undoneHere(h, ctx))) continue;
       // (not across a preprocessor conditional: `#if LIME ret = platform_driver_register(); #endif
       // #if PCI ret = pci_register_driver(); #endif` are alternatives of one build, mb862xxfb_init())
       if (ctx.cppLines.some((l) => l > h.call.line && l < c.line)) continue;
@@ -525,7 +525,7 @@ function applyCalls(calls: CallSite[], st: State, ctx: Ctx, text = ''): void {
       const ids = idsOf(pair, c);
       for (const id of [...ids]) for (const other of ctx.sameValue.get(id) ?? []) if (!ids.includes(other)) ids.push(other);
       const h: Held = { pair, call: c, id: idOf(pair, c), ids };
-      if (pair.kind === 'status' && (discarded(c, text) || neverRead(c, ctx)) && ctx.fallible(c.callee)) h.unchecked = 'discarded';
+      if ((pair.kind === 'status' || pair.kind === 'nid') && (discarded(c, text) || neverRead(c, ctx)) && ctx.fallible(c.callee)) h.unchecked = 'discarded';
       else if (pair.kind === 'handle' && pair.source === 'table' && ctx.book.pairFor(c.callee)?.kind === 'handle' && !pair.lookup && !untestedByDesign(c) && neverTested(c, ctx)) h.unchecked = 'untested';
       st.held.push(h);
     }
@@ -721,6 +721,15 @@ function statusSuccess(expr: string | null): boolean {
 /** What the exit path undoes on its own: the table's own pairs and what the module's exit releases. */
 function strong(h: Held, ctx: Ctx): boolean {
   return h.pair.release.some((r) => ctx.book.exitReleases(r));
+}
+
+/**
+ * The function undoes the step itself on a later failure path (`ret = platform_driver_register();
+ * if (ret) uart_unregister_driver(&reg);`): what it acquired matters to it even where no exit
+ * path releases it (built-in initcalls, sub-inits whose teardown is another function).
+ */
+function undoneHere(h: Held, ctx: Ctx): boolean {
+  return ctx.fn.calls.some((c) => c.line > h.call.line && releaseMatches(h, c, [h]));
 }
 
 const clone = (x: State): State => ({ dead: x.dead, held: [...x.held], status: new Map(x.status), zero: new Set(x.zero) });
