@@ -147,6 +147,27 @@ export const cases: AccuracyCase[] = [
     expect: 'flag',
     why: 'register_net_sysctl() hands back a header that unregister_net_sysctl_table() takes down',
   },
+  {
+    name: 'pktsched_init carries on when register_pernet_subsys() fails',
+    file: 'net/sched/sch_api.c',
+    edits: [{ find: '\terr = register_pernet_subsys(&psched_net_ops);\n\tif (err) {\n\t\tpr_err("pktsched_init: "\n\t\t       "cannot initialize per netns operations\\n");\n\t\treturn err;\n\t}\n', replace: '\terr = register_pernet_subsys(&psched_net_ops);\n' }],
+    expect: 'flag',
+    why: 'a built-in initcall with no exit path: the test the patch takes away is the only sign the step matters',
+  },
+  {
+    name: 'kbd_init carries on when input_register_handler() fails',
+    file: 'drivers/tty/vt/keyboard.c',
+    edits: [{ find: '\terror = input_register_handler(&kbd_handler);\n\tif (error)\n\t\treturn error;\n', replace: '\terror = input_register_handler(&kbd_handler);\n' }],
+    expect: 'flag',
+    why: 'the status is left unread and kbd_init() returns 0 with the handler not registered',
+  },
+  {
+    name: 'serial_pxa_init overwrites the uart_register_driver() status',
+    file: 'drivers/tty/serial/pxa.c',
+    edits: [{ find: '\tret = uart_register_driver(&serial_pxa_reg);\n\tif (ret != 0)\n\t\treturn ret;\n', replace: '\tret = uart_register_driver(&serial_pxa_reg);\n' }],
+    expect: 'flag',
+    why: "no exit path; the function's own later failure branch unregisters the uart driver it never checked",
+  },
   // ---------------------------------------------------------------- must stay silent
   {
     name: 'cpcihp_generic_init keeps the bridge device when it is not a bridge',

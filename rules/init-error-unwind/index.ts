@@ -71,6 +71,8 @@ export default createRule({
     ignoredUntested: '{what} at line {acqLine} can fail, but nothing tests its result before init returns 0 at line {ret}: the module carries on with a NULL or error pointer, the first use oopses, and its exit path will call {release}() on it. Test it and unwind what came before.',
     ignoredUntestedNoExit: '{what} at line {acqLine} can fail, but nothing tests its result before init returns 0 at line {ret}: the code carries on with a NULL or error pointer, and its first use oopses. Test it and unwind what came before.',
     ignoredOverwritten: '{what} at line {acqLine} can fail, but its status is overwritten at line {ret} before anything reads it: where the later steps succeed, init returns 0 with it failed, the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Test it and unwind what came before.',
+    ignoredOverwrittenNoExit: '{what} at line {acqLine} can fail, but its status is overwritten at line {ret} before anything reads it: where the later steps succeed, the function returns 0 with it failed and carries on half set up (and any path that undoes it calls {release}() for something never acquired). Test it and unwind what came before.',
+    ignoredNoExit: '{what} at line {acqLine} can fail, and the function tested its result before this patch; now it returns 0 at line {ret} whether or not the step worked, and carries on half set up. Keep the test and unwind what came before.',
     ignored: '{what} at line {acqLine} can fail, but init does not act on its failure and returns 0 at line {ret}; the module stays loaded half set up, and its exit path will call {release}() for something never acquired. Return the error, undoing what came before.',
   },
   fix,
@@ -223,7 +225,7 @@ export default createRule({
           line: h.call.line,
           function: fn.name,
           severity: 'warning',
-          message: format(g.overwritten ? 'ignoredOverwritten' : h.unchecked === 'untested' ? (g.unreleased ? 'ignoredUntestedNoExit' : 'ignoredUntested') : 'ignored', { what: `${h.call.callee}(${id})`, acqLine: h.call.line, ret: g.returnLine, release: h.pair.release[0]! }),
+          message: format(g.overwritten ? (g.unreleased ? 'ignoredOverwrittenNoExit' : 'ignoredOverwritten') : h.unchecked === 'untested' ? (g.unreleased ? 'ignoredUntestedNoExit' : 'ignoredUntested') : g.unreleased ? 'ignoredNoExit' : 'ignored', { what: `${h.call.callee}(${id})`, acqLine: h.call.line, ret: g.returnLine, release: h.pair.release[0]! }),
           evidence: [
             `${fn.name}(): ${h.call.callee}(${h.call.args.join(', ')}) at line ${h.call.line}: ${h.unchecked === 'discarded' ? 'result not checked' : h.unchecked === 'untested' ? 'result never tested' : 'failure only reported'}`,
             g.overwritten ? `its status is overwritten at line ${g.returnLine} before anything reads it` : `returns 0 at line ${g.returnLine}`,

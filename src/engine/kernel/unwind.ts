@@ -132,6 +132,8 @@ interface State {
 
 interface Ctx {
   fn: FunctionFacts;
+  /** The function as it was before the patch, where the patch keeps it (UnwindOptions.before). */
+  before?: FunctionFacts;
   /** Lines of the source that open, switch or close a preprocessor conditional (`#if`, `#else`, `#endif`). */
   cppLines: number[];
   /** The source's lines (empty without the source). */
@@ -366,11 +368,11 @@ function overwrittenUnread(calls: readonly CallSite[], st: State, ctx: Ctx): voi
     if (!v) continue;
     for (const h of st.held) {
       if (h.unchecked !== 'discarded' || (h.pair.kind !== 'status' && h.pair.kind !== 'nid') || h.via || h.call.line >= c.line) continue;
-      if (!h.call.assignedTo || resourceIdentity(h.call.assignedTo) !== v || !(strong(h, ctx) || undoneHere(h, ctx))) continue;
+      if (!h.call.assignedTo || resourceIdentity(h.call.assignedTo) !== v || !(strong(h, ctx) || undoneHere(h, ctx) || checkDropped(h, ctx))) continue;
       // (not across a preprocessor conditional: `#if LIME ret = platform_driver_register(); #endif
       // #if PCI ret = pci_register_driver(); #endif` are alternatives of one build, mb862xxfb_init())
       if (ctx.cppLines.some((l) => l > h.call.line && l < c.line)) continue;
-      ctx.ignored.push({ held: h, returnLine: c.line, overwritten: true });
+      ctx.ignored.push({ held: h, returnLine: c.line, overwritten: true, ...(strong(h, ctx) ? {} : { unreleased: true }) });
     }
   }
 }
@@ -732,6 +734,27 @@ function undoneHere(h: Held, ctx: Ctx): boolean {
   return ctx.fn.calls.some((c) => c.line > h.call.line && releaseMatches(h, c, [h]));
 }
 
+/**
+ * The patch took away the test of this very step (same callee, same arguments): before it, the
+ * function acted on the step's failure; now it carries on. What "add missing check" fixes add,
+ * reversed, and rarely what a cleanup means, where no exit path tells how much the step matters
+ * (built-in initcalls: pktsched_init()'s register_pernet_subsys()).
+ */
+function checkDropped(h: Held, ctx: Ctx): boolean {
+  const pre = ctx.before;
+  // ("debugfs: remove return value checks" cleanups take such tests away on purpose)
+  if (!pre || untestedByDesign(h.call)) return false;
+  const args = h.call.args.join(',');
+  return pre.calls.some((c) => c.callee === h.call.callee && c.args.join(',') === args && testedIn(pre, c));
+}
+
+/** Is the call's result tested right where it is made (`if (f())`, or `x = f();` then `if (x ...)`)? */
+function testedIn(fn: FunctionFacts, c: CallSite): boolean {
+  const v = c.assignedTo ? resourceIdentity(c.assignedTo) : '';
+  const word = v && /^[A-Za-z_]\w*$/.test(v) ? new RegExp(`(^|[^\\w>.])${v}(?!\\w)`) : undefined;
+  return flatten(fn.body).some((st) => st.k === 'if' && (st.condCalls.includes(c) || st.condCalls.some((x) => x.line === c.line && x.callee === c.callee) || (!!word && st.line > c.line && st.line <= c.line + 3 && word.test(st.cond))));
+}
+
 const clone = (x: State): State => ({ dead: x.dead, held: [...x.held], status: new Map(x.status), zero: new Set(x.zero) });
 
 /**
@@ -836,6 +859,8 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
             // unchecked may be optional)
             for (const h of st.held) {
               if (h.unchecked && strong(h, ctx)) ctx.ignored.push({ held: h, returnLine: s.line });
+              // (and where the patch took the step's test away, whatever exit does)
+              else if (h.unchecked === 'discarded' && checkDropped(h, ctx)) ctx.ignored.push({ held: h, returnLine: s.line, unreleased: !strong(h, ctx) });
               // (and only where no code of the file tests it either: `if (civic_cmap_regs)` at
               // its uses makes the mapping optional, macfb_init())
               else if (h.unchecked === 'untested' && neverTested(h.call, ctx, true)) ctx.ignored.push({ held: h, returnLine: s.line, unreleased: true });
@@ -1644,7 +1669,10 @@ export function analyseUnwind(fn: FunctionFacts, facts: FileFacts, opts: UnwindO
   const ctx = newCtx(fn, book, fallible, { helperReleases: file.helperReleases, namedReleases: file.namedReleases, helperAcquires: file.helperAcquires, objectReleases: file.objectReleases, truthHelpers: file.truthHelpers }, scoped);
   ctx.sourceLines = file.sourceLines;
   ctx.cppLines = file.cppLines;
-  if (opts.before) ownedBefore(opts.before, ctx);
+  if (opts.before) {
+    ctx.before = opts.before;
+    ownedBefore(opts.before, ctx);
+  }
   for (const c of fn.calls) {
     const pair = pairAt(c, ctx);
     if (!pair) continue;
