@@ -168,6 +168,27 @@ export const cases: AccuracyCase[] = [
     expect: 'flag',
     why: "no exit path; the function's own later failure branch unregisters the uart driver it never checked",
   },
+  {
+    name: 'xtfpga_i2s_probe leaves runtime PM enabled when the resume fails',
+    file: 'sound/soc/xtensa/xtfpga-i2s.c',
+    edits: [{ find: 'err_pm_disable:\n\tpm_runtime_disable(&pdev->dev);\nerr:', replace: 'err_pm_disable:\nerr:' }],
+    expect: 'flag',
+    why: 'a probe ladder loses the pm_runtime_disable() rung its pm_runtime_enable() needs',
+  },
+  {
+    name: 'hip04_mac_probe carries on with a NULL net_device',
+    file: 'drivers/net/ethernet/hisilicon/hip04_eth.c',
+    edits: [{ find: '\tndev = alloc_etherdev(sizeof(struct hip04_priv));\n\tif (!ndev)\n\t\treturn -ENOMEM;\n', replace: '\tndev = alloc_etherdev(sizeof(struct hip04_priv));\n' }],
+    expect: 'flag',
+    why: 'the NULL test the patch takes away; a copy of the handle (priv->ndev = ndev) tests nothing',
+  },
+  {
+    name: 'kaweth_probe carries on without its interrupt urb',
+    file: 'drivers/net/usb/kaweth.c',
+    edits: [{ find: '\tkaweth->irq_urb = usb_alloc_urb(0, GFP_KERNEL);\n\tif (!kaweth->irq_urb)\n\t\tgoto err_tx_and_rx;\n', replace: '\tkaweth->irq_urb = usb_alloc_urb(0, GFP_KERNEL);\n' }],
+    expect: 'flag',
+    why: 'a handle stored in a member: its test, removed, named the member',
+  },
   // ---------------------------------------------------------------- must stay silent
   {
     name: 'cpcihp_generic_init keeps the bridge device when it is not a bridge',

@@ -1,7 +1,8 @@
 // init-error-unwind on init code of every kind (boot hooks, built-in initcalls, module_init): real
 // Linux 6.12 functions with one release taken off a failure branch, the shapes the `inline`
 // deletion probe (scripts/corpus/deletion-probe.ts) found missed, each reviewed as a real patch;
-// and edits next to code that looked like a leak to an earlier cut of the same analysis.
+// the same deletions in device set-up code (probe); and edits next to code that looked like a
+// leak to an earlier cut of the same analysis.
 import { describe, expect, it } from 'vitest';
 import { cases } from '../../rules/init-error-unwind/accuracy.js';
 import { runCase } from '../../scripts/accuracy.js';
@@ -20,6 +21,9 @@ const FLAG: Record<string, { fn: string; resource: string; release: string; says
   'cpcihp_generic_init keeps the bridge device when it is not a bridge': { fn: 'cpcihp_generic_init', resource: 'pci_get_domain_bus_and_slot(dev)', release: 'pci_dev_put' },
   'pktsched_init carries on when register_pernet_subsys() fails': { fn: 'pktsched_init', resource: 'register_pernet_subsys(psched_net_ops)', release: 'unregister_pernet_subsys', says: 'tested its result before this patch' },
   'kbd_init carries on when input_register_handler() fails': { fn: 'kbd_init', resource: 'input_register_handler(kbd_handler)', release: 'input_unregister_handler', says: 'tested its result before this patch' },
+  'xtfpga_i2s_probe leaves runtime PM enabled when the resume fails': { fn: 'xtfpga_i2s_probe', resource: 'pm_runtime_enable(', release: 'pm_runtime_disable' },
+  'hip04_mac_probe carries on with a NULL net_device': { fn: 'hip04_mac_probe', resource: 'alloc_etherdev(ndev)', release: 'free_netdev', says: 'nothing tests its result' },
+  'kaweth_probe carries on without its interrupt urb': { fn: 'kaweth_probe', resource: 'usb_alloc_urb(kaweth->irq_urb)', release: 'usb_free_urb', says: 'nothing tests its result' },
   'serial_pxa_init overwrites the uart_register_driver() status': { fn: 'serial_pxa_init', resource: 'uart_register_driver(serial_pxa_reg)', release: 'uart_unregister_driver', says: 'overwritten at line' },
 };
 const CLEAN = ['haltpoll_init: cpuhp state name changed', 'isapnp_next_rdp: region name changed', 'atm_init: out_atmpvc_exit calls atmpvc_exit(), not atmsvc_exit() a second time'];

@@ -196,6 +196,11 @@ export const RESOURCE_PAIRS: readonly ResourcePair[] = [
   P('clk_prepare_enable', 'clk_disable_unprepare'),
   P('clk_prepare', 'clk_unprepare'),
   P('clk_enable', 'clk_disable'),
+  P('clk_bulk_prepare_enable', 'clk_bulk_disable_unprepare', 'status', 1),
+  // Runtime PM a probe turns on before the steps that can fail: every later failure turns it off
+  // again ("add missing pm_runtime_disable() in probe error path" is among the commonest probe
+  // fixes); devm_pm_runtime_enable() is managed.
+  V('pm_runtime_enable', 'pm_runtime_disable'),
   // Regulators and PCI devices taken by hand in init code (the devm_/pcim_ forms are managed):
   // "add missing regulator_disable()/pci_disable_device() on error" fixes.
   P('regulator_get', 'regulator_put', 'handle'),

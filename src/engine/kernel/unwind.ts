@@ -394,7 +394,7 @@ function untestedByDesign(c: CallSite): boolean {
  * condition the facts do not list), from the call's line to the function's end (or in the
  * whole file); false without the source.
  */
-function neverTested(c: CallSite, ctx: Ctx, wholeFile = false): boolean {
+function neverTested(c: CallSite, ctx: Ctx, wholeFile = false, copies = true): boolean {
   const v = c.assignedTo ? resourceIdentity(c.assignedTo) : '';
   if (!v || !ctx.sourceLines.length || !/^[A-Za-z_][\w.>-]*$/.test(v)) return false;
   const text = (wholeFile ? ctx.sourceLines : ctx.sourceLines.slice(c.line - 1, ctx.fn.endLine)).join('\n');
@@ -406,7 +406,7 @@ function neverTested(c: CallSite, ctx: Ctx, wholeFile = false): boolean {
     `\\b(?:if|while|IS_ERR\\w*|PTR_ERR\\w*|ERR_CAST|WARN_ON\\w*|BUG_ON|unlikely|likely)\\s*\\(\\s*${x}\\s*\\)`,
     `\\breturn\\s+\\(?\\s*${x}`,
     // (a copy: the value may be tested under its other name)
-    `(?<![=!<>])=\\s*\\(?\\s*${x}\\s*\\)?\\s*;`,
+    ...(copies ? [`(?<![=!<>])=\\s*\\(?\\s*${x}\\s*\\)?\\s*;`] : []),
   ];
   return !tests.some((t) => new RegExp(t).test(text));
 }
@@ -751,7 +751,7 @@ function checkDropped(h: Held, ctx: Ctx): boolean {
 /** Is the call's result tested right where it is made (`if (f())`, or `x = f();` then `if (x ...)`)? */
 function testedIn(fn: FunctionFacts, c: CallSite): boolean {
   const v = c.assignedTo ? resourceIdentity(c.assignedTo) : '';
-  const word = v && /^[A-Za-z_]\w*$/.test(v) ? new RegExp(`(^|[^\\w>.])${v}(?!\\w)`) : undefined;
+  const word = v && /^[A-Za-z_][\w.>-]*$/.test(v) ? new RegExp(`(^|[^\\w>.])${escapeRegExp(v)}(?![\\w\\[(]|\\s*(?:->|\\.))`) : undefined;
   return flatten(fn.body).some((st) => st.k === 'if' && (st.condCalls.includes(c) || st.condCalls.some((x) => x.line === c.line && x.callee === c.callee) || (!!word && st.line > c.line && st.line <= c.line + 3 && word.test(st.cond))));
 }
 
@@ -864,6 +864,9 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
               // (and only where no code of the file tests it either: `if (civic_cmap_regs)` at
               // its uses makes the mapping optional, macfb_init())
               else if (h.unchecked === 'untested' && neverTested(h.call, ctx, true)) ctx.ignored.push({ held: h, returnLine: s.line, unreleased: true });
+              // (a handle whose NULL or error test the patch took away, a derived pair's too:
+              // `dev = alloc_candev(...); if (!dev) return -ENOMEM;` gone, probe carries on with NULL)
+              else if ((!h.unchecked || h.unchecked === 'untested') && h.pair.kind === 'handle' && !h.pair.lookup && !untestedByDesign(h.call) && neverTested(h.call, ctx, false, false) && checkDropped(h, ctx)) ctx.ignored.push({ held: { ...h, unchecked: 'untested' }, returnLine: s.line, unreleased: true });
             }
           }
         }
