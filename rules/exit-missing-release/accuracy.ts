@@ -76,7 +76,31 @@ export const cases: AccuracyCase[] = [
     expect: 'flag',
     why: 'note: a module with registrations and no exit can never be unloaded',
   },
+  {
+    name: 'hix5hd2_i2c_remove no longer disables runtime PM',
+    file: 'drivers/i2c/busses/i2c-hix5hd2.c',
+    edits: [{ find: '\ti2c_del_adapter(&priv->adap);\n\tpm_runtime_disable(priv->dev);\n', replace: '\ti2c_del_adapter(&priv->adap);\n' }],
+    expect: 'flag',
+    why: "a driver's remove callback is the exit of what its probe enabled: every unbind leaves runtime PM enabled",
+  },
+  {
+    name: 'hix5hd2_i2c_remove no longer deletes the adapter',
+    file: 'drivers/i2c/busses/i2c-hix5hd2.c',
+    edits: [{ find: '\ti2c_del_adapter(&priv->adap);\n\tpm_runtime_disable(priv->dev);\n', replace: '\tpm_runtime_disable(priv->dev);\n' }],
+    expect: 'flag',
+    why: 'the adapter outlives the unbound device and its freed private data',
+  },
   // ---------------------------------------------------------------- must stay clean
+  {
+    name: 'hix5hd2_i2c_probe turns to devm_pm_runtime_enable() and remove drops pm_runtime_disable()',
+    file: 'drivers/i2c/busses/i2c-hix5hd2.c',
+    edits: [
+      { find: '\tpm_runtime_enable(priv->dev);\n\n\tret = i2c_add_adapter(&priv->adap);\n\tif (ret < 0)\n\t\tgoto err_runtime;\n\n\treturn ret;\n\nerr_runtime:\n\tpm_runtime_disable(priv->dev);\n\tpm_runtime_set_suspended(priv->dev);\n', replace: '\tret = devm_pm_runtime_enable(priv->dev);\n\tif (ret)\n\t\treturn ret;\n\n\treturn i2c_add_adapter(&priv->adap);\n' },
+      { find: '\ti2c_del_adapter(&priv->adap);\n\tpm_runtime_disable(priv->dev);\n\tpm_runtime_set_suspended(priv->dev);\n', replace: '\ti2c_del_adapter(&priv->adap);\n' },
+    ],
+    expect: 'clean',
+    why: 'a devm_ conversion: the driver core disables runtime PM; the runtime PM callbacks still turn the clock on and off, which is no acquire remove must undo',
+  },
   {
     name: 'mediatek-cpufreq: error message reworded',
     file: 'drivers/cpufreq/mediatek-cpufreq.c',

@@ -48,10 +48,10 @@ const saysPermanent = (source: string): boolean => {
  * `idr_alloc(&vduse_idr, ...)` still made). A release that moved elsewhere on the path, or whose
  * object went with it, is not reported.
  */
-function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: 'dropped', data: Record<string, string | number>) => string): RawFinding[] {
+function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: 'dropped' | 'droppedRemove', data: Record<string, string | number>) => string, probe?: FunctionFacts): RawFinding[] {
   const pre = ctx.before!;
   const preExit = functionsByName(pre.facts.functions).get(exitFn.name);
-  if (!preExit || preExit.hasError || !isExitCode(pre.facts, preExit)) return [];
+  if (!preExit || preExit.hasError || (!probe && !isExitCode(pre.facts, preExit))) return [];
   const book = moduleBook(ctx.facts, ctx.index);
   // The argument that names the resource: the table's position for the acquire this undoes (a
   // sysfs group, not the kobject it hangs on), else the first one that is not NULL.
@@ -68,7 +68,10 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
   const postIds = new Set(postPath.filter((p) => !preKeys.has(keyOf(p.call)) && (book.isRelease(p.call.callee) || releaseByName(p.call.callee))).map((p) => idOf(p.call)).filter(Boolean));
   const exitNames = new Set([exitFn.name, ...postPath.map((p) => p.fn)]);
   const elsewhere = ctx.facts.functions.filter((f) => !exitNames.has(f.name));
-  const calledElsewhere = new Set(elsewhere.flatMap((f) => f.calls.map((c) => c.callee)));
+  // (for a remove callback, only what its probe path acquires: a resume callback that turns the
+  // clock back on is no acquire remove must undo, and after a devm_ conversion it is all that is left)
+  const acquirers = probe ? probePath(ctx.facts, probe, exitNames) : elsewhere;
+  const calledElsewhere = new Set(acquirers.flatMap((f) => f.calls.map((c) => c.callee)));
   const referenced = new Set([...ctx.facts.functions.flatMap((f) => f.refs), ...ctx.facts.globalRefs.map((r) => r.name)]);
   // ... and what those call in this file (unregister_ext() -> unregister_as_ext3()), a few levels.
   const byName = functionsByName(ctx.facts.functions);
@@ -84,7 +87,7 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
   // ksmbd_release_inode_hash();`): what init undoes when a later step fails is held when it
   // succeeds, so exit must undo it too, whatever it is called.
   const onUnwind = new Map<string, number>();
-  for (const fn of initScope(ctx.facts)) for (const { call, onFailure } of callsWithContext(fn)) if (onFailure && !onUnwind.has(keyOf(call))) onUnwind.set(keyOf(call), call.line);
+  for (const fn of probe ? [probe] : initScope(ctx.facts)) for (const { call, onFailure } of callsWithContext(fn)) if (onFailure && !onUnwind.has(keyOf(call))) onUnwind.set(keyOf(call), call.line);
   const out: RawFinding[] = [];
   const seen = new Set<string>();
   for (const p of prePath) {
@@ -106,8 +109,8 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
       names.find((a) => calledElsewhere.has(a)) ??
       [...calledElsewhere].find((n) => book.pairFor(n)?.release.includes(c.callee)) ??
       // An allocation still stored in the object (`s4985_adapter = kcalloc(...)` for `kfree(s4985_adapter)`).
-      elsewhere.flatMap((f) => f.calls).find((x) => x.assignedTo && resourceIdentity(x.assignedTo) === id && allocatorReleases(x.callee).includes(c.callee))?.callee ??
-      (mod ? names.find((a) => ctx.index.callersOf(a).some((x) => x.file !== ctx.path && ctx.index.moduleOf?.(x.file) === mod)) : undefined);
+      acquirers.flatMap((f) => f.calls).find((x) => x.assignedTo && resourceIdentity(x.assignedTo) === id && allocatorReleases(x.callee).includes(c.callee))?.callee ??
+      (mod && !probe ? names.find((a) => ctx.index.callersOf(a).some((x) => x.file !== ctx.path && ctx.index.moduleOf?.(x.file) === mod)) : undefined);
     const base = /^[A-Za-z_]\w*/.exec(id)?.[0] ?? '';
     // (A managed acquire — devm_request_region() after the clean-up — is released by the driver core.)
     const objectStill = base && !preExit.params.includes(base) && elsewhere.some((f) => f.calls.some((x) => x.callee !== c.callee && !isManaged(x.callee) && x.args.some((a) => resourceIdentity(a) === id || resourceIdentity(a).startsWith(`${id}.`) || resourceIdentity(a).startsWith(`${id}->`))));
@@ -118,12 +121,12 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
     // An object of another file of the module (`timer_shutdown_sync(&fscache_cookie_lru_timer)`,
     // the timer defined and armed in fscache_cookie.c): this patch does not take it away.
     const foreign = !helper && !acquirer && !objectStill && unwound === undefined && base && base === id && !declaredNames(preExit).has(base) && !definedHere(ctx.source, ctx.facts, base) && ctx.index.moduleOf?.(ctx.path) !== undefined;
-    if (!acquirer && !objectStill && unwound === undefined && !helper && !foreign) continue;
+    if (!acquirer && unwound === undefined && (probe || (!objectStill && !helper && !foreign))) continue;
     out.push({
       key: `dropped:${key}`,
       line: exitFn.startLine,
       function: exitFn.name,
-      message: format('dropped', { exit: exitFn.name, call: `${c.callee}(${c.args.join(', ')})`, was: c.line, still: acquirer ? `${acquirer}() is still called` : unwound !== undefined ? `init still calls it on its failure path (line ${unwound}), so it is held when init succeeds` : helper ? `${c.callee}() (${helper}) still exists and nothing else on the exit path calls it` : foreign ? `${id} is defined outside this file and still exists` : `${id} is still used outside the exit path` }),
+      message: format(probe ? 'droppedRemove' : 'dropped', { exit: exitFn.name, call: `${c.callee}(${c.args.join(', ')})`, was: c.line, still: acquirer ? `${acquirer}() is still called` : unwound !== undefined ? `${probe ? `${probe.name}()` : 'init'} still calls it on its failure path (line ${unwound}), so it is held when ${probe ? 'probe' : 'init'} succeeds` : helper ? `${c.callee}() (${helper}) still exists and nothing else on the exit path calls it` : foreign ? `${id} is defined outside this file and still exists` : `${id} is still used outside the exit path` }),
       evidence: [`before: ${p.fn}() called ${c.callee}(${c.args.join(', ')}) at line ${c.line}`, `after: the exit path of ${exitFn.name}() has no ${c.callee}(${id})`, acquirer ? `${acquirer}() is still called in ${ctx.path}` : unwound !== undefined ? `init calls ${c.callee}() on its failure path at line ${unwound}` : helper ? `${c.callee}() is defined in ${helper} and releases what it holds` : foreign ? `${id} is not defined in ${ctx.path}` : `${id} is still used in ${ctx.path}`],
       causes: Array.from({ length: exitFn.endLine - exitFn.startLine + 1 }, (_, i) => exitFn.startLine + i),
     });
@@ -164,6 +167,8 @@ export default createRule({
       '{exit}() now calls {early}() before {late}(), though {init}() set up {earlyAcq}() first: what {lateAcq}() set up after it may still use it until {late}() runs. Keep the teardown in reverse order of init: {late}() first.',
     dropped:
       '{exit}() no longer calls {call} (it did at line {was} before this patch), but {still}: after rmmod that is left behind. Keep the call in {exit}().',
+    droppedRemove:
+      '{exit}() no longer calls {call} (it did at line {was} before this patch), but {still}: every unbind of the device (rmmod, sysfs unbind) leaves that behind. Keep the call in {exit}().',
   },
   fix,
   check(ctx, format) {
@@ -314,7 +319,7 @@ export default createRule({
  * module, every `__exit` function (fs/netfs/fscache_main.c's fscache_exit(), which netfs_exit()
  * calls from another file) not already on module_exit's path.
  */
-function droppedFromExits(ctx: RuleContext, exitFn: FunctionFacts | undefined, format: (id: 'dropped', data: Record<string, string | number>) => string): RawFinding[] {
+function droppedFromExits(ctx: RuleContext, exitFn: FunctionFacts | undefined, format: (id: 'dropped' | 'droppedRemove', data: Record<string, string | number>) => string): RawFinding[] {
   if (ctx.image !== 'post' || !ctx.before) return [];
   const fns: FunctionFacts[] = [];
   if (ctx.facts.modular && exitFn && !exitFn.hasError) fns.push(exitFn);
@@ -322,7 +327,35 @@ function droppedFromExits(ctx: RuleContext, exitFn: FunctionFacts | undefined, f
     const onPath = new Set(exitFn && !exitFn.hasError ? exitPath(ctx.facts, exitFn, ctx.index).map((p) => p.fn) : []);
     for (const f of ctx.facts.functions) if (f.section === 'exit' && !f.hasError && f !== exitFn && !onPath.has(f.name)) fns.push(f);
   }
-  return fns.flatMap((f) => droppedReleases(ctx, f, format));
+  const exits = fns.flatMap((f) => droppedReleases(ctx, f, format));
+  // A driver's remove callback is the exit of what its probe set up: a release it stops making
+  // is left behind on every unbind (rmmod, sysfs unbind), the "add missing X in remove()" fixes.
+  const removes = removeCallbacks(ctx.facts).filter((r) => !fns.includes(r.remove));
+  return [...exits, ...removes.flatMap((r) => droppedReleases(ctx, r.remove, format, r.probe))];
+}
+
+/** The probe and the same-file functions it calls, a few levels deep (not the remove path's). */
+function probePath(facts: FileFacts, probe: FunctionFacts, skip: ReadonlySet<string>): FunctionFacts[] {
+  const byName = functionsByName(facts.functions);
+  const out = [probe];
+  for (let i = 0; i < out.length && out.length < 24; i++)
+    for (const c of out[i]!.calls) {
+      const f = byName.get(c.callee);
+      if (f && !f.hasError && !skip.has(f.name) && !out.includes(f)) out.push(f);
+    }
+  return out;
+}
+
+/** Remove callbacks of driver structures that also name a probe in this file: `{ .probe = a_probe, .remove = a_remove }`. */
+function removeCallbacks(facts: FileFacts): { remove: FunctionFacts; probe: FunctionFacts }[] {
+  const byName = functionsByName(facts.functions);
+  const out: { remove: FunctionFacts; probe: FunctionFacts }[] = [];
+  for (const st of facts.structInits) {
+    const probe = byName.get(st.fields.find((f) => f.field === 'probe')?.value.trim() ?? '');
+    const remove = byName.get(st.fields.find((f) => /^(remove|remove_new|disconnect)$/.test(f.field))?.value.trim() ?? '');
+    if (probe && remove && !remove.hasError && !probe.hasError && !out.some((o) => o.remove === remove)) out.push({ remove, probe });
+  }
+  return out;
 }
 
 /** The file's pairs book, built only when asked for (it reads the whole file). */

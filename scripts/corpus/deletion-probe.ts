@@ -45,7 +45,7 @@ const [modeArg = 'ladder', nArg = '150', seedArg = '1'] = process.argv.slice(2);
 const onProbe = modeArg.startsWith('probe-');
 const mode = onProbe ? modeArg.slice('probe-'.length) : modeArg;
 const SETUP = /(_init_one|^init_one|_init_common|_probe|_bind|_setup|_attach)$/;
-const WANT: Record<string, string> = { inline: 'init-error-unwind', check: 'init-error-unwind', errno: 'init-error-unwind', exitcall: 'init-exit-section', initdata: 'init-exit-section', demote: 'init-exit-section', retarget: 'init-error-unwind', swap: 'exit-missing-release', section: 'init-exit-section', ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
+const WANT: Record<string, string> = { remove: 'exit-missing-release', inline: 'init-error-unwind', check: 'init-error-unwind', errno: 'init-error-unwind', exitcall: 'init-exit-section', initdata: 'init-exit-section', demote: 'init-exit-section', retarget: 'init-error-unwind', swap: 'exit-missing-release', section: 'init-exit-section', ladder: 'init-error-unwind', exit: 'exit-missing-release', owner: 'ops-missing-owner', modput: 'module-ref-leak', barrier: 'exit-missing-rcu-barrier' };
 const want = onProbe && !['inline', 'check', 'errno', 'ladder'].includes(mode) ? undefined : WANT[mode];
 if (!want) throw new Error('usage: deletion-probe.ts inline|ladder|check|exit|owner|modput|barrier|section|retarget|exitcall|initdata|demote [N] [SEED]');
 /** Lines that are one statement of their own, for the text-level modes. */
@@ -68,7 +68,7 @@ function rng(seed: number): () => number {
   };
 }
 const rand = rng(Number(seedArg));
-const pattern = onProbe ? '^[a-z].*(_probe|_init_one|_bind|_attach)\\(' : mode === 'inline' || mode === 'check' || mode === 'errno' ? '__init|^module_init\\(' : mode === 'owner' ? 'THIS_MODULE' : mode === 'modput' ? 'module_put\\(' : mode === 'barrier' ? 'rcu_barrier\\(' : '^(module_init|module_exit)\\(';
+const pattern = mode === 'remove' ? '\\.(remove|remove_new|disconnect)\\s*=' : onProbe ? '^[a-z].*(_probe|_init_one|_bind|_attach)\\(' : mode === 'inline' || mode === 'check' || mode === 'errno' ? '__init|^module_init\\(' : mode === 'owner' ? 'THIS_MODULE' : mode === 'modput' ? 'module_put\\(' : mode === 'barrier' ? 'rcu_barrier\\(' : '^(module_init|module_exit)\\(';
 const files = execFileSync('grep', ['-rlE', '--include=*.c', pattern, '.'], { cwd: tree, encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').map((f) => f.replace(/^\.\//, '')).sort();
 for (let i = files.length - 1; i > 0; i--) {
   const j = Math.floor(rand() * (i + 1));
@@ -79,6 +79,15 @@ for (let i = files.length - 1; i > 0; i--) {
 function initCode(facts: ReturnType<typeof extractFacts>, text: string, inits: readonly string[]) {
   const lines = text.split('\n');
   return facts.functions.filter((f) => inits.includes(f.name) || sectionOfFunction(lines, f) === 'init');
+}
+
+/** Remove callbacks of driver structures that name a probe too (`remove`: what they release, probe acquired). */
+function removeCallbacks(facts: ReturnType<typeof extractFacts>) {
+  const byName = new Map(facts.functions.map((f) => [f.name, f]));
+  return facts.structInits.flatMap((st) => {
+    const remove = byName.get(st.fields.find((f) => /^(remove|remove_new|disconnect)$/.test(f.field))?.value.trim() ?? '');
+    return remove && st.fields.some((f) => f.field === 'probe') ? [remove] : [];
+  });
 }
 
 /** Device set-up code that is not init code, and that unwinds (labels, or a release on some path). */
@@ -114,7 +123,7 @@ for (const path of files) {
   const facts = extractFacts(path, text);
   const ep = moduleEntryPoints(facts);
   const book = moduleBook(facts, index);
-  const fns = onProbe ? setupCode(facts, text, ep.inits.map((i) => i.fn.name)) : mode === 'section' ? [] : mode === 'inline' || mode === 'check' || mode === 'errno' ? initCode(facts, text, ep.inits.map((i) => i.fn.name)) : mode === 'ladder' ? ep.inits.map((i) => i.fn) : mode === 'exit' && ep.exit?.fn ? [ep.exit.fn] : [];
+  const fns = mode === 'remove' ? removeCallbacks(facts) : onProbe ? setupCode(facts, text, ep.inits.map((i) => i.fn.name)) : mode === 'section' ? [] : mode === 'inline' || mode === 'check' || mode === 'errno' ? initCode(facts, text, ep.inits.map((i) => i.fn.name)) : mode === 'ladder' ? ep.inits.map((i) => i.fn) : mode === 'exit' && ep.exit?.fn ? [ep.exit.fn] : [];
   const lines = text.split('\n');
   const cands: { line: number; callee: string; end?: number }[] = [];
   if (LINE[mode]) {
