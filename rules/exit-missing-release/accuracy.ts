@@ -90,6 +90,20 @@ export const cases: AccuracyCase[] = [
     expect: 'flag',
     why: 'the adapter outlives the unbound device and its freed private data',
   },
+  {
+    name: 'al3010_probe registers its iio device unmanaged and nothing unregisters it',
+    file: 'drivers/iio/light/al3010.c',
+    edits: [{ find: '\treturn devm_iio_device_register(&client->dev, indio_dev);', replace: '\treturn iio_device_register(indio_dev);' }],
+    expect: 'flag',
+    why: 'a managed acquire turned plain with no release in the file: every unbind leaves the iio device registered',
+  },
+  {
+    name: 'hix5hd2_i2c_probe adds its adapter managed while remove still deletes it',
+    file: 'drivers/i2c/busses/i2c-hix5hd2.c',
+    edits: [{ find: '\tret = i2c_add_adapter(&priv->adap);', replace: '\tret = devm_i2c_add_adapter(&pdev->dev, &priv->adap);' }],
+    expect: 'flag',
+    why: 'a plain acquire turned managed while remove still releases it by hand: the adapter is deleted twice',
+  },
   // ---------------------------------------------------------------- must stay clean
   {
     name: 'hix5hd2_i2c_probe turns to devm_pm_runtime_enable() and remove drops pm_runtime_disable()',

@@ -167,6 +167,10 @@ export default createRule({
       '{exit}() now calls {early}() before {late}(), though {init}() set up {earlyAcq}() first: what {lateAcq}() set up after it may still use it until {late}() runs. Keep the teardown in reverse order of init: {late}() first.',
     dropped:
       '{exit}() no longer calls {call} (it did at line {was} before this patch), but {still}: after rmmod that is left behind. Keep the call in {exit}().',
+    unmanaged:
+      '{fn}() now calls {acquire}() at line {line} where it called {managed}(), but nothing in this file calls {release}(): the driver core no longer undoes it, so every unbind of the device (and every failure later in probe) leaves it behind, pointing into freed driver data. Keep {managed}(), or call {release}() on remove and on the failure paths.',
+    managedTwice:
+      '{fn}() now calls {managed}() at line {line} where it called {acquire}(), but {where}() still calls {release}() by hand: the driver core calls it again when the device goes away, after remove has run, and releases the same thing twice (or out of order, while what remove tore down is still in use). Drop the explicit {release}(), or keep {acquire}().',
     droppedRemove:
       '{exit}() no longer calls {call} (it did at line {was} before this patch), but {still}: every unbind of the device (rmmod, sysfs unbind) leaves that behind. Keep the call in {exit}().',
   },
@@ -319,7 +323,7 @@ export default createRule({
  * module, every `__exit` function (fs/netfs/fscache_main.c's fscache_exit(), which netfs_exit()
  * calls from another file) not already on module_exit's path.
  */
-function droppedFromExits(ctx: RuleContext, exitFn: FunctionFacts | undefined, format: (id: 'dropped' | 'droppedRemove', data: Record<string, string | number>) => string): RawFinding[] {
+function droppedFromExits(ctx: RuleContext, exitFn: FunctionFacts | undefined, format: (id: 'dropped' | 'droppedRemove' | 'unmanaged' | 'managedTwice', data: Record<string, string | number>) => string): RawFinding[] {
   if (ctx.image !== 'post' || !ctx.before) return [];
   const fns: FunctionFacts[] = [];
   if (ctx.facts.modular && exitFn && !exitFn.hasError) fns.push(exitFn);
@@ -331,7 +335,7 @@ function droppedFromExits(ctx: RuleContext, exitFn: FunctionFacts | undefined, f
   // A driver's remove callback is the exit of what its probe set up: a release it stops making
   // is left behind on every unbind (rmmod, sysfs unbind), the "add missing X in remove()" fixes.
   const removes = removeCallbacks(ctx.facts).filter((r) => !fns.includes(r.remove));
-  return [...exits, ...removes.flatMap((r) => droppedReleases(ctx, r.remove, format, r.probe))];
+  return [...exits, ...removes.flatMap((r) => droppedReleases(ctx, r.remove, format, r.probe)), ...unmanagedNow(ctx, format)];
 }
 
 /** The probe and the same-file functions it calls, a few levels deep (not the remove path's). */
@@ -343,6 +347,77 @@ function probePath(facts: FileFacts, probe: FunctionFacts, skip: ReadonlySet<str
       const f = byName.get(c.callee);
       if (f && !f.hasError && !skip.has(f.name) && !out.includes(f)) out.push(f);
     }
+  return out;
+}
+
+/**
+ * A probe path that the patch turns from a managed acquire to its plain form (`devm_iio_device_register()`
+ * -> `iio_device_register()`) while nothing in the file calls the plain form's release: the driver
+ * core no longer undoes it, so every unbind (and every later failure of probe) leaves it behind.
+ * What "use devm_X() to fix the missing X_unregister() on remove" fixes undo.
+ */
+function unmanagedNow(ctx: RuleContext, format: (id: 'unmanaged' | 'managedTwice', data: Record<string, string | number>) => string): RawFinding[] {
+  if (ctx.image !== 'post' || !ctx.before) return [];
+  const preByName = functionsByName(ctx.before.facts.functions);
+  const fileCalls = new Set(ctx.facts.functions.flatMap((f) => f.calls.map((c) => c.callee)));
+  const count = (fn: FunctionFacts, callee: string) => fn.calls.filter((c) => c.callee === callee).length;
+  const out: RawFinding[] = [];
+  let book: PairBook | undefined;
+  let preBook: PairBook | undefined;
+  for (const { probe } of removeCallbacksOrProbes(ctx.facts)) {
+    const pre = preByName.get(probe.name);
+    if (!pre || pre.hasError) continue;
+    // The other way round: a plain acquire turned managed while remove (or a failure path) still
+    // releases it by hand: the driver core releases it a second time after remove returns
+    // (iio_device_register() -> devm_iio_device_register() with iio_device_unregister() in remove).
+    for (const c of probe.calls) {
+      if (!c.callee.startsWith('devm_')) continue;
+      const plain = c.callee.slice('devm_'.length);
+      if (count(pre, plain) <= count(probe, plain) || count(probe, c.callee) <= count(pre, c.callee)) continue;
+      // (the pre-image's book: the plain acquire may no longer be called anywhere in the file)
+      preBook ??= moduleBook(ctx.before.facts, ctx.index);
+      const pair = preBook.pairFor(plain);
+      // (released by hand on the object the plain acquire named, not on another of its kind: a
+      // driver with two interrupts converting one of them)
+      const names = new Set(pre.calls.filter((x) => x.callee === plain).flatMap((x) => x.args.map(resourceIdentity)).filter((a) => a && !/^(&?\w+->dev|dev|NULL|0)$/.test(a)));
+      const byHand = (x: CallSite) => (pair?.release ?? []).includes(x.callee) && x.args.some((a) => names.has(resourceIdentity(a)));
+      const where = ctx.facts.functions.find((f) => f.calls.some(byHand));
+      if (!where) continue;
+      const release = [where.calls.find(byHand)!.callee];
+      out.push({
+        key: `managed:${plain}`,
+        line: c.line,
+        function: probe.name,
+        message: format('managedTwice', { fn: probe.name, acquire: plain, managed: c.callee, line: c.line, release: release[0]!, where: where.name }),
+        evidence: [`before: ${probe.name}() called ${plain}()`, `after: ${probe.name}() calls ${c.callee}() at line ${c.line}`, `${where.name}() still calls ${release[0]}()`],
+      });
+    }
+    for (const c of probe.calls) {
+      const managed = `devm_${c.callee}`;
+      if (isManaged(c.callee) || count(pre, managed) <= count(probe, managed) || count(probe, c.callee) <= count(pre, c.callee)) continue;
+      book ??= moduleBook(ctx.facts, ctx.index);
+      const release = book.pairFor(c.callee)?.release ?? [];
+      if (!release.length || release.some((r) => fileCalls.has(r))) continue;
+      out.push({
+        key: `unmanaged:${c.callee}`,
+        line: c.line,
+        function: probe.name,
+        message: format('unmanaged', { fn: probe.name, acquire: c.callee, managed, line: c.line, release: release[0]! }),
+        evidence: [`before: ${probe.name}() called ${managed}()`, `after: ${probe.name}() calls ${c.callee}() at line ${c.line}`, `nothing in ${ctx.path} calls ${release.map((r) => `${r}()`).join(' or ')}`],
+      });
+    }
+  }
+  return out;
+}
+
+/** Probe callbacks of driver structures in this file, with their remove callback where there is one. */
+function removeCallbacksOrProbes(facts: FileFacts): { probe: FunctionFacts }[] {
+  const byName = functionsByName(facts.functions);
+  const out: { probe: FunctionFacts }[] = [];
+  for (const st of facts.structInits) {
+    const probe = byName.get(st.fields.find((f) => f.field === 'probe')?.value.trim() ?? '');
+    if (probe && !probe.hasError && !out.some((o) => o.probe === probe)) out.push({ probe });
+  }
   return out;
 }
 

@@ -63,6 +63,8 @@ const FIXES: Record<string, { rule: string; says: string }> = {
   'firmware-tegra-fix-error-return-code-in-tegra210-bpmp-init': { rule: 'init-error-unwind', says: 'handles the failure of irq_get_irq_data() but returns err' },
   'amba-store-owner-from-modules-with-amba-driver-register': { rule: 'ops-missing-owner', says: 'amba_driver_register() no longer stores the module its caller registers from in drv->drv.owner' },
   // a release a driver's remove callback stops making (through its helper), probe still acquiring it
+  // a probe's acquire turned managed while remove still releases it by hand
+  'iio-light-tsl2583-fix-module-unloading': { rule: 'exit-missing-release', says: 'tsl2583_remove() still calls iio_device_unregister() by hand' },
   'thermal-intel-int340x-free-msi-irq-vectors-on-module-exit': { rule: 'exit-missing-release', says: 'proc_thermal_pci_remove() no longer calls pci_free_irq_vectors(pdev)' },
 };
 /** Ordinary patches (forward fixes and clean-ups of the same functions) that must stay silent. */
