@@ -106,6 +106,13 @@ export const cases: AccuracyCase[] = [
   },
   // ---------------------------------------------------------------- must stay clean
   {
+    name: 'samsung_keypad_remove drops the input_unregister_device() of a devm-allocated input device',
+    file: 'drivers/input/keyboard/samsung-keypad.c',
+    edits: [{ find: '\tpm_runtime_disable(&pdev->dev);\n\n\tinput_unregister_device(keypad->input_dev);\n', replace: '\tpm_runtime_disable(&pdev->dev);\n' }],
+    expect: 'clean',
+    why: 'input_register_device() of a devm_input_allocate_device() object is undone by the driver core at unbind',
+  },
+  {
     name: 'hix5hd2_i2c_probe turns to devm_pm_runtime_enable() and remove drops pm_runtime_disable()',
     file: 'drivers/i2c/busses/i2c-hix5hd2.c',
     edits: [

@@ -14,7 +14,7 @@ import type { RawFinding, RuleContext } from '../../src/engine/types.js';
 import type { CallSite, FileFacts, FunctionFacts } from '../../src/c/types.js';
 import { callIdentity, resourceIdentity } from '../../src/c/lex.js';
 import { acquireNamesFor, allocatorReleases, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
-import { isManaged, isRelease, RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js';
+import { isManaged, isRelease, managedByAllocator, RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js';
 import { fix } from './fix.js';
 import { discardedLookupRefs } from '../../src/engine/kernel/lookups.js';
 import type { PairBook } from '../../src/engine/kernel/pairs.js';
@@ -122,6 +122,8 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
     // the timer defined and armed in fscache_cookie.c): this patch does not take it away.
     const foreign = !helper && !acquirer && !objectStill && unwound === undefined && base && base === id && !declaredNames(preExit).has(base) && !definedHere(ctx.source, ctx.facts, base) && ctx.index.moduleOf?.(ctx.path) !== undefined;
     if (!acquirer && unwound === undefined && (probe || (!objectStill && !helper && !foreign))) continue;
+    // (an input device from devm_input_allocate_device() is unregistered by the driver core)
+    if (probe && acquirer && managedByAllocator(acquirer, calledElsewhere)) continue;
     out.push({
       key: `dropped:${key}`,
       line: exitFn.startLine,

@@ -10,7 +10,7 @@ import { runCase } from '../../scripts/accuracy.js';
 import { kernelTree } from '../helpers/kernel.js';
 
 const RULE = 'exit-missing-release';
-const mine = cases.filter((c) => /^(hix5hd2_i2c_|al3010_probe)/.test(c.name));
+const mine = cases.filter((c) => /^(hix5hd2_i2c_|al3010_probe|samsung_keypad_remove)/.test(c.name));
 /** What each flagged case's finding names: the release remove dropped and the acquire probe still makes. */
 const SAYS: Record<string, string[]> = {
   'hix5hd2_i2c_remove no longer disables runtime PM': ['no longer calls pm_runtime_disable(priv->dev)', 'every unbind of the device'],

@@ -108,6 +108,12 @@ export function counterpartNames(acquire: string): string[] {
       const cased = w === key ? [r] : [...new Set([r, w === w.toUpperCase() ? r.toUpperCase() : r[0]!.toUpperCase() + r.slice(1)])];
       for (const x of cased) out.push([...parts.slice(0, i), x, ...parts.slice(i + 1)].join('_'));
     }
+    // Two verbs in a row make one step, undone by either's counterpart alone
+    // (`crypto_engine_alloc_init()` / `crypto_engine_exit()`).
+    const next = parts[i + 1]?.toLowerCase();
+    if (next !== undefined && w === key && Object.hasOwn(COUNTERPARTS, key) && Object.hasOwn(COUNTERPARTS, next)) {
+      for (const r of new Set([...COUNTERPARTS[key]!, ...COUNTERPARTS[next]!])) out.push([...parts.slice(0, i), r, ...parts.slice(i + 2)].join('_'));
+    }
   });
   return out;
 }

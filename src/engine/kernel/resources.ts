@@ -377,6 +377,23 @@ export function isManaged(callee: string): boolean {
   return /^(devm_|dmam_|pcim_|drmm_|devres_)/.test(callee);
 }
 
+/**
+ * Registrations the driver core undoes by itself when the object came from a managed allocator:
+ * an input device from devm_input_allocate_device() is unregistered at unbind
+ * (input_register_device() adds the devres action, drivers/input/input.c), so neither remove nor
+ * a later failure path of probe calls input_unregister_device() for it.
+ */
+const MANAGED_BY_ALLOCATOR: Readonly<Record<string, readonly string[]>> = {
+  input_register_device: ['devm_input_allocate_device'],
+};
+
+/** Is `acquire` managed here, given the callees of the code that made its object? */
+export function managedByAllocator(acquire: string, callees: ReadonlySet<string> | readonly string[]): boolean {
+  const by = Object.hasOwn(MANAGED_BY_ALLOCATOR, acquire) ? MANAGED_BY_ALLOCATOR[acquire]! : [];
+  const has = (x: string) => (Array.isArray(callees) ? callees.includes(x) : (callees as ReadonlySet<string>).has(x));
+  return by.some(has);
+}
+
 export function pairFor(callee: string): ResourcePair | undefined {
   return isManaged(callee) ? undefined : byAcquire.get(callee);
 }

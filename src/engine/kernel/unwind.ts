@@ -6,7 +6,7 @@ import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/t
 import { baseName, resourceIdentity, squash, escapeRegExp } from '../../c/lex.js';
 import { childLists, flatten, lastStmt, ownText } from '../../c/walk.js';
 import { logicalParts, looksLikeFailureTest, loopIndex, normCond, splitTopLevel, visitsBeforeIndexOnly } from '../../c/cond.js';
-import { isManaged, REF_ITERATORS, releasesHandle, type AcquireKind } from './resources.js';
+import { isManaged, managedByAllocator, REF_ITERATORS, releasesHandle, type AcquireKind } from './resources.js';
 import { allocatorReleases, isAllocatorRelease, keptAllocation, kindAt, locallyReleased, filledName, filledThrough, LOOKS_ONLY, namesExisting, releaseByName, STATUS_NAMES, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
 import { declaredNames } from '../../c/functions.js';
 import { callsWithContext } from './lifecycle.js';
@@ -328,7 +328,7 @@ function fileObjectReleases(facts: FileFacts, book: PairBook): Map<string, strin
 function pairAt(c: CallSite, ctx: Ctx): BookPair | undefined {
   // (a managed acquire is the driver core's to undo, whatever the file's own names pair it
   // with: `devm_kzalloc()` in a probe the patch touches, `dmam_alloc_coherent()`)
-  if (isManaged(c.callee)) return undefined;
+  if (isManaged(c.callee) || managedByAllocator(c.callee, ctx.fn.calls.map((x) => x.callee))) return undefined;
   const p = ctx.book.pairFor(c.callee) ?? keptAllocation(c, ctx.locals) ?? ctx.localPairs.get(`${c.line}:${c.callee}`) ?? objectPair(c, ctx);
   if (!p || p.source === 'table') return p;
   return { ...p, kind: kindAt(p, c, ctx.conds) };
