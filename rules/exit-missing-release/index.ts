@@ -107,6 +107,9 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
     const names = acquireNamesFor(c.callee);
     const acquirer =
       names.find((a) => calledElsewhere.has(a)) ??
+      // (a variant of the acquire named by a suffix: v4l2_async_register_subdev_sensor() for
+      // v4l2_async_unregister_subdev())
+      [...calledElsewhere].find((n) => !isManaged(n) && names.some((a) => n.startsWith(`${a}_`))) ??
       [...calledElsewhere].find((n) => book.pairFor(n)?.release.includes(c.callee)) ??
       // An allocation still stored in the object (`s4985_adapter = kcalloc(...)` for `kfree(s4985_adapter)`).
       acquirers.flatMap((f) => f.calls).find((x) => x.assignedTo && resourceIdentity(x.assignedTo) === id && allocatorReleases(x.callee).includes(c.callee))?.callee ??
