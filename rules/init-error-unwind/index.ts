@@ -12,6 +12,7 @@ import { droppedUnwindReleases } from './dropped.js';
 import { usesAfterFree } from './freed.js';
 import { discardedLookupRefs } from '../../src/engine/kernel/lookups.js';
 import { reallocOverOwnPointer } from './realloc-self.js';
+import { wrongFailureTests } from './wrong-test.js';
 import { offByOneUnwinds } from './unwind-loop.js';
 import { fix } from './fix.js';
 
@@ -66,6 +67,8 @@ export default createRule({
     offByOne: 'The unwind loop at line {line} counts {v} down from where it stands: its first turn runs {release}() on element [{v}], the step that just failed (never set up){missed}. Start one lower (`while (--{v} >= 0)`, or index [{v} - 1]).',
     discarded: '{what} at line {acqLine} takes a reference that nothing keeps: its result is only tested, so {release}() can never be called for it. Keep the result and call {release}() when done.',
     discardedArg: '{what} at line {acqLine} takes a reference and is handed straight to {into}(), which neither keeps nor drops it: nothing is left to call {release}() with. Keep the result in a variable and call {release}() after {into}().',
+    wrongTestNull: 'Line {line} tests {id} for NULL, but {callee}() returns an ERR_PTR() on failure and never NULL: the failure passes the test and the code goes on with an error pointer, which oopses at its first use. Test it with IS_ERR() and return PTR_ERR().',
+    wrongTestErr: 'Line {line} tests {id} with IS_ERR(), but {callee}() returns NULL on failure and never an error pointer: the failure passes the test and the code goes on with NULL. Test it for NULL and return an error code (-ENOMEM).',
     reallocSelf: '{id} = {callee}({id}, ...) at line {line}: when {callee}() fails it returns NULL and leaves the old buffer allocated, and this assignment overwrites the only pointer to it, so no failure path can free it. Assign the result to a temporary, free {id} when it is NULL, and only then store it.',
     freed: '{object} is freed by {free}() at line {freeLine} and read again at line {use}: the failure path uses memory it has just given back. Read what it needs (the error code) before the free.',
     ignoredUntested: '{what} at line {acqLine} can fail, but nothing tests its result before init returns 0 at line {ret}: the module carries on with a NULL or error pointer, the first use oopses, and its exit path will call {release}() on it. Test it and unwind what came before.',
@@ -112,6 +115,24 @@ export default createRule({
       for (const f of ctx.facts.functions) {
         if (f.hasError || f.section === 'exit' || inScope.has(f.name) || scope.includes(f) || !SETUP_NAME.test(f.name)) continue;
         if (f.calls.length >= 2 && (existed.has(f.name) ? unwoundBefore.has(f.name) : unwinds(f))) scope.push(f);
+      }
+    }
+    // A failure test that cannot see the failure (`if (!base)` after an ERR_PTR()-returning
+    // mapping): in init code, and on patches in any function (a devm_-only probe or its
+    // `foo_gpio_register()` helper has nothing to undo and still must not carry on with a bad
+    // pointer; the callees judged are ones whose failure value the kernel documents).
+    for (const fn of ctx.scan ? scope : ctx.facts.functions.filter((f) => !f.hasError)) {
+      for (const w of wrongFailureTests(fn)) {
+        const id = w.call.assignedTo!.trim();
+        out.push({
+          key: `wrongtest:${w.call.callee}(${resourceIdentity(id)})`,
+          line: w.testLine,
+          function: fn.name,
+          severity: 'warning',
+          message: format(w.tests === 'null' ? 'wrongTestNull' : 'wrongTestErr', { callee: w.call.callee, id, line: w.testLine }),
+          evidence: [`${fn.name}(): ${id} = ${w.call.callee}(...) at line ${w.call.line}`, `${w.call.callee}() returns ${w.tests === 'null' ? 'an ERR_PTR() on failure, never NULL' : 'NULL on failure, never an error pointer'}`],
+          causes: [w.call.line, w.testLine],
+        });
       }
     }
     if (!scope.length) return out;
