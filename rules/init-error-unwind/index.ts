@@ -13,6 +13,7 @@ import { usesAfterFree } from './freed.js';
 import { discardedLookupRefs } from '../../src/engine/kernel/lookups.js';
 import { reallocOverOwnPointer } from './realloc-self.js';
 import { wrongFailureTests } from './wrong-test.js';
+import { pmGetSyncLeaks } from './pm-get-sync.js';
 import { offByOneUnwinds } from './unwind-loop.js';
 import { fix } from './fix.js';
 
@@ -69,6 +70,7 @@ export default createRule({
     discardedArg: '{what} at line {acqLine} takes a reference and is handed straight to {into}(), which neither keeps nor drops it: nothing is left to call {release}() with. Keep the result in a variable and call {release}() after {into}().',
     wrongTestNull: 'Line {line} tests {id} for NULL, but {callee}() returns an ERR_PTR() on failure and never NULL: the failure passes the test and the code goes on with an error pointer, which oopses at its first use. Test it with IS_ERR() and return PTR_ERR().',
     wrongTestErr: 'Line {line} tests {id} with IS_ERR(), but {callee}() returns NULL on failure and never an error pointer: the failure passes the test and the code goes on with NULL. Test it for NULL and return an error code (-ENOMEM).',
+    pmGetSync: 'pm_runtime_get_sync({dev}) at line {line} raises the usage count even when the resume fails, but its failure path (leaving at line {exit}) does not drop it: the device can never runtime-suspend again. Call pm_runtime_put_noidle({dev}) on that path, or use pm_runtime_resume_and_get(), which does.',
     reallocSelf: '{id} = {callee}({id}, ...) at line {line}: when {callee}() fails it returns NULL and leaves the old buffer allocated, and this assignment overwrites the only pointer to it, so no failure path can free it. Assign the result to a temporary, free {id} when it is NULL, and only then store it.',
     freed: '{object} is freed by {free}() at line {freeLine} and read again at line {use}: the failure path uses memory it has just given back. Read what it needs (the error code) before the free.',
     ignoredUntested: '{what} at line {acqLine} can fail, but nothing tests its result before init returns 0 at line {ret}: the module carries on with a NULL or error pointer, the first use oopses, and its exit path will call {release}() on it. Test it and unwind what came before.',
@@ -196,6 +198,18 @@ export default createRule({
           function: fn.name,
           message: d.into ? format('discardedArg', { what, acqLine: d.call.line, release: d.release, into: d.into }) : format('discarded', { what, acqLine: d.call.line, release: d.release }),
           evidence: [`${fn.name}(): ${what} at line ${d.call.line}, ${d.into ? `handed straight to ${d.into}()` : 'result not stored'}`, `${d.call.callee}() returns its object with a reference taken; ${d.release}() drops it`],
+        });
+      }
+      for (const g of pmGetSyncLeaks(fn)) {
+        const dev = g.call.args[0] ?? '';
+        out.push({
+          key: `pmget:${resourceIdentity(dev)}`,
+          line: g.testLine,
+          function: fn.name,
+          severity: 'warning',
+          message: format('pmGetSync', { dev, line: g.call.line, exit: g.exitLine }),
+          evidence: [`${fn.name}(): ${g.call.assignedTo!.trim()} = pm_runtime_get_sync(${dev}) at line ${g.call.line}`, `its failure path (line ${g.testLine} -> line ${g.exitLine}) calls no pm_runtime_put*(${dev})`],
+          causes: [g.call.line, g.testLine],
         });
       }
       for (const c of reallocOverOwnPointer(fn)) {

@@ -63,6 +63,11 @@ const FIXES: Record<string, { rule: string; says: string }> = {
   'firmware-tegra-fix-error-return-code-in-tegra210-bpmp-init': { rule: 'init-error-unwind', says: 'handles the failure of irq_get_irq_data() but returns err' },
   'amba-store-owner-from-modules-with-amba-driver-register': { rule: 'ops-missing-owner', says: 'amba_driver_register() no longer stores the module its caller registers from in drv->drv.owner' },
   // a release a driver's remove callback stops making (through its helper), probe still acquiring it
+  // a failure test that cannot see the failure (NULL for an ERR_PTR() callee, IS_ERR() for a NULL one)
+  'watchdog-jz4740-fix-return-value-check-in-jz4740-wdt-probe': { rule: 'init-error-unwind', says: 'device_node_to_regmap() returns an ERR_PTR() on failure and never NULL' },
+  'serial-mvebu-uart-fix-return-value-check-in-mvebu-uart-clock': { rule: 'init-error-unwind', says: 'devm_ioremap() returns NULL on failure and never an error pointer' },
+  // pm_runtime_get_sync()'s failure path that does not drop the usage count
+  'crypto-sun8i-ce-fix-pm-reference-leak-in-sun8i-ce-probe': { rule: 'init-error-unwind', says: 'pm_runtime_get_sync(ce->dev) at line' },
   // a probe's acquire turned managed while remove still releases it by hand
   'iio-light-tsl2583-fix-module-unloading': { rule: 'exit-missing-release', says: 'tsl2583_remove() still calls iio_device_unregister() by hand' },
   'thermal-intel-int340x-free-msi-irq-vectors-on-module-exit': { rule: 'exit-missing-release', says: 'proc_thermal_pci_remove() no longer calls pci_free_irq_vectors(pdev)' },
