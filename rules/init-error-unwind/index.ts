@@ -1,6 +1,7 @@
 // init-error-unwind: an init function's failure path must release what was acquired before it,
 // in reverse order. A leaked registration outlives the module: the kernel later calls into
 // unloaded text (driver core, notifier chains), or the next load fails with -EBUSY.
+import { flatten } from '../../src/c/walk.js';
 import { createRule } from '../../src/engine/rule.js';
 import { meta } from './meta.js';
 import { analyseUnwind, initScope, prepareUnwind, type Leak } from '../../src/engine/kernel/unwind.js';
@@ -113,10 +114,13 @@ export default createRule({
       const unwinds = (f: FunctionFacts) => f.body.some((s) => s.k === 'label') || f.calls.some((c) => releaseByName(c.callee));
       const pre = ctx.image === 'post' ? ctx.before?.facts.functions ?? [] : [];
       const existed = new Set(pre.map((f) => f.name));
-      const unwoundBefore = new Set(pre.filter(unwinds).map((f) => f.name));
+      // (two steps at least, an iterator macro's loop counting as one: `device_for_each_child_node()`
+      // takes a reference per turn; judged in the pre-image too, whose release the patch may take)
+      const steps = (f: FunctionFacts) => f.calls.length + flatten(f.body).filter((st) => st.k === 'loop' && !!st.macro).length;
+      const unwoundBefore = new Set(pre.filter((f) => unwinds(f) && steps(f) >= 2).map((f) => f.name));
       for (const f of ctx.facts.functions) {
         if (f.hasError || f.section === 'exit' || inScope.has(f.name) || scope.includes(f) || !SETUP_NAME.test(f.name)) continue;
-        if (f.calls.length >= 2 && (existed.has(f.name) ? unwoundBefore.has(f.name) : unwinds(f))) scope.push(f);
+        if (existed.has(f.name) ? unwoundBefore.has(f.name) : steps(f) >= 2 && unwinds(f)) scope.push(f);
       }
     }
     // A failure test that cannot see the failure (`if (!base)` after an ERR_PTR()-returning
