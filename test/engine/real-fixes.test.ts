@@ -67,7 +67,7 @@ const FIXES: Record<string, { rule: string; says: string }> = {
   'watchdog-jz4740-fix-return-value-check-in-jz4740-wdt-probe': { rule: 'init-error-unwind', says: 'device_node_to_regmap() returns an ERR_PTR() on failure and never NULL' },
   'serial-mvebu-uart-fix-return-value-check-in-mvebu-uart-clock': { rule: 'init-error-unwind', says: 'devm_ioremap() returns NULL on failure and never an error pointer' },
   // a probe whose only unwind was an iterator's put, judged in scope by its pre-image
-  'gpio-sim-add-missing-fwnode-handle-put-in-gpio-sim-probe': { rule: 'init-error-unwind', says: 'without fwnode_handle_put()' },
+  'gpio-sim-add-missing-fwnode-handle-put-in-gpio-sim-probe': { rule: 'init-error-unwind', says: 'device_for_each_child_node(swnode) at line 526 is not undone when gpio_sim_add_bank() fails' },
   // pm_runtime_get_sync()'s failure path that does not drop the usage count
   'crypto-sun8i-ce-fix-pm-reference-leak-in-sun8i-ce-probe': { rule: 'init-error-unwind', says: 'pm_runtime_get_sync(ce->dev) at line' },
   // a probe's acquire turned managed while remove still releases it by hand
