@@ -176,6 +176,8 @@ export default createRule({
       '{fn}() now calls {acquire}() at line {line} where it called {managed}(), but nothing in this file calls {release}(): the driver core no longer undoes it, so every unbind of the device (and every failure later in probe) leaves it behind, pointing into freed driver data. Keep {managed}(), or call {release}() on remove and on the failure paths.',
     managedTwice:
       '{fn}() now calls {managed}() at line {line} where it called {acquire}(), but {where}() still calls {release}() by hand: the driver core calls it again when the device goes away, after remove has run, and releases the same thing twice (or out of order, while what remove tore down is still in use). Drop the explicit {release}(), or keep {acquire}().',
+    removeEarly:
+      '{fn}() returns early at line {line} and then skips {list}: the driver core unbinds the device and frees what probe allocated with devm_ whatever remove returns, so what those calls undo stays behind. Carry on with the teardown on that path (warn and skip only the hardware access).',
     droppedRemove:
       '{exit}() no longer calls {call} (it did at line {was} before this patch), but {still}: every unbind of the device (rmmod, sysfs unbind) leaves that behind. Keep the call in {exit}().',
   },
@@ -328,7 +330,7 @@ export default createRule({
  * module, every `__exit` function (fs/netfs/fscache_main.c's fscache_exit(), which netfs_exit()
  * calls from another file) not already on module_exit's path.
  */
-function droppedFromExits(ctx: RuleContext, exitFn: FunctionFacts | undefined, format: (id: 'dropped' | 'droppedRemove' | 'unmanaged' | 'managedTwice', data: Record<string, string | number>) => string): RawFinding[] {
+function droppedFromExits(ctx: RuleContext, exitFn: FunctionFacts | undefined, format: (id: 'dropped' | 'droppedRemove' | 'unmanaged' | 'managedTwice' | 'removeEarly', data: Record<string, string | number>) => string): RawFinding[] {
   if (ctx.image !== 'post' || !ctx.before) return [];
   const fns: FunctionFacts[] = [];
   if (ctx.facts.modular && exitFn && !exitFn.hasError) fns.push(exitFn);
@@ -340,7 +342,7 @@ function droppedFromExits(ctx: RuleContext, exitFn: FunctionFacts | undefined, f
   // A driver's remove callback is the exit of what its probe set up: a release it stops making
   // is left behind on every unbind (rmmod, sysfs unbind), the "add missing X in remove()" fixes.
   const removes = removeCallbacks(ctx.facts).filter((r) => !fns.includes(r.remove));
-  return [...exits, ...removes.flatMap((r) => droppedReleases(ctx, r.remove, format, r.probe)), ...unmanagedNow(ctx, format)];
+  return [...exits, ...removes.flatMap((r) => droppedReleases(ctx, r.remove, format, r.probe)), ...unmanagedNow(ctx, format), ...earlyRemoveReturns(ctx, format)];
 }
 
 /** The probe and the same-file functions it calls, a few levels deep (not the remove path's). */
@@ -409,6 +411,42 @@ function unmanagedNow(ctx: RuleContext, format: (id: 'unmanaged' | 'managedTwice
         function: probe.name,
         message: format('unmanaged', { fn: probe.name, acquire: c.callee, managed, line: c.line, release: release[0]! }),
         evidence: [`before: ${probe.name}() called ${managed}()`, `after: ${probe.name}() calls ${c.callee}() at line ${c.line}`, `nothing in ${ctx.path} calls ${release.map((r) => `${r}()`).join(' or ')}`],
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * A remove callback that returns early on a failure (`if (ret < 0) return ret;` after a resume
+ * that failed) and so skips the releases after it: the driver core unbinds the device whatever
+ * remove returns (which is why remove callbacks now return void), so what those releases undo
+ * stays behind, pointing into freed driver data (spi-imx's "Don't skip cleanup in remove's error
+ * path", reversed). Releases are those the pairs book or the name says undo something.
+ */
+function earlyRemoveReturns(ctx: RuleContext, format: (id: 'removeEarly', data: Record<string, string | number>) => string): RawFinding[] {
+  if (ctx.image !== 'post' || !ctx.before) return [];
+  const out: RawFinding[] = [];
+  let book: PairBook | undefined;
+  for (const { remove } of removeCallbacks(ctx.facts)) {
+    const body = remove.body;
+    for (let i = 0; i < body.length; i++) {
+      const st = body[i]!;
+      // (a status's failure only: `if (!priv) return;` finds nothing set up to tear down)
+      if (st.k !== 'if' || st.else || !/^\(*(ret|err|error|rc|r|rv|retval|status|result|res)\)*(<0|!=0)?\)*$/.test(st.cond.replace(/\s+/g, ''))) continue;
+      const last = st.then[st.then.length - 1];
+      const leaves = last?.k === 'return' || (last?.k === 'block' && last.body[last.body.length - 1]?.k === 'return');
+      if (!leaves) continue;
+      book ??= moduleBook(ctx.facts, ctx.index);
+      const skipped = body.slice(i + 1).flatMap((x) => ('calls' in x ? x.calls : [])).filter((c) => !isManaged(c.callee) && (book!.isRelease(c.callee) || releaseByName(c.callee)));
+      if (!skipped.length) continue;
+      const names = [...new Set(skipped.map((c) => c.callee))];
+      out.push({
+        key: `removeearly:${st.cond.replace(/\s+/g, '')}|${names.join(',')}`,
+        line: st.line,
+        function: remove.name,
+        message: format('removeEarly', { fn: remove.name, line: st.line, list: names.slice(0, 4).map((n) => `${n}()`).join(', ') + (names.length > 4 ? ', ...' : '') }),
+        evidence: [`${remove.name}() leaves at line ${st.line} when \`${st.cond.trim()}\` holds`, `after it: ${skipped.map((c) => `${c.callee}() at line ${c.line}`).join(', ')}`],
       });
     }
   }

@@ -70,6 +70,8 @@ const FIXES: Record<string, { rule: string; says: string }> = {
   'gpio-sim-add-missing-fwnode-handle-put-in-gpio-sim-probe': { rule: 'init-error-unwind', says: 'device_for_each_child_node(swnode) at line 526 is not undone when gpio_sim_add_bank() fails' },
   // pm_runtime_get_sync()'s failure path that does not drop the usage count
   'crypto-sun8i-ce-fix-pm-reference-leak-in-sun8i-ce-probe': { rule: 'init-error-unwind', says: 'pm_runtime_get_sync(ce->dev) at line' },
+  // a remove callback that returns early on a failed resume and skips its teardown
+  'spi-imx-don-t-skip-cleanup-in-remove-s-error-path': { rule: 'exit-missing-release', says: 'spi_imx_remove() returns early at line' },
   // a probe's acquire turned managed while remove still releases it by hand
   'iio-light-tsl2583-fix-module-unloading': { rule: 'exit-missing-release', says: 'tsl2583_remove() still calls iio_device_unregister() by hand' },
   'thermal-intel-int340x-free-msi-irq-vectors-on-module-exit': { rule: 'exit-missing-release', says: 'proc_thermal_pci_remove() no longer calls pci_free_irq_vectors(pdev)' },
