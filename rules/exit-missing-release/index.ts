@@ -433,7 +433,7 @@ function earlyRemoveReturns(ctx: RuleContext, format: (id: 'removeEarly', data: 
     for (let i = 0; i < body.length; i++) {
       const st = body[i]!;
       // (a status's failure only: `if (!priv) return;` finds nothing set up to tear down)
-      if (st.k !== 'if' || st.else || !/^\(*(ret|err|error|rc|r|rv|retval|status|result|res)\)*(<0|!=0)?\)*$/.test(st.cond.replace(/\s+/g, ''))) continue;
+      if (st.k !== 'if' || st.else || !/^\(*(ret|err|error|rc|r|rv|retval|status|result|res)(<0|!=0)?\)*$/.test(st.cond.replace(/\s+/g, ''))) continue;
       const last = st.then[st.then.length - 1];
       const leaves = last?.k === 'return' || (last?.k === 'block' && last.body[last.body.length - 1]?.k === 'return');
       if (!leaves) continue;
