@@ -5,7 +5,7 @@
 import { functionsByName } from '../../src/c/functions.js';
 import { createRule } from '../../src/engine/rule.js';
 import { meta } from './meta.js';
-import { callsWithContext, declaresLicense, disabledLines, moduleEntryPoints, pathLines, type PathCall } from '../../src/engine/kernel/lifecycle.js';
+import { callsWithContext, declaresLicense, disabledLines, driverCallbacks, moduleEntryPoints, pathLines, type DriverCallbacks, type PathCall } from '../../src/engine/kernel/lifecycle.js';
 import { destroyBeforeBarrier } from '../../src/engine/kernel/rcu.js';
 import { declaredNames } from '../../src/c/functions.js';
 import { destroyedInUse, exitPath, keptByInit, registersCallbacks, unreleased, usedAfterRelease, type Kept } from '../../src/engine/kernel/teardown.js';
@@ -13,6 +13,7 @@ import { initScope } from '../../src/engine/kernel/unwind.js';
 import type { RawFinding, RuleContext } from '../../src/engine/types.js';
 import type { CallSite, FileFacts, FunctionFacts } from '../../src/c/types.js';
 import { callIdentity, resourceIdentity } from '../../src/c/lex.js';
+import { statusFailureTest } from '../../src/c/cond.js';
 import { acquireNamesFor, allocatorReleases, moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
 import { isManaged, isRelease, managedByAllocator, RESOURCE_PAIRS } from '../../src/engine/kernel/resources.js';
 import { fix } from './fix.js';
@@ -126,7 +127,7 @@ function droppedReleases(ctx: RuleContext, exitFn: FunctionFacts, format: (id: '
     const foreign = !helper && !acquirer && !objectStill && unwound === undefined && base && base === id && !declaredNames(preExit).has(base) && !definedHere(ctx.source, ctx.facts, base) && ctx.index.moduleOf?.(ctx.path) !== undefined;
     if (!acquirer && unwound === undefined && (probe || (!objectStill && !helper && !foreign))) continue;
     // (an input device from devm_input_allocate_device() is unregistered by the driver core)
-    if (probe && acquirer && managedByAllocator(acquirer, calledElsewhere)) continue;
+    if (probe && acquirer && managedByAllocator(acquirer, acquirers.flatMap((f) => f.calls))) continue;
     out.push({
       key: `dropped:${key}`,
       line: exitFn.startLine,
@@ -371,7 +372,8 @@ function unmanagedNow(ctx: RuleContext, format: (id: 'unmanaged' | 'managedTwice
   const out: RawFinding[] = [];
   let book: PairBook | undefined;
   let preBook: PairBook | undefined;
-  for (const { probe } of removeCallbacksOrProbes(ctx.facts)) {
+  for (const probe of new Set(driverCallbacks(ctx.facts).map((d) => d.probe))) {
+    if (probe.hasError) continue;
     const pre = preByName.get(probe.name);
     if (!pre || pre.hasError) continue;
     // The other way round: a plain acquire turned managed while remove (or a failure path) still
@@ -433,7 +435,7 @@ function earlyRemoveReturns(ctx: RuleContext, format: (id: 'removeEarly', data: 
     for (let i = 0; i < body.length; i++) {
       const st = body[i]!;
       // (a status's failure only: `if (!priv) return;` finds nothing set up to tear down)
-      if (st.k !== 'if' || st.else || !/^\(*(ret|err|error|rc|r|rv|retval|status|result|res)(<0|!=0)?\)*$/.test(st.cond.replace(/\s+/g, ''))) continue;
+      if (st.k !== 'if' || st.else || !statusFailureTest(st.cond)) continue;
       const last = st.then[st.then.length - 1];
       const leaves = last?.k === 'return' || (last?.k === 'block' && last.body[last.body.length - 1]?.k === 'return');
       if (!leaves) continue;
@@ -453,27 +455,11 @@ function earlyRemoveReturns(ctx: RuleContext, format: (id: 'removeEarly', data: 
   return out;
 }
 
-/** Probe callbacks of driver structures in this file, with their remove callback where there is one. */
-function removeCallbacksOrProbes(facts: FileFacts): { probe: FunctionFacts }[] {
-  const byName = functionsByName(facts.functions);
-  const out: { probe: FunctionFacts }[] = [];
-  for (const st of facts.structInits) {
-    const probe = byName.get(st.fields.find((f) => f.field === 'probe')?.value.trim() ?? '');
-    if (probe && !probe.hasError && !out.some((o) => o.probe === probe)) out.push({ probe });
-  }
-  return out;
-}
-
-/** Remove callbacks of driver structures that also name a probe in this file: `{ .probe = a_probe, .remove = a_remove }`. */
-function removeCallbacks(facts: FileFacts): { remove: FunctionFacts; probe: FunctionFacts }[] {
-  const byName = functionsByName(facts.functions);
-  const out: { remove: FunctionFacts; probe: FunctionFacts }[] = [];
-  for (const st of facts.structInits) {
-    const probe = byName.get(st.fields.find((f) => f.field === 'probe')?.value.trim() ?? '');
-    const remove = byName.get(st.fields.find((f) => /^(remove|remove_new|disconnect)$/.test(f.field))?.value.trim() ?? '');
-    if (probe && remove && !remove.hasError && !probe.hasError && !out.some((o) => o.remove === remove)) out.push({ remove, probe });
-  }
-  return out;
+/** Remove callbacks (once each) with the probe of their driver structure, neither unparsed. */
+function removeCallbacks(facts: FileFacts): Required<DriverCallbacks>[] {
+  return driverCallbacks(facts)
+    .filter((d): d is Required<DriverCallbacks> => !!d.remove && !d.remove.hasError && !d.probe.hasError)
+    .filter((d, i, all) => all.findIndex((x) => x.remove === d.remove) === i);
 }
 
 /** The file's pairs book, built only when asked for (it reads the whole file). */

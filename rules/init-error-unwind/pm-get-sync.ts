@@ -5,7 +5,7 @@
 // again (the many "Fix PM reference leak in foo_probe()" fixes, reversed).
 import { resourceIdentity } from '../../src/c/lex.js';
 import type { CallSite, FunctionFacts, Stmt } from '../../src/c/types.js';
-import { flatten } from '../../src/c/walk.js';
+import { flatten, testAfter } from '../../src/c/walk.js';
 
 const PUT = /^(pm_runtime_put\w*|__pm_runtime_idle|pm_runtime_disable)$/;
 
@@ -32,15 +32,14 @@ const callsIn = (stmts: readonly Stmt[]): CallSite[] => flatten(stmts).flatMap((
 
 export function pmGetSyncLeaks(fn: FunctionFacts): PmGetLeak[] {
   const out: PmGetLeak[] = [];
-  const ifs = flatten(fn.body).filter((s): s is Extract<Stmt, { k: 'if' }> => s.k === 'if');
   for (const c of fn.calls) {
     if (c.callee !== 'pm_runtime_get_sync' || !c.assignedTo) continue;
     const v = resourceIdentity(c.assignedTo);
     const dev = resourceIdentity(c.args[0] ?? '');
     if (!/^\w+$/.test(v)) continue;
     // (the failure test: `ret < 0`, `ret`, or `ret < 0 && ret != -EACCES`)
-    const test = ifs.find((s) => s.line > c.line && s.line <= c.line + 3 && new RegExp(`^\\(*${v}(<0|!=0)?\\)*$|^\\(*${v}<0&&`).test(s.cond.replace(/\s+/g, '')));
-    if (!test || test.else) continue;
+    const test = testAfter(fn, c);
+    if (!test || test.else || !new RegExp(`^\\(*${v}(<0|!=0)?\\)*$|^\\(*${v}<0&&`).test(test.cond.replace(/\s+/g, ''))) continue;
     const arm = test.then;
     const last = flatten(arm).filter((s) => s.k === 'goto' || s.k === 'return').pop();
     if (!last) continue;

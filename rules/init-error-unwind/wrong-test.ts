@@ -3,9 +3,9 @@
 // returns NULL and never an error pointer. Either way the step's failure goes untested and set-up
 // carries on with a bad pointer (the many "Fix return value check in foo_probe()" fixes, reversed).
 // Only callees whose convention the kernel documents are judged; IS_ERR_OR_NULL() sees both.
-import { escapeRegExp } from '../../src/c/lex.js';
+import { escapeRegExp, resourceIdentity } from '../../src/c/lex.js';
 import type { CallSite, FunctionFacts } from '../../src/c/types.js';
-import { flatten } from '../../src/c/walk.js';
+import { testAfter } from '../../src/c/walk.js';
 
 /** Return NULL on failure, never an error pointer. */
 const RETURNS_NULL =
@@ -21,21 +21,15 @@ export interface WrongTest {
   testLine: number;
 }
 
-/**
- * Calls whose result is tested for the failure value the callee never returns: the test right
- * after the call (within three lines) that reads the variable the result landed in.
- */
+/** Calls whose result is tested, right where it is made (testAfter()), for the failure value the callee never returns. */
 export function wrongFailureTests(fn: FunctionFacts): WrongTest[] {
   const out: WrongTest[] = [];
-  const ifs = flatten(fn.body).filter((s): s is Extract<typeof s, { k: 'if' }> => s.k === 'if');
   for (const c of fn.calls) {
     const returnsNull = RETURNS_NULL.test(c.callee);
     if (!c.assignedTo || (!returnsNull && !RETURNS_ERR.test(c.callee))) continue;
-    const v = c.assignedTo.replace(/\s+/g, '');
-    if (!/^[A-Za-z_][\w.>[\]-]*$/.test(v)) continue;
-    const x = escapeRegExp(v);
-    const test = ifs.find((s) => s.line > c.line && s.line <= c.line + 3 && new RegExp(`(^|[^\\w>.])${x}(?![\\w[(]|->|\\.)`).test(s.cond.replace(/\s+/g, '')));
+    const test = testAfter(fn, c);
     if (!test) continue;
+    const x = escapeRegExp(resourceIdentity(c.assignedTo));
     const cond = test.cond.replace(/\s+/g, '');
     if (/IS_ERR_OR_NULL/.test(cond)) continue;
     const isErr = new RegExp(`IS_ERR\\(${x}\\)`).test(cond);

@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { extractFacts } from '../../src/c/facts.js';
 import type { RealCase } from '../../src/engine/real-corpus.js';
-import { moduleEntryPoints } from '../../src/engine/kernel/lifecycle.js';
+import { driverCallbacks, moduleEntryPoints } from '../../src/engine/kernel/lifecycle.js';
 import { flatten } from '../../src/c/walk.js';
 import type { Stmt } from '../../src/c/types.js';
 import { moduleBook, releaseByName } from '../../src/engine/kernel/pairs.js';
@@ -81,15 +81,6 @@ function initCode(facts: ReturnType<typeof extractFacts>, text: string, inits: r
   return facts.functions.filter((f) => inits.includes(f.name) || sectionOfFunction(lines, f) === 'init');
 }
 
-/** Remove callbacks of driver structures that name a probe too (`remove`: what they release, probe acquired). */
-function removeCallbacks(facts: ReturnType<typeof extractFacts>) {
-  const byName = new Map(facts.functions.map((f) => [f.name, f]));
-  return facts.structInits.flatMap((st) => {
-    const remove = byName.get(st.fields.find((f) => /^(remove|remove_new|disconnect)$/.test(f.field))?.value.trim() ?? '');
-    return remove && st.fields.some((f) => f.field === 'probe') ? [remove] : [];
-  });
-}
-
 /** Device set-up code that is not init code, and that unwinds (labels, or a release on some path). */
 function setupCode(facts: ReturnType<typeof extractFacts>, text: string, inits: readonly string[]) {
   const init = new Set(initCode(facts, text, inits).map((f) => f.name));
@@ -123,7 +114,7 @@ for (const path of files) {
   const facts = extractFacts(path, text);
   const ep = moduleEntryPoints(facts);
   const book = moduleBook(facts, index);
-  const fns = mode === 'remove' ? removeCallbacks(facts) : onProbe ? setupCode(facts, text, ep.inits.map((i) => i.fn.name)) : mode === 'section' ? [] : mode === 'inline' || mode === 'check' || mode === 'errno' ? initCode(facts, text, ep.inits.map((i) => i.fn.name)) : mode === 'ladder' ? ep.inits.map((i) => i.fn) : mode === 'exit' && ep.exit?.fn ? [ep.exit.fn] : [];
+  const fns = mode === 'remove' ? driverCallbacks(facts).flatMap((d) => (d.remove ? [d.remove] : [])) : onProbe ? setupCode(facts, text, ep.inits.map((i) => i.fn.name)) : mode === 'section' ? [] : mode === 'inline' || mode === 'check' || mode === 'errno' ? initCode(facts, text, ep.inits.map((i) => i.fn.name)) : mode === 'ladder' ? ep.inits.map((i) => i.fn) : mode === 'exit' && ep.exit?.fn ? [ep.exit.fn] : [];
   const lines = text.split('\n');
   const cands: { line: number; callee: string; end?: number }[] = [];
   if (LINE[mode]) {

@@ -108,10 +108,18 @@ export function looksLikeFailureTest(cond: string): boolean {
   return failurePart(stripParens(normCond(cond)), true);
 }
 
+/** A status variable's failure (`ret`, `err < 0`, `rc != 0`), normalised; not its `!ret` success. */
+const STATUS_FAILURE = /^\(*(ret|err|error|rc|r|rv|retval|status|result|res|rets)\)*(<0|!=0)?$/;
+
+/** Does the condition test only a status variable's failure (`if (ret < 0)`, `if (err)`)? */
+export function statusFailureTest(cond: string): boolean {
+  return STATUS_FAILURE.test(stripParens(normCond(cond)));
+}
+
 function failurePart(c: string, alone: boolean): boolean {
   if (!alone && /^!\(*[\w.>-]+\)*$/.test(c)) return false;
   return (
-    (/^!?\(*(ret|err|error|rc|r|rv|retval|status|result|res|rets)\)*(<0|!=0)?$/.test(c) && !c.startsWith('!')) ||
+    STATUS_FAILURE.test(c) ||
     /^!\(*[\w.>-]+\)*$/.test(c) ||
     (/IS_ERR(_OR_NULL)?\(/.test(c) && !c.startsWith('!')) ||
     /<0\)*$/.test(c) ||

@@ -1,7 +1,8 @@
 // The one walker over the statement IR (src/c/types.ts): every analysis that visits statements
 // (the facts extractor's own passes, the kernel analyses, the rules) goes through these, so
 // "the statements nested in an if/loop/switch/block" is written once.
-import type { CallSite, Stmt } from './types.js';
+import { escapeRegExp, resourceIdentity } from './lex.js';
+import type { CallSite, FunctionFacts, Stmt } from './types.js';
 
 /** The statement lists nested directly in `s`. */
 export function childLists(s: Stmt): Stmt[][] {
@@ -93,4 +94,18 @@ export function lastStmt(stmts: readonly Stmt[]): Stmt | undefined {
 export function exits(stmts: readonly Stmt[]): boolean {
   const last = lastStmt(stmts);
   return last?.k === 'return' || last?.k === 'goto';
+}
+
+/**
+ * The test of a call's result made right where the call is: the `if` whose condition holds the
+ * call itself (`if (f(...))`), or, for `x = f(...);`, the first `if` within three lines after it
+ * whose condition reads `x` (a member path or an element too: `priv->regs[i]`).
+ */
+export function testAfter(fn: FunctionFacts, c: CallSite): Extract<Stmt, { k: 'if' }> | undefined {
+  const v = c.assignedTo ? resourceIdentity(c.assignedTo) : '';
+  const word = v && /^[A-Za-z_][\w.>[\]-]*$/.test(v) ? new RegExp(`(^|[^\\w>.])${escapeRegExp(v)}(?![\\w\\[(]|\\s*(?:->|\\.))`) : undefined;
+  return flatten(fn.body).find(
+    (st): st is Extract<Stmt, { k: 'if' }> =>
+      st.k === 'if' && (st.condCalls.includes(c) || st.condCalls.some((x) => x.line === c.line && x.callee === c.callee) || (!!word && st.line > c.line && st.line <= c.line + 3 && word.test(st.cond))),
+  );
 }

@@ -324,3 +324,23 @@ export function pathLines(facts: FileFacts, entry: FunctionFacts, path: readonly
   for (const f of facts.functions) if (names.has(f.name)) for (let l = f.startLine; l <= f.endLine; l++) out.push(l);
   return out;
 }
+
+/** A driver structure's callbacks defined in this file: `{ .probe = a_probe, .remove = a_remove }`. */
+export interface DriverCallbacks {
+  probe: FunctionFacts;
+  /** `.remove`, `.remove_new` or `.disconnect` (USB), where the structure names one of this file. */
+  remove?: FunctionFacts;
+}
+
+/** The probe (and remove) callbacks of the file's driver structures, each pair once. */
+export function driverCallbacks(facts: FileFacts): DriverCallbacks[] {
+  const byName = functionsByName(facts.functions);
+  const out: DriverCallbacks[] = [];
+  for (const st of facts.structInits) {
+    const probe = byName.get(st.fields.find((f) => f.field === 'probe')?.value.trim() ?? '');
+    if (!probe) continue;
+    const remove = byName.get(st.fields.find((f) => /^(remove|remove_new|disconnect)$/.test(f.field))?.value.trim() ?? '');
+    if (!out.some((o) => o.probe === probe && o.remove === remove)) out.push(remove ? { probe, remove } : { probe });
+  }
+  return out;
+}

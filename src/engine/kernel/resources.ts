@@ -387,11 +387,11 @@ const MANAGED_BY_ALLOCATOR: Readonly<Record<string, readonly string[]>> = {
   input_register_device: ['devm_input_allocate_device'],
 };
 
-/** Is `acquire` managed here, given the callees of the code that made its object? */
-export function managedByAllocator(acquire: string, callees: ReadonlySet<string> | readonly string[]): boolean {
-  const by = Object.hasOwn(MANAGED_BY_ALLOCATOR, acquire) ? MANAGED_BY_ALLOCATOR[acquire]! : [];
-  const has = (x: string) => (Array.isArray(callees) ? callees.includes(x) : (callees as ReadonlySet<string>).has(x));
-  return by.some(has);
+/** Is `acquire` managed here, given the calls of the code that made its object? */
+export function managedByAllocator(acquire: string, calls: readonly { callee: string }[]): boolean {
+  if (!Object.hasOwn(MANAGED_BY_ALLOCATOR, acquire)) return false;
+  const by = MANAGED_BY_ALLOCATOR[acquire]!;
+  return calls.some((c) => by.includes(c.callee));
 }
 
 export function pairFor(callee: string): ResourcePair | undefined {

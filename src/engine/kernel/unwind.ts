@@ -4,7 +4,7 @@
 // its label to the function's end, falling through later labels — and see what is still held.
 import type { Assign, CallSite, FileFacts, FunctionFacts, Stmt } from '../../c/types.js';
 import { baseName, resourceIdentity, squash, escapeRegExp } from '../../c/lex.js';
-import { childLists, flatten, lastStmt, ownText } from '../../c/walk.js';
+import { childLists, flatten, lastStmt, ownText, testAfter } from '../../c/walk.js';
 import { logicalParts, looksLikeFailureTest, loopIndex, normCond, splitTopLevel, visitsBeforeIndexOnly } from '../../c/cond.js';
 import { isManaged, managedByAllocator, REF_ITERATORS, releasesHandle, type AcquireKind } from './resources.js';
 import { allocatorReleases, isAllocatorRelease, keptAllocation, kindAt, locallyReleased, filledName, filledThrough, LOOKS_ONLY, namesExisting, releaseByName, STATUS_NAMES, TABLE_BOOK, type BookPair, type PairBook } from './pairs.js';
@@ -328,7 +328,7 @@ function fileObjectReleases(facts: FileFacts, book: PairBook): Map<string, strin
 function pairAt(c: CallSite, ctx: Ctx): BookPair | undefined {
   // (a managed acquire is the driver core's to undo, whatever the file's own names pair it
   // with: `devm_kzalloc()` in a probe the patch touches, `dmam_alloc_coherent()`)
-  if (isManaged(c.callee) || managedByAllocator(c.callee, ctx.fn.calls.map((x) => x.callee))) return undefined;
+  if (isManaged(c.callee) || managedByAllocator(c.callee, ctx.fn.calls)) return undefined;
   const p = ctx.book.pairFor(c.callee) ?? keptAllocation(c, ctx.locals) ?? ctx.localPairs.get(`${c.line}:${c.callee}`) ?? objectPair(c, ctx);
   if (!p || p.source === 'table') return p;
   return { ...p, kind: kindAt(p, c, ctx.conds) };
@@ -368,7 +368,7 @@ function overwrittenUnread(calls: readonly CallSite[], st: State, ctx: Ctx): voi
     if (!v) continue;
     for (const h of st.held) {
       if (h.unchecked !== 'discarded' || (h.pair.kind !== 'status' && h.pair.kind !== 'nid') || h.via || h.call.line >= c.line) continue;
-      if (!h.call.assignedTo || resourceIdentity(h.call.assignedTo) !== v || !(strong(h, ctx) || undoneHere(h, ctx) || checkDropped(h, ctx))) continue;
+      if (!h.call.assignedTo || resourceIdentity(h.call.assignedTo) !== v || !(strong(h, ctx) || undoneHere(h, ctx) || testDropped(h.call, ctx))) continue;
       // (not across a preprocessor conditional: `#if LIME ret = platform_driver_register(); #endif
       // #if PCI ret = pci_register_driver(); #endif` are alternatives of one build, mb862xxfb_init())
       if (ctx.cppLines.some((l) => l > h.call.line && l < c.line)) continue;
@@ -742,23 +742,12 @@ function undoneHere(h: Held, ctx: Ctx): boolean {
  * reversed, and rarely what a cleanup means, where no exit path tells how much the step matters
  * (built-in initcalls: pktsched_init()'s register_pernet_subsys()).
  */
-function checkDropped(h: Held, ctx: Ctx): boolean {
-  return testDropped(h.call, ctx);
-}
-
 function testDropped(call: CallSite, ctx: Ctx): boolean {
   const pre = ctx.before;
   // ("debugfs: remove return value checks" cleanups take such tests away on purpose)
   if (!pre || untestedByDesign(call)) return false;
   const args = call.args.join(',');
-  return pre.calls.some((c) => c.callee === call.callee && c.args.join(',') === args && testedIn(pre, c));
-}
-
-/** Is the call's result tested right where it is made (`if (f())`, or `x = f();` then `if (x ...)`)? */
-function testedIn(fn: FunctionFacts, c: CallSite): boolean {
-  const v = c.assignedTo ? resourceIdentity(c.assignedTo) : '';
-  const word = v && /^[A-Za-z_][\w.>-]*$/.test(v) ? new RegExp(`(^|[^\\w>.])${escapeRegExp(v)}(?![\\w\\[(]|\\s*(?:->|\\.))`) : undefined;
-  return flatten(fn.body).some((st) => st.k === 'if' && (st.condCalls.includes(c) || st.condCalls.some((x) => x.line === c.line && x.callee === c.callee) || (!!word && st.line > c.line && st.line <= c.line + 3 && word.test(st.cond))));
+  return pre.calls.some((c) => c.callee === call.callee && c.args.join(',') === args && !!testAfter(pre, c));
 }
 
 const clone = (x: State): State => ({ dead: x.dead, held: [...x.held], status: new Map(x.status), zero: new Set(x.zero) });
@@ -866,13 +855,13 @@ function walk(body: Stmt[], st: State, ctx: Ctx, failureIn: { on: boolean; faile
             for (const h of st.held) {
               if (h.unchecked && strong(h, ctx)) ctx.ignored.push({ held: h, returnLine: s.line });
               // (and where the patch took the step's test away, whatever exit does)
-              else if (h.unchecked === 'discarded' && checkDropped(h, ctx)) ctx.ignored.push({ held: h, returnLine: s.line, unreleased: !strong(h, ctx) });
+              else if (h.unchecked === 'discarded' && testDropped(h.call, ctx)) ctx.ignored.push({ held: h, returnLine: s.line, unreleased: !strong(h, ctx) });
               // (and only where no code of the file tests it either: `if (civic_cmap_regs)` at
               // its uses makes the mapping optional, macfb_init())
               else if (h.unchecked === 'untested' && neverTested(h.call, ctx, true)) ctx.ignored.push({ held: h, returnLine: s.line, unreleased: true });
               // (a handle whose NULL or error test the patch took away, a derived pair's too:
               // `dev = alloc_candev(...); if (!dev) return -ENOMEM;` gone, probe carries on with NULL)
-              else if ((!h.unchecked || h.unchecked === 'untested') && h.pair.kind === 'handle' && !h.pair.lookup && !untestedByDesign(h.call) && neverTested(h.call, ctx, false, false) && checkDropped(h, ctx)) ctx.ignored.push({ held: { ...h, unchecked: 'untested' }, returnLine: s.line, unreleased: true });
+              else if ((!h.unchecked || h.unchecked === 'untested') && h.pair.kind === 'handle' && !h.pair.lookup && !untestedByDesign(h.call) && neverTested(h.call, ctx, false, false) && testDropped(h.call, ctx)) ctx.ignored.push({ held: { ...h, unchecked: 'untested' }, returnLine: s.line, unreleased: true });
             }
           }
         }
